@@ -19,6 +19,8 @@ ROLES = (
     "pred_conv",  # ARCHON: ReLU-sign prediction of the depthwise layer
     "pred_comp",  # ARCHON (ShuffleNet): prediction of the second grouped 1x1
     "main",  # ARCHON: the fused k x k convolution
+    "se_reduce",  # squeeze-and-excite: pooled mid -> mid/4 (MnasNet)
+    "se_expand",  # squeeze-and-excite: mid/4 -> mid
 )
 
 
