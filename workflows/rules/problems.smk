@@ -1,0 +1,13 @@
+# Timeloop inputs (problem, constraints, mapper settings) for every layer run of one network/dataset/accelerator.
+rule problems:
+    output:
+        directory(f"{RESULTS}/{{network}}/{{dataset}}/{{mapped}}/problems"),
+    params:
+        settings=lambda w: settings_json("problem", "mapper", "archon"),
+    log:
+        log_path("problems", "{network}", "{dataset}", "{mapped}"),
+    benchmark:
+        bench_path("problems", "{network}", "{dataset}", "{mapped}")
+    shell:
+        "{CLI} problems --network {wildcards.network} --dataset {wildcards.dataset}"
+        " --accelerator {wildcards.mapped} --settings {params.settings:q} --out {output} > {log} 2>&1"
