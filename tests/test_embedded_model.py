@@ -1,0 +1,183 @@
+"""Golden test: the embedded model reproduces every recorded Timeloop run of MobileNetV2/CIFAR-10.
+
+For each of the 109 runs, the recorded mapping (map.txt) is evaluated on the
+architecture + ERT the run used; cycles must match exactly, total energy within
+1 %, each level's energy within 2 %, and per tensor the scalar reads / updates /
+fills, partition size, utilized capacity and utilized instances exactly.
+
+Which architecture each run used (checked below against each stats.txt SPECS:
+shared_glb size and arithmetic instances):
+
+| runs                                   | accelerators/ directory          | GLB words | PEs |
+|----------------------------------------|----------------------------------|-----------|-----|
+| baseline/*, head_and_tail/baseline/*   | baseline (arch.yaml + ERT.yaml)  | 55296     | 72  |
+| fusion/main_computations/*             | fusion/main                      | 51200     | 64  |
+| fusion/predictions/*                   | fusion/predictions-128KiB-glb    | 65536     | 64  |
+|                                        | (flattened_architecture.yaml)    |           |     |
+| head_and_tail/fused/*                  | fusion/predictions (committed,   | 51200     | 64  |
+|                                        | 12800 x 64 bits, 25 banks)       |           |     |
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REFERENCE, all_reference_runs
+from engines.embedded import EmbeddedEngine
+from engines.embedded.arch import load_arch
+from engines.mapping import LevelMapping, Loop, Mapping
+
+RUNS_ROOT = REFERENCE / "timeloop-runs" / "mobilenet-cifar10"
+ACCELERATORS = REFERENCE / "accelerators"
+
+ARCH_OF_RUN = {  # run directory prefix -> accelerator directory
+    "baseline/": "baseline",
+    "head_and_tail/baseline/": "baseline",
+    "fusion/main_computations/": "fusion/main",
+    "fusion/predictions/": "fusion/predictions-128KiB-glb",
+    "head_and_tail/fused/": "fusion/predictions",
+}
+
+TOTAL_ENERGY_TOL = 0.01
+LEVEL_ENERGY_TOL = 0.02
+EXPECTED_RUNS = 109
+
+
+def arch_dir(run: Path) -> Path:
+    rel = run.relative_to(RUNS_ROOT).as_posix() + "/"
+    for prefix, name in ARCH_OF_RUN.items():
+        if rel.startswith(prefix):
+            return ACCELERATORS / name
+    raise KeyError(f"no architecture known for run {rel}")
+
+
+# ---- private readers for the recorded outputs (until engines.parsers lands) ----
+
+_HEADER = re.compile(r"^(?P<level>\w+) \[(?P<tiles>[^\]]*)\]\s*$")
+_LOOP = re.compile(r"^\|\s*for (?P<dim>\w+) in \[0:(?P<bound>\d+)\)(?: \(Spatial-(?P<axis>[XY])\))?\s*$")
+
+
+def read_map(path: Path) -> Mapping:
+    levels: list[dict] = []
+    for line in path.read_text().splitlines():
+        if m := _HEADER.match(line):
+            tile = {k: int(v) for k, v in (tok.split(":") for tok in m["tiles"].split())}
+            levels.append({"level": m["level"], "loops": [], "tile": tile})
+        elif m := _LOOP.match(line):
+            levels[-1]["loops"].append(Loop(m["dim"], int(m["bound"]), m["axis"]))
+    return Mapping(tuple(LevelMapping(x["level"], tuple(x["loops"]), tuple(x["tile"]), x["tile"]) for x in levels))
+
+
+def _value(block: str, key: str) -> str:
+    m = re.search(r"^\s*" + re.escape(key) + r"\s*:\s*(\S+)", block, re.M)
+    if not m:
+        raise KeyError(key)
+    return m.group(1)
+
+
+def read_stats(path: Path) -> dict:
+    text = path.read_text()
+    body = text.split("\nNetworks\n")[0]
+    levels = {}
+    for chunk in re.split(r"^Level \d+\n-+\n", body, flags=re.M)[1:]:
+        name = re.search(r"=== (\w+) ===", chunk).group(1)
+        specs, _, stats = chunk.partition("STATS\n")
+        level = {"cycles": int(_value(stats, "Cycles")), "tensors": {}, "specs": specs}
+        if "Utilized instances   :" in stats:  # arithmetic level
+            level["energy"] = float(_value(stats, "Energy (total)"))
+            level["utilized_instances"] = int(_value(stats, "Utilized instances"))
+        else:
+            parts = re.split(r"^    (\w+):\n", stats, flags=re.M)
+            for tensor, block in zip(parts[1::2], parts[2::2]):
+                level["tensors"][tensor] = {
+                    "partition_size": int(_value(block, "Partition size")),
+                    "utilized_capacity": int(_value(block, "Utilized capacity")),
+                    "utilized_instances": int(_value(block, "Utilized instances (max)")),
+                    "reads": int(_value(block, "Scalar reads (per-instance)")),
+                    "updates": int(_value(block, "Scalar updates (per-instance)")),
+                    "fills": int(_value(block, "Scalar fills (per-instance)")),
+                    "energy": float(_value(block, "Energy (total)")),
+                }
+            level["energy"] = sum(t["energy"] for t in level["tensors"].values())
+        levels[name] = level
+    return {
+        "levels": levels,
+        "total_energy": float(re.search(r"Total topology energy: (\S+) pJ", text).group(1)),
+        "cycles": int(re.search(r"^Cycles: (\d+)", text, re.M).group(1)),
+        "maccs": int(re.search(r"^MACCs = (\d+)", text, re.M).group(1)),
+    }
+
+
+# ---- the golden comparison ----
+
+def compare_run(run: Path, engine: EmbeddedEngine) -> tuple[list[str], dict[str, float]]:
+    """(mismatches, worst relative errors) of the engine against one recorded run."""
+    expected = read_stats(run / "stats.txt")
+    got = engine.model(arch_dir(run), run / "prob" / "prob.yaml", read_map(run / "map.txt"))
+    problems: list[str] = []
+    worst = {"cycles": abs(got.cycles - expected["cycles"]) / expected["cycles"],
+             "total": abs(got.total_energy_pJ - expected["total_energy"]) / expected["total_energy"],
+             "level": 0.0}
+    if got.cycles != expected["cycles"]:
+        problems.append(f"cycles {got.cycles} != {expected['cycles']}")
+    if got.macs != expected["maccs"]:
+        problems.append(f"MACCs {got.macs} != {expected['maccs']}")
+    if worst["total"] > TOTAL_ENERGY_TOL:
+        problems.append(f"total energy {got.total_energy_pJ:.2f} vs {expected['total_energy']:.2f} pJ")
+    if [lvl.name for lvl in got.levels] != list(expected["levels"]):
+        problems.append(f"levels {[lvl.name for lvl in got.levels]} != {list(expected['levels'])}")
+    for lvl in got.levels:
+        exp = expected["levels"].get(lvl.name)
+        if exp is None:
+            continue
+        rel = abs(lvl.energy_pJ - exp["energy"]) / exp["energy"] if exp["energy"] else abs(lvl.energy_pJ)
+        worst["level"] = max(worst["level"], rel)
+        if rel > LEVEL_ENERGY_TOL:
+            problems.append(f"{lvl.name} energy {lvl.energy_pJ:.2f} vs {exp['energy']:.2f} pJ")
+        if lvl.cycles != exp["cycles"]:
+            problems.append(f"{lvl.name} cycles {lvl.cycles} != {exp['cycles']}")
+        if set(lvl.tensors) != set(exp["tensors"]):
+            problems.append(f"{lvl.name} keeps {sorted(lvl.tensors)}, expected {sorted(exp['tensors'])}")
+        for tensor, ts in lvl.tensors.items():
+            for key, want in exp["tensors"].get(tensor, {}).items():
+                if key != "energy" and getattr(ts, key) != want:
+                    problems.append(f"{lvl.name}.{tensor}.{key} {getattr(ts, key)} != {want}")
+    return problems, worst
+
+
+def _run_id(run: Path) -> str:
+    return run.relative_to(RUNS_ROOT).as_posix()
+
+
+RUNS = all_reference_runs()
+
+
+def test_all_reference_runs_present():
+    assert len(RUNS) == EXPECTED_RUNS, f"expected {EXPECTED_RUNS} recorded runs under {RUNS_ROOT}, found {len(RUNS)}"
+
+
+@pytest.mark.parametrize("run", RUNS, ids=_run_id)
+def test_arch_assignment_matches_recorded_specs(run: Path):
+    expected = read_stats(run / "stats.txt")
+    arch = load_arch(arch_dir(run))
+    glb = arch.storage[arch.storage_index("shared_glb")]
+    assert int(_value(expected["levels"]["shared_glb"]["specs"], "Size")) == glb.size
+    assert re.search(r"Instances\s*:\s*(\d+)", expected["levels"][arch.arithmetic.name]["specs"]).group(1) == \
+        str(arch.arithmetic.instances)
+
+
+@pytest.mark.parametrize("run", RUNS, ids=_run_id)
+def test_model_reproduces_timeloop(run: Path):
+    problems, worst = compare_run(run, EmbeddedEngine("fast"))
+    assert not problems, (f"{_run_id(run)}: worst rel. err cycles {worst['cycles']:.2e}, total energy "
+                          f"{worst['total']:.2e}, level energy {worst['level']:.2e}; " + "; ".join(problems[:12]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", RUNS[::6], ids=_run_id)
+def test_reference_analysis_reproduces_timeloop(run: Path):
+    """The slow step-by-step replay reproduces the same runs (every 6th, to keep the suite fast)."""
+    problems, worst = compare_run(run, EmbeddedEngine("reference"))
+    assert not problems, f"{_run_id(run)}: " + "; ".join(problems[:12])
