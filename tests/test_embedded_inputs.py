@@ -79,3 +79,12 @@ def test_arch_errors():
             {"name": "system.PE[0..3].mac", "class": "intmac"}]}})
     with pytest.raises(EngineError, match=r"no architecture file"):
         load_arch(REFERENCE)
+
+
+def test_wire_energy_is_refused():
+    from engines.embedded.energy import parse_energy_table
+
+    ert = {"ERT": {"version": 0.3, "tables": [
+        {"name": "system.wire", "actions": [{"name": "transfer_random", "energy": 0.1}]}]}}
+    with pytest.raises(EngineError, match="network energy is not modelled"):
+        parse_energy_table(ert, source="ERT.yaml")

@@ -22,6 +22,7 @@ from ..base import EngineError
 from .arch import split_path
 
 ERT_FILE_NAMES = ("ERT.yaml",)
+WIRE_COMPONENTS = ("wire", "Wire")  # Timeloop turns these into network (wire) energy
 
 
 @dataclass(frozen=True)
@@ -80,5 +81,9 @@ def parse_energy_table(data: Any, source: str = "<ERT>") -> EnergyTable:
                 best = max(best, float(action["energy"]))
             except (TypeError, ValueError):
                 raise EngineError(f"{source}: ERT.tables[{i}].actions[{j}].energy is not a number") from None
-        energies[component_base_name(entry["name"])] = best
+        name = component_base_name(entry["name"])
+        if name in WIRE_COMPONENTS:
+            raise EngineError(f"{source}: ERT.tables[{i}] ({entry['name']}) is a wire: network energy "
+                              "is not modelled by the embedded engine (its networks cost 0 pJ)")
+        energies[name] = best
     return EnergyTable(energies, source)
