@@ -2,7 +2,7 @@
 analyses a loop nest, with its point-set rules. Slow but faithful; the fast
 closed-form analysis (`analysis.py`) is checked against it.
 
-Semantics reproduced (written from Timeloop's documented behaviour, not its code):
+Semantics reproduced (re-implemented after reading Timeloop's nest analysis; no code copied):
 
 * Working sets are axis-aligned boxes: the operation-space box covered by a loop
   and everything inside it, projected onto each tensor (a bounding box, so
