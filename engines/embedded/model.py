@@ -23,6 +23,7 @@ from typing import Callable
 from ..base import EngineError
 from ..mapping import Mapping
 from ..stats import LayerStats, LevelStats, TensorStats
+from .analysis import fast_analysis
 from .arch import ArchSpec, StorageSpec
 from .energy import EnergyTable
 from .nest import Nest, build_nest
@@ -32,17 +33,11 @@ from .tiles import NestStats, TileStats
 Analysis = Callable[[Problem, Nest], NestStats]
 
 
-def default_analysis() -> Analysis:
-    from .analysis import fast_analysis
-
-    return fast_analysis
-
-
 def evaluate_mapping(arch: ArchSpec, energy: EnergyTable, problem: Problem, mapping: Mapping,
                      analysis: Analysis | None = None) -> LayerStats:
     """Evaluate one mapping; raises `EngineError` if it does not fit the hardware."""
     nest = build_nest(arch, problem, mapping)
-    stats = (analysis or default_analysis())(problem, nest)
+    stats = (analysis or fast_analysis)(problem, nest)
     return stats_to_layer(arch, energy, problem, mapping, nest, stats)
 
 
