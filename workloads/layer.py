@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-KINDS = ("conv", "depthwise", "pointwise", "grouped-pointwise", "fc")
+KINDS = ("conv", "depthwise", "pointwise", "grouped-pointwise", "fc", "grouped-conv")
 PARTS = ("head", "body", "tail")
 ROLES = (
     "layer",  # an ordinary head/tail layer
@@ -32,9 +32,11 @@ class LayerError(ValueError):
 class Layer:
     """One layer. P, Q are the *output* feature-map sides; stride applies to both axes.
 
-    kind:   conv | depthwise | pointwise | grouped-pointwise | fc
+    kind:   conv | depthwise | pointwise | grouped-pointwise | fc | grouped-conv
+            (grouped-conv: a k x k convolution split into `groups` independent channel groups,
+            e.g. ARCHON's fused main convolution of a grouped block)
     C, M:   input / output channels of the whole layer (depthwise: C == M == channels)
-    groups: 1, G for grouped-pointwise, C for depthwise
+    groups: 1, G for grouped-pointwise and grouped-conv, C for depthwise
     part:   head | body | tail;  block: 1-based bottleneck index for body layers, else None
     role:   see ROLES
     """
@@ -68,11 +70,11 @@ class Layer:
                 raise LayerError(f"{where}: {field} must be a positive integer, got {value!r}")
         if self.kind == "depthwise" and not (self.C == self.M == self.groups):
             raise LayerError(f"{where}: a depthwise layer needs C == M == groups, got C={self.C} M={self.M} groups={self.groups}")
-        if self.kind == "grouped-pointwise":
+        if self.kind in ("grouped-pointwise", "grouped-conv"):
             if self.C % self.groups or self.M % self.groups:
                 raise LayerError(f"{where}: C={self.C} and M={self.M} must be divisible by groups={self.groups}")
         elif self.kind != "depthwise" and self.groups != 1:
-            raise LayerError(f"{where}: only depthwise and grouped-pointwise layers may have groups != 1")
+            raise LayerError(f"{where}: only depthwise and grouped-pointwise (or grouped-conv) layers may have groups != 1")
         if self.kind in ("pointwise", "grouped-pointwise", "fc") and (self.R, self.S) != (1, 1):
             raise LayerError(f"{where}: a {self.kind} layer has R=S=1, got R={self.R} S={self.S}")
         if self.part == "body" and self.block is None:
