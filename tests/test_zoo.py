@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+import sys
+
 import pytest
 import yaml
 
@@ -248,6 +251,13 @@ def test_network_api():
     assert [l.role for l in mnas.block(3).layers] == ["pred_decom", "pred_conv", "se_reduce", "se_expand", "main"]
     shuffle = load_network("shufflenet", "cifar10", "fused")
     assert [l.role for l in shuffle.block(1).layers] == ["pred_decom", "pred_comp", "main"]
+
+
+def test_import_workloads_stays_light():
+    """`import workloads` must not pull in TensorFlow, Keras or Jinja2."""
+    code = ("import sys, workloads; heavy = {'tensorflow', 'keras', 'jinja2'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
 
 
 def test_loading_is_cached():
