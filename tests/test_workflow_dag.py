@@ -1,0 +1,86 @@
+"""The Snakemake DAG of the default sweep, and config validation with clear errors."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workflows import config as wfconfig
+from workflows import plan
+from workloads import zoo
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def expected_counts(config: dict) -> dict[str, int]:
+    pairs = wfconfig.pairs(config)
+    n = len(pairs)
+    layers = {
+        acc: sum(len(zoo.load_network(p.network, p.dataset, plan.VARIANT[acc]).layers()) for p in pairs)
+        for acc in plan.ACCELERATORS
+    }
+    return {
+        "problems": 2 * n, "map_layer": layers["dense"] + layers["archon"], "pruned_weights": n,
+        "sparse_layer": layers["sparse"], "accelerator_table": 3 * n, "network_tables": n,
+        "summary": 1, "plots": 1, "all": 1,
+    }
+
+
+def test_default_sweep_dag_job_counts():
+    config = wfconfig.load()
+    assert len(config["sweep"]) == 7 and config["accelerators"] == ["dense", "sparse", "archon"]
+    result = snakemake("-n", "--cores", "8", "--quiet", "rules")
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = job_counts(result.stdout + result.stderr)
+    expected = expected_counts(config)
+    assert counts == {**expected, "total": sum(expected.values())}
+    # the numbers themselves, so a zoo change that alters the DAG is noticed here
+    assert counts["map_layer"] == 748 and counts["sparse_layer"] == 396
+
+
+def _write_config(tmp_path, **changes):
+    config = yaml.safe_load(wfconfig.DEFAULT_CONFIG.read_text())
+    config.update(changes)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"sweep": [{"network": "resnet", "dataset": "cifar10"}]}, "sweep[0].network: unknown network 'resnet'"),
+        ({"sweep": [{"network": "mobilenet", "dataset": "imagenet"}]}, "sweep[0].dataset: unknown dataset 'imagenet'"),
+        ({"accelerators": ["dense", "tpu"]}, "field accelerators[1]: 'tpu' is not one of"),
+        ({"engine": "zigzag"}, "field engine: 'zigzag' is not one of"),
+        ({"problem": {"version": "0.3", "depthwise": "fancy"}}, "field problem.depthwise"),
+        ({"sparse": {"preset": "paper", "models": {"vgg/cifar10": "x.h5"}}}, "field sparse.models.vgg/cifar10"),
+        ({"archon": {"preset": "paper", "adders": 3}}, "field archon: Additional properties"),
+    ],
+)
+def test_config_errors_name_the_field(tmp_path, changes, message):
+    path = _write_config(tmp_path, **changes)
+    with pytest.raises(wfconfig.ConfigError) as err:
+        wfconfig.load(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_snakemake_reports_config_errors(tmp_path):
+    path = _write_config(tmp_path, sweep=[{"network": "resnet", "dataset": "cifar10"}])
+    result = snakemake("-n", "--cores", "1", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "sweep[0].network: unknown network 'resnet'" in result.stdout + result.stderr
