@@ -32,13 +32,22 @@ def problems(network: str, dataset: str, accelerator: str, settings: dict, out: 
             )
             (layer_dir / "mapper.yaml").write_text(mapper_yaml(settings["mapper"], run.mapper_kind))
             meta = {
-                "arch": str(run.arch),
+                "arch": _portable(run.arch),
                 "repeat": problem.repeat,
                 "mapper_kind": run.mapper_kind,
                 "layer": layer.to_dict(),
                 "problem": {"shape": problem.shape, "instance": dict(problem.instance)},
             }
             (layer_dir / RUN_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def _portable(path: Path) -> str:
+    """Paths inside the repository are stored relative to it (the workflow runs at the repository root)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def map_layer(inputs: Path, settings: dict, threads: int, out: Path) -> None:

@@ -1,0 +1,93 @@
+"""Per-layer rows (the layers.csv schema) of one accelerator, from its runs.
+
+dense:  each layer's mapper run, x repeat (a grouped 1x1 is one group run G times);
+        in the paper's depthwise form (C=1, M=channels) the under-counted input traffic is added back.
+sparse: each layer's sparse re-costing of its dense run (sparsity package).
+archon: per fused block the prediction layers, the fused main conv and the overhead (fusion package);
+        head and tail layers as ordinary layers on the predictions arch.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.schema import LAYER_COLUMNS
+from engines.stats import LayerStats
+
+from . import plan
+
+PJ_PER_UJ = 1e6
+
+
+def paper_depthwise_input_fix_pJ(stats: LayerStats, channels: int) -> float:
+    """Input energy the paper's C=1 depthwise form misses: every chip-level (single-instance) buffer's
+    Inputs energy x (channels - 1). This is the reference's bottleneck formula (GLB + DRAM inputs),
+    applied the same way to every depthwise layer (the reference used three variants, §9 item 12)."""
+    shared = [lvl for lvl in stats.levels[1:] if lvl.instances == 1]
+    return sum(lvl.tensors["Inputs"].energy_pJ for lvl in shared if "Inputs" in lvl.tensors) * (channels - 1)
+
+
+def _row(network, dataset, accelerator, engine, layer, role, phase, energy_pJ, cycles, macs, utilisation, part=None,
+         block=None, name=None) -> dict:
+    return {
+        "network": network, "dataset": dataset, "accelerator": accelerator, "engine": engine,
+        "part": part or layer.part, "block": block if block is not None else layer.block,
+        "layer": name or layer.name, "role": role, "phase": phase,
+        "energy_uJ": energy_pJ / PJ_PER_UJ, "cycles": cycles, "macs": macs, "utilisation": utilisation,
+    }
+
+
+def run_stats(results: Path, network: str, dataset: str, accelerator: str, layer: str) -> LayerStats:
+    return LayerStats.from_json(results / network / dataset / accelerator / "runs" / layer / "stats.json")
+
+
+def dense_layer_cost(layer, stats: LayerStats, depthwise_form: str) -> tuple[float, int]:
+    """(energy pJ, cycles) of a whole layer from its (one-group) run."""
+    repeat = int(stats.meta.get("repeat", 1))
+    energy = stats.total_energy_pJ
+    if depthwise_form == "paper" and layer.kind == "depthwise":
+        energy += paper_depthwise_input_fix_pJ(stats, layer.M)
+    return energy * repeat, stats.cycles * repeat
+
+
+def dense_rows(network: str, dataset: str, results: Path, settings: dict) -> list[dict]:
+    rows = []
+    form = settings["problem"]["depthwise"]
+    for layer in plan.network(network, dataset, "dense").layers():
+        stats = run_stats(results, network, dataset, "dense", layer.name)
+        energy, cycles = dense_layer_cost(layer, stats, form)
+        rows.append(_row(network, dataset, "dense", settings["engine"], layer, layer.role, "layer", energy, cycles,
+                         layer.macs, stats.utilization))
+    return rows
+
+
+def sparse_rows(network: str, dataset: str, results: Path, settings: dict) -> list[dict]:
+    rows = []
+    for layer in plan.network(network, dataset, "sparse").layers():
+        path = results / network / dataset / "sparse" / "runs" / layer.name / "sparse.json"
+        result = json.loads(path.read_text())
+        rows.append(_row(network, dataset, "sparse", settings["engine"], layer, layer.role, "layer",
+                         result["energy_pJ"], result["cycles"], layer.macs, result.get("utilisation", float("nan"))))
+    return rows
+
+
+def archon_rows(network: str, dataset: str, results: Path, settings: dict) -> list[dict]:
+    from fusion.workflow import archon_layer_rows
+
+    net = plan.network(network, dataset, "archon")
+    stats = {layer.name: run_stats(results, network, dataset, "archon", layer.name) for layer in net.layers()}
+    rows = []
+    for item in archon_layer_rows(net, stats, settings):
+        rows.append(_row(network, dataset, "archon", settings["engine"], item.layer, item.role, item.phase,
+                         item.energy_pJ, item.cycles, item.macs, item.utilisation, name=item.name))
+    return rows
+
+
+BUILDERS = {"dense": dense_rows, "sparse": sparse_rows, "archon": archon_rows}
+
+
+def accelerator_rows(network: str, dataset: str, accelerator: str, results: Path, settings: dict) -> pd.DataFrame:
+    rows = BUILDERS[accelerator](network, dataset, Path(results), settings)
+    return pd.DataFrame(rows, columns=LAYER_COLUMNS)
