@@ -92,12 +92,15 @@ class Mapping:
         return cls(tuple(LevelMapping.from_dict(x) for x in data["levels"]))
 
     def __str__(self) -> str:
+        """The mapping in Timeloop's map.txt layout."""
         lines: list[str] = []
         depth = 0
         for lvl in self.levels:
             header = " ".join(f"{k}:{v}" for k, v in lvl.tile.items())
-            lines.append(f"{lvl.level} [ {header} ]" if header else f"{lvl.level} [ ]")
-            for loop in lvl.loops:
+            title = f"{lvl.level} [ {header} ] " if header else f"{lvl.level} [ ] "
+            lines += [title, "-" * (len(title) - 1)]
+            for loop in lvl.loops or (Loop("Q", 1),):
                 lines.append("|" + "  " * depth + " " + str(loop))
                 depth += 1
+            lines.append("")
         return "\n".join(lines)

@@ -55,5 +55,6 @@ def test_layer_stats_json_round_trip(tmp_path):
     assert back.mac_energy_pJ == 3460300.8
     assert back.mapping.factors("Q") == 32
     text = str(back.mapping).splitlines()
-    assert text[2] == "shared_glb [ ]"
-    assert text[4] == "|     for M in [0:2) (Spatial-X)"
+    assert text[:3] == ["DRAM [ Weights:1536 ] ", "-" * 21, "| for Q in [0:8)"]
+    assert text[4] == "shared_glb [ ] "
+    assert text[7] == "|     for M in [0:2) (Spatial-X)"

@@ -27,18 +27,12 @@ import pytest
 from conftest import REFERENCE, all_reference_runs
 from engines.embedded import EmbeddedEngine
 from engines.embedded.arch import load_arch
-from engines.mapping import LevelMapping, Loop, Mapping
+from engines.embedded.artifact import RecordedRun
+from engines.mapping import Mapping
+from engines.parsers import parse_map, parse_stats
 
 RUNS_ROOT = REFERENCE / "timeloop-runs" / "mobilenet-cifar10"
 ACCELERATORS = REFERENCE / "accelerators"
-
-ARCH_OF_RUN = {  # run directory prefix -> accelerator directory
-    "baseline/": "baseline",
-    "head_and_tail/baseline/": "baseline",
-    "fusion/main_computations/": "fusion/main",
-    "fusion/predictions/": "fusion/predictions-128KiB-glb",
-    "head_and_tail/fused/": "fusion/predictions",
-}
 
 TOTAL_ENERGY_TOL = 0.01
 LEVEL_ENERGY_TOL = 0.02
@@ -46,68 +40,25 @@ EXPECTED_RUNS = 109
 
 
 def arch_dir(run: Path) -> Path:
-    rel = run.relative_to(RUNS_ROOT).as_posix() + "/"
-    for prefix, name in ARCH_OF_RUN.items():
-        if rel.startswith(prefix):
-            return ACCELERATORS / name
-    raise KeyError(f"no architecture known for run {rel}")
-
-
-# ---- private readers for the recorded outputs (until engines.parsers lands) ----
-
-_HEADER = re.compile(r"^(?P<level>\w+) \[(?P<tiles>[^\]]*)\]\s*$")
-_LOOP = re.compile(r"^\|\s*for (?P<dim>\w+) in \[0:(?P<bound>\d+)\)(?: \(Spatial-(?P<axis>[XY])\))?\s*$")
+    return RecordedRun(RUNS_ROOT, run).arch(ACCELERATORS)
 
 
 def read_map(path: Path) -> Mapping:
-    levels: list[dict] = []
-    for line in path.read_text().splitlines():
-        if m := _HEADER.match(line):
-            tile = {k: int(v) for k, v in (tok.split(":") for tok in m["tiles"].split())}
-            levels.append({"level": m["level"], "loops": [], "tile": tile})
-        elif m := _LOOP.match(line):
-            levels[-1]["loops"].append(Loop(m["dim"], int(m["bound"]), m["axis"]))
-    return Mapping(tuple(LevelMapping(x["level"], tuple(x["loops"]), tuple(x["tile"]), x["tile"]) for x in levels))
-
-
-def _value(block: str, key: str) -> str:
-    m = re.search(r"^\s*" + re.escape(key) + r"\s*:\s*(\S+)", block, re.M)
-    if not m:
-        raise KeyError(key)
-    return m.group(1)
+    return parse_map(path)
 
 
 def read_stats(path: Path) -> dict:
-    text = path.read_text()
-    body = text.split("\nNetworks\n")[0]
+    """The recorded stats.txt as plain numbers (per level: cycles, energy, per-tensor counts), plus SPECS text."""
+    stats = parse_stats(path)
+    specs = {name: chunk for name, chunk in re.findall(r"=== (\w+) ===(.*?)STATS", path.read_text(), re.S)}
     levels = {}
-    for chunk in re.split(r"^Level \d+\n-+\n", body, flags=re.M)[1:]:
-        name = re.search(r"=== (\w+) ===", chunk).group(1)
-        specs, _, stats = chunk.partition("STATS\n")
-        level = {"cycles": int(_value(stats, "Cycles")), "tensors": {}, "specs": specs}
-        if "Utilized instances   :" in stats:  # arithmetic level
-            level["energy"] = float(_value(stats, "Energy (total)"))
-            level["utilized_instances"] = int(_value(stats, "Utilized instances"))
-        else:
-            parts = re.split(r"^    (\w+):\n", stats, flags=re.M)
-            for tensor, block in zip(parts[1::2], parts[2::2]):
-                level["tensors"][tensor] = {
-                    "partition_size": int(_value(block, "Partition size")),
-                    "utilized_capacity": int(_value(block, "Utilized capacity")),
-                    "utilized_instances": int(_value(block, "Utilized instances (max)")),
-                    "reads": int(_value(block, "Scalar reads (per-instance)")),
-                    "updates": int(_value(block, "Scalar updates (per-instance)")),
-                    "fills": int(_value(block, "Scalar fills (per-instance)")),
-                    "energy": float(_value(block, "Energy (total)")),
-                }
-            level["energy"] = sum(t["energy"] for t in level["tensors"].values())
-        levels[name] = level
-    return {
-        "levels": levels,
-        "total_energy": float(re.search(r"Total topology energy: (\S+) pJ", text).group(1)),
-        "cycles": int(re.search(r"^Cycles: (\d+)", text, re.M).group(1)),
-        "maccs": int(re.search(r"^MACCs = (\d+)", text, re.M).group(1)),
-    }
+    for level in stats.levels:
+        tensors = {name: {"partition_size": t.partition_size, "utilized_capacity": t.utilized_capacity,
+                          "utilized_instances": t.utilized_instances, "reads": t.reads, "updates": t.updates,
+                          "fills": t.fills, "energy": t.energy_pJ} for name, t in level.tensors.items()}
+        levels[level.name] = {"cycles": level.cycles, "energy": level.energy_pJ, "tensors": tensors,
+                              "specs": specs[level.name], "utilized_instances": level.utilized_instances}
+    return {"levels": levels, "total_energy": stats.total_energy_pJ, "cycles": stats.cycles, "maccs": stats.macs}
 
 
 # ---- the golden comparison ----
@@ -163,7 +114,7 @@ def test_arch_assignment_matches_recorded_specs(run: Path):
     expected = read_stats(run / "stats.txt")
     arch = load_arch(arch_dir(run))
     glb = arch.storage[arch.storage_index("shared_glb")]
-    assert int(_value(expected["levels"]["shared_glb"]["specs"], "Size")) == glb.size
+    assert int(re.search(r"Size\s*:\s*(\d+)", expected["levels"]["shared_glb"]["specs"]).group(1)) == glb.size
     assert re.search(r"Instances\s*:\s*(\d+)", expected["levels"][arch.arithmetic.name]["specs"]).group(1) == \
         str(arch.arithmetic.instances)
 

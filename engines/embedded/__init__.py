@@ -23,6 +23,7 @@ from .reference import reference_analysis
 ANALYSES = {"fast": fast_analysis, "reference": reference_analysis}
 
 STATS_FILE = "stats.json"
+MAP_FILE = "map.txt"
 
 
 @lru_cache(maxsize=64)
@@ -53,10 +54,11 @@ class EmbeddedEngine(Engine):
 
     name = "embedded"
 
-    def __init__(self, analysis: str = "fast", **_options):
+    def __init__(self, analysis: str = "fast", seed: int = 0, **_options):
         if analysis not in ANALYSES:
             raise EngineError(f"unknown embedded analysis {analysis!r}; choose one of {', '.join(ANALYSES)}")
         self.analysis = analysis
+        self.seed = int(seed)
 
     def model(self, arch: PathLike, problem: PathLike, mapping: Mapping, *,
               outdir: PathLike | None = None) -> LayerStats:
@@ -65,16 +67,30 @@ class EmbeddedEngine(Engine):
         stats = evaluate_mapping(arch_spec, energy, prob, mapping, ANALYSES[self.analysis])
         stats.meta.update({"arch": str(arch), "problem_file": str(problem), "analysis": self.analysis})
         if outdir is not None:
-            out = Path(outdir)
-            out.mkdir(parents=True, exist_ok=True)
-            tmp = out / (STATS_FILE + ".tmp")
-            stats.to_json(tmp)
-            tmp.replace(out / STATS_FILE)
+            _write_outputs(Path(outdir), stats)
         return stats
 
     def evaluate(self, arch: PathLike, problem: PathLike, constraints: Sequence[PathLike], mapper: PathLike, *,
-                 outdir: PathLike | None = None, threads: int = 1) -> LayerStats:
-        raise NotImplementedError("mapper not yet implemented")
+                 outdir: PathLike | None = None, threads: int = 1, progress=None) -> LayerStats:
+        """Search the constrained mapspace (see `mapper.py` for how the mapper YAML is read)."""
+        from .mapper import map_layer, read_mapper_settings
+
+        arch_spec, energy = load_arch_and_energy(arch)
+        prob = load_problem_cached(problem)
+        settings = read_mapper_settings(mapper, seed=self.seed)
+        stats = map_layer(arch_spec, energy, prob, list(constraints), settings, progress)
+        stats.meta.update({"arch": str(arch), "problem_file": str(problem)})
+        if outdir is not None:
+            _write_outputs(Path(outdir), stats)
+        return stats
+
+
+def _write_outputs(out: Path, stats: LayerStats) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in ((STATS_FILE, stats.to_json()), (MAP_FILE, str(stats.mapping))):
+        tmp = out / (name + ".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(out / name)
 
 
 __all__ = ["EmbeddedEngine", "evaluate_mapping", "load_arch", "load_energy_table", "load_problem",

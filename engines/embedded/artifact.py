@@ -1,0 +1,95 @@
+"""The paper artifact's recorded Timeloop runs: which architecture and mapper settings each one used.
+
+A run directory (e.g. `baseline/b1/decom`) holds `prob/prob.yaml`, `constraints/*.yaml`, `stats.txt` and
+`map.txt`. Used to validate the embedded model (recorded mapping in, same numbers out) and mapper (same inputs,
+at least as good a mapping).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# run directory prefix -> accelerator directory (checked against each stats.txt's SPECS by the golden test)
+ARCH_OF_RUN = {
+    "baseline/": "baseline",
+    "head_and_tail/baseline/": "baseline",
+    "fusion/main_computations/": "fusion/main",
+    "fusion/predictions/": "fusion/predictions-128KiB-glb",  # an older 128 KiB-GLB predictions arch
+    "head_and_tail/fused/": "fusion/predictions",
+}
+
+# (timeout, victory-condition) per run prefix, for 1x1/FC layers and for k x k (conv, depthwise, pooling) layers
+MAPPER_OF_RUN = {
+    "baseline/": ((50000, 1000), (10000, 300)),
+    "head_and_tail/baseline/": ((50000, 1000), (10000, 300)),
+    "fusion/main_computations/": ((5000, 400), (5000, 400)),
+    "fusion/predictions/": ((50000, 1000), (10000, 300)),
+    "head_and_tail/fused/fus_head/": ((40000, 1500), (15000, 500)),
+    "head_and_tail/fused/fus_tail/": ((50000, 2000), (15000, 500)),
+}
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    root: Path  # .../timeloop-runs/<network>
+    path: Path  # the run directory
+
+    @property
+    def name(self) -> str:
+        return self.path.relative_to(self.root).as_posix()
+
+    def _lookup(self, table: dict):
+        for prefix, value in table.items():
+            if (self.name + "/").startswith(prefix):
+                return value
+        raise KeyError(f"{self.path}: not a run directory of the paper artifact's layout")
+
+    def arch(self, accelerators: Path) -> Path:
+        return accelerators / self._lookup(ARCH_OF_RUN)
+
+    @property
+    def problem(self) -> Path:
+        return self.path / "prob" / "prob.yaml"
+
+    @property
+    def constraints(self) -> list[Path]:
+        return sorted((self.path / "constraints").glob("*.yaml"))
+
+    def mapper_settings(self, kernel_area: int) -> tuple[int, int]:
+        """(timeout, victory-condition) the artifact used for this run (k x k layers used the "dw mapper")."""
+        pointwise, windowed = self._lookup(MAPPER_OF_RUN)
+        return windowed if kernel_area > 1 else pointwise
+
+
+def recorded_runs(root: Path) -> list[RecordedRun]:
+    return [RecordedRun(root, p.parent) for p in sorted(root.rglob("stats.txt"))]
+
+
+QUALITY_ENERGY = 1.02  # the mapper's bar: energy within 2% of Timeloop's (lower is welcome), cycles no more
+
+
+def map_recorded(run: RecordedRun, accelerators: Path) -> dict:
+    """Map a recorded run's problem with the embedded mapper (same arch, constraints and mapper settings)
+    and compare with what Timeloop recorded: time, cycle and energy ratios."""
+    import time
+
+    from ..parsers import parse_stats
+    from . import load_arch_and_energy, load_problem_cached
+    from .mapper import map_layer
+    from .search import SearchSettings
+
+    arch, energy = load_arch_and_energy(run.arch(accelerators))
+    problem = load_problem_cached(run.problem)
+    bounds = dict(zip(problem.dims, problem.bounds))
+    timeout, victory = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1))
+    start = time.perf_counter()
+    stats = map_layer(arch, energy, problem, run.constraints, SearchSettings(victory_condition=victory, timeout=timeout))
+    seconds = time.perf_counter() - start
+    recorded = parse_stats(run.path / "stats.txt")
+    return {"run": run.name, "seconds": seconds, "cycles_ratio": stats.cycles / recorded.cycles,
+            "energy_ratio": stats.total_energy_pJ / recorded.total_energy_pJ,
+            "evaluated": stats.meta["mapper"]["evaluated"]}
+
+
+def meets_bar(row: dict) -> bool:
+    return row["cycles_ratio"] <= 1.0 and row["energy_ratio"] <= QUALITY_ENERGY

@@ -1,0 +1,112 @@
+"""The embedded mapper: timeloop-mapper's inputs in, the best mapping's LayerStats out.
+
+Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
+
+* `optimization-metrics`: lexicographic objective (delay, energy, edp, last-level-accesses);
+* `victory-condition`: search effort: about 1.5 x this many exact evaluations at most, and local searches stop
+  after victory-condition / 6 consecutive non-improving neighbours (our search stops far earlier than
+  Timeloop's random sampling would, and finds mappings at least as good on the reference layers);
+* `timeout`: consecutive invalid samples before a parallelism group is given up;
+* `num-threads`, `algorithm`, `max-permutations-per-if-visit`, `live-status`: accepted and ignored (the search
+  is single-threaded and deterministic for a seed).
+
+    python -m engines.embedded.mapper ARCH_DIR PROBLEM.yaml CONSTRAINTS.yaml [...] MAPPER.yaml [-o OUTDIR]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+
+from ..base import EngineError
+from ..stats import LayerStats
+from .arch import ArchSpec
+from .constraints import load_constraints
+from .energy import EnergyTable
+from .mapspace import Mapspace
+from .problem import Problem
+from .search import Search, SearchSettings
+
+
+def read_mapper_settings(path: str | Path | None, seed: int = 0) -> SearchSettings:
+    if path is None:
+        return SearchSettings(seed=seed)
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise EngineError(f"{path}: cannot read mapper settings: {exc}") from None
+    section = spec.get("mapper", spec)
+    if not isinstance(section, dict):
+        raise EngineError(f"{path}: field mapper: expected a mapping")
+    try:
+        metrics = tuple(section.get("optimization-metrics", ("delay", "energy")))
+        victory = int(section.get("victory-condition", 500))
+        timeout = int(section.get("timeout", 5000))
+    except (TypeError, ValueError) as exc:
+        raise EngineError(f"{path}: field mapper: {exc}") from None
+    if victory < 1 or timeout < 1:
+        raise EngineError(f"{path}: fields victory-condition and timeout must be positive")
+    return SearchSettings(metrics=metrics, victory_condition=victory, timeout=timeout, seed=seed)
+
+
+def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_files: Sequence[str | Path],
+              settings: SearchSettings, progress=None) -> LayerStats:
+    constraints = load_constraints(constraint_files, dict(zip(problem.dims, problem.bounds)),
+                                   [s.name for s in arch.storage], problem.tensor_names,
+                                   Mapspace.spatial_level_names(arch))
+    search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress)
+    stats = search.run()
+    stats.meta.update({"mapper": {"evaluated": search.report.evaluated, "valid": search.report.valid,
+                                  "parallelism_groups": search.report.groups, "seed": settings.seed,
+                                  "metrics": list(settings.metrics)}})
+    return stats
+
+
+class _Progress:
+    """A one-line progress indicator on stderr, only when it is a terminal."""
+
+    def __init__(self, label: str):
+        self.label, self.enabled = label, sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and (done % 25 == 0 or done == total):
+            sys.stderr.write(f"\r{self.label}: {done}/{total} mappings evaluated")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engines.embedded.mapper", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("arch", type=Path, help="architecture directory (arch.yaml + ERT.yaml)")
+    parser.add_argument("problem", type=Path)
+    parser.add_argument("constraints", type=Path, nargs="+", help="constraint YAMLs, then the mapper YAML last")
+    parser.add_argument("-o", "--outdir", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from . import EmbeddedEngine
+
+    *constraints, mapper = args.constraints
+    engine = EmbeddedEngine(seed=args.seed)
+    progress = _Progress(args.problem.name)
+    try:
+        stats = engine.evaluate(args.arch, args.problem, constraints, mapper, outdir=args.outdir, progress=progress)
+    except EngineError as exc:
+        progress.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    progress.close()
+    print(stats.mapping)
+    print(f"cycles {stats.cycles}  energy {stats.total_energy_pJ * 1e-6:.4f} uJ  utilization {stats.utilization:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The constrained mapspace: spatial splits x index factorisations x loop orders x bypass choices.
+
+Tiling slots follow the architecture: every storage level has a temporal slot, and a level with a spatial
+fan-out below it (more child instances than its own) also has a spatial slot whose X/Y factors must fit the
+fan-out. A mapping assigns every problem dimension a factor per slot (their product is the dimension), an
+order to each temporal slot's non-unit loops, and a keep/bypass flag per (level, tensor).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from math import prod
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..base import EngineError
+from ..mapping import LevelMapping, Loop, Mapping
+from .arch import ArchSpec
+from .constraints import Constraints, LevelConstraint
+from .problem import Problem
+
+
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def ordered_factorizations(n: int, parts: int, caps: Sequence[int | None]) -> list[tuple[int, ...]]:
+    """All (f_1, ..., f_parts) with product n and f_j <= caps[j] (None: no cap)."""
+    if parts == 0:
+        return [()] if n == 1 else []
+    out = []
+    for first in divisors(n):
+        if caps[0] is not None and first > caps[0]:
+            continue
+        for rest in ordered_factorizations(n // first, parts - 1, caps[1:]):
+            out.append((first,) + rest)
+    return out
+
+
+@dataclass(frozen=True)
+class SpatialSlot:
+    level: int  # storage level index (innermost first)
+    fanout: dict[str, int]  # {"X": n, "Y": m}
+    constraint: LevelConstraint
+
+
+@dataclass(frozen=True)
+class SpatialChoice:
+    """Spatial factors: {(storage level, axis): {dim: factor}} (factors > 1 only)."""
+
+    factors: tuple[tuple[tuple[int, str], tuple[tuple[str, int], ...]], ...]
+
+    def as_dict(self) -> dict[tuple[int, str], dict[str, int]]:
+        return {key: dict(value) for key, value in self.factors}
+
+    def product(self, dim: str) -> int:
+        return prod(f for _, dims in self.factors for d, f in dims if d == dim)
+
+    @property
+    def parallelism(self) -> int:
+        return prod(f for _, dims in self.factors for _, f in dims)
+
+
+class Mapspace:
+    def __init__(self, arch: ArchSpec, problem: Problem, constraints: Constraints):
+        self.arch, self.problem, self.constraints = arch, problem, constraints
+        self.dims = list(problem.dims)
+        self.bounds = dict(zip(problem.dims, problem.bounds))
+        self.levels = [spec.name for spec in arch.storage]
+        self.tensors = list(problem.tensor_names)
+        self.spatial_slots: list[SpatialSlot] = []
+        for i in range(1, len(arch.storage)):
+            outer, inner = arch.storage[i], arch.storage[i - 1]
+            fanout = {"X": inner.mesh_x // outer.mesh_x, "Y": inner.mesh_y // outer.mesh_y}
+            if fanout["X"] * fanout["Y"] > 1:
+                self.spatial_slots.append(SpatialSlot(i, fanout, constraints.spatial.get(outer.name, LevelConstraint())))
+        self.temporal = [constraints.temporal.get(name, LevelConstraint()) for name in self.levels]
+        self._check_fixed_factors()
+
+    @staticmethod
+    def spatial_level_names(arch: ArchSpec) -> list[str]:
+        names = []
+        for i in range(1, len(arch.storage)):
+            outer, inner = arch.storage[i], arch.storage[i - 1]
+            if (inner.mesh_x // outer.mesh_x) * (inner.mesh_y // outer.mesh_y) > 1:
+                names.append(outer.name)
+        return names
+
+    def _check_fixed_factors(self) -> None:
+        for dim, bound in self.bounds.items():
+            fixed = [(f"{self.levels[i]} temporal", c.factors[dim]) for i, c in enumerate(self.temporal) if dim in c.factors]
+            fixed += [(f"{self.levels[s.level]} spatial", s.constraint.factors[dim]) for s in self.spatial_slots
+                      if dim in s.constraint.factors]
+            product = prod(f for _, f in fixed)
+            if bound % product:
+                where = ", ".join(f"{w} {dim}={f}" for w, f in fixed)
+                raise EngineError(f"constraints fix factors of dimension {dim} ({where}) whose product {product} "
+                                  f"does not divide the problem's {dim}={bound}")
+
+    # ---- spatial -------------------------------------------------------------------------------------
+    def _axes(self, slot: SpatialSlot, dim: str) -> list[str]:
+        usable = [a for a in ("X", "Y") if slot.fanout[a] > 1]
+        if len(usable) <= 1:
+            return usable
+        c = slot.constraint
+        if c.split is not None and dim in c.permutation:
+            return ["X" if c.permutation.index(dim) < c.split else "Y"]
+        return usable
+
+    def spatial_choices(self) -> list[SpatialChoice]:
+        """Every spatial assignment that fits the fan-outs and divides the dimensions, most parallel first."""
+        options_per_slot = []
+        for slot in self.spatial_slots:
+            per_dim = []
+            for dim in self.dims:
+                c = slot.constraint
+                if dim in c.factors:
+                    values = [c.factors[dim]]
+                else:
+                    cap = c.max_factors.get(dim)
+                    values = [v for v in divisors(self.bounds[dim]) if cap is None or v <= cap]
+                choices = []
+                for v in values:
+                    if v == 1:
+                        choices.append((dim, 1, None))
+                    else:
+                        choices.extend((dim, v, axis) for axis in self._axes(slot, dim))
+                if not choices:
+                    raise EngineError(f"level {self.levels[slot.level]!r}: spatial factor of {dim} cannot be placed "
+                                      f"on the fan-out {slot.fanout}")
+                per_dim.append(choices)
+            slot_options = []
+            for combo in itertools.product(*per_dim):
+                used = {"X": 1, "Y": 1}
+                for _, v, axis in combo:
+                    if axis:
+                        used[axis] *= v
+                if all(used[a] <= slot.fanout[a] for a in used):
+                    slot_options.append(combo)
+            if not slot_options:
+                fixed = " ".join(f"{d}={f}" for d, f in slot.constraint.factors.items() if f > 1)
+                raise EngineError(f"level {self.levels[slot.level]!r}: spatial factors ({fixed}) exceed its fan-out "
+                                  f"(X={slot.fanout['X']}, Y={slot.fanout['Y']})")
+            options_per_slot.append(slot_options)
+        out = []
+        for combo in itertools.product(*options_per_slot):
+            totals = {d: 1 for d in self.dims}
+            for slot_combo in combo:
+                for dim, v, _ in slot_combo:
+                    totals[dim] *= v
+            if any(self.bounds[d] % totals[d] for d in self.dims):
+                continue
+            factors = []
+            for slot, slot_combo in zip(self.spatial_slots, combo):
+                for axis in ("X", "Y"):
+                    dims = tuple((d, v) for d, v, a in slot_combo if a == axis)
+                    if dims:
+                        factors.append(((slot.level, axis), dims))
+            out.append(SpatialChoice(tuple(factors)))
+        out.sort(key=lambda s: -s.parallelism)
+        return out
+
+    # ---- temporal factors ------------------------------------------------------------------------------
+    def free_levels(self, dim: str) -> list[int]:
+        return [i for i, c in enumerate(self.temporal) if dim not in c.factors]
+
+    def factor_options(self, spatial: SpatialChoice) -> list[np.ndarray] | None:
+        """Per dimension, every temporal factor column ([k, storage levels]) for one spatial choice; None if the
+        constraints leave no valid factorisation."""
+        per_dim = []
+        for dim in self.dims:
+            fixed = {i: c.factors[dim] for i, c in enumerate(self.temporal) if dim in c.factors}
+            rest = self.bounds[dim] // spatial.product(dim)
+            for f in fixed.values():
+                if rest % f:
+                    return None
+                rest //= f
+            free = self.free_levels(dim)
+            caps = [self.temporal[i].max_factors.get(dim) for i in free]
+            combos = ordered_factorizations(rest, len(free), caps) if free else ([()] if rest == 1 else [])
+            if not combos:
+                return None
+            columns = np.ones((len(combos), len(self.levels)), dtype=np.int64)
+            for i, f in fixed.items():
+                columns[:, i] = f
+            if free:
+                columns[:, free] = np.array(combos, dtype=np.int64)
+            per_dim.append(columns)
+        return per_dim
+
+    def temporal_factors(self, spatial: SpatialChoice) -> np.ndarray | None:
+        """All temporal factorisations for one spatial choice: int array [n, storage levels, dims], or None."""
+        per_dim = self.factor_options(spatial)
+        if per_dim is None:
+            return None
+        grids = np.meshgrid(*[np.arange(len(c)) for c in per_dim], indexing="ij")
+        index = [g.ravel() for g in grids]
+        return np.stack([per_dim[d][index[d]] for d in range(len(self.dims))], axis=2)
+
+    def spatial_array(self, spatial: SpatialChoice) -> np.ndarray:
+        """Spatial factors as [storage levels, dims] (both axes multiplied)."""
+        out = np.ones((len(self.levels), len(self.dims)), dtype=np.int64)
+        for (level, _axis), dims in spatial.factors:
+            for dim, f in dims:
+                out[level, self.dims.index(dim)] *= f
+        return out
+
+    # ---- loop orders -----------------------------------------------------------------------------------
+    def orders(self, level: int, factors: Sequence[int]) -> list[tuple[str, ...]]:
+        """Innermost-first orders of a temporal slot's non-unit loops allowed by its permutation prefix."""
+        active = [d for d, f in zip(self.dims, factors) if f > 1]
+        prefix = [d for d in self.temporal[level].permutation if d in active]
+        free = [d for d in active if d not in prefix]
+        if level == 0:  # Timeloop ignores the innermost level's permutation (canonical order)
+            return [tuple(active)]
+        return [tuple(prefix) + perm for perm in itertools.permutations(free)]
+
+    # ---- keep flags --------------------------------------------------------------------------------------
+    def keep_options(self) -> list[tuple[tuple[bool, ...], ...]]:
+        """Every keep/bypass assignment the constraints leave open ([level][tensor]); the outermost keeps all."""
+        per_level = []
+        for i, name in enumerate(self.levels):
+            flags = self.constraints.keep.get(name, {})
+            if i == len(self.levels) - 1:
+                per_level.append([tuple(True for _ in self.tensors)])
+                continue
+            options = [[flags[t]] if t in flags else [True, False] for t in self.tensors]
+            per_level.append(list(itertools.product(*options)))
+        return list(itertools.product(*per_level))
+
+    # ---- building a Mapping -------------------------------------------------------------------------------
+    def mapping(self, spatial: SpatialChoice, factors: np.ndarray, orders: Sequence[tuple[str, ...]],
+                keep: Sequence[Sequence[bool]]) -> Mapping:
+        spatial_map = spatial.as_dict()
+        levels = []
+        for i in range(len(self.levels) - 1, -1, -1):
+            loops = []
+            order = orders[i]
+            for dim in reversed(order):  # map.txt lists outermost first
+                loops.append(Loop(dim, int(factors[i, self.dims.index(dim)])))
+            for axis in ("X", "Y"):
+                for dim, f in spatial_map.get((i, axis), {}).items():
+                    loops.append(Loop(dim, f, axis))
+            kept = tuple(t for t, k in zip(self.tensors, keep[i]) if k)
+            levels.append(LevelMapping(self.levels[i], tuple(loops), kept))
+        return Mapping(tuple(levels))
