@@ -1,18 +1,20 @@
 # fuseloop: evaluate the configured networks on the dense, sparse and ARCHON accelerators.
 #   snakemake --cores 8                                   # default sweep (workflows/config/default.yaml)
 #   snakemake --cores 2 --configfile .test/config.yaml    # the tiny CI sweep
+import sys
 from pathlib import Path
 
 from workflows import config as wfconfig
 from workflows import plan
 
 configfile: "workflows/config/default.yaml"
+report: "workflows/report/workflow.rst"
 
 CONFIG = wfconfig.validate(config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "workflows/config/default.yaml")
 RESULTS = CONFIG["results"]
 PAIRS = wfconfig.pairs(CONFIG)
 ACCELERATORS = CONFIG["accelerators"]
-CLI = "python -m workflows.cli"
+CLI = f"{sys.executable} -m workflows.cli"  # the interpreter running Snakemake (its venv)
 
 wildcard_constraints:
     network = r"[a-z0-9_]+",
