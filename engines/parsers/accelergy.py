@@ -1,108 +1,232 @@
-"""Accelergy outputs: energy reference tables (`ERT.yaml`, `ERT_summary.yaml`) and area tables (`ART.yaml`).
+"""Accelergy tables: energy (`ERT.yaml`, `ERT_summary.yaml`) and area (`ART.yaml`, `ART_summary.yaml`).
 
-Component names are kept as written (`system.eyeriss.PE[0..71].mac`); lookups also accept the short name
-(`mac`): the last path segment without its instance range.
+Component names are kept as written (`system.eyeriss.PE[0..71].mac`). Every
+lookup also accepts the name without instance ranges (`system.eyeriss.PE.mac`)
+or the component's short name, its last segment without the range (`mac`,
+`shared_glb`, `DummyBuffer`); an ambiguous short name is an error.
+
+    ert = load_ert("arch/eyeriss/ERT.yaml")
+    ert.energy("mac", "mac_random")                                   # 2.2 pJ
+    ert.energy("ifmap_spad", "read", address_delta=1, data_delta=1)   # one argument combination
+    ert.max_energy("shared_glb", "write")                             # max over argument combinations
+    ert.max_energy("shared_glb")                                      # max over all actions
+
+Lookups that find nothing raise `KeyError` with a one-line message naming the
+table file and what is available. Energies are pJ per action, areas um^2.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .common import ParseError
+from .errors import ParseError
+
+RANGE_RE = re.compile(r"\[[^\]]*\]")
+
+
+def strip_ranges(name: str) -> str:
+    """`system.eyeriss.PE[0..71].mac` -> `system.eyeriss.PE.mac`."""
+    return RANGE_RE.sub("", name)
 
 
 def short_name(name: str) -> str:
-    return name.split(".")[-1].split("[")[0]
+    """`system.eyeriss.PE[0..71].mac` -> `mac`; `system.eyeriss.DummyBuffer[0..7]` -> `DummyBuffer`."""
+    return strip_ranges(name).split(".")[-1]
 
 
-def _load(path: str | Path) -> tuple[Any, str]:
-    path = Path(path)
-    try:
-        return yaml.safe_load(path.read_text()), str(path)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParseError(f"{path}: cannot read Accelergy table: {exc}") from None
-
-
-class _ByName:
-    entries: dict
-
-    def _resolve(self, component: str) -> str:
-        if component in self.entries:
-            return component
-        matches = [name for name in self.entries if short_name(name) == component]
+def _resolve(names: list[str] | dict, component: str, source: str) -> str:
+    if component in names:
+        return component
+    for key in (strip_ranges, short_name):
+        matches = [name for name in names if key(name) == component]
         if len(matches) == 1:
             return matches[0]
-        if not matches:
-            raise KeyError(f"{self.source}: no component {component!r}; have {sorted(self.entries)}")
-        raise KeyError(f"{self.source}: short name {component!r} is ambiguous: {matches}")
+        if len(matches) > 1:
+            raise KeyError(f"{source}: component name {component!r} is ambiguous: {matches}")
+    raise KeyError(f"{source}: no component {component!r}; components are {[short_name(n) for n in names]}")
+
+
+@dataclass(frozen=True)
+class ActionEnergy:
+    """One row of an energy table: an action with one argument combination.
+
+    From `ERT.yaml`, `energy_pJ == max_pJ == min_pJ`. From `ERT_summary.yaml`
+    (no per-argument rows) `energy_pJ` is Accelergy's average_energy and
+    max/min its max_energy/min_energy.
+    """
+
+    action: str
+    arguments: tuple[tuple[str, Any], ...]
+    energy_pJ: float
+    max_pJ: float
+    min_pJ: float
+
+    def matches(self, arguments: dict[str, Any]) -> bool:
+        own = dict(self.arguments)
+        return all(key in own and own[key] == value for key, value in arguments.items())
 
 
 @dataclass
-class EnergyTable(_ByName):
-    """{component: {action: [(arguments dict or None, energy pJ)]}}"""
+class EnergyTable:
+    """Energy per action (pJ) per component, as in an Accelergy ERT."""
 
-    entries: dict[str, dict[str, list[tuple[dict | None, float]]]] = field(default_factory=dict)
+    components: dict[str, dict[str, list[ActionEnergy]]] = field(default_factory=dict)
     source: str = ""
+    summary: bool = False  # read from ERT_summary.yaml (averages, no per-argument rows)
 
-    def energy(self, component: str, action: str, **arguments) -> float:
-        options = self.actions(component)[action]
-        for args, energy in options:
-            if (args or {}) == arguments or (not arguments and len(options) == 1):
-                return energy
-        raise KeyError(f"{self.source}: {component}.{action} has no entry for arguments {arguments}")
+    def names(self) -> list[str]:
+        """Component names as written in the table."""
+        return list(self.components)
+
+    def resolve(self, component: str) -> str:
+        """The table's name for `component` (full name, name without ranges, or short name)."""
+        return _resolve(list(self.components), component, self.source)
+
+    def actions(self, component: str) -> dict[str, list[ActionEnergy]]:
+        return self.components[self.resolve(component)]
+
+    def rows(self, component: str, action: str) -> list[ActionEnergy]:
+        actions = self.actions(component)
+        if action not in actions:
+            raise KeyError(f"{self.source}: component {self.resolve(component)!r} has no action {action!r}; "
+                           f"actions are {list(actions)}")
+        return actions[action]
+
+    def energy(self, component: str, action: str, **arguments: Any) -> float:
+        """pJ of one `action` of `component` for one argument combination.
+
+        Without arguments the action must have a single row (or the table is a
+        summary, which gives the average); otherwise pass the arguments, e.g.
+        `address_delta=1, data_delta=1`, or use `max_energy`.
+        """
+        rows = self.rows(component, action)
+        matching = [row for row in rows if row.matches(arguments)]
+        if len(matching) == 1:
+            return matching[0].energy_pJ
+        where = f"{self.source}: {self.resolve(component)}.{action}"
+        if not matching:
+            raise KeyError(f"{where} has no row with arguments {arguments}; rows have "
+                           f"{[dict(row.arguments) for row in rows]}")
+        raise KeyError(f"{where} has {len(matching)} rows matching {arguments or 'no arguments'}; "
+                       f"give the arguments {sorted({k for row in matching for k, _ in row.arguments})} "
+                       "or use max_energy()")
 
     def max_energy(self, component: str, action: str | None = None) -> float:
-        actions = self.actions(component)
-        names = [action] if action else list(actions)
-        return max(e for name in names for _, e in actions[name])
+        """Largest pJ over the argument combinations of `action` (or over all actions when None).
 
-    def actions(self, component: str) -> dict[str, list[tuple[dict | None, float]]]:
-        return self.entries[self._resolve(component)]
+        Over all actions this is Timeloop's (2021) vector access energy for a
+        buffer, or its energy per operation for an arithmetic unit.
+        """
+        rows = self.rows(component, action) if action else [r for rs in self.actions(component).values() for r in rs]
+        return max(row.max_pJ for row in rows)
+
+    def min_energy(self, component: str, action: str) -> float:
+        return min(row.min_pJ for row in self.rows(component, action))
 
 
-@dataclass
-class AreaTable(_ByName):
-    entries: dict[str, float] = field(default_factory=dict)
-    source: str = ""
+class AreaTable(dict):
+    """{component name as written: area um^2}, plus `area()` that also takes short names."""
+
+    def __init__(self, entries: dict[str, float], source: str = ""):
+        super().__init__(entries)
+        self.source = source
+
+    def resolve(self, component: str) -> str:
+        return _resolve(list(self), component, self.source)
 
     def area(self, component: str) -> float:
-        return self.entries[self._resolve(component)]
+        return self[self.resolve(component)]
+
+
+# ---- loading --------------------------------------------------------------------
+
+def _load_yaml(path: str | Path, what: str) -> tuple[Any, str]:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ParseError(f"{path}: no such file (expected an Accelergy {what})") from None
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot read Accelergy {what}: {exc}") from None
+    if not text.strip():
+        raise ParseError(f"{path}: empty file (expected an Accelergy {what})")
+    try:
+        return yaml.safe_load(text), str(path)
+    except yaml.YAMLError as exc:
+        raise ParseError(f"{path}: malformed YAML in Accelergy {what}: {str(exc).splitlines()[0]}") from None
+
+
+def _number(value: Any, source: str, where: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ParseError(f"{source}: {where}: expected a number, found {value!r}") from None
+
+
+def _rows(source: str, where: str, action: dict) -> ActionEnergy:
+    if not isinstance(action, dict) or "name" not in action:
+        raise ParseError(f"{source}: {where}: an action needs a 'name'")
+    arguments = action.get("arguments") or {}
+    if not isinstance(arguments, dict):
+        raise ParseError(f"{source}: {where}.{action['name']}.arguments: expected a mapping or null")
+    where = f"{where}.{action['name']}"
+    if "energy" in action:
+        energy = _number(action["energy"], source, f"{where}.energy")
+        low = high = energy
+    elif "average_energy" in action:
+        energy = _number(action["average_energy"], source, f"{where}.average_energy")
+        high = _number(action.get("max_energy", energy), source, f"{where}.max_energy")
+        low = _number(action.get("min_energy", energy), source, f"{where}.min_energy")
+    else:
+        raise ParseError(f"{source}: {where}: no 'energy' (or 'average_energy')")
+    return ActionEnergy(str(action["name"]), tuple(sorted(arguments.items())), energy, high, low)
 
 
 def load_ert(path: str | Path) -> EnergyTable:
-    data, source = _load(path)
-    if isinstance(data, dict) and "ERT_summary" in data:
-        tables = data["ERT_summary"].get("table_summary", [])
-    elif isinstance(data, dict) and "ERT" in data:
-        tables = data["ERT"].get("tables", [])
+    """Read an Accelergy `ERT.yaml` (top key `ERT`, list `tables`) or `ERT_summary.yaml`
+    (top key `ERT_summary`, list `table_summary`)."""
+    data, source = _load_yaml(path, "energy reference table (ERT)")
+    if isinstance(data, dict) and "ERT" in data:
+        key, list_key, summary = "ERT", "tables", False
+    elif isinstance(data, dict) and "ERT_summary" in data:
+        key, list_key, summary = "ERT_summary", "table_summary", True
     else:
-        raise ParseError(f"{source}: neither an ERT nor an ERT_summary table")
-    table = EnergyTable(source=source)
-    for i, entry in enumerate(tables):
-        if "name" not in entry or "actions" not in entry:
-            raise ParseError(f"{source}: table entry {i} needs 'name' and 'actions'")
-        actions: dict[str, list] = {}
-        for action in entry["actions"] or []:
-            energy = action.get("energy", action.get("max_energy"))
-            if energy is None:
-                raise ParseError(f"{source}: {entry['name']}.{action.get('name')}: no energy")
-            actions.setdefault(action["name"], []).append((action.get("arguments"), float(energy)))
-        table.entries[entry["name"]] = actions
+        raise ParseError(f"{source}: neither an 'ERT' nor an 'ERT_summary' top-level key")
+    entries = (data[key] or {}).get(list_key) if isinstance(data[key], dict) else None
+    if not isinstance(entries, list):
+        raise ParseError(f"{source}: {key}.{list_key}: missing or not a list")
+    table = EnergyTable(source=source, summary=summary)
+    for i, entry in enumerate(entries):
+        where = f"{key}.{list_key}[{i}]"
+        if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("actions"), list):
+            raise ParseError(f"{source}: {where}: needs a 'name' and an 'actions' list")
+        actions: dict[str, list[ActionEnergy]] = {}
+        for action in entry["actions"]:
+            row = _rows(source, f"{where} ({entry['name']})", action)
+            actions.setdefault(row.action, []).append(row)
+        table.components[str(entry["name"])] = actions
     return table
 
 
 def load_art(path: str | Path) -> AreaTable:
-    data, source = _load(path)
-    root = (data or {}).get("ART") or (data or {}).get("ART_summary")
-    if not isinstance(root, dict):
-        raise ParseError(f"{source}: not an ART table")
-    entries = root.get("tables") or root.get("table_summary") or []
-    table = AreaTable(source=source)
+    """Read an Accelergy `ART.yaml` (`ART.tables`) or `ART_summary.yaml` (`ART_summary.table_summary`)
+    into {component: area um^2}."""
+    data, source = _load_yaml(path, "area reference table (ART)")
+    for key, list_key in (("ART", "tables"), ("ART_summary", "table_summary")):
+        if isinstance(data, dict) and key in data:
+            break
+    else:
+        raise ParseError(f"{source}: neither an 'ART' nor an 'ART_summary' top-level key")
+    entries = (data[key] or {}).get(list_key) if isinstance(data[key], dict) else None
+    if not isinstance(entries, list):
+        raise ParseError(f"{source}: {key}.{list_key}: missing or not a list")
+    areas: dict[str, float] = {}
     for i, entry in enumerate(entries):
-        if "name" not in entry or "area" not in entry:
-            raise ParseError(f"{source}: table entry {i} needs 'name' and 'area'")
-        table.entries[entry["name"]] = float(entry["area"])
-    return table
+        if not isinstance(entry, dict) or "name" not in entry or "area" not in entry:
+            raise ParseError(f"{source}: {key}.{list_key}[{i}]: needs a 'name' and an 'area'")
+        areas[str(entry["name"])] = _number(entry["area"], source, f"{key}.{list_key}[{i}].area")
+    return AreaTable(areas, source)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .common import ParseError
+from .errors import ParseError
 
 TENSOR_FIELDS = ("partition_size", "utilized_capacity", "reads", "updates", "fills", "energy")
 

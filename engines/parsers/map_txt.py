@@ -1,7 +1,16 @@
 """Timeloop `map.txt` -> `Mapping` (levels outermost first, loops in printed order).
 
-Timeloop prints a placeholder `for Q in [0:1)` in a level without loops; loops of bound 1 carry no
-information and are dropped, so `parse_map(str(mapping)) == mapping` for mappings without unit loops.
+A level header is `<name> [ Weights:n Inputs:n ... ]` (the tensors kept at that
+level and their tile sizes; bare names when Timeloop printed no tile sizes),
+followed by a dashed line and `| for D in [0:n)` lines, optionally suffixed
+`(Spatial-X)` / `(Spatial-Y)`.
+
+Placeholder loops: Timeloop drops every unit factor when it builds a loop nest
+and then inserts `for <last problem dimension> in [0:1)` into each storage
+level that was left without a temporal loop (`for Q in [0:1)` for CNN layers).
+Loops of bound 1 therefore carry no information and are not kept: such a level
+has no temporal loops in the `Mapping` (`ifmap_spad` has `loops == ()`,
+`DummyBuffer` only its spatial loops), and `Mapping.factors` is unaffected.
 """
 from __future__ import annotations
 
@@ -9,28 +18,54 @@ import re
 from pathlib import Path
 
 from ..mapping import LevelMapping, Loop, Mapping
-from .common import ParseError, read_text
+from .errors import ParseError
+from .source import read_source
 
-_HEADER = re.compile(r"^(?P<level>[\w\[\].]+) \[(?P<tiles>[^\]]*)\]\s*$")
-_LOOP = re.compile(r"^\|\s*for (?P<dim>\w+) in \[(?P<start>\d+):(?P<end>\d+)(?:,\d+)?\)(?: \(Spatial-(?P<axis>[XY])\))?\s*$")
-_TILE = re.compile(r"(\w+):(\d+)")
+WHAT = "Timeloop map.txt"
+
+HEADER_RE = re.compile(r"^\s*(?P<level>[^\s\[\]|]+(?:\[[^\]]*\])?) \[(?P<tiles>[^\]]*)\]\s*$")
+LOOP_RE = re.compile(r"^\s*\|\s*for (?P<dim>\w+) in \[(?P<start>\d+):(?P<end>\d+)(?:,(?P<stride>\d+))?\)"
+                     r"(?: \(Spatial-(?P<axis>[XY])\))?\s*$")
+TILE_RE = re.compile(r"^(?P<tensor>[^\s:]+)(?::(?P<size>\d+))?$")
 
 
 def parse_map(path_or_text: str | Path) -> Mapping:
-    text, source = read_text(path_or_text, "map.txt")
-    levels: list[dict] = []
+    """Parse a Timeloop map.txt given as a path or as its text."""
+    text, source = read_source(path_or_text, WHAT)
+    levels: list[tuple[str, list[Loop], list[str], dict[str, int]]] = []
     for number, line in enumerate(text.splitlines(), 1):
-        if m := _HEADER.match(line):
-            tile = {k: int(v) for k, v in _TILE.findall(m["tiles"])}
-            levels.append({"level": m["level"], "loops": [], "tile": tile})
-        elif m := _LOOP.match(line):
+        stripped = line.strip()
+        if not stripped or set(stripped) == {"-"}:
+            continue
+        header = HEADER_RE.match(line)
+        loop = LOOP_RE.match(line)
+        if header:
+            keep, tile = _tiles(header.group("tiles"), source, number)
+            levels.append((header.group("level"), [], keep, tile))
+        elif loop:
             if not levels:
-                raise ParseError(f"{source}:{number}: loop before any level header")
-            bound = int(m["end"]) - int(m["start"])
+                raise ParseError(f"{source}:{number}: loop before the first level header")
+            bound = int(loop.group("end")) - int(loop.group("start"))
+            if bound < 1:
+                raise ParseError(f"{source}:{number}: empty loop range in {stripped!r}")
             if bound > 1:
-                levels[-1]["loops"].append(Loop(m["dim"], bound, m["axis"]))
-        elif line.strip() and not set(line.strip()) <= {"-"}:
-            raise ParseError(f"{source}:{number}: unexpected line {line.strip()!r}")
+                levels[-1][1].append(Loop(loop.group("dim"), bound, loop.group("axis")))
+        else:
+            raise ParseError(f"{source}:{number}: unexpected line {stripped!r} (expected a level header "
+                             "'<level> [ Tensor:n ... ]' or a loop '| for D in [0:n)')")
     if not levels:
-        raise ParseError(f"{source}: no level headers (not a Timeloop map.txt?)")
-    return Mapping(tuple(LevelMapping(x["level"], tuple(x["loops"]), tuple(x["tile"]), x["tile"]) for x in levels))
+        raise ParseError(f"{source}: no level header found (not a {WHAT}?)")
+    return Mapping(tuple(LevelMapping(name, tuple(loops), tuple(keep), tile) for name, loops, keep, tile in levels))
+
+
+def _tiles(text: str, source: str, number: int) -> tuple[list[str], dict[str, int]]:
+    keep: list[str] = []
+    tile: dict[str, int] = {}
+    for token in text.split():
+        match = TILE_RE.match(token)
+        if not match:
+            raise ParseError(f"{source}:{number}: bad tile entry {token!r} (expected Tensor:n)")
+        keep.append(match.group("tensor"))
+        if match.group("size") is not None:
+            tile[match.group("tensor")] = int(match.group("size"))
+    return keep, tile

@@ -8,8 +8,12 @@ Two layouts are understood:
 * the newer layout (Timeloop v3.x and later: `Computes = N` or
   `Actual Computes = N`, an `fJ/Compute` breakdown, `Utilization: 89.00%` on
   recent versions, an `Operational Intensity Stats` section, no topology
-  trailer, optionally hidden zero-energy levels, sparse-module key names such
-  as `Actual scalar reads (per-instance)`).
+  trailer, zero-energy levels and networks hidden by default, sparse-module
+  key names such as `Actual scalar reads (per-instance)`).
+
+Levels keep Timeloop's numbering: a level a newer Timeloop hid (no accesses, no
+energy) is filled in as an empty `LevelStats` with that name and
+`instances == cycles == 0` (unknown), and listed in `meta["hidden_levels"]`.
 
 Numbers: a tensor's `energy_pJ` is Timeloop's per-data-space level energy,
 i.e. `Energy (total)` plus its `Temporal Reduction Energy (total)` and
@@ -82,9 +86,10 @@ def parse_stats(path_or_text: str | Path) -> LayerStats:
     if ids != sorted(set(ids)):
         raise ParseError(f"{source}: level numbers out of order or repeated: {ids}")
     levels = [_arithmetic_level(blocks[0], source)] + [_storage_level(b, source) for b in blocks[1:]]
-    networks = {name: energy for kind, name, energy in
-                ((k, *_parse_network(key, body, source)) for k, key, body in chunks if k == "network")
-                for kind in [kind]}
+    hidden = _hidden_levels(ids, chunks, source)
+    for level_id, name in hidden.items():
+        levels.insert(level_id, LevelStats(name=name, instances=0, utilized_instances=0, cycles=0))
+    networks = dict(_parse_network(key, body, source) for kind, key, body in chunks if kind == "network")
     trailer = {key: value for kind, key, value in chunks if kind == "trailer"}
     summary = [body for kind, _, body in chunks if kind == "summary"]
     if not summary:
@@ -104,10 +109,9 @@ def parse_stats(path_or_text: str | Path) -> LayerStats:
         "energy_summary_uJ": totals["energy_uJ"],
         "network_energy_pJ": networks,
         "energy_per_compute_pJ": totals["per_compute_pJ"],
-        "level_ids": ids,
     }
-    if ids != list(range(len(ids))):
-        meta["hidden_levels"] = sorted(set(range(ids[-1] + 1)) - set(ids))
+    if hidden:
+        meta["hidden_levels"] = sorted(hidden)
     if "Max topology cycles" in trailer:
         meta["max_topology_cycles"] = first_number(trailer["Max topology cycles"], source, "Max topology cycles", int)
     if "Total topology area" in trailer:
@@ -140,6 +144,23 @@ def _split(lines: list[str]) -> list[tuple[str, str, list[str]]]:
         elif body is not None:
             body.append(line)
     return chunks
+
+
+def _hidden_levels(ids: list[int], chunks: list, source: str) -> dict[int, str]:
+    """{level id: name} of levels a newer Timeloop did not print (no accesses, no energy).
+
+    Their names come from the `Operational Intensity Stats` section, which lists
+    every storage level (Level n+1 = storage level n)."""
+    missing = sorted(set(range(ids[-1] + 1)) - set(ids))
+    if not missing:
+        return {}
+    storage = [NAME_RE.match(line.strip()).group(1) for kind, key, body in chunks
+               if kind == "other" and key == "Operational Intensity Stats"
+               for line in body if NAME_RE.match(line.strip())]
+    if len(storage) != ids[-1]:
+        raise ParseError(f"{source}: Level numbers skip {missing} and no 'Operational Intensity Stats' "
+                         "section names the hidden levels")
+    return {level_id: storage[level_id - 1] for level_id in missing}
 
 
 def _parse_level(level_id: int, body: list[str], source: str) -> _Block:
