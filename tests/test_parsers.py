@@ -9,7 +9,7 @@ import yaml
 from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
-from engines.parsers import AreaTable, ParseError, load_art, load_ert, parse_map, parse_run, parse_stats
+from engines.parsers import AreaTable, ParseError, load_art, load_ert, parse_map, parse_map_stats_xml, parse_run, parse_stats
 
 DATA = Path(__file__).parent / "data" / "parsers"
 NEWER_SAMPLE = DATA / "stats_newer_layout_synthetic.txt"
@@ -309,3 +309,48 @@ def test_bad_accelergy_tables(tmp_path):
         load_art(path)
     with pytest.raises(ParseError, match="no such file"):
         load_ert(tmp_path / "missing.yaml")
+
+
+# ---- map+stats.xml -----------------------------------------------------------------------
+
+XML_SAMPLE = DATA / "map_stats_synthetic.xml"
+XML_PROBLEM = DATA / "map_stats_synthetic.prob.yaml"
+
+
+def test_map_stats_xml_sample():
+    stats = parse_map_stats_xml(XML_SAMPLE, problem=XML_PROBLEM)
+    assert [level.name for level in stats.levels] == ["MAC", "buf", "DRAM"]
+    assert (stats.macs, stats.cycles, stats.utilization) == (64, 16, 1.0)
+    assert stats.levels[0].arithmetic_energy_pJ == 128 and stats.levels[0].instances == 4
+    outputs = stats.level("buf").tensors["Outputs"]
+    assert (outputs.reads, outputs.updates, outputs.fills, outputs.utilized_capacity) == (48, 64, 0, 4)
+    assert outputs.energy_pJ == 112 + 2  # per-instance energy x instances + address-generation energy
+    assert stats.energy("DRAM") == 3 * 1024
+    assert stats.total_energy_pJ == 128 + 80 + 80 + 114 + 3072
+    # the mapping is rebuilt from the levels' subnests (stored innermost first, unit loops dropped)
+    assert stats.mapping.level("buf").loops == (Loop("C", 4), Loop("M", 4, "X"))
+    assert stats.mapping.level("DRAM").loops == (Loop("P", 4),)
+    assert stats.mapping.level("buf").tile == {"Weights": 16, "Inputs": 4, "Outputs": 4}
+    for dim, bound in stats.meta["bounds"].items():
+        assert stats.mapping.factors(dim) == bound
+    assert stats.meta["network_energy_per_instance_pJ"] == {"DRAM <==> buf": 0.0}
+    assert stats.meta["keep_bits"]["Outputs"].endswith("11")
+    # without the problem, dimensions are named by id
+    assert parse_map_stats_xml(XML_SAMPLE).mapping.level("buf").loops == (Loop("dim0", 4), Loop("dim1", 4, "X"))
+
+
+def test_bad_map_stats_xml(tmp_path):
+    path = tmp_path / "timeloop-mapper.map+stats.xml"
+    text = XML_SAMPLE.read_text()
+    for broken, message in [
+        ("not xml", "not a readable XML file"),
+        ("<other/>", "not a Boost serialization archive (root <other>)"),
+        (text.replace("<levels_", "<lvls_").replace("</levels_>", "</lvls_>"), "missing <engine/topology_/levels_>"),
+        (text.replace("<maccs_>64</maccs_>", "<maccs_>many</maccs_>"), "expected a number, found 'many'"),
+        (text.replace("<cycles>16</cycles>", "", 1), "item[1] (buf)/stats_: missing <cycles>"),
+    ]:
+        path.write_text(broken)
+        with pytest.raises(ParseError, match=re.escape(message)):
+            parse_map_stats_xml(path)
+    with pytest.raises(ParseError, match="no such file"):
+        parse_map_stats_xml(tmp_path / "missing.xml")
