@@ -1,0 +1,213 @@
+"""Parameters of the sparse Eyeriss accelerator, read from `arch/eyeriss/sparse.yaml` (presets + overrides).
+
+Every number that shapes a sparse result is one of these (PARAMETERS documents each one). Presets:
+`default` (the corrected model) and `paper` (reproduces the reference's formula, reference-method.md §5.3).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPARSE_YAML = Path(__file__).resolve().parents[1] / "arch" / "eyeriss" / "sparse.yaml"
+LAYER_KINDS = ("conv", "pointwise", "grouped-pointwise", "depthwise", "fc", "grouped-conv")
+LAYER_PARTS = ("head", "body", "tail")
+
+PARAMETERS: dict[str, str] = {
+    "target_sparsity": "fraction of weights removed per layer kind when a pruned model is generated (magnitude, per layer)",
+    "pe_level": "outermost storage level inside a PE; loops above it enumerate PEs and passes (null: derived)",
+    "groups": "grouped layers: 'all' analyses every group and adds their cycles; 'first' analyses group 0 x G",
+    "keep_bandwidth_slowdown": "multiply sparse cycles by the dense run's cycles / compute cycles when that is > 1",
+    "cycle_scope": "{parts, kinds} of the layers whose cycles are sparse; others keep their dense cycles",
+    "density": "'measured' (non-zero fraction of the layer's weights) or a fixed kept fraction in [0, 1]",
+    "word_bits": "bits of one data word",
+    "index_bits": "bits of the index stored with each kept weight",
+    "index_model": "'kept': weight energy x d x (word+index)/word; 'pruned' (paper): x (1 - (1-d)(1 - index/word))",
+    "weight_levels": "'all' or level names whose Weights energy is discounted",
+    "operand_levels": "'pe' (every level inside a PE) or level names whose per-MAC operand accesses are discounted",
+    "operand_tensors": "tensors (Inputs, Outputs) discounted at operand_levels",
+    "operand_accesses": "'mac': only MAC-driven accesses (Inputs reads, Outputs reads+updates) scale by d; 'all': the whole energy",
+    "mac_gating_ratio": "energy of a skipped MAC relative to a performed one ('ert': mac_gated / mac_random of `ert`)",
+    "ert": "energy reference table for mac_gating_ratio: 'ert' (path relative to the sparse YAML)",
+    "base_energy": "'total' (full-precision topology energy) or 'summary' (Timeloop's 2-decimal uJ summary line)",
+    "energy_scope": "{parts, kinds} of the layers whose energy is sparse; others keep their dense energy",
+}
+
+
+class SparseParamsError(ValueError):
+    """Bad sparse parameters; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    parts: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+    def covers(self, part: str, kind: str) -> bool:
+        return part in self.parts and kind in self.kinds
+
+
+@dataclass(frozen=True)
+class SparseParams:
+    """One resolved parameter set (see PARAMETERS); `mac_gating_ratio` is always a number here."""
+
+    preset: str
+    target_sparsity: dict[str, float]
+    pe_level: str | None
+    groups: str
+    keep_bandwidth_slowdown: bool
+    cycle_scope: Scope
+    density: str | float
+    word_bits: int
+    index_bits: int
+    index_model: str
+    weight_levels: str | tuple[str, ...]
+    operand_levels: str | tuple[str, ...]
+    operand_tensors: tuple[str, ...]
+    operand_accesses: str
+    mac_gating_ratio: float
+    ert: str
+    base_energy: str
+    energy_scope: Scope
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_(self, **changes) -> "SparseParams":
+        return replace(self, **changes)
+
+
+def presets(path: str | Path = SPARSE_YAML) -> list[str]:
+    return list(_read(Path(path))["presets"])
+
+
+def load_params(preset: str = "default", overrides: dict[str, Any] | None = None,
+                path: str | Path = SPARSE_YAML) -> SparseParams:
+    """The preset of `path`, with single parameters replaced by `overrides` (named `overrides.<key>` in errors)."""
+    path = Path(path)
+    spec = _read(path)
+    if preset not in spec["presets"]:
+        raise SparseParamsError(f"{path}: field presets: no preset {preset!r} (known: {', '.join(spec['presets'])})")
+    raw = dict(spec["presets"][preset])
+    where = {key: f"{path}: field presets.{preset}.{key}" for key in raw}
+    missing = sorted(set(PARAMETERS) - set(raw))
+    if missing:
+        raise SparseParamsError(f"{path}: field presets.{preset}: missing {', '.join(missing)}")
+    for key, value in (overrides or {}).items():
+        if key not in PARAMETERS:
+            raise SparseParamsError(f"field overrides.{key}: unknown sparse parameter (known: {', '.join(PARAMETERS)})")
+        raw[key] = value
+        where[key] = f"field overrides.{key} (over {path} preset {preset})"
+    return _build(preset, raw, where, path, dict(overrides or {}))
+
+
+# ----------------------------------------------------------------------------------------- validation
+
+def _read(path: Path) -> dict:
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise SparseParamsError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SparseParamsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("presets"), dict) or not spec["presets"]:
+        raise SparseParamsError(f"{path}: field presets: missing or not a mapping of preset name -> parameters")
+    for name, body in spec["presets"].items():
+        if not isinstance(body, dict):
+            raise SparseParamsError(f"{path}: field presets.{name}: expected a mapping")
+        unknown = sorted(set(body) - set(PARAMETERS))
+        if unknown:
+            raise SparseParamsError(f"{path}: field presets.{name}.{unknown[0]}: unknown parameter")
+    return spec
+
+
+def _fraction(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise SparseParamsError(f"{where}: must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
+    if value not in choices:
+        raise SparseParamsError(f"{where}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _int(value: Any, where: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SparseParamsError(f"{where}: must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _names(value: Any, keyword: str, where: str) -> str | tuple[str, ...]:
+    if value == keyword:
+        return keyword
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SparseParamsError(f"{where}: must be {keyword!r} or a list of level names, got {value!r}")
+    return tuple(value)
+
+
+def _scope(value: Any, where: str) -> Scope:
+    if not isinstance(value, dict) or set(value) != {"parts", "kinds"}:
+        raise SparseParamsError(f"{where}: must be a mapping with exactly the keys parts and kinds, got {value!r}")
+    parts, kinds = value["parts"], value["kinds"]
+    for items, known, key in ((parts, LAYER_PARTS, "parts"), (kinds, LAYER_KINDS, "kinds")):
+        if not isinstance(items, list) or any(x not in known for x in items):
+            raise SparseParamsError(f"{where}.{key}: must be a list of {', '.join(known)}, got {items!r}")
+    return Scope(tuple(parts), tuple(kinds))
+
+
+def _gating_ratio(value: Any, ert: str, where: str, ert_where: str, path: Path) -> float:
+    if value != "ert":
+        return _fraction(value, where)
+    from engines.parsers import load_ert
+
+    table_path = (path.parent / ert).resolve()
+    try:
+        table = load_ert(table_path)
+        return table.energy("mac", "mac_gated") / table.energy("mac", "mac_random")
+    except (KeyError, ValueError, ZeroDivisionError) as exc:
+        raise SparseParamsError(f"{ert_where}: {table_path}: no usable mac mac_gated / mac_random energies ({exc})") from None
+
+
+def _build(preset: str, raw: dict, where: dict, path: Path, overrides: dict) -> SparseParams:
+    targets = raw["target_sparsity"]
+    if not isinstance(targets, dict) or set(targets) != set(LAYER_KINDS):
+        raise SparseParamsError(f"{where['target_sparsity']}: must map every layer kind ({', '.join(LAYER_KINDS)}) "
+                                f"to a removed fraction, got {targets!r}")
+    targets = {k: _fraction(v, f"{where['target_sparsity']}.{k}") for k, v in targets.items()}
+    pe_level = raw["pe_level"]
+    if pe_level is not None and not isinstance(pe_level, str):
+        raise SparseParamsError(f"{where['pe_level']}: must be a level name or null, got {pe_level!r}")
+    density = raw["density"] if raw["density"] == "measured" else _fraction(raw["density"], where["density"])
+    if not isinstance(raw["keep_bandwidth_slowdown"], bool):
+        raise SparseParamsError(f"{where['keep_bandwidth_slowdown']}: must be true or false")
+    tensors = raw["operand_tensors"]
+    if not isinstance(tensors, list) or any(t not in ("Inputs", "Outputs") for t in tensors):
+        raise SparseParamsError(f"{where['operand_tensors']}: must be a list of Inputs, Outputs, got {tensors!r}")
+    if not isinstance(raw["ert"], str):
+        raise SparseParamsError(f"{where['ert']}: must be a path, got {raw['ert']!r}")
+    return SparseParams(
+        preset=preset,
+        target_sparsity=targets,
+        pe_level=pe_level,
+        groups=_choice(raw["groups"], ("all", "first"), where["groups"]),
+        keep_bandwidth_slowdown=raw["keep_bandwidth_slowdown"],
+        cycle_scope=_scope(raw["cycle_scope"], where["cycle_scope"]),
+        density=density,
+        word_bits=_int(raw["word_bits"], where["word_bits"], 1),
+        index_bits=_int(raw["index_bits"], where["index_bits"], 0),
+        index_model=_choice(raw["index_model"], ("kept", "pruned"), where["index_model"]),
+        weight_levels=_names(raw["weight_levels"], "all", where["weight_levels"]),
+        operand_levels=_names(raw["operand_levels"], "pe", where["operand_levels"]),
+        operand_tensors=tuple(tensors),
+        operand_accesses=_choice(raw["operand_accesses"], ("mac", "all"), where["operand_accesses"]),
+        mac_gating_ratio=_gating_ratio(raw["mac_gating_ratio"], raw["ert"], where["mac_gating_ratio"], where["ert"], path),
+        ert=raw["ert"],
+        base_energy=_choice(raw["base_energy"], ("total", "summary"), where["base_energy"]),
+        energy_scope=_scope(raw["energy_scope"], where["energy_scope"]),
+        overrides=overrides,
+    )
