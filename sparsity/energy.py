@@ -7,7 +7,7 @@ and b = index_bits, every (level, tensor) energy E of the dense run becomes E' a
     E_sparse = E_base - sum over (level, tensor) of (E - E')  -  E_MAC (1 - d)(1 - g)
 
     E_base   `base_energy`: total = the run's full-precision total (Timeloop's `Total topology energy`),
-             summary = Timeloop's 2-decimal uJ summary line (stats meta `summary_energy_uJ`, else the total
+             summary = Timeloop's 2-decimal uJ summary line (stats meta `energy_summary_uJ`, else the total
              rounded the same way); plus any dense energy outside the stats (the workflow's paper-form depthwise
              input fix), which is never discounted.
     Weights  at `weight_levels` (all = every level that keeps weights):
@@ -57,7 +57,7 @@ class SparseEnergy:
 def base_energy_pJ(stats: LayerStats, params: SparseParams) -> float:
     if params.base_energy == "total":
         return stats.total_energy_pJ
-    summary = stats.meta.get("summary_energy_uJ")
+    summary = stats.meta.get("energy_summary_uJ")
     if summary is None:
         summary = round(stats.total_energy_pJ / PJ_PER_UJ, SUMMARY_DECIMALS)
     return float(summary) * PJ_PER_UJ

@@ -186,12 +186,13 @@ def read_kernels(path: str | Path) -> list[tuple[str, np.ndarray]]:
     except Exception as exc:  # Keras raises many types for a bad file; all mean "cannot read it"
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ModelError(f"{path}: cannot read Keras model ({type(exc).__name__}: {message})") from None
+    numpy = keras.ops.convert_to_numpy
     out = []
     for layer in _flatten(model, keras):
         if isinstance(layer, keras.layers.SeparableConv2D):
-            out += [(f"{layer.name}_dw", np.asarray(layer.depthwise_kernel)), (f"{layer.name}_pw", np.asarray(layer.pointwise_kernel))]
+            out += [(f"{layer.name}_dw", numpy(layer.depthwise_kernel)), (f"{layer.name}_pw", numpy(layer.pointwise_kernel))]
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
-            out.append((layer.name, np.asarray(layer.kernel)))
+            out.append((layer.name, numpy(layer.kernel)))
     return out
 
 
