@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import yaml
 
 from .base import EngineError, PathLike
-from .mapping import LevelMapping, Loop, Mapping
+from .mapping import Loop, Mapping
 
 ARCH_FILE = "arch.yaml"
 COMPONENTS_DIR = "components"
