@@ -57,5 +57,6 @@ def split_problems(layer: Layer, tensor: np.ndarray, bounds: dict[str, int]) -> 
     G = layer.groups
     if G > 1 and (R, S, C) == want[:3] and want[3] * G == M:
         return [tensor[..., g * want[3]:(g + 1) * want[3]] for g in range(G)]
-    raise KernelError(f"layer {layer.name}: weights R,S,C,M = {tensor.shape} fit neither the mapping's "
-                      f"R,S,C,M = {want} nor {G} groups of it")
+    groups = f" nor {G} groups of it" if G > 1 else ""
+    raise KernelError(f"layer {layer.name}: weights R,S,C,M = {tensor.shape} do not fit the mapping's R,S,C,M = {want}"
+                      f"{groups} (a dense run of another layer?)")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import pytest
 import yaml
 
 from engines.parsers import parse_run
+from sparsity.evaluate import evaluate_layer
+from workflows.layer_rows import paper_depthwise_input_fix_pJ
+from workloads.layer import Layer
+from workloads.problem import parse_problem
 from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
 from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 
@@ -59,13 +64,23 @@ def test_paper_summary_base_vs_total(mobilenet_runs):
 
 
 @pytest.mark.parametrize("block", range(1, 17))
-def test_paper_pointwise_energies_of_every_block(block, reference_dir, mobilenet_runs):
+def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
+    """Pointwise layers through the formula; the depthwise layer through evaluate_layer, where the paper preset
+    keeps its dense energy (2-decimal summary + the workflow's paper-form input fix)."""
     reported = reported_blocks(reference_dir)[block - 1]["reported"]["sparse_energy_uJ"]
     params = load_params("paper")
     for role in ("decom", "comp"):
         stats = parse_run(mobilenet_runs / "baseline" / f"b{block}" / role)
         ours = sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6
         assert ours == pytest.approx(reported[role], rel=1e-10), role
+    run_dir = mobilenet_runs / "baseline" / f"b{block}" / "conv"
+    stats, inst = parse_run(run_dir), parse_problem(run_dir / "prob" / "prob.yaml").instance
+    mid = inst["M"]
+    layer = Layer(f"b{block}.conv", "depthwise", 3, 3, inst["P"], inst["Q"], mid, mid, stride=inst["Wstride"],
+                  groups=mid, part="body", block=block, role="conv")
+    result = evaluate_layer(layer, stats, np.ones((3, 3, mid, 1)), params,
+                            extra_dense_pJ=paper_depthwise_input_fix_pJ(stats, mid))
+    assert not result.sparse_energy and result.energy_pJ / 1e6 == pytest.approx(reported["conv"], rel=1e-10)
 
 
 # ----------------------------------------------------------------------------------------- default model

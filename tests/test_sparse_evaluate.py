@@ -136,7 +136,7 @@ def test_errors_name_the_layer(mobilenet_runs):
     with pytest.raises(SparseEvaluationError, match="layer b1.decom: the mapping covers 1572864 MACs, the layer has 393216"):
         evaluate_layer(other, stats, np.ones((1, 1, 16, 96)), params)
     wide = B1_DECOM.with_(M=192)
-    with pytest.raises(SparseEvaluationError, match=r"R,S,C,M = \(1, 1, 16, 192\) fit neither the mapping's"):
+    with pytest.raises(SparseEvaluationError, match=r"R,S,C,M = \(1, 1, 16, 192\) do not fit the mapping's R,S,C,M = \(1, 1, 16, 96\) \(a dense"):
         evaluate_layer(wide, stats, np.ones((1, 1, 16, 192)), params)
     stats.meta["repeat"] = 2
     with pytest.raises(SparseEvaluationError, match="repeated 2 times but its mapping fits 1 copies"):
@@ -170,3 +170,24 @@ def test_workflow_layer_files(mobilenet_runs, tmp_path):
         assert result["utilisation"] > 0 and result["cycles"] < result["dense_cycles"]
     with pytest.raises(SparseEvaluationError, match=r"weights.npz: no weights for layer 'b1.comp'"):
         evaluate_layer_files("mobilenet", "cifar10", "b1.comp", tmp_path / "decom.json", tmp_path / "weights.npz", settings)
+
+
+def test_both_depthwise_problem_forms(mobilenet_runs, tmp_path):
+    """b1.conv as the coupled Depthwise-Layer problem (no C dimension), modelled by the embedded engine on the
+    recorded mapping, gives the same cycles as the recorded paper-form (C=1, M=96) run; energies are each form's."""
+    from engines import get_engine
+    from workloads.problem import problems_for, render_problem
+
+    paper_run = run(mobilenet_runs, "baseline", "b1", "conv")
+    (problem,) = problems_for(B1_CONV, depthwise="coupled")
+    assert "C" not in problem.dimensions
+    (tmp_path / "problem.yaml").write_text(render_problem(problem))
+    root = Path(__file__).resolve().parents[1]
+    coupled_run = get_engine("embedded").model(root / "arch" / "eyeriss", tmp_path / "problem.yaml", paper_run.mapping)
+    weights = pruned(B1_CONV, 0.7, seed=4)
+    params = load_params("default")
+    paper = evaluate_layer(B1_CONV, paper_run, weights, params, extra_dense_pJ=paper_depthwise_input_fix_pJ(paper_run, 96))
+    coupled = evaluate_layer(B1_CONV, coupled_run, weights, params)
+    for field in ("cycles", "dense_cycles", "dense_macs", "sparse_macs", "balanced_cycles", "pes", "passes", "density"):
+        assert getattr(coupled, field) == getattr(paper, field), field
+    assert coupled.dense_energy_pJ == coupled_run.total_energy_pJ and coupled.energy_pJ < coupled.dense_energy_pJ
