@@ -191,3 +191,19 @@ def test_both_depthwise_problem_forms(mobilenet_runs, tmp_path):
     for field in ("cycles", "dense_cycles", "dense_macs", "sparse_macs", "balanced_cycles", "pes", "passes", "density"):
         assert getattr(coupled, field) == getattr(paper, field), field
     assert coupled.dense_energy_pJ == coupled_run.total_energy_pJ and coupled.energy_pJ < coupled.dense_energy_pJ
+
+
+def test_pe_level_parameter(mobilenet_runs):
+    """Derived by default (ifmap_spad: the outermost level with one instance per PE); an explicit level is used as
+    given. b1 decom has no loop at ifmap_spad, so cutting one level lower changes nothing; cutting above the
+    DummyBuffer's spatial loops is refused."""
+    from sparsity import ImbalanceError
+
+    stats = run(mobilenet_runs, "baseline", "b1", "decom")
+    weights = pruned(B1_DECOM, 0.8)
+    derived = evaluate_layer(B1_DECOM, stats, weights, load_params("default"))
+    lower = evaluate_layer(B1_DECOM, stats, weights, load_params("default", {"pe_level": "weights_spad"}))
+    assert derived.pe_level == "ifmap_spad" and lower.pe_level == "weights_spad"
+    assert lower.cycles == derived.cycles
+    with pytest.raises(ImbalanceError, match="spatial loop 'for M in \\[0:2\\) \\(Spatial-Y\\)' at or below the PE level 'DummyBuffer'"):
+        evaluate_layer(B1_DECOM, stats, weights, load_params("default", {"pe_level": "DummyBuffer"}))
