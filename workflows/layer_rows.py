@@ -69,7 +69,7 @@ def sparse_rows(network: str, dataset: str, results: Path, settings: dict) -> li
         path = results / network / dataset / "sparse" / "runs" / layer.name / "sparse.json"
         result = json.loads(path.read_text())
         rows.append(_row(network, dataset, "sparse", settings["engine"], layer, layer.role, "layer",
-                         result["energy_pJ"], result["cycles"], layer.macs, result.get("utilisation", float("nan"))))
+                         result["energy_pJ"], result["cycles"], result["sparse_macs"], result["utilisation"]))
     return rows
 
 
