@@ -19,7 +19,7 @@ from .mapping import Loop, Mapping
 
 ARCH_FILE = "arch.yaml"
 COMPONENTS_DIR = "components"
-ENERGY_TABLES = ("ERT.yaml", "ART.yaml")  # Accelergy outputs Timeloop reads instead of calling Accelergy
+AREA_TABLE = "ART.yaml"  # Accelergy output Timeloop reads instead of calling Accelergy (with the ERT)
 
 # Mapper YAML keys (Timeloop's spelling) -> engine option names (config spelling).
 MAPPER_OVERRIDE_KEYS = {
@@ -31,7 +31,8 @@ MAPPER_OVERRIDE_KEYS = {
 
 def arch_input_files(arch: PathLike, use_energy_tables: bool = True) -> list[Path]:
     """Files describing an architecture, in the order they are passed to Timeloop: the arch YAML,
-    `components/*.yaml` (sorted), then `ERT.yaml` / `ART.yaml` when present and `use_energy_tables`."""
+    `components/*.yaml` (sorted), then the energy table (an Accelergy `ERT.yaml`, else fuseloop's
+    `ERT.fuseloop.yaml`) and `ART.yaml` when present and `use_energy_tables`."""
     path = Path(arch)
     if path.is_file():
         arch_file, directory = path, path.parent
@@ -43,7 +44,10 @@ def arch_input_files(arch: PathLike, use_energy_tables: bool = True) -> list[Pat
         raise EngineError(f"{path}: architecture path does not exist")
     files = [arch_file] + sorted((directory / COMPONENTS_DIR).glob("*.yaml"))
     if use_energy_tables:
-        files += [directory / name for name in ENERGY_TABLES if (directory / name).is_file()]
+        from .embedded.energy import ERT_FILE_NAMES
+
+        ert = next((directory / name for name in ERT_FILE_NAMES if (directory / name).is_file()), None)
+        files += [f for f in (ert, directory / AREA_TABLE) if f is not None and f.is_file()]
     return [f.resolve() for f in files]
 
 

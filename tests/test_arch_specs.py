@@ -41,7 +41,7 @@ def _max_energies(ert_file: Path) -> dict:
 
 @pytest.mark.parametrize("name", OURS)
 def test_ert_max_action_energies_equal_the_reference(name):
-    ours = _max_energies(OURS[name] / "ERT.yaml")
+    ours = _max_energies(OURS[name] / "ERT.fuseloop.yaml")
     theirs = _max_energies(REFERENCE / "accelerators" / THEIRS[name] / "ERT.yaml")
     assert ours == theirs
     assert ours[("system.eyeriss.shared_glb", "write")] == {"eyeriss": 70.264}.get(name, 68.751)
@@ -54,9 +54,9 @@ def test_make_ert_regenerates_the_committed_tables(tmp_path):
 
     copy = tmp_path / "eyeriss"
     shutil.copytree(OURS["eyeriss"], copy, symlinks=True)
-    (copy / "ERT.yaml").unlink()
+    (copy / "ERT.fuseloop.yaml").unlink()
     subprocess.run([sys.executable, str(ROOT / "arch/make_ert.py"), str(copy)], check=True, capture_output=True)
-    assert (copy / "ERT.yaml").read_text() == (OURS["eyeriss"] / "ERT.yaml").read_text()
+    assert (copy / "ERT.fuseloop.yaml").read_text() == (OURS["eyeriss"] / "ERT.fuseloop.yaml").read_text()
     text = (copy / "arch.yaml").read_text().replace("memory_depth: 24", "memory_depth: 20")
     (copy / "arch.yaml").write_text(text)
     result = subprocess.run([sys.executable, str(ROOT / "arch/make_ert.py"), str(copy)], capture_output=True, text=True)
@@ -79,3 +79,26 @@ def test_engine_on_our_arch_reproduces_recorded_runs(run):
     assert got.total_energy_pJ == pytest.approx(expected["total_energy"], rel=1e-6)
     for level in got.levels:
         assert level.energy_pJ == pytest.approx(expected["levels"][level.name]["energy"], rel=1e-6, abs=0.01)
+
+
+def test_a_user_ert_takes_precedence_over_the_shipped_table(tmp_path):
+    import shutil
+
+    from engines.timeloop_inputs import arch_input_files
+
+    arch = tmp_path / "eyeriss"
+    shutil.copytree(OURS["eyeriss"], arch, symlinks=True)
+    run_dir = MOBILENET_RUNS / "baseline/b1/decom"
+    mapping = read_map(run_dir / "map.txt")
+    shipped = EmbeddedEngine().model(arch, run_dir / "prob/prob.yaml", mapping)
+    assert [p.name for p in arch_input_files(arch)][-1] == "ERT.fuseloop.yaml"
+    user = yaml.safe_load((arch / "ERT.fuseloop.yaml").read_text())
+    for table in user["ERT"]["tables"]:
+        if table["name"] == "system.DRAM":
+            for action in table["actions"]:
+                action["energy"] *= 2
+    (arch / "ERT.yaml").write_text(yaml.safe_dump(user))
+    mine = EmbeddedEngine().model(arch, run_dir / "prob/prob.yaml", mapping)
+    assert mine.energy("DRAM") == pytest.approx(2 * shipped.energy("DRAM"))
+    assert mine.energy("shared_glb") == pytest.approx(shipped.energy("shared_glb"))
+    assert [p.name for p in arch_input_files(arch)][-1] == "ERT.yaml"

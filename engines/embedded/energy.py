@@ -21,7 +21,9 @@ import yaml
 from ..base import EngineError
 from .arch import split_path
 
-ERT_FILE_NAMES = ("ERT.yaml",)
+# An Accelergy-generated ERT.yaml next to the arch takes precedence over the table fuseloop ships
+# (ERT.fuseloop.yaml, written by arch/make_ert.py).
+ERT_FILE_NAMES = ("ERT.yaml", "ERT.fuseloop.yaml")
 WIRE_COMPONENTS = ("wire", "Wire")  # Timeloop turns these into network (wire) energy
 
 
@@ -51,8 +53,8 @@ def find_ert_file(arch: str | Path) -> Path:
     for name in ERT_FILE_NAMES:
         if (directory / name).is_file():
             return directory / name
-    raise EngineError(f"{directory}: no energy reference table (ERT.yaml) next to the architecture; "
-                      "the embedded engine needs one (Accelergy's output format)")
+    raise EngineError(f"{directory}: no energy reference table ({' or '.join(ERT_FILE_NAMES)}) next to the "
+                      "architecture; the embedded engine needs one (Accelergy's output format)")
 
 
 def load_energy_table(path: str | Path) -> EnergyTable:
