@@ -31,8 +31,9 @@ def run_pair(config: dict, pair: dict, cores: int, fresh: bool) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         yaml.safe_dump(one, handle)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", handle.name, "-q",
-                    f"{config['results']}/{pair['network']}/{pair['dataset']}/res.csv"], cwd=ROOT, check=True)
+    target = f"{config['results']}/{pair['network']}/{pair['dataset']}/res.csv"
+    subprocess.run([sys.executable, "-m", "snakemake", target, "--cores", str(cores), "--configfile", handle.name,
+                    "--quiet", "all"], cwd=ROOT, check=True)
     return time.perf_counter() - start
 
 
