@@ -97,7 +97,8 @@ class FusionParams:
       pred_dram_scale       128/18 [128/18 A, 8 B]: pred_DRAM = pred_glb energy x this (DRAM-cost proxy).
       count_pred_glb        false: also count the pred_glb energy itself (the reference counted it as 0).
       adder_fifo_ops_per_add 0.0: adder_fifo pushes (= pops) per add (the reference gave it no counts).
-      overhead_ert          'arch/archon/overhead/ERT.yaml': per-action energies (relative to the repo root).
+      overhead_ert          'arch/archon/overhead': per-action energies: a table file, or a directory whose
+                            ERT.yaml (Accelergy) or else ERT.fuseloop.yaml is used (relative to the repo root).
     """
 
     preset: str = "default"
@@ -138,7 +139,7 @@ class FusionParams:
     pred_dram_scale: float = 128 / 18
     count_pred_glb: bool = False
     adder_fifo_ops_per_add: float = 0.0
-    overhead_ert: str = "arch/archon/overhead/ERT.yaml"
+    overhead_ert: str = "arch/archon/overhead"
     overrides: dict[str, Any] = field(default_factory=dict, compare=False)
 
     # ---- derived values --------------------------------------------------------------------------------
@@ -173,7 +174,12 @@ class FusionParams:
     @property
     def ert_path(self) -> Path:
         path = Path(self.overhead_ert)
-        return path if path.is_absolute() else REPO_ROOT / path
+        path = path if path.is_absolute() else REPO_ROOT / path
+        if path.is_dir():
+            from engines.embedded.energy import find_ert_file
+
+            path = find_ert_file(path)
+        return path
 
     def act_bits(self, block) -> int:
         """Prediction activation bits of `block` (a workloads.network.Block)."""

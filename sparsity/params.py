@@ -166,6 +166,10 @@ def _gating_ratio(value: Any, ert: str, where: str, ert_where: str, path: Path) 
     from engines.parsers import load_ert
 
     table_path = (path.parent / ert).resolve()
+    if table_path.is_dir():
+        from engines.embedded.energy import find_ert_file
+
+        table_path = find_ert_file(table_path)
     try:
         table = load_ert(table_path)
         return table.energy("mac", "mac_gated") / table.energy("mac", "mac_random")

@@ -140,7 +140,7 @@ def test_operand_share_needs_access_counts(mobilenet_runs):
 def test_presets_and_overrides():
     assert presets() == ["default", "paper"]
     default, paper = load_params(), load_params("paper")
-    assert default.mac_gating_ratio == pytest.approx(0.103 / 2.2)  # from arch/eyeriss/ERT.yaml
+    assert default.mac_gating_ratio == pytest.approx(0.103 / 2.2)  # from arch/eyeriss/ERT.fuseloop.yaml
     assert (paper.density, paper.index_bits, paper.mac_gating_ratio) == (0.09, 10, 1.0)
     assert paper.energy_scope.covers("body", "pointwise") and not paper.energy_scope.covers("body", "depthwise")
     assert not paper.cycle_scope.covers("head", "conv") and default.cycle_scope.covers("tail", "fc")
