@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -52,42 +53,43 @@ def dense_layer_cost(layer, stats: LayerStats, depthwise_form: str) -> tuple[flo
     return energy * repeat, stats.cycles * repeat
 
 
-def dense_rows(network: str, dataset: str, results: Path, settings: dict) -> list[dict]:
+def dense_rows(net, stats: Mapping[str, LayerStats], settings: dict) -> list[dict]:
     rows = []
     form = settings["problem"]["depthwise"]
-    for layer in plan.network(network, dataset, "dense").layers():
-        stats = run_stats(results, network, dataset, "dense", layer.name)
-        energy, cycles = dense_layer_cost(layer, stats, form)
-        rows.append(_row(network, dataset, "dense", settings["engine"], layer, layer.role, "layer", energy, cycles,
-                         layer.macs, stats.utilization))
+    for layer in net.layers():
+        energy, cycles = dense_layer_cost(layer, stats[layer.name], form)
+        rows.append(_row(net.name, net.dataset, "dense", settings["engine"], layer, layer.role, "layer", energy, cycles,
+                         layer.macs, stats[layer.name].utilization))
     return rows
 
 
-def sparse_rows(network: str, dataset: str, results: Path, settings: dict) -> list[dict]:
+def sparse_rows(net, results: Mapping[str, dict], settings: dict) -> list[dict]:
+    """`results`: each layer's SparseResult as a dict."""
     rows = []
-    for layer in plan.network(network, dataset, "sparse").layers():
-        path = results / network / dataset / "sparse" / "runs" / layer.name / "sparse.json"
-        result = json.loads(path.read_text())
-        rows.append(_row(network, dataset, "sparse", settings["engine"], layer, layer.role, "layer",
+    for layer in net.layers():
+        result = results[layer.name]
+        rows.append(_row(net.name, net.dataset, "sparse", settings["engine"], layer, layer.role, "layer",
                          result["energy_pJ"], result["cycles"], result["sparse_macs"], result["utilisation"]))
     return rows
 
 
-def archon_rows(network: str, dataset: str, results: Path, settings: dict) -> list[dict]:
+def archon_rows(net, stats: Mapping[str, LayerStats], settings: dict) -> list[dict]:
     from fusion.workflow import archon_layer_rows
 
-    net = plan.network(network, dataset, "archon")
-    stats = {layer.name: run_stats(results, network, dataset, "archon", layer.name) for layer in net.layers()}
-    rows = []
-    for item in archon_layer_rows(net, stats, settings):
-        rows.append(_row(network, dataset, "archon", settings["engine"], item.layer, item.role, item.phase,
-                         item.energy_pJ, item.cycles, item.macs, item.utilisation, name=item.name))
-    return rows
-
-
-BUILDERS = {"dense": dense_rows, "sparse": sparse_rows, "archon": archon_rows}
+    return [_row(net.name, net.dataset, "archon", settings["engine"], item.layer, item.role, item.phase,
+                 item.energy_pJ, item.cycles, item.macs, item.utilisation, name=item.name)
+            for item in archon_layer_rows(net, stats, settings)]
 
 
 def accelerator_rows(network: str, dataset: str, accelerator: str, results: Path, settings: dict) -> pd.DataFrame:
-    rows = BUILDERS[accelerator](network, dataset, Path(results), settings)
+    """The rows of one accelerator from the workflow's result files under `results`."""
+    results = Path(results)
+    net = plan.network(network, dataset, accelerator)
+    if accelerator == "sparse":
+        inputs = {layer.name: json.loads((results / network / dataset / "sparse" / "runs" / layer.name / "sparse.json")
+                                         .read_text()) for layer in net.layers()}
+        rows = sparse_rows(net, inputs, settings)
+    else:
+        stats = {layer.name: run_stats(results, network, dataset, accelerator, layer.name) for layer in net.layers()}
+        rows = (dense_rows if accelerator == "dense" else archon_rows)(net, stats, settings)
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)
