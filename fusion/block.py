@@ -9,11 +9,10 @@ Fused head/tail layers are ordinary layers on the predictions arch (`evaluate_ed
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Mapping, Sequence
 
+from engines.records import JsonRecord
 from engines.stats import LayerStats
 from workloads.layer import Layer
 from workloads.network import Block
@@ -28,7 +27,7 @@ SECOND_ROLES = ("pred_conv", "pred_comp")
 
 
 @dataclass(frozen=True)
-class BlockResult:
+class BlockResult(JsonRecord):
     """A fused block's energies (pJ) and cycles per phase. `main_from` is the block whose main run was used."""
 
     block: int
@@ -56,26 +55,6 @@ class BlockResult:
         return {"pred_decom_e": self.pred_decom_e * 1e-6, "pred_conv_e": self.pred_conv_e * 1e-6,
                 "main_e": self.main_e * 1e-6, "overhead_e": self.overhead_e * 1e-6,
                 "pred_decom_c": self.pred_decom_c, "pred_conv_c": self.pred_conv_c, "main_c": self.main_c}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "BlockResult":
-        return cls(**data)
-
-    def to_json(self, path: str | Path | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
-
-    @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "BlockResult":
-        text = str(text_or_path)
-        if isinstance(text_or_path, Path) or not text.lstrip().startswith("{"):
-            text = Path(text_or_path).read_text()
-        return cls.from_dict(json.loads(text))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
+
+from engines.records import read_presets
 
 PRESETS_YAML = Path(__file__).resolve().parent / "presets.yaml"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -252,18 +253,7 @@ def load_params(preset: str = "default", network: str | None = None, dataset: st
 
 
 def _read(path: Path) -> dict:
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise FusionParamsError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise FusionParamsError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("presets"), dict) or not spec["presets"]:
-        raise FusionParamsError(f"{path}: field presets: missing or not a mapping of preset name -> knobs")
-    for name, body in spec["presets"].items():
-        if not isinstance(body, dict):
-            raise FusionParamsError(f"{path}: field presets.{name}: expected a mapping")
-    return spec
+    return read_presets(path, FusionParamsError, "knobs")
 
 
 # ----------------------------------------------------------------------------------------- validation

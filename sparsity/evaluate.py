@@ -11,13 +11,12 @@ per-pass / per-copy.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from math import ceil
-from pathlib import Path
 
 import numpy as np
 
+from engines.records import JsonRecord
 from engines.stats import LayerStats
 from workloads.layer import Layer
 
@@ -32,7 +31,7 @@ class SparseEvaluationError(ValueError):
 
 
 @dataclass
-class SparseResult:
+class SparseResult(JsonRecord):
     """One layer on the sparse accelerator (whole layer: all groups)."""
 
     layer: str
@@ -58,30 +57,6 @@ class SparseResult:
     sparse_cycles: bool  # cycles from the imbalance analysis (False: outside cycle_scope)
     preset: str
     savings_pJ: dict[str, float] = field(default_factory=dict)  # per 'level/tensor', all copies
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SparseResult":
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"SparseResult: unknown field(s) {', '.join(unknown)}")
-        return cls(**data)
-
-    def to_json(self, path: str | Path | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
-
-    @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "SparseResult":
-        text = str(text_or_path)
-        if isinstance(text_or_path, Path) or not text.lstrip().startswith("{"):
-            text = Path(text_or_path).read_text()
-        return cls.from_dict(json.loads(text))
 
 
 def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, params: SparseParams,

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+
+from engines.records import read_presets
 
 SPARSE_YAML = Path(__file__).resolve().parents[1] / "arch" / "eyeriss" / "sparse.yaml"
 LAYER_KINDS = ("conv", "pointwise", "grouped-pointwise", "depthwise", "fc", "grouped-conv")
@@ -107,17 +108,8 @@ def load_params(preset: str = "default", overrides: dict[str, Any] | None = None
 # ----------------------------------------------------------------------------------------- validation
 
 def _read(path: Path) -> dict:
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SparseParamsError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SparseParamsError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("presets"), dict) or not spec["presets"]:
-        raise SparseParamsError(f"{path}: field presets: missing or not a mapping of preset name -> parameters")
+    spec = read_presets(path, SparseParamsError, "parameters")
     for name, body in spec["presets"].items():
-        if not isinstance(body, dict):
-            raise SparseParamsError(f"{path}: field presets.{name}: expected a mapping")
         unknown = sorted(set(body) - set(PARAMETERS))
         if unknown:
             raise SparseParamsError(f"{path}: field presets.{name}.{unknown[0]}: unknown parameter")

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from conftest import REFERENCE
+from engines.embedded.search import _prime_factors
 from engines.embedded.analysis import fast_analysis
 from engines.embedded.arch import ArchSpec, load_arch
 from engines.embedded.nest import build_nest
@@ -49,16 +50,6 @@ def problems() -> list[Problem]:
         parse_problem({"problem": {"shape": DEPTHWISE_SHAPE,
                                    "instance": {"C": 12, "R": 3, "S": 3, "N": 1, "P": 8, "Q": 6, "Hstride": 2}}}),
     ]
-
-
-def _prime_factors(n: int) -> list[int]:
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
 
 
 def random_mapping(arch: ArchSpec, prob: Problem, rng: random.Random) -> Mapping:
