@@ -1,93 +1,265 @@
-"""Rendered constraint templates against the paper artifact's constraint files."""
-import pytest
-import yaml
+"""Constraint templates rendered per layer, against the paper artifact's constraint files (normalized)."""
+import re
+from pathlib import Path
 
-from conftest import MOBILENET_RUNS
-from workflows.recipes import EYERISS, MAIN, PREDICTIONS, recipe
+import pytest
+
+from conftest import MOBILENET_RUNS, ROOT
+from workflows.recipes import recipe
 from workloads import zoo
-from workloads.constraints import ConstraintsError, load_constraints, render_constraints
+from workloads.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
+                                   render_constraints)
 from workloads.problem import problems_for
 
 CNN_DIMS = ["C", "M", "R", "S", "N", "P", "Q"]
+COUPLED_DW_DIMS = ["M", "R", "S", "N", "P", "Q"]
+EYERISS = ROOT / "arch/eyeriss/constraints/layer.yaml.j2"
+PREDICTIONS = ROOT / "arch/archon/predictions/constraints/layer.yaml.j2"
+MAIN = ROOT / "arch/archon/main/constraints/main.yaml.j2"
+
+# The paper's prediction knobs for MobileNetV2 (reference-method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
+# decom Q=8 / M=8, conv Q=4 M=2 / M=8, plus the per-role spad factors), written out as the artifact's full strings.
+MOBILENET_PREDICTIONS = {
+    "decom": dict(dummy_spatial="N=1 R=1 S=1 P=1 Q=1 C=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 Q=8 M=1 C=1",
+                  psum_temporal="N=1 P=1 C=1 M=3", weights_temporal="N=1 Q=1 C=1 M=1",
+                  ifmap_temporal="N=1 P=1 Q=1 C=8 M=1"),
+    "conv": dict(dummy_spatial="N=1 R=1 S=1 P=1 C=1 Q=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 C=1 Q=4 M=2",
+                 psum_temporal="N=1 P=1 C=1", weights_temporal="N=1 Q=1 C=1 R=3 S=3",
+                 ifmap_temporal="N=1 P=1 Q=1 C=1 M=1"),
+}
+# Factor strings in the compared reference files that Timeloop's parser reads differently from how they look
+# (e.g. the `R=3S=3` / `R=kS=k` of the mnasnet files). The MobileNetV2 files compared here have none; the test
+# below checks that every one of their factor tokens is well-formed, so a malformed one would be noticed.
+MALFORMED_IN_REFERENCE: dict[str, str] = {}
 
 
-def normalize(targets) -> set:
-    """Order-free view of constraint targets: (target, type, keep, bypass, factors, permutation, split)."""
-    out = set()
-    for t in targets:
-        factors = frozenset(t.get("factors", "").split()) if t.get("factors") is not None else None
-        keep = frozenset(t.get("keep") or []) if t["type"] == "bypass" else None
-        bypass = frozenset(t.get("bypass") or []) if t["type"] == "bypass" else None
-        out.add((t["target"], t["type"], keep, bypass, factors, t.get("permutation"), t.get("split")))
-    return out
-
-
-def reference_targets(run: str):
+def reference(run: str) -> dict:
     files = sorted((MOBILENET_RUNS / run / "constraints").glob("*.yaml"))
-    return [t for f in files for t in load_constraints(f)]
+    assert files, f"no constraint files in {run}"
+    return load_constraints("\n".join(f.read_text() for f in files))
 
 
-def rendered(accelerator, network, layer_name, depthwise="paper"):
+def rendered(template: Path, dims=CNN_DIMS, **params) -> dict:
+    return load_constraints(render_constraints(template, dims, **params))
+
+
+def layer_run(accelerator: str, network: str, layer_name: str, depthwise: str = "paper"):
+    """(problem, normalized constraints) of a zoo layer through the workflow's recipe."""
     net = zoo.load_network(network, "cifar10", "fused" if accelerator == "archon" else "baseline")
     layer = net.layer(layer_name)
     (problem,) = problems_for(layer, depthwise=depthwise)
     run = recipe(accelerator, net, layer, problem)
-    return problem, load_constraints(render_constraints(run.constraints_template, problem.dimensions, **run.constraint_params))
+    return problem, rendered(run.constraints_template, problem.dimensions, **run.constraint_params)
+
+
+# ---- equality with the artifact's files ---------------------------------------------------------------------
+
+def test_eyeriss_pointwise_equals_the_reference():
+    ours = rendered(EYERISS)
+    theirs = reference("baseline/b1/decom")
+    assert ours == theirs
+    # a few facts of the normalized structure, so the comparison is known to look at real content
+    assert ours["shared_glb"]["bypass"] == {"keep": ["Inputs", "Outputs"], "bypass": ["Weights"]}
+    assert ours["DummyBuffer"]["spatial"] == {"factors": {"N": 1, "P": 1, "Q": 1, "R": 1, "S": 0}, "max_factors": {},
+                                              "permutation": "NPQRSCM", "split": 4}
+    assert ours["DRAM"]["temporal"]["permutation"] == "RSPCMNQ"
+
+
+def _baseline_runs() -> list[str]:
+    runs = [p.parent.relative_to(MOBILENET_RUNS) for p in MOBILENET_RUNS.glob("baseline/b*/*/constraints")]
+    runs += [p.parent.relative_to(MOBILENET_RUNS) for p in MOBILENET_RUNS.glob("head_and_tail/baseline/*/baseline/*/constraints")]
+    return sorted(str(r) for r in runs)
+
+
+def test_eyeriss_constraints_are_those_of_every_baseline_run():
+    runs = _baseline_runs()
+    assert len(runs) == 16 * 3 + 12
+    ours = rendered(EYERISS)
+    assert [run for run in runs if reference(run) != ours] == []
+
+
+@pytest.mark.parametrize("role", ["decom", "conv"])
+def test_predictions_with_mobilenet_knobs_equal_the_reference(role):
+    ours = rendered(PREDICTIONS, **MOBILENET_PREDICTIONS[role])
+    theirs = reference(f"fusion/predictions/b1/{role}")
+    assert ours == theirs
+    assert ours["shared_glb"]["spatial"]["factors"]["Q"] == {"decom": 8, "conv": 4}[role]
+
+
+def test_compared_reference_factor_strings_are_well_formed():
+    files = sorted(MOBILENET_RUNS.glob("**/constraints/*.yaml"))
+    tokens = []
+    for path in files:
+        for value in re.findall(r"^[\s-]*factors:(.*)$", path.read_text(), re.M):
+            if value.strip() not in MALFORMED_IN_REFERENCE:
+                tokens += parse_factors(value.strip(), str(path))  # raises on a malformed token
+    assert len(files) == 169 and len(tokens) == 4365
+
+
+def test_main_block1_equals_the_reference():
+    ours = rendered(MAIN, C=16, M=24, R=3, S=3, spatial_x=8, spatial_y=8)
+    assert ours == reference("fusion/main_computations/b1")
+    assert ours["shared_glb"]["temporal"]["factors"] == {"N": 1, "R": 1, "S": 1, "Q": 1, "C": 16, "M": 24}
+
+
+@pytest.mark.parametrize("block", range(1, 15))
+def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block):
+    for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"), ("pred_conv", f"fusion/predictions/b{block}/conv"),
+                      ("main", f"fusion/main_computations/b{block}")):
+        _, ours = layer_run("archon", "mobilenet", f"b{block}.{role}")
+        assert ours == reference(run), run
 
 
 @pytest.mark.parametrize("layer, run", [
-    ("b1.decom", "baseline/b1/decom"), ("b1.conv", "baseline/b1/conv"), ("tail.FC1", "head_and_tail/baseline/tail/baseline/FC1"),
-])
-def test_eyeriss_constraints_equal_the_reference(layer, run):
-    _, ours = rendered("dense", "mobilenet", layer)
-    assert normalize(ours) == normalize(reference_targets(run))
-
-
-@pytest.mark.parametrize("layer, run", [
-    ("b1.pred_decom", "fusion/predictions/b1/decom"),
-    ("b1.pred_conv", "fusion/predictions/b1/conv"),
-    ("b1.main", "fusion/main_computations/b1"),
     ("head.conv1", "head_and_tail/fused/fus_head/fusion/conv1"),
+    ("head.PW1", "head_and_tail/fused/fus_head/fusion/PW1"),
     ("head.DW1", "head_and_tail/fused/fus_head/fusion/DW1"),
     ("head.PW2", "head_and_tail/fused/fus_head/fusion/PW2"),
     ("tail.PW1", "head_and_tail/fused/fus_tail/fusion/PW1"),
     ("tail.FC1", "head_and_tail/fused/fus_tail/fusion/FC1"),
 ])
-def test_archon_constraints_equal_the_reference(layer, run):
-    _, ours = rendered("archon", "mobilenet", layer)
-    assert normalize(ours) == normalize(reference_targets(run))
+def test_fused_head_and_tail_equal_the_reference(layer, run):
+    _, ours = layer_run("archon", "mobilenet", layer)
+    assert ours == reference(run)
 
 
-def test_kernel_size_follows_the_problem_not_a_malformed_string():
-    # the artifact wrote `R=kS=k` for MnasNet's 5x5 predictions; ours carries the real kernel
-    _, ours = rendered("archon", "mnasnet", "b3.pred_conv")
-    weights = [t for t in ours if t["target"] == "weights_spad" and t["type"] == "temporal"][0]
-    assert set(weights["factors"].split()) == {"N=1", "Q=1", "C=1", "R=5", "S=5"}
+def test_dense_recipe_uses_the_eyeriss_constraints():
+    for layer in ("b1.decom", "b1.conv", "b1.comp", "tail.FC1"):
+        _, ours = layer_run("dense", "mobilenet", layer)
+        assert ours == reference("baseline/b1/decom"), layer
 
+
+# ---- adapting to the problem's dimensions ---------------------------------------------------------------------
 
 def test_coupled_depthwise_drops_the_channel_dimension_everywhere():
-    problem, ours = rendered("dense", "mobilenet", "b1.conv", depthwise="coupled")
-    assert "C" not in problem.dimensions
-    for target in ours:
-        assert "C=" not in target.get("factors", "")
-        assert "C" not in target.get("permutation", "")
-    spatial_y = [t for t in ours if t["target"] == "DummyBuffer" and t["type"] == "spatial"][0]
-    assert (spatial_y["permutation"], spatial_y["factors"]) == ("NPQR SM", "N=1 P=1 Q=1 R=1 S=0")
+    problem, ours = layer_run("dense", "mobilenet", "b1.conv", depthwise="coupled")
+    assert list(problem.dimensions) == COUPLED_DW_DIMS
+    text = render_constraints(EYERISS, problem.dimensions)
+    assert "C=" not in text and "C" not in "".join(line.split(":")[-1] for line in text.splitlines() if "permutation" in line)
+    for target, types in ours.items():
+        for kind, spec in types.items():
+            assert "C" not in spec.get("factors", {}) and "C" not in spec.get("permutation", ""), (target, kind)
+    paper = rendered(EYERISS)
+    # every other factor is unchanged; Y (DummyBuffer) keeps S and M, X (shared_glb) keeps Q and M
+    assert ours["DummyBuffer"]["spatial"] == {"factors": {"N": 1, "P": 1, "Q": 1, "R": 1, "S": 0}, "max_factors": {},
+                                              "permutation": "NPQRSM", "split": 4}
+    assert ours["shared_glb"]["spatial"]["split"] == 6 and ours["shared_glb"]["spatial"]["permutation"] == "NPRSQM"
+    assert ours["weights_spad"]["temporal"]["factors"] == paper["weights_spad"]["temporal"]["factors"]
+    _, predictions = layer_run("archon", "mobilenet", "b1.pred_conv", depthwise="coupled")
+    assert predictions["ifmap_spad"]["temporal"]["factors"] == {"N": 1, "P": 1, "Q": 1, "M": 1}
+
+
+def _sides(spec: dict) -> tuple[str, str]:
+    return spec["permutation"][: spec["split"]], spec["permutation"][spec["split"]:]
+
+
+def test_split_keeps_every_remaining_dimension_on_its_side(tmp_path):
+    template = tmp_path / "t.yaml.j2"
+    template.write_text("architecture_constraints:\n  targets:\n"
+                        "  - {target: DummyBuffer, type: spatial, split: 4, permutation: NCPQ RSM, factors: N=1 C=1}\n")
+    full = rendered(template)["DummyBuffer"]["spatial"]
+    coupled = rendered(template, COUPLED_DW_DIMS)["DummyBuffer"]["spatial"]
+    assert _sides(full) == ("NCPQ", "RSM")
+    assert _sides(coupled) == ("NPQ", "RSM")  # without lowering the split, R would have moved to X
+    assert coupled["factors"] == {"N": 1}
 
 
 def test_grouped_main_conv_constraints_use_one_group():
-    problem, ours = rendered("archon", "fusionet", "b9.main", depthwise="coupled")
+    problem, ours = layer_run("archon", "fusionet", "b9.main", depthwise="coupled")
     assert (problem.instance["C"], problem.instance["M"], problem.repeat) == (24, 24, 4)
-    glb = [t for t in ours if t["target"] == "shared_glb" and t["type"] == "temporal"][0]
-    assert {"C=24", "M=24"} <= set(glb["factors"].split())
+    assert ours["shared_glb"]["temporal"]["factors"] == {"N": 1, "R": 1, "S": 1, "Q": 1, "C": 24, "M": 24}
 
 
-def test_render_errors_name_the_template(tmp_path):
-    with pytest.raises(ConstraintsError, match=r"main.yaml.j2: missing template parameter"):
-        render_constraints(MAIN / "constraints" / "main.yaml.j2", CNN_DIMS, C=1)
-    bad = tmp_path / "bad.yaml.j2"
-    bad.write_text("architecture_constraints:\n  targets:\n  - {target: x, type: temporal, factors: C3}\n")
-    with pytest.raises(ConstraintsError, match=r"bad.yaml.j2: architecture_constraints.targets\[0\] \(x\): malformed factor 'C3'"):
-        render_constraints(bad, CNN_DIMS)
-    with pytest.raises(ConstraintsError, match="not found"):
+def test_kernel_size_follows_the_problem_not_a_malformed_string():
+    # the artifact's mnasnet file said `R=kS=k` (Timeloop read no factor at all); ours carries the real 5x5 kernel
+    _, ours = layer_run("archon", "mnasnet", "b3.pred_conv")
+    assert ours["weights_spad"]["temporal"]["factors"] == {"N": 1, "Q": 1, "C": 1, "R": 5, "S": 5}
+    _, main = layer_run("archon", "mnasnet", "b3.main")
+    assert (main["psum_spad"]["temporal"]["factors"]["R"], main["psum_spad"]["temporal"]["factors"]["S"]) == (5, 5)
+
+
+@pytest.mark.parametrize("network, role, glb_q, dummy_m", [
+    ("mnasnet", "pred_decom", 8, 8), ("mnasnet", "pred_conv", 4, 8), ("fusionet", "pred_conv", 1, 8),
+])
+def test_prediction_knobs_per_network(network, role, glb_q, dummy_m):
+    _, ours = layer_run("archon", network, f"b1.{role}", depthwise="coupled")
+    assert ours["shared_glb"]["spatial"]["factors"].get("Q", 1) == glb_q
+    assert ours["DummyBuffer"]["spatial"]["factors"]["M"] == dummy_m
+
+
+def test_shufflenet_prediction_roles_spread_output_rows():
+    for role in ("pred_decom", "pred_comp"):
+        _, ours = layer_run("archon", "shufflenet", f"b2.{role}")
+        assert ours["DummyBuffer"]["spatial"]["factors"]["P"] == 8
+        assert ours["shared_glb"]["spatial"]["factors"] == {"N": 1, "R": 1, "S": 1, "M": 1}
+
+
+def test_constraint_templates_per_arch():
+    assert set(constraint_templates(ROOT / "arch/eyeriss")) == {"layer"}
+    assert constraint_templates(ROOT / "arch/archon/predictions")["layer"] == PREDICTIONS
+    assert constraint_templates(ROOT / "arch/archon/main") == {"main": MAIN}
+    with pytest.raises(ConstraintsError, match="no constraints/ directory"):
+        constraint_templates(ROOT / "arch/archon/overhead")
+
+
+# ---- load_constraints layouts ----------------------------------------------------------------------------------
+
+def test_load_constraints_accepts_timeloops_layouts():
+    flat = "architecture_constraints:\n  targets:\n  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n" \
+           "mapspace_constraints:\n  targets:\n  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
+    nested = "arch_constraints:\n  constraints:\n  - target: psum_spad\n    constraints:\n" \
+             "    - {type: temporal, attributes: {factors: M=3 P<=4, permutation: NPM}}\n" \
+             "mapspace:\n  - {target: psum_spad, type: datatype, keep: [Outputs], bypass: [Weights]}\n"
+    expected = {"psum_spad": {"temporal": {"factors": {"M": 3}, "max_factors": {"P": 4}, "permutation": "NPM"},
+                              "bypass": {"keep": ["Outputs"], "bypass": ["Weights"]}}}
+    assert load_constraints(flat) == expected
+    assert load_constraints(nested) == expected
+    assert load_constraints("targets:\n  - {target: DRAM, type: temporal, factors: R=1}\n") == \
+        {"DRAM": {"temporal": {"factors": {"R": 1}, "max_factors": {}}}}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("architecture_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=1}\n"
+     "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n", r"\(x temporal\): factor M= specified twice"),
+    ("targets:\n  - {target: x, type: spatial, permutation: NM}\n  - {target: x, type: spatial, permutation: MN}\n",
+     "permutation specified twice"),
+    ("targets:\n  - {target: x, type: bypass, keep: [Inputs]}\n  - {target: x, type: bypass, bypass: [Inputs]}\n",
+     "tensor Inputs kept/bypassed twice"),
+    ("targets:\n  - {target: x, type: sideways}\n", "needs a target and a type"),
+    ("targets:\n  - {target: x, type: temporal, factors: R=3S=3}\n", r"\(x temporal\): malformed factor 'R=3S=3'"),
+])
+def test_load_constraints_errors(text, message):
+    with pytest.raises(ConstraintsError, match=message):
+        load_constraints(text)
+
+
+def test_load_constraints_missing_file_names_it(tmp_path):
+    with pytest.raises(ConstraintsError, match=r"missing\.yaml: cannot read constraints"):
+        load_constraints(tmp_path / "missing.yaml")
+    with pytest.raises(ConstraintsError, match=r"nowhere\.yaml: cannot read constraints"):
+        load_constraints(str(tmp_path / "nowhere.yaml"))
+
+
+# ---- render errors ---------------------------------------------------------------------------------------------
+
+def test_render_errors_name_the_template_and_the_parameter(tmp_path):
+    with pytest.raises(ConstraintsError, match=r"main\.yaml\.j2: missing template parameter \('M' is undefined\)"):
+        render_constraints(MAIN, CNN_DIMS, C=1, R=3, S=3, spatial_x=8, spatial_y=8)
+    with pytest.raises(ConstraintsError, match=r"layer\.yaml\.j2: unknown template parameter\(s\) glb_spatal"):
+        render_constraints(PREDICTIONS, CNN_DIMS, **{**MOBILENET_PREDICTIONS["decom"], "glb_spatal": "Q=8"})
+    with pytest.raises(ConstraintsError, match=r"layer\.yaml\.j2: architecture_constraints\.targets\[6\] "
+                                               r"\(shared_glb spatial\): malformed factor 'Q=8M=1'"):
+        render_constraints(PREDICTIONS, CNN_DIMS, **{**MOBILENET_PREDICTIONS["decom"], "glb_spatial": "N=1 Q=8M=1"})
+    with pytest.raises(ConstraintsError, match=r"\(shared_glb spatial\): factors names unknown dimension\(s\) X"):
+        render_constraints(PREDICTIONS, CNN_DIMS, **{**MOBILENET_PREDICTIONS["decom"], "glb_spatial": "Q=8 X=2"})
+    with pytest.raises(ConstraintsError, match="problem dimensions must be letters"):
+        render_constraints(EYERISS, [])
+    with pytest.raises(ConstraintsError, match=r"missing\.yaml\.j2: constraint template not found"):
         render_constraints(tmp_path / "missing.yaml.j2", CNN_DIMS)
+    bad = tmp_path / "bad.yaml.j2"
+    bad.write_text("targets: [1, 2\n")
+    with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: rendered text is not valid YAML"):
+        render_constraints(bad, CNN_DIMS)
+    bad.write_text("targets: []\n")
+    with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: expected architecture_constraints and/or mapspace"):
+        render_constraints(bad, CNN_DIMS)

@@ -1,24 +1,107 @@
-"""STATUS (lead): done and committed; arch helper: review only, do not rewrite.
+"""Timeloop constraint files: Jinja2 templates rendered per layer, and their normalized form.
 
-Render Timeloop constraint files from the Jinja2 templates under `arch/<arch>/constraints/`.
+    render_constraints(template, problem_dims, **params) -> str     YAML text for timeloop-mapper / the engines
+    constraint_templates(arch_dir) -> {name: Path}                   the templates under <arch_dir>/constraints/
+    load_constraints(path_or_text) -> {target: {type: spec}}        any of Timeloop's layouts, normalized
+    mapper_settings(name, network=None, dataset=None) -> {"mapper": {...}}   arch/mappers/mappers.yaml entries
 
-A template may mention dimensions a problem does not have (e.g. C for the channel-coupled depthwise
-shape): `render_constraints` drops those factors and permutation letters after rendering, so one
-template serves every problem shape.
+Rendering adapts a template to the problem's dimensions, so one template serves every layer shape (a 1x1, a k x k
+conv, an FC, a depthwise layer in the paper's C=1 form or in the channel-coupled form without C):
+
+* factors of dimensions the problem does not have are dropped (`C=1` for the coupled depthwise shape);
+* permutation letters of such dimensions are dropped, and a spatial `split` is lowered by the number of dropped
+  letters before it, so every remaining dimension stays on its side (X or Y) of the split;
+* a target left with nothing to constrain (no factors, no permutation) is dropped.
+
+Only the CNN-layer dimensions (C, M, R, S, N, P, Q) may be dropped; any other unknown letter is an error, so a typo
+in a parameter cannot silently disappear. Factor tokens must be `DIM=int` or `DIM<=int` (Timeloop's forms).
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
+ARCH_ROOT = Path(__file__).resolve().parents[1] / "arch"
+MAPPERS = ARCH_ROOT / "mappers" / "mappers.yaml"
+TEMPLATE_SUFFIX = ".yaml.j2"
 SECTIONS = ("architecture_constraints", "mapspace_constraints")
+# Timeloop's accepted spellings of the two sections (mapper.hpp), mapped to ours.
+SECTION_ALIASES = {"architecture_constraints": "architecture_constraints", "arch_constraints": "architecture_constraints",
+                   "mapspace_constraints": "mapspace_constraints", "mapspace": "mapspace_constraints"}
+TYPE_ALIASES = {"temporal": "temporal", "spatial": "spatial", "bypass": "bypass", "datatype": "bypass",
+                "bypassing": "bypass", "utilization": "utilization", "parallelism": "utilization"}
+DROPPABLE_DIMS = frozenset("CMRSNPQ")  # CNN-layer dimensions a problem shape may lack
+FACTOR_RE = re.compile(r"^([A-Za-z]+)(=|<=)(\d+)$")
 
 
 class ConstraintsError(ValueError):
-    """A template that cannot be rendered for a problem; the message names the template and the field."""
+    """A template or constraint file that cannot be used; the message names the file and the field."""
 
+
+# ---- parsing one target's fields ---------------------------------------------------------------------------
+
+def parse_factors(factors: str, where: str) -> list[tuple[str, str, int]]:
+    """`"C=1 M=8 P<=4"` -> [("C", "=", 1), ("M", "=", 8), ("P", "<=", 4)]; a repeated dimension is an error."""
+    parsed, seen = [], set()
+    for token in str(factors).split():
+        match = FACTOR_RE.match(token)
+        if not match:
+            raise ConstraintsError(f"{where}: malformed factor {token!r} (expected DIM=integer or DIM<=integer)")
+        dim, op, value = match.group(1), match.group(2), int(match.group(3))
+        if (dim, op) in seen:
+            raise ConstraintsError(f"{where}: dimension {dim} appears twice in factors {factors!r}")
+        seen.add((dim, op))
+        parsed.append((dim, op, value))
+    return parsed
+
+
+def _check_dims(letters, dims: Sequence[str], where: str, what: str) -> None:
+    unknown = sorted({d for d in letters if d not in dims and d not in DROPPABLE_DIMS})
+    if unknown:
+        raise ConstraintsError(f"{where}: {what} names unknown dimension(s) {', '.join(unknown)} "
+                               f"(problem dimensions: {' '.join(dims)})")
+
+
+def filter_factors(factors: str, dims: Sequence[str], where: str) -> str:
+    """Keep the factors of `dims`; drop those of CNN dimensions the problem lacks."""
+    parsed = parse_factors(factors, where)
+    _check_dims([d for d, _, _ in parsed], dims, where, "factors")
+    return " ".join(f"{d}{op}{v}" for d, op, v in parsed if d in dims)
+
+
+def filter_permutation(permutation: str, dims: Sequence[str], where: str = "permutation") -> str:
+    """Drop letters of CNN dimensions the problem lacks; spaces (cosmetic for Timeloop) are kept."""
+    _check_dims([ch for ch in str(permutation) if not ch.isspace()], dims, where, "permutation")
+    return re.sub(r"\s+", " ", "".join(ch for ch in str(permutation) if ch.isspace() or ch in dims)).strip()
+
+
+def filter_split(split: int, permutation: str, dims: Sequence[str]) -> int:
+    """The split point after dropping letters: the kept letters among the first `split` ones."""
+    letters = [ch for ch in str(permutation) if not ch.isspace()]
+    return sum(1 for ch in letters[:int(split)] if ch in dims) + max(0, int(split) - len(letters))
+
+
+def _filtered_target(target: dict, dims: Sequence[str], where: str) -> dict | None:
+    target = dict(target)
+    if "split" in target:
+        if "permutation" not in target:
+            raise ConstraintsError(f"{where}: a split needs the permutation it splits")
+        target["split"] = filter_split(target["split"], target["permutation"], dims)
+    for key, fn in (("factors", filter_factors), ("permutation", filter_permutation)):
+        if key in target:
+            target[key] = fn(target[key], dims, where)
+            if not target[key]:
+                del target[key]
+    if target.get("type") in ("temporal", "spatial") and not ({"factors", "permutation"} & set(target)):
+        return None
+    return target
+
+
+# ---- rendering ---------------------------------------------------------------------------------------------
 
 def _environment(directory: Path):
     import jinja2
@@ -27,70 +110,205 @@ def _environment(directory: Path):
                               keep_trailing_newline=True)
 
 
-def filter_factors(factors: str, dims: Sequence[str], where: str) -> str:
-    kept = []
-    for token in str(factors).split():
-        dim, sep, value = token.partition("=")
-        if not sep or not value.isdigit() or not dim.isalpha():
-            raise ConstraintsError(f"{where}: malformed factor {token!r} (expected DIM=integer)")
-        if dim in dims:
-            kept.append(token)
-    return " ".join(kept)
+def template_parameters(template: str | Path) -> set[str]:
+    """Names the template uses (its parameters)."""
+    from jinja2 import meta
+
+    template = Path(template)
+    env = _environment(template.parent)
+    return set(meta.find_undeclared_variables(env.parse(template.read_text())))
 
 
-def filter_permutation(permutation: str, dims: Sequence[str]) -> str:
-    return "".join(ch for ch in str(permutation) if ch == " " or ch in dims).strip()
+def render_constraints(template: str | Path, problem_dims: Sequence[str], **params: Any) -> str:
+    """Render `template` with `params`, adapt it to `problem_dims` (see the module doc); returns YAML text."""
+    import jinja2
 
-
-def _filtered(spec: dict[str, Any], dims: Sequence[str], source: str) -> dict[str, Any]:
+    template = Path(template)
+    dims = list(problem_dims)
+    if not dims or not all(isinstance(d, str) and d.isalpha() for d in dims):
+        raise ConstraintsError(f"{template}: problem dimensions must be letters, got {problem_dims!r}")
+    if not template.is_file():
+        raise ConstraintsError(f"{template}: constraint template not found")
+    unknown = sorted(set(params) - template_parameters(template))
+    if unknown:
+        raise ConstraintsError(f"{template}: unknown template parameter(s) {', '.join(unknown)} "
+                               f"(the template uses {', '.join(sorted(template_parameters(template))) or 'none'})")
+    try:
+        text = _environment(template.parent).get_template(template.name).render(**params)
+    except jinja2.UndefinedError as exc:
+        raise ConstraintsError(f"{template}: missing template parameter ({exc.message})") from None
+    except jinja2.TemplateError as exc:
+        raise ConstraintsError(f"{template}: cannot render: {exc}") from None
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConstraintsError(f"{template}: rendered text is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(spec, dict) or not any(s in spec for s in SECTIONS):
+        raise ConstraintsError(f"{template}: expected {' and/or '.join(SECTIONS)} at the top level")
     out = {}
     for section in SECTIONS:
         if section not in spec:
             continue
         targets = []
-        for i, target in enumerate(spec[section].get("targets") or []):
-            target = dict(target)
-            where = f"{source}: {section}.targets[{i}] ({target.get('target')})"
-            if "factors" in target:
-                target["factors"] = filter_factors(target["factors"], dims, where)
-            if "permutation" in target:
-                target["permutation"] = filter_permutation(target["permutation"], dims)
-            targets.append(target)
+        for i, target in enumerate((spec[section] or {}).get("targets") or []):
+            where = f"{template}: {section}.targets[{i}] ({target.get('target')} {target.get('type')})"
+            kept = _filtered_target(target, dims, where)
+            if kept is not None:
+                targets.append(kept)
         out[section] = {"targets": targets}
+    header = f"# rendered from {template.name} for dimensions {' '.join(dims)}\n"
+    return header + yaml.safe_dump(out, sort_keys=False)
+
+
+def constraint_templates(arch_dir: str | Path) -> dict[str, Path]:
+    """{template name without `.yaml.j2`: path} of `<arch_dir>/constraints/*.yaml.j2`."""
+    directory = Path(arch_dir) / "constraints"
+    if not directory.is_dir():
+        raise ConstraintsError(f"{arch_dir}: no constraints/ directory")
+    return {p.name[: -len(TEMPLATE_SUFFIX)]: p for p in sorted(directory.glob("*" + TEMPLATE_SUFFIX))}
+
+
+# ---- normalized form ---------------------------------------------------------------------------------------
+
+def _read(path_or_text: str | Path) -> tuple[Any, str]:
+    text = str(path_or_text)
+    if isinstance(path_or_text, Path) or ("\n" not in text and (text.endswith((".yaml", ".yml")) or Path(text).is_file())):
+        path = Path(path_or_text)
+        try:
+            return yaml.safe_load(path.read_text()), str(path)
+        except OSError as exc:
+            raise ConstraintsError(f"{path}: cannot read constraints: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise ConstraintsError(f"{path}: malformed YAML: {str(exc).splitlines()[0]}") from None
+    try:
+        return yaml.safe_load(text), "<constraints text>"
+    except yaml.YAMLError as exc:
+        raise ConstraintsError(f"<constraints text>: malformed YAML: {str(exc).splitlines()[0]}") from None
+
+
+def _entries(section: Any) -> list:
+    if isinstance(section, list):
+        return section
+    if isinstance(section, dict):
+        for key in ("constraints", "targets"):
+            if isinstance(section.get(key), list):
+                return section[key]
+    return []
+
+
+def _single_constraints(entry: dict):
+    """(target, constraint attributes) pairs of one list entry, in any of Timeloop's nestings."""
+    for constraint in entry.get("constraints") or [entry]:
+        attributes = constraint.get("attributes", constraint)
+        yield entry.get("target", constraint.get("target")), constraint.get("type"), attributes
+
+
+def load_constraints(path_or_text: str | Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Normalize a constraints YAML (file path or text) into one spec per target and constraint type.
+
+    Accepts Timeloop's layouts: `architecture_constraints` / `arch_constraints` / `mapspace_constraints` /
+    `mapspace` sections (each a list or a mapping with `targets` or `constraints`), a bare `targets` list or a bare
+    list; entries with or without a nested `constraints` list or `attributes` mapping. Sections are merged; as in
+    Timeloop, specifying the same field twice for one target is an error. The result:
+
+        {target: {
+            "bypass":      {"keep": [tensor, ...], "bypass": [tensor, ...]},          # sorted names
+            "temporal":    {"factors": {dim: int}, "max_factors": {dim: int}, "permutation": "NPQ..."},
+            "spatial":     {... same as temporal ..., "split": int},
+            "utilization": {"min": float},
+        }}
+
+    `factors` holds `D=n` (n = 0 means the full dimension, as in Timeloop), `max_factors` holds `D<=n`;
+    `permutation` is the letters innermost first, without spaces (a prefix: unnamed dimensions are free).
+    Types absent from the file are absent here; a temporal/spatial spec always has both factor dicts.
+    """
+    data, source = _read(path_or_text)
+    if data is None:
+        return {}
+    sections: list[tuple[str, Any]] = []
+    if isinstance(data, list):
+        sections.append(("targets", data))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if key in SECTION_ALIASES:
+                sections.append((SECTION_ALIASES[key], value))
+            elif key in ("targets", "constraints"):
+                sections.append(("targets", value))
+    else:
+        raise ConstraintsError(f"{source}: expected a mapping with {' / '.join(SECTIONS)} or a list of targets")
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for section, value in sections:
+        for i, entry in enumerate(_entries(value)):
+            if not isinstance(entry, dict):
+                raise ConstraintsError(f"{source}: {section}[{i}]: expected a mapping, got {entry!r}")
+            for target, kind, attributes in _single_constraints(entry):
+                where = f"{source}: {section}[{i}] ({target} {kind})"
+                if not target or kind not in TYPE_ALIASES:
+                    raise ConstraintsError(f"{where}: needs a target and a type among {', '.join(sorted(TYPE_ALIASES))}")
+                kind = TYPE_ALIASES[kind]
+                spec = out.setdefault(str(target), {}).setdefault(kind, {})
+                _merge(spec, kind, attributes, where)
     return out
 
 
-def render_constraints(template: str | Path, problem_dims: Sequence[str], **params: Any) -> str:
-    """Render `template` with `params` and keep only the problem's dimensions; returns YAML text."""
-    import jinja2
+def _set_once(spec: dict, key: str, value: Any, where: str) -> None:
+    if key in spec:
+        raise ConstraintsError(f"{where}: {key} specified twice for this target")
+    spec[key] = value
 
-    template = Path(template)
+
+def _merge(spec: dict, kind: str, attributes: dict, where: str) -> None:
+    if kind == "bypass":
+        for key in ("keep", "bypass"):
+            names = list(attributes.get(key) or [])
+            spec.setdefault("keep", [])
+            spec.setdefault("bypass", [])
+            for name in names:
+                if name in spec["keep"] or name in spec["bypass"]:
+                    raise ConstraintsError(f"{where}: tensor {name} kept/bypassed twice for this target")
+                spec[key].append(name)
+            spec[key].sort()
+        return
+    if kind == "utilization":
+        if "min" in attributes:
+            _set_once(spec, "min", float(attributes["min"]), where)
+        return
+    spec.setdefault("factors", {})
+    spec.setdefault("max_factors", {})
+    for dim, op, value in parse_factors(attributes.get("factors") or "", where):
+        bucket = spec["factors"] if op == "=" else spec["max_factors"]
+        if dim in bucket:
+            raise ConstraintsError(f"{where}: factor {dim}{op} specified twice for this target")
+        bucket[dim] = value
+    if attributes.get("permutation") is not None:
+        _set_once(spec, "permutation", re.sub(r"\s+", "", str(attributes["permutation"])), where)
+    if kind == "spatial" and attributes.get("split") is not None:
+        _set_once(spec, "split", int(attributes["split"]), where)
+
+
+# ---- mapper settings ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _mapper_table(path: str) -> dict:
     try:
-        text = _environment(template.parent).get_template(template.name).render(**params)
-    except jinja2.UndefinedError as exc:
-        raise ConstraintsError(f"{template}: missing template parameter ({exc.message})") from None
-    except jinja2.TemplateNotFound:
-        raise ConstraintsError(f"{template}: constraint template not found") from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConstraintsError(f"{template}: rendered text is not valid YAML: {exc}") from None
-    if not isinstance(spec, dict) or not any(s in spec for s in SECTIONS):
-        raise ConstraintsError(f"{template}: expected {' and/or '.join(SECTIONS)} at the top level")
-    filtered = _filtered(spec, list(problem_dims), str(template))
-    header = f"# rendered from {template.name} for dimensions {' '.join(problem_dims)}\n"
-    return header + yaml.safe_dump(filtered, sort_keys=False)
+        return yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConstraintsError(f"{path}: cannot read mapper settings: {exc}") from None
 
 
-def load_constraints(path_or_text: str | Path) -> list[dict[str, Any]]:
-    """All constraint targets of a file (any of Timeloop's layouts: architecture_constraints /
-    mapspace_constraints / a plain `targets` list / `constraints`), each tagged with its section."""
-    text = Path(path_or_text).read_text() if isinstance(path_or_text, Path) or "\n" not in str(path_or_text) else path_or_text
-    spec = yaml.safe_load(text) or {}
-    targets = []
-    for section in (*SECTIONS, "constraints"):
-        for target in (spec.get(section) or {}).get("targets") or []:
-            targets.append({**target, "section": section})
-    for target in spec.get("targets") or []:
-        targets.append({**target, "section": "targets"})
-    return targets
+def mapper_settings(name: str, network: str | None = None, dataset: str | None = None,
+                    path: str | Path = MAPPERS) -> dict[str, dict[str, Any]]:
+    """`{"mapper": {...}}` for the named entry of arch/mappers/mappers.yaml (a Timeloop mapper YAML document),
+    with the artifact's per-network `[timeout, victory-condition]` variant applied when one is listed for
+    `network` (or `network/dataset`)."""
+    table = _mapper_table(str(path))
+    settings = table.get("settings") or {}
+    if name not in settings:
+        raise ConstraintsError(f"{path}: settings: no entry {name!r}; entries are {', '.join(settings)}")
+    mapper = dict(settings[name])
+    variants = (table.get("variants") or {}).get(name) or {}
+    for key in (f"{network}/{dataset}", network):
+        if key in variants:
+            mapper["timeout"], mapper["victory-condition"] = (int(v) for v in variants[key])
+            break
+    return {"mapper": mapper}
