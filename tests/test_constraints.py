@@ -263,3 +263,19 @@ def test_render_errors_name_the_template_and_the_parameter(tmp_path):
     bad.write_text("targets: []\n")
     with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: expected architecture_constraints and/or mapspace"):
         render_constraints(bad, CNN_DIMS)
+
+
+@pytest.mark.parametrize("depthwise", ["paper", "coupled"])
+def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
+    from engines.embedded import EmbeddedEngine
+    from workloads.problem import render_problem
+
+    net = zoo.load_network("mobilenet", "cifar10", "baseline")
+    (problem,) = problems_for(net.layer("b1.conv"), depthwise=depthwise)
+    (tmp_path / "problem.yaml").write_text(render_problem(problem))
+    (tmp_path / "constraints.yaml").write_text(render_constraints(EYERISS, problem.dimensions))
+    (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 50, timeout: 1000}\n")
+    stats = EmbeddedEngine().evaluate(ROOT / "arch/eyeriss", tmp_path / "problem.yaml", [tmp_path / "constraints.yaml"],
+                                      tmp_path / "mapper.yaml")
+    assert stats.macs == 96 * 3 * 3 * 32 * 32  # one MAC per channel, tap and output pixel in both forms
+    assert stats.cycles > 0
