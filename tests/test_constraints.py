@@ -279,3 +279,31 @@ def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
                                       tmp_path / "mapper.yaml")
     assert stats.macs == 96 * 3 * 3 * 32 * 32  # one MAC per channel, tap and output pixel in both forms
     assert stats.cycles > 0
+
+
+def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too_small(tmp_path):
+    from engines.base import EngineError
+    from engines.embedded import EmbeddedEngine
+    from workloads.problem import render_problem
+
+    net = zoo.load_network("mnasnet", "cifar10", "fused")
+    (problem,) = problems_for(net.layer("b12.main"), depthwise="coupled")
+    dims = dict(problem.instance)
+    assert (dims["R"], dims["S"]) == (5, 5)
+    params = dict(C=dims["C"], M=dims["M"], R=5, S=5, spatial_x=8, spatial_y=8)
+    paper = rendered(MAIN, problem.dimensions, **params)
+    fitted = rendered(MAIN, problem.dimensions, **params, ifmap_words=12)
+    assert paper["psum_spad"]["temporal"]["factors"]["S"] == 5 and paper["shared_glb"]["temporal"]["factors"]["S"] == 1
+    assert fitted["psum_spad"]["temporal"]["factors"]["S"] == 1 and fitted["shared_glb"]["temporal"]["factors"]["S"] == 5
+    assert rendered(MAIN, **{**params, "R": 3, "S": 3}, ifmap_words=12) == rendered(MAIN, **{**params, "R": 3, "S": 3})
+    (tmp_path / "problem.yaml").write_text(render_problem(problem))
+    (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 400, timeout: 5000}\n")
+    files = {}
+    for name, extra in (("paper", {}), ("fitted", {"ifmap_words": 12})):
+        files[name] = tmp_path / f"{name}.yaml"
+        files[name].write_text(render_constraints(MAIN, problem.dimensions, **params, **extra))
+    engine = EmbeddedEngine()
+    with pytest.raises(EngineError, match="ifmap_spad.*capacity 12"):
+        engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]], tmp_path / "mapper.yaml")
+    stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]], tmp_path / "mapper.yaml")
+    assert stats.cycles * 64 == stats.macs == dims["C"] * dims["M"] * 25 * dims["P"] * dims["Q"]  # all 64 PEs busy
