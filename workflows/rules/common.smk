@@ -30,3 +30,19 @@ def sparse_results(network, dataset):
         f"{RESULTS}/{network}/{dataset}/sparse/runs/{layer}/sparse.json"
         for layer in plan.layer_names(network, dataset, "sparse")
     ]
+
+
+# Source files whose edits must re-run the steps that read them (Snakemake compares their modification times).
+ARCH_DIRS = {"dense": ["arch/eyeriss"], "sparse": ["arch/eyeriss"],
+             "archon": ["arch/archon/predictions", "arch/archon/main", "arch/archon/overhead"]}
+
+
+def arch_files(accelerator):
+    files = []
+    for directory in ARCH_DIRS[accelerator]:
+        files += sorted(str(p) for p in Path(directory).rglob("*") if p.is_file() and p.suffix in (".yaml", ".j2"))
+    return files
+
+
+def network_file(network):
+    return f"workloads/networks/{network}.yaml"

@@ -1,5 +1,8 @@
 # Timeloop inputs (problem, constraints, mapper settings) for every layer run of one network/dataset/accelerator.
 rule problems:
+    input:
+        network=lambda w: network_file(w.network),
+        arch=lambda w: arch_files(w.mapped),
     output:
         directory(f"{RESULTS}/{{network}}/{{dataset}}/{{mapped}}/problems"),
     params:

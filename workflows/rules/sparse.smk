@@ -1,5 +1,8 @@
 # Sparse Eyeriss: pruned weights once per network/dataset, then each layer re-costed from its dense run.
 rule pruned_weights:
+    input:
+        network=lambda w: network_file(w.network),
+        params="arch/eyeriss/sparse.yaml",
     output:
         f"{RESULTS}/{{network}}/{{dataset}}/sparse/model/weights.npz",
     params:
@@ -17,6 +20,7 @@ rule sparse_layer:
     input:
         dense=f"{RESULTS}/{{network}}/{{dataset}}/dense/runs/{{layer}}/stats.json",
         weights=f"{RESULTS}/{{network}}/{{dataset}}/sparse/model/weights.npz",
+        params="arch/eyeriss/sparse.yaml",
     output:
         f"{RESULTS}/{{network}}/{{dataset}}/sparse/runs/{{layer}}/sparse.json",
     params:

@@ -3,6 +3,8 @@ def accelerator_inputs(w):
     inputs = layer_stats(w.network, w.dataset, w.accelerator)
     if w.accelerator == "sparse":
         inputs += sparse_results(w.network, w.dataset)
+    if w.accelerator == "archon":
+        inputs += ["fusion/presets.yaml"] + arch_files("archon")
     return inputs
 
 
