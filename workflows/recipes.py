@@ -39,6 +39,15 @@ def mapper_kind(layer) -> str:
 
 
 @lru_cache(maxsize=None)
+def storage_words(arch: Path, level: str) -> int:
+    """Capacity in words of one storage level of an arch (e.g. the main arch's ifmap_spad: 12)."""
+    from engines.embedded.arch import load_arch
+
+    spec = load_arch(arch)
+    return spec.storage[spec.storage_index(level)].size
+
+
+@lru_cache(maxsize=None)
 def prediction_profiles() -> dict:
     return yaml.safe_load((PREDICTIONS / "constraints" / "profiles.yaml").read_text())
 
@@ -66,7 +75,7 @@ def recipe(accelerator: str, network, layer, problem, settings: dict | None = No
     instance = dict(problem.instance)
     if layer.role == "main":
         params = {"C": instance["C"], "M": instance["M"], "R": instance["R"], "S": instance["S"],
-                  "spatial_x": 8, "spatial_y": 8}
+                  "spatial_x": 8, "spatial_y": 8, "ifmap_words": storage_words(MAIN, "ifmap_spad")}
         return Recipe(MAIN, MAIN / "constraints" / "main.yaml.j2", kind, params)
     params = _profile(network.name, layer, instance)
     return Recipe(PREDICTIONS, PREDICTIONS / "constraints" / "layer.yaml.j2", kind, params)
