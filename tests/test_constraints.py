@@ -174,8 +174,10 @@ def test_kernel_size_follows_the_problem_not_a_malformed_string():
     # the artifact's mnasnet file said `R=kS=k` (Timeloop read no factor at all); ours carries the real 5x5 kernel
     _, ours = layer_run("archon", "mnasnet", "b3.pred_conv")
     assert ours["weights_spad"]["temporal"]["factors"] == {"N": 1, "Q": 1, "C": 1, "R": 5, "S": 5}
-    _, main = layer_run("archon", "mnasnet", "b3.main")
-    assert (main["psum_spad"]["temporal"]["factors"]["R"], main["psum_spad"]["temporal"]["factors"]["S"]) == (5, 5)
+    _, main = layer_run("archon", "mnasnet", "b3.main")  # the recipe passes ifmap_words: S goes to the GLB
+    assert (main["psum_spad"]["temporal"]["factors"]["R"], main["shared_glb"]["temporal"]["factors"]["S"]) == (5, 5)
+    _, main = layer_run("archon", "mnasnet", "b1.main")  # 3x3: the whole kernel stays in the PE
+    assert (main["psum_spad"]["temporal"]["factors"]["R"], main["psum_spad"]["temporal"]["factors"]["S"]) == (3, 3)
 
 
 @pytest.mark.parametrize("network, role, glb_q, dummy_m", [
