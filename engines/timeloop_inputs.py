@@ -19,7 +19,9 @@ from .mapping import Loop, Mapping
 
 ARCH_FILE = "arch.yaml"
 COMPONENTS_DIR = "components"
-AREA_TABLE = "ART.yaml"  # Accelergy output Timeloop reads instead of calling Accelergy (with the ERT)
+# Accelergy's area table (Timeloop reads it with the ERT instead of calling Accelergy): a user's ART.yaml first,
+# else the one fuseloop ships.
+AREA_TABLES = ("ART.yaml", "ART.fuseloop.yaml")
 
 # Mapper YAML keys (Timeloop's spelling) -> engine option names (config spelling).
 MAPPER_OVERRIDE_KEYS = {
@@ -32,7 +34,7 @@ MAPPER_OVERRIDE_KEYS = {
 def arch_input_files(arch: PathLike, use_energy_tables: bool = True) -> list[Path]:
     """Files describing an architecture, in the order they are passed to Timeloop: the arch YAML,
     `components/*.yaml` (sorted), then the energy table (an Accelergy `ERT.yaml`, else fuseloop's
-    `ERT.fuseloop.yaml`) and `ART.yaml` when present and `use_energy_tables`."""
+    `ERT.fuseloop.yaml`) and the area table (`ART.yaml`, else `ART.fuseloop.yaml`) when `use_energy_tables`."""
     path = Path(arch)
     if path.is_file():
         arch_file, directory = path, path.parent
@@ -47,7 +49,8 @@ def arch_input_files(arch: PathLike, use_energy_tables: bool = True) -> list[Pat
         from .embedded.energy import ERT_FILE_NAMES
 
         ert = next((directory / name for name in ERT_FILE_NAMES if (directory / name).is_file()), None)
-        files += [f for f in (ert, directory / AREA_TABLE) if f is not None and f.is_file()]
+        art = next((directory / name for name in AREA_TABLES if (directory / name).is_file()), None)
+        files += [f for f in (ert, art) if f is not None]
     return [f.resolve() for f in files]
 
 

@@ -40,10 +40,12 @@ def expected_counts(config: dict) -> dict[str, int]:
     }
 
 
-def test_default_sweep_dag_job_counts():
+def test_default_sweep_dag_job_counts(tmp_path):
     config = wfconfig.load()
     assert len(config["sweep"]) == 7 and config["accelerators"] == ["dense", "sparse", "archon"]
-    result = snakemake("-n", "--cores", "8", "--quiet", "rules")
+    # the default sweep into an empty results directory (an earlier `make run` must not change the count)
+    path = _write_config(tmp_path, results=str(tmp_path / "results"))
+    result = snakemake("-n", "--cores", "8", "--configfile", str(path), "--quiet", "rules")
     assert result.returncode == 0, result.stderr[-2000:]
     counts = job_counts(result.stdout + result.stderr)
     expected = expected_counts(config)

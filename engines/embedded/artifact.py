@@ -18,14 +18,15 @@ ARCH_OF_RUN = {
     "head_and_tail/fused/": "fusion/predictions",
 }
 
-# (timeout, victory-condition) per run prefix, for 1x1/FC layers and for k x k (conv, depthwise, pooling) layers
+# run directory prefix -> entry prefix in arch/mappers/mappers.yaml (the artifact's mapper settings per kind of run)
 MAPPER_OF_RUN = {
-    "baseline/": ((50000, 1000), (10000, 300)),
-    "head_and_tail/baseline/": ((50000, 1000), (10000, 300)),
-    "fusion/main_computations/": ((5000, 400), (5000, 400)),
-    "fusion/predictions/": ((50000, 1000), (10000, 300)),
-    "head_and_tail/fused/fus_head/": ((40000, 1500), (15000, 500)),
-    "head_and_tail/fused/fus_tail/": ((50000, 2000), (15000, 500)),
+    "baseline/": "body",
+    "head_and_tail/baseline/head/": "baseline_head",
+    "head_and_tail/baseline/tail/": "baseline_tail",
+    "fusion/main_computations/": "main",
+    "fusion/predictions/": "body",
+    "head_and_tail/fused/fus_head/": "fused_head",
+    "head_and_tail/fused/fus_tail/": "fused_tail",
 }
 
 
@@ -57,8 +58,12 @@ class RecordedRun:
 
     def mapper_settings(self, kernel_area: int) -> tuple[int, int]:
         """(timeout, victory-condition) the artifact used for this run (k x k layers used the "dw mapper")."""
-        pointwise, windowed = self._lookup(MAPPER_OF_RUN)
-        return windowed if kernel_area > 1 else pointwise
+        from workloads.constraints import mapper_settings
+
+        where = self._lookup(MAPPER_OF_RUN)
+        name = where if where == "main" else f"{where}_{'depthwise' if kernel_area > 1 else 'pointwise'}"
+        mapper = mapper_settings(name)["mapper"]
+        return int(mapper["timeout"]), int(mapper["victory-condition"])
 
 
 def recorded_runs(root: Path) -> list[RecordedRun]:
