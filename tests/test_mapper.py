@@ -122,6 +122,30 @@ def test_orders_respect_the_permutation_prefix(tiny):
     assert sorted(ms.orders(dram, factors)) == [("P", "C", "M"), ("P", "M", "C")]
 
 
+def test_timeloop_constraint_layouts_are_all_read(tiny):
+    arch, prob, tmp = tiny
+    layouts = {  # section aliases timeloop-mapper reads, a bare list, and targets with nested `constraints` lists
+        "aliases.yaml": "arch_constraints:\n  targets:\n  - {target: glb, type: temporal, factors: C=2}\n"
+                        "mapspace:\n  constraints:\n  - {target: glb, type: temporal, permutation: MC}\n",
+        "list.yaml": "- {target: glb, type: temporal, factors: C=2, permutation: MC}\n",
+        "nested.yaml": "mapspace_constraints:\n  targets:\n  - target: glb\n    constraints:\n"
+                       "    - {type: temporal, factors: C=2}\n    - {type: temporal, permutation: MC}\n",
+    }
+    for name, text in layouts.items():
+        ms = _mapspace(arch, prob, [_write(tmp, name, text)])
+        assert (ms.temporal[1].factors, ms.temporal[1].permutation) == ({"C": 2}, ("M", "C")), name
+    with pytest.raises(EngineError, match="nested.yaml: target 1 \\(glb, temporal\\): factor for C specified twice"):
+        _mapspace(arch, prob, [_write(tmp, "nested.yaml", layouts["nested.yaml"].replace("permutation: MC", "factors: C=1"))])
+
+
+def test_minimum_utilization_prunes_spatial_choices(tiny):
+    arch, prob, tmp = tiny
+    free = _mapspace(arch, prob, [_write(tmp, "k.yaml", KEEP_ALL)])
+    half = _mapspace(arch, prob, [_write(tmp, "u.yaml", KEEP_ALL + "- {target: spad, type: utilization, min: 0.5}\n")])
+    assert {s.parallelism for s in free.spatial_choices()} == {1, 2, 4}
+    assert {s.parallelism for s in half.spatial_choices()} == {2, 4}  # 2 of 4 PEs is utilization 0.5
+
+
 # ---- mapspace against brute force ------------------------------------------------------------------------
 def test_ordered_factorizations_match_brute_force():
     for n, parts in ((12, 3), (16, 2), (7, 3), (1, 4)):
@@ -187,7 +211,11 @@ def test_mapper_is_deterministic_per_seed(tiny):
     ("- {target: spad, type: temporal, factors: C=3}", r"fix factors of dimension C \(spad temporal C=3\) whose product 3 "
                                                        r"does not divide the problem's C=4"),
     ("- {target: glb, type: spatial, factors: C=4 M=2}", r"level 'glb': spatial factors \(C=4 M=2\) exceed its fan-out \(X=4, Y=1\)"),
-    ("- {target: spad, type: temporal, factors: C=4 M=2 P=2}", r"no valid mapping found: level 'spad' needs at least 20 words"),
+    ("- {target: spad, type: temporal, factors: C=4 M=2 P=2}", r"no valid mapping found: level 'spad' needs at least 20 words "
+                                                               r"in the sampled mappings \(Weights 8 \+ Inputs 8 \+ Outputs 4\), capacity 12"),
+    ("- {target: glb, type: spatial, factors: C=1 M=1 P=1}\n- {target: spad, type: utilization, min: 0.5}",
+     r"no spatial assignment fits the fan-outs, divides the problem dimensions and reaches the minimum utilization 0.5"),
+    ("- {target: glb, type: utilization, min: 0.5}", r"minimum utilization must target the innermost storage level 'spad'"),
 ])
 def test_impossible_constraints_name_the_level(tiny, text, message):
     arch, prob, tmp = tiny

@@ -73,14 +73,18 @@ def recorded_runs(root: Path) -> list[RecordedRun]:
 QUALITY_ENERGY = 1.02  # the mapper's bar: energy within 2% of Timeloop's (lower is welcome), cycles no more
 
 
-def map_recorded(run: RecordedRun, accelerators: Path) -> dict:
+def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0) -> dict:
     """Map a recorded run's problem with the embedded mapper (same arch, constraints and mapper settings)
-    and compare with what Timeloop recorded: time, cycle and energy ratios."""
+    and compare with what Timeloop recorded: time, cycle and energy ratios, and the constraints the found
+    mapping breaks (`legality.mapping_violations`, expected empty)."""
     import time
 
     from ..parsers import parse_stats
     from . import load_arch_and_energy, load_problem_cached
+    from .constraints import load_constraints
+    from .legality import mapping_violations
     from .mapper import map_layer
+    from .mapspace import Mapspace
     from .search import SearchSettings
 
     arch, energy = load_arch_and_energy(run.arch(accelerators))
@@ -88,13 +92,17 @@ def map_recorded(run: RecordedRun, accelerators: Path) -> dict:
     bounds = dict(zip(problem.dims, problem.bounds))
     timeout, victory = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1))
     start = time.perf_counter()
-    stats = map_layer(arch, energy, problem, run.constraints, SearchSettings(victory_condition=victory, timeout=timeout))
+    stats = map_layer(arch, energy, problem, run.constraints,
+                      SearchSettings(victory_condition=victory, timeout=timeout, seed=seed))
     seconds = time.perf_counter() - start
     recorded = parse_stats(run.path / "stats.txt")
+    constraints = load_constraints(run.constraints, bounds, [s.name for s in arch.storage], problem.tensor_names,
+                                   Mapspace.spatial_level_names(arch))
     return {"run": run.name, "seconds": seconds, "cycles_ratio": stats.cycles / recorded.cycles,
             "energy_ratio": stats.total_energy_pJ / recorded.total_energy_pJ,
-            "evaluated": stats.meta["mapper"]["evaluated"]}
+            "evaluated": stats.meta["mapper"]["evaluated"],
+            "violations": mapping_violations(stats.mapping, constraints, arch, problem)}
 
 
 def meets_bar(row: dict) -> bool:
-    return row["cycles_ratio"] <= 1.0 and row["energy_ratio"] <= QUALITY_ENERGY
+    return row["cycles_ratio"] <= 1.0 and row["energy_ratio"] <= QUALITY_ENERGY and not row.get("violations")

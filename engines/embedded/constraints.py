@@ -7,8 +7,16 @@
   dimension, `D<=n` caps it; dimensions not named are free.
 * `permutation: "NPQR SCM"`: innermost loop first; spaces are ignored. It is a prefix: dimensions it does not
   name are permuted freely above it.
-* `split` (spatial): the first `split` dimensions of the spatial permutation map to X, the others to Y.
+* `split` (spatial): the first `split` loops of the spatial permutation (prefix, then the free dimensions) map to
+  X, the others to Y; without a split every split point is allowed (`legality.spatial_axes_allowed`). Timeloop's
+  random-pruned search moves unit-factor dimensions to the front before splitting, which can shift a dimension from
+  X to Y; we follow the documented meaning instead (identical for every reference constraint file).
 * bypass: `keep` / `bypass` lists per storage level; tensors not named are left to the mapper.
+* `utilization` / `parallelism` `min` (innermost storage level only): minimum fraction of the whole fan-out used.
+
+Sections may be named `architecture_constraints` / `arch_constraints` and `mapspace_constraints` / `mapspace` (the
+names timeloop-mapper reads), each a list or a mapping with `targets` / `constraints`; a target may carry a nested
+`constraints` list. Factor strings are read with Timeloop's own (lenient) patterns, e.g. `R=3S=3` is two factors.
 """
 from __future__ import annotations
 
@@ -46,23 +54,42 @@ class Constraints:
     sources: tuple[str, ...] = ()
 
 
-def _targets(spec: dict, source: str) -> Iterable[dict]:
-    if not isinstance(spec, dict):
-        raise EngineError(f"{source}: a constraints file must be a mapping")
-    found = False
-    for key in ("architecture_constraints", "mapspace_constraints", "constraints"):
-        section = spec.get(key)
-        if section is None:
-            continue
-        found = True
-        targets = section.get("targets") if isinstance(section, dict) else section
-        for target in targets or []:
-            yield target
-    if isinstance(spec.get("targets"), list):
-        found = True
-        yield from spec["targets"]
-    if not found and spec:
-        raise EngineError(f"{source}: no architecture_constraints, mapspace_constraints or targets found")
+SECTIONS = ("architecture_constraints", "arch_constraints", "mapspace_constraints", "mapspace", "constraints")
+
+
+def _section_entries(section) -> list:
+    """A section is a list of targets, or a mapping holding one under `targets` or `constraints`."""
+    if isinstance(section, list):
+        return section
+    if isinstance(section, dict):
+        for key in ("targets", "constraints"):
+            if isinstance(section.get(key), list):
+                return section[key]
+    return []
+
+
+def _targets(spec, source: str) -> Iterable[dict]:
+    """Every single constraint of a file, as Timeloop's mapper finds them: sections `architecture_constraints` /
+    `arch_constraints` / `mapspace_constraints` / `mapspace` (or a bare `targets` list or list), each entry either one
+    constraint or a `target` with a nested `constraints` list."""
+    if isinstance(spec, list):
+        entries = spec
+    elif isinstance(spec, dict):
+        entries = [e for key in SECTIONS if key in spec for e in _section_entries(spec[key])]
+        if isinstance(spec.get("targets"), list):
+            entries += spec["targets"]
+        if not entries and spec and not any(key in spec for key in SECTIONS):
+            raise EngineError(f"{source}: no architecture_constraints, mapspace_constraints or targets found")
+    else:
+        raise EngineError(f"{source}: a constraints file must be a mapping or a list")
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise EngineError(f"{source}: constraint entry {entry!r} is not a mapping")
+        if isinstance(entry.get("constraints"), list):
+            for constraint in entry["constraints"]:
+                yield {**constraint, "target": entry.get("target", entry.get("name"))}
+        else:
+            yield entry
 
 
 def parse_factors(text: str, bounds: dict[str, int], where: str) -> tuple[dict[str, int], dict[str, int]]:
@@ -150,6 +177,11 @@ def _add(out: Constraints, target: dict, where: str, bounds: dict[str, int], sto
                     raise EngineError(f"{where}: tensor {tensor} is both kept and bypassed at {name}")
                 flags[tensor] = flag
     elif kind in ("utilization", "parallelism"):
+        if name != storage_levels[0]:
+            raise EngineError(f"{where}: minimum utilization must target the innermost storage level "
+                              f"{storage_levels[0]!r} (it covers the whole fan-out, as in Timeloop)")
+        if out.min_utilization:
+            raise EngineError(f"{where}: minimum utilization specified twice")
         out.min_utilization = float(attributes.get("min", 0.0))
     else:
         raise EngineError(f"{where}: unknown constraint type {kind!r}")

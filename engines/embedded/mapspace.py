@@ -18,6 +18,7 @@ from ..base import EngineError
 from ..mapping import LevelMapping, Loop, Mapping
 from .arch import ArchSpec
 from .constraints import Constraints, LevelConstraint
+from .legality import spatial_axes_allowed
 from .problem import Problem
 
 
@@ -75,6 +76,7 @@ class Mapspace:
             fanout = {"X": inner.mesh_x // outer.mesh_x, "Y": inner.mesh_y // outer.mesh_y}
             if fanout["X"] * fanout["Y"] > 1:
                 self.spatial_slots.append(SpatialSlot(i, fanout, constraints.spatial.get(outer.name, LevelConstraint())))
+        self.total_fanout = prod(s.fanout["X"] * s.fanout["Y"] for s in self.spatial_slots)
         self.temporal = [constraints.temporal.get(name, LevelConstraint()) for name in self.levels]
         self._check_fixed_factors()
 
@@ -99,17 +101,9 @@ class Mapspace:
                                   f"does not divide the problem's {dim}={bound}")
 
     # ---- spatial -------------------------------------------------------------------------------------
-    def _axes(self, slot: SpatialSlot, dim: str) -> list[str]:
-        usable = [a for a in ("X", "Y") if slot.fanout[a] > 1]
-        if len(usable) <= 1:
-            return usable
-        c = slot.constraint
-        if c.split is not None and dim in c.permutation:
-            return ["X" if c.permutation.index(dim) < c.split else "Y"]
-        return usable
-
     def spatial_choices(self) -> list[SpatialChoice]:
-        """Every spatial assignment that fits the fan-outs and divides the dimensions, most parallel first."""
+        """Every spatial assignment that fits the fan-outs, the X/Y splits (`spatial_axes_allowed`) and the minimum
+        utilization and divides the dimensions, most parallel first."""
         options_per_slot = []
         for slot in self.spatial_slots:
             per_dim = []
@@ -125,22 +119,31 @@ class Mapspace:
                     if v == 1:
                         choices.append((dim, 1, None))
                     else:
-                        choices.extend((dim, v, axis) for axis in self._axes(slot, dim))
+                        choices.extend((dim, v, axis) for axis in ("X", "Y") if 1 < v <= slot.fanout[axis])
                 if not choices:
-                    raise EngineError(f"level {self.levels[slot.level]!r}: spatial factor of {dim} cannot be placed "
-                                      f"on the fan-out {slot.fanout}")
+                    raise EngineError(f"level {self.levels[slot.level]!r}: spatial factor {dim}={values[0]} does not fit "
+                                      f"its fan-out (X={slot.fanout['X']}, Y={slot.fanout['Y']})")
                 per_dim.append(choices)
-            slot_options = []
+            slot_options, fitting = [], 0
             for combo in itertools.product(*per_dim):
                 used = {"X": 1, "Y": 1}
                 for _, v, axis in combo:
                     if axis:
                         used[axis] *= v
+                x_dims = {d for d, _, axis in combo if axis == "X"}
+                y_dims = {d for d, _, axis in combo if axis == "Y"}
                 if all(used[a] <= slot.fanout[a] for a in used):
-                    slot_options.append(combo)
+                    fitting += 1
+                    if spatial_axes_allowed(slot.constraint, self.dims, x_dims, y_dims):
+                        slot_options.append(combo)
             if not slot_options:
-                fixed = " ".join(f"{d}={f}" for d, f in slot.constraint.factors.items() if f > 1)
-                raise EngineError(f"level {self.levels[slot.level]!r}: spatial factors ({fixed}) exceed its fan-out "
+                name, c = self.levels[slot.level], slot.constraint
+                fixed = " ".join(f"{d}={f}" for d, f in c.factors.items() if f > 1)
+                if fitting:
+                    raise EngineError(f"level {name!r}: spatial factors ({fixed}) do not fit the X/Y fan-out "
+                                      f"(X={slot.fanout['X']}, Y={slot.fanout['Y']}) with permutation "
+                                      f"{''.join(c.permutation)!r} and split {c.split}")
+                raise EngineError(f"level {name!r}: spatial factors ({fixed}) exceed its fan-out "
                                   f"(X={slot.fanout['X']}, Y={slot.fanout['Y']})")
             options_per_slot.append(slot_options)
         out = []
@@ -157,7 +160,9 @@ class Mapspace:
                     dims = tuple((d, v) for d, v, a in slot_combo if a == axis)
                     if dims:
                         factors.append(((slot.level, axis), dims))
-            out.append(SpatialChoice(tuple(factors)))
+            choice = SpatialChoice(tuple(factors))
+            if choice.parallelism >= self.constraints.min_utilization * self.total_fanout:
+                out.append(choice)
         out.sort(key=lambda s: -s.parallelism)
         return out
 

@@ -92,7 +92,7 @@ class Search:
         self.cache: dict[tuple, tuple | None] = {}
         self.stats: dict[tuple, LayerStats] = {}
         self.report = SearchReport()
-        self.smallest_overflow: dict[int, int] = {}
+        self.smallest_overflow: dict[int, tuple[int, str]] = {}  # level -> (words, "tensor words + ...")
         self.progress = progress
         self.budget = settings.evaluations
 
@@ -145,20 +145,25 @@ class Search:
             spatial = self.spatial_arrays[idx]
             for k in set(keep_idx.tolist()):
                 rows = np.nonzero(keep_idx == k)[0]
-                used = self.capacity.usage(factors[rows], spatial, self.keep_arrays[k])
+                sizes = self.capacity.tile_sizes(factors[rows], spatial) * self.keep_arrays[k][None, :, :]
+                used = sizes.sum(axis=2)
                 over = self.capacity.overflow(used)
-                self._note_overflow(used, over)
+                self._note_overflow(used, over, sizes)
                 fits = ~over.any(axis=1)
                 for row in rows[fits]:
                     out.append(Candidate(idx, factors[row], self.random_orders(factors[row]), int(k)))
         self.rng.shuffle(out)
         return out[:count]
 
-    def _note_overflow(self, used: np.ndarray, over: np.ndarray) -> None:
-        """Remember, per level, the smallest overflowing tile set (for the error message)."""
+    def _note_overflow(self, used: np.ndarray, over: np.ndarray, sizes: np.ndarray) -> None:
+        """Remember, per level, the smallest overflowing tile set and its tensors' words (for the error message)."""
         for level in np.nonzero(over.any(axis=0))[0]:
-            smallest = int(used[over[:, level], level].min())
-            self.smallest_overflow[int(level)] = min(smallest, self.smallest_overflow.get(int(level), smallest))
+            rows = np.nonzero(over[:, level])[0]
+            row = int(rows[np.argmin(used[rows, level])])
+            words = int(used[row, level])
+            if words < self.smallest_overflow.get(int(level), (words + 1, ""))[0]:
+                tiles = " + ".join(f"{t} {int(n)}" for t, n in zip(self.ms.tensors, sizes[row, level]) if n)
+                self.smallest_overflow[int(level)] = (words, tiles)
 
     # ---- neighbours --------------------------------------------------------------------------------------
     def _insert(self, order: tuple[str, ...], level: int, dim: str) -> tuple[str, ...]:
@@ -259,7 +264,9 @@ class Search:
     def run(self) -> LayerStats:
         self.choices: list[SpatialChoice] = self.ms.spatial_choices()
         if not self.choices:
-            raise EngineError("no spatial assignment fits the fan-outs and divides the problem dimensions")
+            need = (f" and reaches the minimum utilization {self.ms.constraints.min_utilization}"
+                    if self.ms.constraints.min_utilization else "")
+            raise EngineError(f"no spatial assignment fits the fan-outs, divides the problem dimensions{need}")
         self.options = [self.ms.factor_options(s) for s in self.choices]
         self.spatial_arrays = [self.ms.spatial_array(s) for s in self.choices]
         groups: dict[int, list[int]] = {}
@@ -273,7 +280,7 @@ class Search:
         best_key = None
         macs = int(np.prod(self.problem.bounds))
         for parallelism in sorted(groups, reverse=True):
-            if best is not None and self.metrics[0] is METRICS["delay"] and best[0] <= macs // parallelism:
+            if best is not None and self.metrics[0] is METRICS["delay"] and best[0] < macs / parallelism:
                 break
             if self.budget <= 0 and best is not None:
                 break
@@ -282,8 +289,9 @@ class Search:
             if found is not None and (best is None or self.cache[found] < best):
                 best, best_key = self.cache[found], found
         if best_key is None:
-            detail = "; ".join(f"level {self.ms.levels[l]!r} needs at least {w} words in the sampled mappings, "
-                               f"capacity {self.capacity.capacity[l]}" for l, w in sorted(self.smallest_overflow.items()))
+            detail = "; ".join(f"level {self.ms.levels[l]!r} needs at least {w} words in the sampled mappings "
+                               f"({tiles}), capacity {self.capacity.capacity[l]}"
+                               for l, (w, tiles) in sorted(self.smallest_overflow.items()))
             raise EngineError("no valid mapping found: " + (detail or "every evaluated mapping was rejected by the model"))
         return self.stats[best_key]
 
