@@ -2,13 +2,18 @@
 
 Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
 
-* `optimization-metrics`: lexicographic objective (delay, energy, edp, last-level-accesses);
+* `optimization-metrics` (or a single `optimization-metric`): lexicographic objective over delay, energy, edp,
+  last-level-accesses; Timeloop's default when absent is [edp], and so is ours (no file at all: Timeloop's
+  defaults for every key). Candidates are compared exactly (Timeloop treats differences under 0.1% as ties
+  and moves on to the next metric);
 * `victory-condition`: search effort: about 1.5 x this many exact evaluations at most, and local searches stop
   after victory-condition / 6 consecutive non-improving neighbours (our search stops far earlier than
   Timeloop's random sampling would, and finds mappings at least as good on the reference layers);
-* `timeout`: consecutive invalid samples before a parallelism group is given up;
-* `num-threads`, `algorithm`, `max-permutations-per-if-visit`, `live-status`: accepted and ignored (the search
-  is single-threaded and deterministic for a seed).
+* `timeout` (alias `heartbeat`, default 1000): consecutive invalid samples before a parallelism group is given up;
+* `victory-condition` defaults to 500, as in Timeloop;
+* `num-threads`, `algorithm`, `max-permutations-per-if-visit`, `search-size`, `sync-interval`, `live-status`,
+  `log-*`, `diagnostics`: accepted and ignored (the search is single-threaded and deterministic for a seed, and
+  always the capacity-filtered sampling + local search of `search.py`, whatever `algorithm` names).
 
     python -m engines.embedded.mapper ARCH_DIR PROBLEM.yaml CONSTRAINTS.yaml [...] MAPPER.yaml [-o OUTDIR]
 """
@@ -28,29 +33,46 @@ from .constraints import load_constraints
 from .energy import EnergyTable
 from .mapspace import Mapspace
 from .problem import Problem
-from .search import Search, SearchSettings
+from .search import METRICS, Search, SearchSettings
+
+
+# timeloop-mapper's defaults for keys a mapper YAML leaves out (applications/mapper/mapper.hpp, 2021)
+TIMELOOP_DEFAULT_METRICS = ("edp",)
+TIMELOOP_DEFAULT_VICTORY = 500
+TIMELOOP_DEFAULT_TIMEOUT = 1000
 
 
 def read_mapper_settings(path: str | Path | None, seed: int = 0) -> SearchSettings:
+    """Search settings from a Timeloop mapper YAML (`mapper:` section or bare keys); None = Timeloop's defaults."""
     if path is None:
-        return SearchSettings(seed=seed)
+        return SearchSettings(metrics=TIMELOOP_DEFAULT_METRICS, victory_condition=TIMELOOP_DEFAULT_VICTORY,
+                              timeout=TIMELOOP_DEFAULT_TIMEOUT, seed=seed)
     path = Path(path)
     try:
         spec = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise EngineError(f"{path}: cannot read mapper settings: {exc}") from None
-    section = spec.get("mapper", spec)
+    section = spec.get("mapper", spec) if isinstance(spec, dict) else spec
     if not isinstance(section, dict):
         raise EngineError(f"{path}: field mapper: expected a mapping")
+    if section.get("optimization-metric") is not None:  # Timeloop: a single metric takes precedence
+        metrics = (section["optimization-metric"],)
+    else:
+        metrics = section.get("optimization-metrics", TIMELOOP_DEFAULT_METRICS)
+    if isinstance(metrics, str) or not metrics:
+        raise EngineError(f"{path}: field mapper.optimization-metrics: expected a non-empty list, got {metrics!r}")
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise EngineError(f"{path}: field mapper.optimization-metrics: unknown optimization metric(s) {unknown}; "
+                          f"known: {', '.join(METRICS)}")
     try:
-        metrics = tuple(section.get("optimization-metrics", ("delay", "energy")))
-        victory = int(section.get("victory-condition", 500))
-        timeout = int(section.get("timeout", 5000))
+        victory = int(section.get("victory-condition", TIMELOOP_DEFAULT_VICTORY))
+        timeout = int(section.get("heartbeat", section.get("timeout", TIMELOOP_DEFAULT_TIMEOUT)))
     except (TypeError, ValueError) as exc:
         raise EngineError(f"{path}: field mapper: {exc}") from None
     if victory < 1 or timeout < 1:
         raise EngineError(f"{path}: fields victory-condition and timeout must be positive")
-    return SearchSettings(metrics=metrics, victory_condition=victory, timeout=timeout, seed=seed)
+    return SearchSettings(metrics=tuple(metrics), victory_condition=victory, timeout=timeout, seed=seed)
 
 
 def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_files: Sequence[str | Path],
