@@ -32,9 +32,14 @@ def run_pair(config: dict, pair: dict, cores: int, fresh: bool) -> float:
         yaml.safe_dump(one, handle)
     start = time.perf_counter()
     target = f"{config['results']}/{pair['network']}/{pair['dataset']}/res.csv"
-    subprocess.run([sys.executable, "-m", "snakemake", target, "--cores", str(cores), "--configfile", handle.name,
-                    "--quiet", "all"], cwd=ROOT, check=True)
-    return time.perf_counter() - start
+    run = subprocess.run([sys.executable, "-m", "snakemake", target, "--cores", str(cores),
+                          "--configfile", handle.name], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        tail = "\n".join((run.stdout + run.stderr).splitlines()[-40:])
+        sys.exit(f"{pair['network']}/{pair['dataset']}: snakemake failed (exit {run.returncode}); "
+                 f"last lines of its output:\n{tail}")
+    return seconds
 
 
 def main() -> None:
