@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .search import SearchSettings
 
 # run directory prefix -> accelerator directory (checked against each stats.txt's SPECS by the golden test)
 ARCH_OF_RUN = {
@@ -56,14 +60,16 @@ class RecordedRun:
     def constraints(self) -> list[Path]:
         return sorted((self.path / "constraints").glob("*.yaml"))
 
-    def mapper_settings(self, kernel_area: int) -> tuple[int, int]:
-        """(timeout, victory-condition) the artifact used for this run (k x k layers used the "dw mapper")."""
-        from workloads.constraints import mapper_settings
+    def mapper_settings(self, kernel_area: int, seed: int = 0) -> SearchSettings:
+        """The search settings of the artifact's mapper entry for this run (k x k layers used the "dw mapper"):
+        its optimization metrics, timeout and victory-condition, read as a mapper YAML would be."""
+        from workloads.constraints import MAPPERS, mapper_settings
+
+        from .mapper import settings_from_section
 
         where = self._lookup(MAPPER_OF_RUN)
         name = where if where == "main" else f"{where}_{'depthwise' if kernel_area > 1 else 'pointwise'}"
-        mapper = mapper_settings(name)["mapper"]
-        return int(mapper["timeout"]), int(mapper["victory-condition"])
+        return settings_from_section(mapper_settings(name)["mapper"], f"{MAPPERS}: settings.{name}", seed)
 
 
 def recorded_runs(root: Path) -> list[RecordedRun]:
@@ -85,15 +91,13 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0) -> dict:
     from .legality import mapping_violations
     from .mapper import map_layer
     from .mapspace import Mapspace
-    from .search import SearchSettings
 
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
     bounds = dict(zip(problem.dims, problem.bounds))
-    timeout, victory = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1))
+    settings = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1), seed)
     start = time.perf_counter()
-    stats = map_layer(arch, energy, problem, run.constraints,
-                      SearchSettings(victory_condition=victory, timeout=timeout, seed=seed))
+    stats = map_layer(arch, energy, problem, run.constraints, settings)
     seconds = time.perf_counter() - start
     recorded = parse_stats(run.path / "stats.txt")
     constraints = load_constraints(run.constraints, bounds, [s.name for s in arch.storage], problem.tensor_names,

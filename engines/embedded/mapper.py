@@ -33,45 +33,43 @@ from .constraints import load_constraints
 from .energy import EnergyTable
 from .mapspace import Mapspace
 from .problem import Problem
-from .search import METRICS, Search, SearchSettings
-
-
-# timeloop-mapper's defaults for keys a mapper YAML leaves out (applications/mapper/mapper.hpp, 2021)
-TIMELOOP_DEFAULT_METRICS = ("edp",)
-TIMELOOP_DEFAULT_VICTORY = 500
-TIMELOOP_DEFAULT_TIMEOUT = 1000
+from .search import Search, SearchSettings, check_metrics
 
 
 def read_mapper_settings(path: str | Path | None, seed: int = 0) -> SearchSettings:
     """Search settings from a Timeloop mapper YAML (`mapper:` section or bare keys); None = Timeloop's defaults."""
     if path is None:
-        return SearchSettings(metrics=TIMELOOP_DEFAULT_METRICS, victory_condition=TIMELOOP_DEFAULT_VICTORY,
-                              timeout=TIMELOOP_DEFAULT_TIMEOUT, seed=seed)
+        return SearchSettings(seed=seed)
     path = Path(path)
     try:
         spec = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise EngineError(f"{path}: cannot read mapper settings: {exc}") from None
-    section = spec.get("mapper", spec) if isinstance(spec, dict) else spec
+    return settings_from_section(spec.get("mapper", spec) if isinstance(spec, dict) else spec, str(path), seed)
+
+
+def settings_from_section(section: object, source: str, seed: int = 0) -> SearchSettings:
+    """Search settings from a `mapper:` section (a dict); keys left out take timeloop-mapper's defaults.
+    `source` names where the section came from in errors."""
     if not isinstance(section, dict):
-        raise EngineError(f"{path}: field mapper: expected a mapping")
+        raise EngineError(f"{source}: field mapper: expected a mapping")
     if section.get("optimization-metric") is not None:  # Timeloop: a single metric takes precedence
         metrics = (section["optimization-metric"],)
     else:
-        metrics = section.get("optimization-metrics", TIMELOOP_DEFAULT_METRICS)
+        metrics = section.get("optimization-metrics", SearchSettings.metrics)
     if isinstance(metrics, str) or not metrics:
-        raise EngineError(f"{path}: field mapper.optimization-metrics: expected a non-empty list, got {metrics!r}")
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise EngineError(f"{path}: field mapper.optimization-metrics: unknown optimization metric(s) {unknown}; "
-                          f"known: {', '.join(METRICS)}")
+        raise EngineError(f"{source}: field mapper.optimization-metrics: expected a non-empty list, got {metrics!r}")
     try:
-        victory = int(section.get("victory-condition", TIMELOOP_DEFAULT_VICTORY))
-        timeout = int(section.get("heartbeat", section.get("timeout", TIMELOOP_DEFAULT_TIMEOUT)))
+        check_metrics(metrics)
+    except EngineError as exc:
+        raise EngineError(f"{source}: field mapper.optimization-metrics: {exc}") from None
+    try:
+        victory = int(section.get("victory-condition", SearchSettings.victory_condition))
+        timeout = int(section.get("heartbeat", section.get("timeout", SearchSettings.timeout)))
     except (TypeError, ValueError) as exc:
-        raise EngineError(f"{path}: field mapper: {exc}") from None
+        raise EngineError(f"{source}: field mapper: {exc}") from None
     if victory < 1 or timeout < 1:
-        raise EngineError(f"{path}: fields victory-condition and timeout must be positive")
+        raise EngineError(f"{source}: fields victory-condition and timeout must be positive")
     return SearchSettings(metrics=tuple(metrics), victory_condition=victory, timeout=timeout, seed=seed)
 
 

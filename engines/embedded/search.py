@@ -17,7 +17,7 @@ All randomness comes from one seeded generator, so results do not depend on timi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -38,13 +38,20 @@ METRICS = {
 }
 
 
+def check_metrics(metrics: Sequence[str]) -> None:
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise EngineError(f"unknown optimization metric(s) {unknown}; known: {', '.join(METRICS)}")
+
+
 @dataclass(frozen=True)
 class SearchSettings:
-    """How much to search. `victory_condition` and `timeout` are read from the mapper YAML (Timeloop's keys)."""
+    """How much to search, read from a mapper YAML (Timeloop's keys); the defaults are timeloop-mapper's own
+    (applications/mapper/mapper.hpp, 2021)."""
 
-    metrics: tuple[str, ...] = ("delay", "energy")
+    metrics: tuple[str, ...] = ("edp",)
     victory_condition: int = 500  # scales the evaluation budget and the local-search patience
-    timeout: int = 5000  # consecutive invalid samples before a group is given up
+    timeout: int = 1000  # consecutive invalid samples before a group is given up (Timeloop: heartbeat/timeout)
     seed: int = 0
     budget_factor: float = 1.5  # exact evaluations = budget_factor x victory_condition (at least 150)
     starts: int = 4  # local searches per group
@@ -85,9 +92,7 @@ class Search:
         self.capacity = CapacityModel(arch, problem)
         self.keeps = mapspace.keep_options()
         self.keep_arrays = [np.array(k, dtype=np.int64) for k in self.keeps]
-        unknown = [m for m in settings.metrics if m not in METRICS]
-        if unknown:
-            raise EngineError(f"unknown optimization metric(s) {unknown}; known: {', '.join(METRICS)}")
+        check_metrics(settings.metrics)
         self.metrics = [METRICS[m] for m in settings.metrics]
         self.cache: dict[tuple, tuple | None] = {}
         self.stats: dict[tuple, LayerStats] = {}
