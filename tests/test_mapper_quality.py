@@ -1,5 +1,6 @@
-"""The embedded mapper against every recorded Timeloop mapper run (issue bar: >= 95% of layers with
-cycles <= Timeloop's and energy within 2% of Timeloop's). Per-layer times are reported by benchmarks/mapper.py."""
+"""The embedded mapper against every recorded MobileNetV2/CIFAR-10 Timeloop mapper run: on every layer, cycles <=
+Timeloop's and energy <= 1.02 x Timeloop's (the recorded runs' problem, constraints, arch and mapper settings).
+Per-layer times are reported by benchmarks/mapper.py; the MnasNet / FusioNet runs are in test_mapper_artifact.py."""
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -18,12 +19,13 @@ def rows():
         return list(pool.map(map_recorded, runs, [REFERENCE / "accelerators"] * len(runs)))
 
 
-def test_mapper_is_at_least_as_good_as_timeloop_on_95_percent_of_layers(rows):
+def test_mapper_is_at_least_as_good_as_timeloop_on_every_layer(rows):
     misses = [r for r in rows if not meets_bar(r)]
-    report = "; ".join(f"{r['run']}: cycles x{r['cycles_ratio']:.3f}, energy x{r['energy_ratio']:.4f}" for r in misses)
-    assert len(rows) - len(misses) >= 0.95 * len(rows), report
-    # never slower than Timeloop on any layer of the fused main runs (fixed mapspace: a handful of mappings)
-    assert all(r["cycles_ratio"] == 1.0 and r["energy_ratio"] <= 1.0 + 1e-9 for r in rows if "main_computations" in r["run"])
+    assert not misses, "; ".join(f"{r['run']}: cycles x{r['cycles_ratio']:.3f}, energy x{r['energy_ratio']:.4f}"
+                                 for r in misses)
+    # never worse than Timeloop on the fused main runs (fixed mapspace: a handful of mappings)
+    assert all(r["cycles_ratio"] == 1.0 and r["energy_ratio"] <= 1.0 + 1e-9
+               for r in rows if "main_computations" in r["run"])
 
 
 def test_mapper_never_loses_on_cycles(rows):

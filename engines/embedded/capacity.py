@@ -24,6 +24,10 @@ class CapacityModel:
                 for dim, coef in expr:
                     matrix[axis, dim] += abs(coef)
             self.coefs.append(matrix)
+        # all tensors' axes stacked, for one candidate at a time (`fits_one`)
+        self.stacked = np.concatenate(self.coefs, axis=0).T  # [dims, axes of all tensors]
+        self.starts = np.cumsum([0] + [len(m) for m in self.coefs[:-1]])
+        self.bounded = self.capacity >= 0
 
     def tile_sizes(self, temporal: np.ndarray, spatial: np.ndarray) -> np.ndarray:
         """temporal [n, levels, dims], spatial [levels, dims] -> sizes [n, levels, tensors]."""
@@ -41,6 +45,13 @@ class CapacityModel:
     def overflow(self, used: np.ndarray) -> np.ndarray:
         """Boolean [n, levels]: a bounded level is over capacity."""
         return (used > self.capacity[None, :]) & (self.capacity >= 0)[None, :]
+
+    def fits_one(self, temporal: np.ndarray, spatial: np.ndarray, keep: np.ndarray) -> bool:
+        """`fits` for one candidate: temporal and spatial [levels, dims], keep [levels, tensors]."""
+        extents = np.cumprod(temporal * spatial, axis=0)
+        widths = (extents - 1) @ self.stacked + 1
+        used = (np.multiply.reduceat(widths, self.starts, axis=1) * keep).sum(axis=1)
+        return not ((used > self.capacity) & self.bounded).any()
 
     def fits(self, temporal: np.ndarray, spatial: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Boolean [n]: every bounded level holds its kept tiles."""

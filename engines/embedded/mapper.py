@@ -6,9 +6,12 @@ Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
   last-level-accesses; Timeloop's default when absent is [edp], and so is ours (no file at all: Timeloop's
   defaults for every key). Candidates are compared exactly (Timeloop treats differences under 0.1% as ties
   and moves on to the next metric);
-* `victory-condition`: search effort: about 1.5 x this many exact evaluations at most, and local searches stop
-  after victory-condition / 6 consecutive non-improving neighbours (our search stops far earlier than
-  Timeloop's random sampling would, and finds mappings at least as good on the reference layers);
+* `victory-condition` (V): search effort. The search stops after max(120, V / 4) consecutive evaluations that
+  do not improve the best mapping by more than 0.1 %, or at the budget of 1.5 x V x the mapspace's scale
+  evaluations (1 up to 10^6 mappings, +1 per decade above; `search.SearchSettings`). The search is one seeded stream of
+  evaluations that the budget only cuts, so a larger V never returns a worse mapping (MAPPER_NOTES.md §3).
+  Timeloop's threads each stop after V consecutive non-improving random samples; our local search needs far
+  fewer evaluations and finds mappings at least as good on the reference layers;
 * `timeout` (alias `heartbeat`, default 1000): consecutive invalid samples before a parallelism group is given up;
 * `victory-condition` defaults to 500, as in Timeloop;
 * `num-threads`, `algorithm`, `max-permutations-per-if-visit`, `search-size`, `sync-interval`, `live-status`,
@@ -22,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import yaml
 
@@ -74,15 +77,19 @@ def settings_from_section(section: object, source: str, seed: int = 0) -> Search
 
 
 def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_files: Sequence[str | Path],
-              settings: SearchSettings, progress=None) -> LayerStats:
+              settings: SearchSettings, progress=None,
+              tie_break: Callable[[LayerStats], Any] | None = None) -> LayerStats:
+    """The best mapping the search finds. `tie_break`: among mappings with equal metric values, return the one
+    with the smallest key (default: the first one found); e.g. a sparse accelerator's own preference."""
     constraints = load_constraints(constraint_files, dict(zip(problem.dims, problem.bounds)),
                                    [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
-    search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress)
+    search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress, tie_break)
     stats = search.run()
-    stats.meta.update({"mapper": {"evaluated": search.report.evaluated, "valid": search.report.valid,
-                                  "parallelism_groups": search.report.groups, "seed": settings.seed,
-                                  "metrics": list(settings.metrics)}})
+    report = search.report
+    stats.meta.update({"mapper": {"evaluated": report.evaluated, "valid": report.valid, "budget": report.budget,
+                                  "stopped": report.stopped, "parallelism_groups": report.groups,
+                                  "seed": settings.seed, "metrics": list(settings.metrics)}})
     return stats
 
 

@@ -8,6 +8,7 @@ order to each temporal slot's non-unit loops, and a keep/bypass flag per (level,
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from math import prod
 from typing import Iterator, Sequence
@@ -79,6 +80,8 @@ class Mapspace:
         self.total_fanout = prod(s.fanout["X"] * s.fanout["Y"] for s in self.spatial_slots)
         self.temporal = [constraints.temporal.get(name, LevelConstraint()) for name in self.levels]
         self._check_fixed_factors()
+        self._choices: list[SpatialChoice] | None = None
+        self._options: dict[SpatialChoice, list[np.ndarray] | None] = {}
 
     @staticmethod
     def spatial_level_names(arch: ArchSpec) -> list[str]:
@@ -104,6 +107,11 @@ class Mapspace:
     def spatial_choices(self) -> list[SpatialChoice]:
         """Every spatial assignment that fits the fan-outs, the X/Y splits (`spatial_axes_allowed`) and the minimum
         utilization and divides the dimensions, most parallel first."""
+        if self._choices is None:
+            self._choices = self._spatial_choices()
+        return list(self._choices)
+
+    def _spatial_choices(self) -> list[SpatialChoice]:
         options_per_slot = []
         for slot in self.spatial_slots:
             per_dim = []
@@ -173,6 +181,11 @@ class Mapspace:
     def factor_options(self, spatial: SpatialChoice) -> list[np.ndarray] | None:
         """Per dimension, every temporal factor column ([k, storage levels]) for one spatial choice; None if the
         constraints leave no valid factorisation."""
+        if spatial not in self._options:
+            self._options[spatial] = self._factor_options(spatial)
+        return self._options[spatial]
+
+    def _factor_options(self, spatial: SpatialChoice) -> list[np.ndarray] | None:
         per_dim = []
         for dim in self.dims:
             fixed = {i: c.factors[dim] for i, c in enumerate(self.temporal) if dim in c.factors}
@@ -210,6 +223,27 @@ class Mapspace:
             for dim, f in dims:
                 out[level, self.dims.index(dim)] *= f
         return out
+
+    def log10_size(self) -> float:
+        """log10 of the number of mappings the constraints allow, before capacity checks: per spatial choice, index
+        factorisations x loop orders x keep options. Orders are counted as k! per temporal level, k being the
+        dimensions outside its permutation prefix that can take a factor > 1 there (an upper bound: Timeloop's
+        permutation subspace, unit loops not deduplicated)."""
+        logs = []
+        for spatial in self.spatial_choices():
+            options = self.factor_options(spatial)
+            if options is None:
+                continue
+            log_size = sum(math.log10(len(col)) for col in options)
+            for level in range(1, len(self.levels)):
+                prefix = set(self.temporal[level].permutation)
+                k = sum(1 for d, col in zip(self.dims, options) if d not in prefix and (col[:, level] > 1).any())
+                log_size += math.log10(math.factorial(k))
+            logs.append(log_size)
+        if not logs:
+            return 0.0
+        top = max(logs)
+        return top + math.log10(sum(10 ** (x - top) for x in logs)) + math.log10(len(self.keep_options()))
 
     # ---- loop orders -----------------------------------------------------------------------------------
     def orders(self, level: int, factors: Sequence[int]) -> list[tuple[str, ...]]:

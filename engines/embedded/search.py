@@ -1,23 +1,31 @@
-"""The embedded mapper's search: capacity-filtered random sampling, then randomized local search.
+"""The embedded mapper's search: a seeded stream of candidate evaluations, cut off by a budget.
 
 Candidates are grouped by parallelism (the product of spatial factors), most parallel first: with
 `optimization-metrics: [delay, ...]` a group's compute cycles (MACs / parallelism) bound every mapping in it,
-so a less parallel group is searched only when no mapping of the more parallel ones is valid, or when
-bandwidth throttling made the best found slower than that group's bound.
+so a group stays closed while the best mapping found is already faster than that bound.
 
-Within a group:
-1. sample random candidates (spatial choice, index factorisation, loop orders, open keep flags), drop those
-   whose tiles do not fit (vectorised), and evaluate the rest with the exact model;
-2. from the best distinct candidates, hill-climb: move a prime factor of one dimension between two temporal
-   levels, swap two loops of a level, or switch to another spatial choice of the group (repairing the
-   temporal factors); accept improvements; stop after `patience` consecutive non-improving neighbours.
+The search runs in rounds; each round visits every open group once (`group.GroupSearch.round`): it evaluates a
+few random candidates whose tiles fit (the capacity filter is vectorised) and climbs from the best of them,
+climbs from a few greedy constructions, and from the second round on perturbs the group's best mapping and climbs
+again (iterated local search). Climbs are first-improvement descents over single moves, with repairs of moves that
+overflow a buffer and factor exchanges at local optima (group.py).
 
-All randomness comes from one seeded generator, so results do not depend on timing or thread count.
+Budget and monotonicity (MAPPER_NOTES.md §3): the stream of evaluations depends only on the seed, the mapspace and
+the metrics, never on the budget or the victory condition. These only say where the stream is cut: after
+`SearchSettings.budget` distinct evaluations (1.5 x victory-condition x `mapspace_scale`), or once `stall`
+(victory-condition / 4, at least 120) consecutive evaluations have not improved the best mapping by more than
+0.1 %. Both grow with the victory condition, so a larger one evaluates a longer prefix of the same stream and never
+returns a worse mapping. Each group draws from its own generator (seeded with the seed and the group's rank), so
+results do not depend on timing or thread count.
+
+Among mappings with equal metric values the first one found is returned, unless the caller passes a `tie_break`
+key: then the tied mapping with the smallest key wins (ties: every metric equal to 1e-9 relative).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -26,6 +34,7 @@ from ..stats import LayerStats
 from .arch import ArchSpec
 from .capacity import CapacityModel
 from .energy import EnergyTable
+from .group import Candidate, GroupSearch
 from .mapspace import Mapspace, SpatialChoice
 from .model import evaluate_mapping
 from .problem import Problem
@@ -37,6 +46,9 @@ METRICS = {
     "last-level-accesses": lambda s: float(sum(t.reads + t.updates + t.fills for t in s.levels[-1].tensors.values())),
 }
 
+TIE_RTOL = 1e-9  # metric values this close count as ties for `tie_break`
+SIGNIFICANT = 1e-3  # improvements smaller than this (relative) do not restart the stall count
+
 
 def check_metrics(metrics: Sequence[str]) -> None:
     unknown = [m for m in metrics if m not in METRICS]
@@ -47,33 +59,44 @@ def check_metrics(metrics: Sequence[str]) -> None:
 @dataclass(frozen=True)
 class SearchSettings:
     """How much to search, read from a mapper YAML (Timeloop's keys); the defaults are timeloop-mapper's own
-    (applications/mapper/mapper.hpp, 2021)."""
+    (applications/mapper/mapper.hpp, 2021). `evaluations` replaces the budget rule by a fixed number of
+    evaluations and disables the stall rule (tests, benchmarks)."""
 
     metrics: tuple[str, ...] = ("edp",)
-    victory_condition: int = 500  # scales the evaluation budget and the local-search patience
-    timeout: int = 1000  # consecutive invalid samples before a group is given up (Timeloop: heartbeat/timeout)
+    victory_condition: int = 500  # scales the evaluation budget and the stall limit
+    timeout: int = 1000  # consecutive invalid samples before a group stops sampling (Timeloop: heartbeat/timeout)
     seed: int = 0
-    budget_factor: float = 1.5  # exact evaluations = budget_factor x victory_condition (at least 150)
-    starts: int = 4  # local searches per group
+    budget_factor: float = 1.5  # evaluations at most = budget_factor x victory_condition x mapspace scale
+    stall_divisor: int = 4  # stop after victory_condition / stall_divisor evaluations without improvement
+    evaluations: int | None = None
 
-    @property
-    def evaluations(self) -> int:
-        return max(150, int(self.budget_factor * self.victory_condition))
+    def budget(self, mapspace: Mapspace) -> int:
+        """Distinct evaluations at most: budget_factor x victory-condition x the mapspace's scale (at least 150)."""
+        if self.evaluations is not None:
+            return self.evaluations
+        return max(150, int(self.budget_factor * self.victory_condition * mapspace_scale(mapspace)))
 
-    @property
-    def patience(self) -> int:
-        return max(40, self.victory_condition // 6)
+    def stall(self) -> int:
+        """Stop once this many consecutive evaluations have not improved the best mapping by more than 0.1 %
+        (at least 120)."""
+        if self.evaluations is not None:
+            return self.evaluations
+        return max(120, self.victory_condition // self.stall_divisor)
 
 
-@dataclass
-class Candidate:
-    spatial: int
-    factors: np.ndarray  # [levels, dims] temporal factors
-    orders: tuple[tuple[str, ...], ...]  # per level, innermost-first non-unit dims
-    keep: int  # index into the keep options
+def mapspace_scale(mapspace: Mapspace) -> float:
+    """How many times a reference-sized mapspace this one is worth: 1 up to 10^6 mappings (the size of most
+    reference layers' mapspaces), then +1 per decade (`Mapspace.log10_size`: spatial choices x index
+    factorisations x loop orders x keep options)."""
+    return max(1.0, mapspace.log10_size() - 5.0)
 
-    def key(self) -> tuple:
-        return (self.spatial, self.factors.tobytes(), self.orders, self.keep)
+
+def significantly_better(new: tuple, old: tuple) -> bool:
+    """Lexicographically better by more than Timeloop's 0.1 % tie tolerance on the first metric that differs."""
+    for a, b in zip(new, old):
+        if not math.isclose(a, b, rel_tol=SIGNIFICANT):
+            return a < b
+    return False
 
 
 @dataclass
@@ -81,84 +104,56 @@ class SearchReport:
     evaluated: int = 0
     valid: int = 0
     groups: list[int] = field(default_factory=list)  # parallelism of each searched group
+    budget: int = 0
+    stopped: str = ""  # "budget", "stall" or "exhausted"
+    improvements: list[tuple[int, tuple]] = field(default_factory=list)  # (evaluations so far, new best value)
 
 
 class Search:
     def __init__(self, arch: ArchSpec, energy: EnergyTable, problem: Problem, mapspace: Mapspace,
-                 settings: SearchSettings, progress: Callable[[int, int], None] | None = None):
+                 settings: SearchSettings, progress: Callable[[int, int], None] | None = None,
+                 tie_break: Callable[[LayerStats], Any] | None = None):
         self.arch, self.energy, self.problem, self.ms = arch, energy, problem, mapspace
         self.settings = settings
-        self.rng = np.random.default_rng(settings.seed)
         self.capacity = CapacityModel(arch, problem)
         self.keeps = mapspace.keep_options()
         self.keep_arrays = [np.array(k, dtype=np.int64) for k in self.keeps]
         check_metrics(settings.metrics)
         self.metrics = [METRICS[m] for m in settings.metrics]
+        self.tie_break = tie_break
         self.cache: dict[tuple, tuple | None] = {}
         self.stats: dict[tuple, LayerStats] = {}
         self.report = SearchReport()
         self.smallest_overflow: dict[int, tuple[int, str]] = {}  # level -> (words, "tensor words + ...")
         self.progress = progress
-        self.budget = settings.evaluations
+        self.best: tuple | None = None
+        self.best_at = 0  # evaluation count when the best last improved significantly
 
     # ---- evaluation ---------------------------------------------------------------------------------
-    def score(self, c: Candidate) -> tuple | None:
+    def score(self, c: Candidate) -> tuple[tuple | None, bool]:
+        """(metric values or None if invalid, whether this was a new evaluation)."""
         key = c.key()
         if key in self.cache:
-            return self.cache[key]
+            return self.cache[key], False
         self.report.evaluated += 1
-        self.budget -= 1
         if self.progress:
-            self.progress(self.report.evaluated, self.settings.evaluations)
+            self.progress(self.report.evaluated, self.report.budget)
         mapping = self.ms.mapping(self.choices[c.spatial], c.factors, c.orders, self.keeps[c.keep])
         try:
             stats = evaluate_mapping(self.arch, self.energy, self.problem, mapping)
         except EngineError:
             self.cache[key] = None
-            return None
+            return None, True
         self.report.valid += 1
         value = tuple(metric(stats) for metric in self.metrics)
         self.cache[key] = value
         self.stats[key] = stats
-        return value
-
-    # ---- random candidates ---------------------------------------------------------------------------
-    def random_orders(self, factors: np.ndarray) -> tuple[tuple[str, ...], ...]:
-        orders = []
-        for level in range(len(self.ms.levels)):
-            active = [d for d, f in zip(self.ms.dims, factors[level]) if f > 1]
-            if level == 0:
-                orders.append(tuple(active))
-                continue
-            prefix = [d for d in self.ms.temporal[level].permutation if d in active]
-            free = [d for d in active if d not in prefix]
-            self.rng.shuffle(free)
-            orders.append(tuple(prefix) + tuple(free))
-        return tuple(orders)
-
-    def sample(self, indices: list[int], count: int) -> list[Candidate]:
-        """Up to `count` random candidates over the given spatial choices whose tiles fit."""
-        out: list[Candidate] = []
-        per_choice = max(8, count // max(1, len(indices)))
-        for idx in indices:
-            options = self.options[idx]
-            if options is None:
-                continue
-            picks = [self.rng.integers(0, len(col), size=per_choice) for col in options]
-            factors = np.stack([col[p] for col, p in zip(options, picks)], axis=2)  # [n, levels, dims]
-            keep_idx = self.rng.integers(0, len(self.keeps), size=per_choice)
-            spatial = self.spatial_arrays[idx]
-            for k in set(keep_idx.tolist()):
-                rows = np.nonzero(keep_idx == k)[0]
-                sizes = self.capacity.tile_sizes(factors[rows], spatial) * self.keep_arrays[k][None, :, :]
-                used = sizes.sum(axis=2)
-                over = self.capacity.overflow(used)
-                self._note_overflow(used, over, sizes)
-                fits = ~over.any(axis=1)
-                for row in rows[fits]:
-                    out.append(Candidate(idx, factors[row], self.random_orders(factors[row]), int(k)))
-        self.rng.shuffle(out)
-        return out[:count]
+        if self.best is None or value < self.best:
+            if self.best is None or significantly_better(value, self.best):
+                self.best_at = self.report.evaluated
+            self.best = value
+            self.report.improvements.append((self.report.evaluated, value))
+        return value, True
 
     def _note_overflow(self, used: np.ndarray, over: np.ndarray, sizes: np.ndarray) -> None:
         """Remember, per level, the smallest overflowing tile set and its tensors' words (for the error message)."""
@@ -170,100 +165,8 @@ class Search:
                 tiles = " + ".join(f"{t} {int(n)}" for t, n in zip(self.ms.tensors, sizes[row, level]) if n)
                 self.smallest_overflow[int(level)] = (words, tiles)
 
-    # ---- neighbours --------------------------------------------------------------------------------------
-    def _insert(self, order: tuple[str, ...], level: int, dim: str) -> tuple[str, ...]:
-        if level == 0:
-            return tuple(d for d in self.ms.dims if d in order or d == dim)
-        prefix = [d for d in self.ms.temporal[level].permutation]
-        if dim in prefix:
-            kept = [d for d in order if d in prefix] + [dim]
-            kept.sort(key=prefix.index)
-            return tuple(kept) + tuple(d for d in order if d not in prefix)
-        n_prefix = sum(1 for d in order if d in prefix)
-        pos = int(self.rng.integers(n_prefix, len(order) + 1))
-        return order[:pos] + (dim,) + order[pos:]
-
-    def _with_factors(self, c: Candidate, factors: np.ndarray) -> Candidate:
-        orders = list(c.orders)
-        for level in range(len(self.ms.levels)):
-            for d_idx, dim in enumerate(self.ms.dims):
-                was, now = c.factors[level, d_idx] > 1, factors[level, d_idx] > 1
-                if was and not now:
-                    orders[level] = tuple(x for x in orders[level] if x != dim)
-                elif now and not was:
-                    orders[level] = self._insert(orders[level], level, dim)
-        return Candidate(c.spatial, factors, tuple(orders), c.keep)
-
-    def move_factor(self, c: Candidate) -> Candidate | None:
-        d_idx = int(self.rng.integers(len(self.ms.dims)))
-        dim = self.ms.dims[d_idx]
-        free = self.ms.free_levels(dim)
-        sources = [l for l in free if c.factors[l, d_idx] > 1]
-        if len(free) < 2 or not sources:
-            return None
-        src = int(self.rng.choice(sources))
-        dst = int(self.rng.choice([l for l in free if l != src]))
-        value = int(c.factors[src, d_idx])
-        primes = [p for p in range(2, value + 1) if value % p == 0 and all(p % q for q in range(2, int(p ** 0.5) + 1))]
-        p = int(self.rng.choice(primes))
-        cap = self.ms.temporal[dst].max_factors.get(dim)
-        if cap is not None and c.factors[dst, d_idx] * p > cap:
-            return None
-        factors = c.factors.copy()
-        factors[src, d_idx] //= p
-        factors[dst, d_idx] *= p
-        return self._with_factors(c, factors)
-
-    def swap_loops(self, c: Candidate) -> Candidate | None:
-        levels = []
-        for level in range(1, len(self.ms.levels)):
-            prefix = self.ms.temporal[level].permutation
-            free = [i for i, d in enumerate(c.orders[level]) if d not in prefix]
-            if len(free) >= 2:
-                levels.append((level, free))
-        if not levels:
-            return None
-        level, free = levels[int(self.rng.integers(len(levels)))]
-        i, j = self.rng.choice(free, size=2, replace=False)
-        order = list(c.orders[level])
-        order[i], order[j] = order[j], order[i]
-        orders = list(c.orders)
-        orders[level] = tuple(order)
-        return Candidate(c.spatial, c.factors, tuple(orders), c.keep)
-
-    def switch_spatial(self, c: Candidate, group: list[int]) -> Candidate | None:
-        others = [i for i in group if i != c.spatial and self.options[i] is not None]
-        if not others:
-            return None
-        target = int(self.rng.choice(others))
-        old, new = self.choices[c.spatial], self.choices[target]
-        factors = c.factors.copy()
-        for d_idx, dim in enumerate(self.ms.dims):
-            ratio_num, ratio_den = old.product(dim), new.product(dim)  # temporal product must scale by num/den
-            free = self.ms.free_levels(dim)
-            if not free:
-                if ratio_num != ratio_den:
-                    return None
-                continue
-            g = np.gcd(ratio_num, ratio_den)
-            grow, shrink = ratio_num // g, ratio_den // g
-            for p in _prime_factors(shrink):
-                holders = [l for l in free if factors[l, d_idx] % p == 0]
-                if not holders:
-                    return None
-                factors[int(self.rng.choice(holders)), d_idx] //= p
-            for p in _prime_factors(grow):
-                factors[int(self.rng.choice(free)), d_idx] *= p
-        moved = self._with_factors(Candidate(target, c.factors, c.orders, c.keep), factors)
-        return moved
-
-    def neighbour(self, c: Candidate, group: list[int]) -> Candidate | None:
-        r = self.rng.random()
-        if r < 0.6:
-            return self.move_factor(c)
-        if r < 0.9:
-            return self.swap_loops(c)
-        return self.switch_spatial(c, group)
+    def fits(self, c: Candidate) -> bool:
+        return self.capacity.fits_one(c.factors, self.spatial_arrays[c.spatial], self.keep_arrays[c.keep])
 
     # ---- driver ------------------------------------------------------------------------------------------
     def run(self) -> LayerStats:
@@ -274,83 +177,57 @@ class Search:
             raise EngineError(f"no spatial assignment fits the fan-outs, divides the problem dimensions{need}")
         self.options = [self.ms.factor_options(s) for s in self.choices]
         self.spatial_arrays = [self.ms.spatial_array(s) for s in self.choices]
-        groups: dict[int, list[int]] = {}
+        members: dict[int, list[int]] = {}
         for i, s in enumerate(self.choices):
             if self.options[i] is not None:
-                groups.setdefault(s.parallelism, []).append(i)
-        if not groups:
+                members.setdefault(s.parallelism, []).append(i)
+        if not members:
             raise EngineError("the constraints leave no valid index factorisation "
                               f"(problem {dict(zip(self.ms.dims, self.problem.bounds))})")
-        best: tuple | None = None
-        best_key = None
+        budget, stall = self.settings.budget(self.ms), self.settings.stall()
+        self.report.budget = budget
+        groups = [GroupSearch(self, p, members[p], np.random.default_rng([self.settings.seed, rank]))
+                  for rank, p in enumerate(sorted(members, reverse=True))]
+        self.report.stopped = "exhausted"
+        for _ in self._stream(groups):
+            if self.report.evaluated >= budget:
+                self.report.stopped = "budget"
+                break
+            if self.best is not None and self.report.evaluated - self.best_at >= stall:
+                self.report.stopped = "stall"
+                break
+        self.report.groups = [g.parallelism for g in groups if g.rounds]
+        if self.best is None:
+            detail = "; ".join(f"level {self.ms.levels[lv]!r} needs at least {w} words in the sampled mappings "
+                               f"({tiles}), capacity {self.capacity.capacity[lv]}"
+                               for lv, (w, tiles) in sorted(self.smallest_overflow.items()))
+            raise EngineError("no valid mapping found: "
+                              + (detail or "every evaluated mapping was rejected by the model"))
+        return self.stats[self._winner()]
+
+    def _stream(self, groups: list[GroupSearch]) -> Iterator[None]:
+        """Rounds over the open groups; yields after every new evaluation. Never reads the budget."""
         macs = int(np.prod(self.problem.bounds))
-        for parallelism in sorted(groups, reverse=True):
-            if best is not None and self.metrics[0] is METRICS["delay"] and best[0] < macs / parallelism:
-                break
-            if self.budget <= 0 and best is not None:
-                break
-            self.report.groups.append(parallelism)
-            found = self._search_group(groups[parallelism])
-            if found is not None and (best is None or self.cache[found] < best):
-                best, best_key = self.cache[found], found
-        if best_key is None:
-            detail = "; ".join(f"level {self.ms.levels[l]!r} needs at least {w} words in the sampled mappings "
-                               f"({tiles}), capacity {self.capacity.capacity[l]}"
-                               for l, (w, tiles) in sorted(self.smallest_overflow.items()))
-            raise EngineError("no valid mapping found: " + (detail or "every evaluated mapping was rejected by the model"))
-        return self.stats[best_key]
-
-    def _search_group(self, group: list[int]) -> tuple | None:
-        initial = max(32, self.settings.evaluations // 3)
-        invalid_streak = 0
-        pool: list[Candidate] = []
-        while len(pool) < initial and invalid_streak < self.settings.timeout:
-            batch = self.sample(group, initial)
-            if not batch:
-                invalid_streak += initial
-                continue
-            pool.extend(batch)
-            break
-        scored = []
-        for c in pool[:initial]:
-            value = self.score(c)
-            if value is not None:
-                scored.append((value, c))
-        if not scored:
-            return None
-        scored.sort(key=lambda vc: vc[0])
-        starts, seen = [], set()
-        for value, c in scored:
-            if c.key() not in seen:
-                starts.append((value, c))
-                seen.add(c.key())
-            if len(starts) == self.settings.starts:
-                break
-        best_value, best = scored[0]
-        per_start = max(1, self.budget // max(1, len(starts)))
-        for value, current in starts:
-            budget_end = self.budget - per_start
-            stale = 0
-            while stale < self.settings.patience and self.budget > max(0, budget_end):
-                cand = self.neighbour(current, group)
-                if cand is None:
-                    stale += 1
+        delay_first = self.metrics[0] is METRICS["delay"]
+        while True:
+            active = False
+            for group in groups:
+                if group.dead or (delay_first and self.best is not None and self.best[0] < macs / group.parallelism):
                     continue
-                cand_value = self.score(cand)
-                if cand_value is not None and cand_value < value:
-                    value, current, stale = cand_value, cand, 0
-                else:
-                    stale += 1
-            if value < best_value:
-                best_value, best = value, current
-        return best.key()
+                active = True
+                yield from group.round()
+            if not active:
+                return
+
+    def _winner(self) -> tuple:
+        """Key of the best mapping: the first found, or the smallest `tie_break` among ties."""
+        assert self.best is not None
+        best = self.best
+        ties = [key for key, value in self.cache.items() if value is not None and _tied(value, best)]
+        if self.tie_break is None:
+            return next(key for key in ties if self.cache[key] == best)
+        return min(ties, key=lambda key: self.tie_break(self.stats[key]))  # min is stable: earliest among equal keys
 
 
-def _prime_factors(n: int) -> list[int]:
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
+def _tied(a: tuple, b: tuple) -> bool:
+    return all(math.isclose(x, y, rel_tol=TIE_RTOL) for x, y in zip(a, b))
