@@ -1,18 +1,20 @@
 """Embedded mapper vs the paper artifact's recorded Timeloop mapper runs, per corpus.
 
 Corpora (`--corpus`, default all):
-  mobilenet   the 109 recorded MobileNetV2/CIFAR-10 runs in ../shared/reference: the same problem, constraints,
-              arch and mapper settings as each recorded run;
-  artifact    the recorded MnasNet and FusioNet (CIFAR-10) runs of tests/data/artifact_runs.json whose problem,
-              constraints and arch equal what fuseloop's workflow produces (depthwise in the paper's C=1 form),
-              mapped on the workflow's own inputs with the artifact's mapper settings;
-  other       runs of that fixture whose constraint files differ from ours (older files of the artifact) but whose
-              recorded mapping is a valid point of our mapspace: a bar on the mapping, not on Timeloop's search;
-  issue15     issue 15's five misses (coupled depthwise, default settings) against the issue's Timeloop figures.
+  mobilenet          the 109 recorded MobileNetV2/CIFAR-10 runs in ../shared/reference: the same problem,
+                     constraints, arch and mapper settings as each recorded run;
+  artifact           the recorded MnasNet and FusioNet (CIFAR-10) runs of tests/data/artifact_runs.json whose
+                     problem, constraints and arch equal what fuseloop's workflow produces (depthwise in the paper's
+                     C=1 form), mapped on the workflow's own inputs with the artifact's mapper settings;
+  artifact-mappings  runs of that fixture whose constraint files differ from ours (older files of the artifact) but
+                     whose recorded mapping is a valid point of our mapspace: a bar on the mapping, not on the search;
+  issue15            issue 15's five misses (coupled depthwise, default settings) against the issue's Timeloop figures.
 Prints the time per layer and our cycles / energy relative to Timeloop's, then per corpus the fraction of layers
 meeting the bar (cycles <= Timeloop's, energy <= 1.02 x Timeloop's, constraints kept).
 
     python benchmarks/mapper.py [--reference ../shared/reference] [--jobs 2] [--corpus C ...] [FILTER ...]
+
+The artifact corpora need only the fixture: `--corpus artifact --corpus issue15` runs without ../shared.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.artifact_corpus import issue_15_runs, load_fixture, map_run, workflow_inputs  # noqa: E402
 from engines.embedded.artifact import QUALITY_ENERGY, map_recorded, meets_bar, recorded_runs  # noqa: E402
 
-CORPORA = ("mobilenet", "artifact", "other", "issue15")
+CORPORA = ("mobilenet", "artifact", "artifact-mappings", "issue15")
 
 
 def run_mobilenet(reference: Path, pool: ProcessPoolExecutor, filters: list[str], seed: int) -> list[dict]:

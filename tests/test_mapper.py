@@ -3,6 +3,7 @@ import itertools
 from math import prod
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -252,3 +253,20 @@ def test_bad_mapper_settings(tiny):
     metric = _write(tmp, "m2.yaml", "mapper: {optimization-metrics: [speed]}\n")
     with pytest.raises(EngineError, match=r"m2.yaml: field mapper.optimization-metrics: unknown optimization metric\(s\) \['speed'\]"):
         get_engine("embedded").evaluate(arch, prob, [cons], metric)
+
+
+def test_single_candidate_capacity_check_matches_the_batched_one(tiny):
+    from engines.embedded.capacity import CapacityModel
+
+    arch, prob, _ = tiny
+    a, _ = load_arch_and_energy(arch)
+    p = load_problem_cached(prob)
+    model = CapacityModel(a, p)
+    rng = np.random.default_rng(0)
+    temporal = rng.choice([1, 2, 4], size=(200, len(a.storage), len(p.dims)))
+    spatial = np.ones((len(a.storage), len(p.dims)), dtype=np.int64)
+    spatial[1, 0] = 2
+    keep = np.ones((len(a.storage), len(p.tensor_names)), dtype=np.int64)
+    batched = model.fits(temporal, spatial, keep)
+    assert 0 < batched.sum() < len(batched)  # both outcomes are exercised
+    assert [model.fits_one(t, spatial, keep) for t in temporal] == batched.tolist()

@@ -5,12 +5,12 @@ order of each temporal level and a keep option. `GroupSearch.round` yields after
 its randomness comes from the group's own generator, so its sequence of evaluations depends only on the seed and
 the mapspace (MAPPER_NOTES.md §3).
 
-Neighbourhood of a candidate (`neighbourhood`): every move of one prime factor of one dimension between two free
-temporal levels, every swap of two free loops of a level, the switches to the SWITCH_TRIES nearest and to
-RANDOM_SWITCHES random other spatial choices (temporal factors repaired) and to a few other keep options; at a
-local optimum of those, every exchange of a prime factor of one dimension for one of another dimension (or another
-prime of the same one) between two levels. A neighbour whose tiles do not fit is repaired by pushing factors out of
-its overflowing levels (`repair`).
+Neighbourhood of a candidate (`neighbourhood`): every move of one prime factor, or of the whole factor, of one
+dimension between two free temporal levels, every swap of two free loops of a level, the switches to the
+SWITCH_TRIES nearest and to RANDOM_SWITCHES random other spatial choices (temporal factors repaired) and to a few
+other keep options; at a local optimum of those, every exchange of a prime factor of one dimension for one of
+another dimension (or another prime of the same one) between two levels. A neighbour whose tiles do not fit is
+repaired by pushing factors out of its overflowing levels (`repair`).
 """
 from __future__ import annotations
 
@@ -149,6 +149,12 @@ class GroupSearch:
             for d_idx, src, p in held:
                 moves += [("factor", d_idx, src, dst, p) for dst in self.ms.free_levels(self.ms.dims[d_idx])
                           if dst != src and self._may_move(c, d_idx, dst, p)]
+            for d_idx, dim in enumerate(self.ms.dims):  # a dimension's whole factor at once (crosses plateaus)
+                for src in self.ms.free_levels(dim):
+                    whole = int(c.factors[src, d_idx])
+                    if whole > 1 and len(_prime_factors(whole)) > 1:
+                        moves += [("factor", d_idx, src, dst, whole) for dst in self.ms.free_levels(dim)
+                                  if dst != src and self._may_move(c, d_idx, dst, whole)]
             for level in range(1, len(self.ms.levels)):
                 prefix = self.ms.temporal[level].permutation
                 free_pos = [i for i, d in enumerate(c.orders[level]) if d not in prefix]

@@ -8,15 +8,16 @@ Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
   and moves on to the next metric);
 * `victory-condition` (V): search effort. The search stops after max(120, V / 4) consecutive evaluations that
   do not improve the best mapping by more than 0.1 %, or at the budget of 1.5 x V x the mapspace's scale
-  evaluations (1 up to 10^6 mappings, +1 per decade above; `search.SearchSettings`). The search is one seeded stream of
-  evaluations that the budget only cuts, so a larger V never returns a worse mapping (MAPPER_NOTES.md §3).
-  Timeloop's threads each stop after V consecutive non-improving random samples; our local search needs far
-  fewer evaluations and finds mappings at least as good on the reference layers;
-* `timeout` (alias `heartbeat`, default 1000): consecutive invalid samples before a parallelism group is given up;
+  evaluations (scale 1 up to 10^6 mappings, +1 per decade above; `search.SearchSettings`). The search is one
+  seeded stream of evaluations that these limits only cut, so a larger V never returns a worse mapping
+  (MAPPER_NOTES.md §3). Timeloop's threads each stop after V consecutive non-improving random samples; our local
+  search needs far fewer evaluations and finds mappings at least as good on the reference layers;
+* `timeout` (alias `heartbeat`, default 1000): consecutive invalid samples before a parallelism group stops
+  sampling;
 * `victory-condition` defaults to 500, as in Timeloop;
 * `num-threads`, `algorithm`, `max-permutations-per-if-visit`, `search-size`, `sync-interval`, `live-status`,
   `log-*`, `diagnostics`: accepted and ignored (the search is single-threaded and deterministic for a seed, and
-  always the capacity-filtered sampling + local search of `search.py`, whatever `algorithm` names).
+  always the sampling + local search of `search.py` / `group.py`, whatever `algorithm` names).
 
     python -m engines.embedded.mapper ARCH_DIR PROBLEM.yaml CONSTRAINTS.yaml [...] MAPPER.yaml [-o OUTDIR]
 """
