@@ -65,27 +65,21 @@ def replay(runs_root: str | Path, network: str, dataset: str, settings: dict, se
     The sparse rows use generated pruned weights (the artifact's pruned models are not available), so sparse
     cycles depend on `seed`; the paper preset's sparse energy does not depend on the weights.
     """
-    from sparsity.evaluate import evaluate_layer
-    from sparsity.params import load_params
-    from sparsity.pruning import pruned_weights
-    from workflows.layer_rows import archon_rows, dense_rows, sparse_rows
+    import tempfile
+
+    import accelerators
     from workloads import zoo
 
     root = Path(runs_root)
     base, base_stats = recorded_network(root, zoo.load_network(network, dataset, "baseline"))
     fused, fused_stats = recorded_network(root, zoo.load_network(network, dataset, "fused"))
-    sparse = settings["sparse"]
-    params = load_params(sparse.get("preset", "default"), sparse.get("overrides"))
-    weights = pruned_weights(base, params.target_sparsity, seed)
-    sparse_results = {}
-    for layer in base.layers():
-        extra = 0.0
-        if settings["problem"]["depthwise"] == "paper" and layer.kind == "depthwise":
-            from workflows.layer_rows import paper_depthwise_input_fix_pJ
-
-            extra = paper_depthwise_input_fix_pJ(base_stats[layer.name], layer.M)
-        sparse_results[layer.name] = evaluate_layer(layer, base_stats[layer.name], weights[layer.name], params,
-                                                    extra_dense_pJ=extra).to_dict()
-    rows = (dense_rows(base, base_stats, settings) + sparse_rows(base, sparse_results, settings)
-            + archon_rows(fused, fused_stats, settings))
+    settings = {**settings, "sparse": {**settings["sparse"], "seed": seed, "models": {}}}
+    rows = accelerators.get("dense").table(base, base_stats, {}, settings).rows
+    sparse = accelerators.get("sparse")
+    with tempfile.TemporaryDirectory() as tmp:
+        artifacts = {name: Path(tmp) / name for name in sparse.artifacts}
+        for name, path in artifacts.items():
+            sparse.prepare(name, base, settings, path)
+        rows += sparse.table(base, base_stats, artifacts, settings).rows
+    rows += accelerators.get("archon").table(fused, fused_stats, {}, settings).rows
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)

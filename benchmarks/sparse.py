@@ -26,7 +26,7 @@ from conftest import MOBILENET_RUNS  # noqa: E402
 from engines.parsers import parse_run  # noqa: E402
 from sparsity import analyse, derive_pe_level, evaluate_layer, load_params, problem_tensor, split_problems  # noqa: E402
 from sparsity.pruning import density, pruned_weights  # noqa: E402
-from workflows.layer_rows import paper_depthwise_input_fix_pJ  # noqa: E402
+from accelerators.dense import depthwise_input_fix  # noqa: E402
 from workloads.layer import Layer  # noqa: E402
 from workloads.problem import parse_problem  # noqa: E402
 from workloads.zoo import load_network  # noqa: E402
@@ -72,7 +72,7 @@ def main() -> None:
         stats = parse_run(run_dir)
         layer = reference_layer(net.layer(name), run_dir)
         # the recorded depthwise runs are in the paper's C=1 form: add back their missing input energy, as the workflow does
-        extra = paper_depthwise_input_fix_pJ(stats, layer.M) if layer.kind == "depthwise" else 0.0
+        extra = sum(depthwise_input_fix(stats, layer, "paper").values())
         cases.append((layer, stats, weights[name], extra))
 
     print(f"\npreset {args.preset}; mean of {args.repeat} runs per layer")

@@ -1,13 +1,16 @@
 """`PyTimeloopEngine`: Timeloop through its Python bindings (`pytimeloop`, Accelergy-Project/timeloop-python).
 
 The bindings' application classes take the whole Timeloop input as one YAML document (the input files
-concatenated, as its `timeloop-mapper.py` script does). Two generations of their API are supported:
+concatenated, as its `timeloop-mapper.py` script does). Two generations of their API are supported, each checked
+against timeloop-python's source (Accelergy-Project/timeloop-python):
 
-* recent: `pytimeloop.app.MapperApp(yaml_text, default_out_dir=outdir).run_subprocess(outdir)` returns the
-  stats.txt and map.txt texts (it runs the Timeloop binaries itself); `ModelApp` likewise;
-* older, in-process: `MapperApp(pytimeloop.Config.load_yaml(yaml_text), outdir).run()` returns
-  `(eval_stats, mapping)` and `ModelApp(yaml_text, default_out_dir=outdir).run()` returns `eval_stats`,
-  whose `pretty_print_stats()` / `pretty_print_mapping()` give the same texts.
+* C++ bindings (since May 2024, `bindings/applications.cpp`): `pytimeloop.app.MapperApp(Config(yaml_text, "yaml"),
+  outdir, "timeloop-mapper").run()` returns a result with `stats_string` and `mapping_string`;
+  `ModelApp(Config(...), outdir, "timeloop-model").run()` returns one with `stats_string` (`Config` from
+  `pytimeloop.config`). The applications also write their usual output files into `outdir`;
+* Python classes (2022 to May 2024, `pytimeloop/app/{mapper,model}.py`): `MapperApp(yaml_text,
+  default_out_dir=outdir).run_subprocess(outdir)` returns the stats.txt and map.txt texts (it runs the Timeloop
+  binaries itself); `ModelApp` likewise.
 
 The texts are written into the output directory as `timeloop-mapper.stats.txt` / `.map.txt` (or
 `timeloop-model.*`) and read with `engines.parsers.parse_run`, so results look exactly like the binary
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
+
+from specs.energy import ERT_FILE_NAMES
 
 from .base import Engine, EngineError, PathLike
 from .mapping import Mapping
@@ -105,15 +110,13 @@ class PyTimeloopEngine(Engine):
         """Run one pytimeloop application; (stats.txt text, map.txt text)."""
         tool = MAPPER_BINARY if mapper else MODEL_BINARY
         try:
-            if hasattr(app_class, "run_subprocess"):
+            if hasattr(app_class, "run_subprocess"):  # Python classes: the binaries in a subprocess
                 stats_text, map_text = app_class(text, default_out_dir=str(out)).run_subprocess(str(out))
-            else:
-                if mapper:
-                    config = importlib.import_module(MODULE).Config.load_yaml(text)
-                    eval_stats, _ = app_class(config, str(out)).run()
-                else:
-                    eval_stats = app_class(text, default_out_dir=str(out)).run()
-                stats_text, map_text = eval_stats.pretty_print_stats(), eval_stats.pretty_print_mapping()
+            else:  # C++ bindings: in process
+                config = importlib.import_module(f"{MODULE}.config").Config(text, "yaml")
+                result = app_class(config, str(out), tool).run()
+                stats_text = getattr(result, "stats_string", "")
+                map_text = getattr(result, "mapping_string", "") if mapper else _written(out, f"{tool}.map.txt")
         except EngineError:
             raise
         except Exception as exc:  # the bindings raise plain Exceptions
@@ -134,13 +137,19 @@ class PyTimeloopEngine(Engine):
         return stats
 
 
+def _written(out: Path, name: str) -> str:
+    """A file the in-process application wrote into `out` ("" when it wrote none)."""
+    path = out / name
+    return path.read_text() if path.is_file() else ""
+
+
 def _concatenate(files: list[Path], out: Path) -> str:
     """All input files as one YAML document (written to the output directory for reference).
 
     With an ERT among them the component-class files are left out: Timeloop then uses the ERT instead of
     calling Accelergy, and each component file repeats the top-level key `compound_components`, which a
     single concatenated document cannot hold twice."""
-    if any(Path(f).name == "ERT.yaml" for f in files):
+    if any(Path(f).name in ERT_FILE_NAMES for f in files):
         files = [f for f in files if Path(f).parent.name != COMPONENTS_DIR]
     text = "\n".join(Path(f).read_text() for f in files) + "\n"
     (out / INPUT_FILE).write_text(text)

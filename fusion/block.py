@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, Sequence
 
-from engines.records import JsonRecord
+from specs.records import JsonRecord
 from engines.stats import LayerStats
 from workloads.layer import Layer
 from workloads.network import Block

@@ -33,8 +33,8 @@ from typing import Any
 
 import yaml
 
-from engines.parsers import EnergyTable, load_ert
-from engines.parsers.accelergy import strip_ranges
+from specs.energy import EnergyTable, load_ert, strip_ranges
+from specs.io import read_yaml
 from workloads.network import Block
 
 from .params import FusionParams
@@ -47,7 +47,6 @@ TERMS = ("weight_DRAM", "pred_DRAM", "pred_glb", "binary_decoder", "pred_buffer"
 PER_PE_TERM = {"prediction_buffer": "pred_buffer", "adders": "adders", "bit_masks_and": "masks_AND",
                "mux_": "zero_replace_flag", "mux": "zero_replacing", "adder_fifo": "adder_fifo"}
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the 64-PE files are large
 Key = tuple[str, str, tuple[tuple[str, Any], ...]]  # (component instance name, action, arguments)
 
 
@@ -147,12 +146,7 @@ def write_action_counts(counts: OverheadCounts, path: str | Path) -> Path:
 def read_action_counts(path: str | Path) -> dict[Key, int]:
     """{(component instance, action, arguments): count} of an Accelergy action_counts.yaml (zero counts dropped)."""
     path = Path(path)
-    try:
-        data = yaml.load(path.read_text(), Loader=_LOADER)
-    except OSError as exc:
-        raise FusionError(f"{path}: cannot read action counts: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise FusionError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = read_yaml(path, "action counts", FusionError)
     local = (data or {}).get("action_counts", {}).get("local") if isinstance(data, dict) else None
     if not isinstance(local, list):
         raise FusionError(f"{path}: field action_counts.local: missing or not a list")

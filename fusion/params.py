@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 
-from engines.records import read_presets
+from accelerators.dense import BASE_ENERGY_MODES, LEVEL_KEYWORDS
+from specs.records import read_presets
+from workloads.problem import DEPTHWISE_FORMS
 
 PRESETS_YAML = Path(__file__).resolve().parent / "presets.yaml"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-DEPTHWISE_FORMS = ("coupled", "paper")  # as workloads.problem.DEPTHWISE_FORMS
-LEVEL_KEYWORDS = ("chip", "all")
 
 
 class FusionParamsError(ValueError):
@@ -62,7 +62,7 @@ class FusionParams:
                             layer (kernel-size aware, §9 items 11/17; the reference used 9 for 5x5 too).
       dw_fix_pred_levels    'chip' ['DRAM']: levels whose Inputs energy is x channels for a paper-form
                             depthwise prediction; 'chip' = every single-instance level (GLB + DRAM, the same
-                            formula as workflows.layer_rows for dense/sparse), 'all', or a list of names.
+                            formula as accelerators.dense for dense/sparse), 'all', or a list of names.
       dw_fix_edge_levels    'chip' ['shared_glb']: the same for depthwise head/tail layers.
 
     DRAM
@@ -177,9 +177,9 @@ class FusionParams:
         path = Path(self.overhead_ert)
         path = path if path.is_absolute() else REPO_ROOT / path
         if path.is_dir():
-            from engines.embedded.energy import find_ert_file
+            from specs.energy import find_energy_table
 
-            path = find_ert_file(path)
+            path = find_energy_table(path)
         return path
 
     def act_bits(self, block) -> int:
@@ -313,7 +313,7 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
     w = where
     values: dict[str, Any] = {
         "depthwise_form": _choice(raw["depthwise_form"], DEPTHWISE_FORMS, w["depthwise_form"]),
-        "base_energy": _choice(raw["base_energy"], ("total", "summary"), w["base_energy"]),
+        "base_energy": _choice(raw["base_energy"], BASE_ENERGY_MODES, w["base_energy"]),
         "word_bits": _number(raw["word_bits"], w["word_bits"], 1, integer=True),
         "pred_formula": _choice(raw["pred_formula"], ("A", "B"), w["pred_formula"]),
         "adders_per_pe": _number(raw["adders_per_pe"], w["adders_per_pe"], 1, integer=True),

@@ -32,12 +32,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from accelerators import dense
 from engines.stats import LayerStats, TensorStats
 
 from .params import SparseParams
-
-PJ_PER_UJ = 1e6
-SUMMARY_DECIMALS = 2  # Timeloop prints the summary energy in uJ with 2 decimals
 
 
 class SparseEnergyError(ValueError):
@@ -55,12 +53,7 @@ class SparseEnergy:
 
 
 def base_energy_pJ(stats: LayerStats, params: SparseParams) -> float:
-    if params.base_energy == "total":
-        return stats.total_energy_pJ
-    summary = stats.meta.get("energy_summary_uJ")
-    if summary is None:
-        summary = round(stats.total_energy_pJ / PJ_PER_UJ, SUMMARY_DECIMALS)
-    return float(summary) * PJ_PER_UJ
+    return dense.base_energy_pJ(stats, params.base_energy)
 
 
 def pe_levels(stats: LayerStats, pe_level: str) -> list[str]:

@@ -16,7 +16,7 @@ from math import ceil
 
 import numpy as np
 
-from engines.records import JsonRecord
+from specs.records import JsonRecord
 from engines.stats import LayerStats
 from workloads.layer import Layer
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from specs.io import atomic_path
 from workloads.layer import Layer
 from workloads.network import Network
 
@@ -162,13 +162,8 @@ def save_pruned_model(network: Network, weights: dict[str, np.ndarray], path: st
     model = build_model(network)
     for layer in network.layers():
         model.get_layer(keras_name(layer.name)).set_weights([weights[layer.name]])
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.h5")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with atomic_path(path, suffix=".tmp.h5") as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

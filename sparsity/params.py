@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 
-from engines.records import read_presets
+from accelerators.dense import BASE_ENERGY_MODES
+from specs.records import read_presets
 
 SPARSE_YAML = Path(__file__).resolve().parents[1] / "arch" / "eyeriss" / "sparse.yaml"
 LAYER_KINDS = ("conv", "pointwise", "grouped-pointwise", "depthwise", "fc", "grouped-conv")
@@ -155,13 +156,11 @@ def _scope(value: Any, where: str) -> Scope:
 def _gating_ratio(value: Any, ert: str, where: str, ert_where: str, path: Path) -> float:
     if value != "ert":
         return _fraction(value, where)
-    from engines.parsers import load_ert
+    from specs.energy import find_energy_table, load_ert
 
     table_path = (path.parent / ert).resolve()
     if table_path.is_dir():
-        from engines.embedded.energy import find_ert_file
-
-        table_path = find_ert_file(table_path)
+        table_path = find_energy_table(table_path)
     try:
         table = load_ert(table_path)
         return table.energy("mac", "mac_gated") / table.energy("mac", "mac_random")
@@ -203,7 +202,7 @@ def _build(preset: str, raw: dict, where: dict, path: Path, overrides: dict) -> 
         operand_accesses=_choice(raw["operand_accesses"], ("mac", "all"), where["operand_accesses"]),
         mac_gating_ratio=_gating_ratio(raw["mac_gating_ratio"], raw["ert"], where["mac_gating_ratio"], where["ert"], path),
         ert=raw["ert"],
-        base_energy=_choice(raw["base_energy"], ("total", "summary"), where["base_energy"]),
+        base_energy=_choice(raw["base_energy"], BASE_ENERGY_MODES, where["base_energy"]),
         energy_scope=_scope(raw["energy_scope"], where["energy_scope"]),
         overrides=overrides,
     )

@@ -10,10 +10,11 @@ import yaml
 
 from conftest import MOBILENET_RUNS, REFERENCE
 from engines.embedded import EmbeddedEngine
-from engines.embedded.arch import load_arch
-from engines.parsers import load_art, load_ert
+from specs.arch import load_arch
+from specs.energy import load_art, load_ert
 from test_embedded_model import read_map, read_stats
-from workloads.constraints import ConstraintsError, mapper_settings
+from specs.errors import SpecError
+from specs.mapper import artifact_mapper as mapper_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = {"eyeriss": ROOT / "arch/eyeriss", "predictions": ROOT / "arch/archon/predictions", "main": ROOT / "arch/archon/main"}
@@ -236,5 +237,5 @@ def test_mapper_settings_feed_the_embedded_engine(tmp_path):
     path.write_text(yaml.safe_dump(mapper_settings("main")))
     settings = read_mapper_settings(path)
     assert (settings.timeout, settings.victory_condition, tuple(settings.metrics)) == (5000, 400, ("delay", "energy"))
-    with pytest.raises(ConstraintsError, match=r"mappers\.yaml: settings: no entry 'dw'"):
+    with pytest.raises(SpecError, match=r"mappers\.yaml: field settings: no entry 'dw'"):
         mapper_settings("dw")

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from conftest import MOBILENET_RUNS, ROOT
-from workflows.recipes import recipe
+import accelerators
 from workloads import zoo
-from workloads.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
+from specs.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
                                    render_constraints)
 from workloads.problem import problems_for
 
@@ -44,12 +44,11 @@ def rendered(template: Path, dims=CNN_DIMS, **params) -> dict:
 
 
 def layer_run(accelerator: str, network: str, layer_name: str, depthwise: str = "paper"):
-    """(problem, normalized constraints) of a zoo layer through the workflow's recipe."""
-    net = zoo.load_network(network, "cifar10", "fused" if accelerator == "archon" else "baseline")
-    layer = net.layer(layer_name)
-    (problem,) = problems_for(layer, depthwise=depthwise)
-    run = recipe(accelerator, net, layer, problem)
-    return problem, rendered(run.constraints_template, problem.dimensions, **run.constraint_params)
+    """(problem, normalized constraints) of a zoo layer's run, as the accelerator plug-in builds it."""
+    plugin = accelerators.get(accelerator)
+    net = zoo.load_network(network, "cifar10", plugin.variant)
+    (run,) = [r for r in plugin.runs(net, {"problem": {"depthwise": depthwise}}) if r.name == layer_name]
+    return run.problem, load_constraints(run.constraints)
 
 
 # ---- equality with the artifact's files ---------------------------------------------------------------------
@@ -232,13 +231,24 @@ def test_load_constraints_accepts_timeloops_layouts():
 ])
 def test_load_constraints_errors(text, message):
     with pytest.raises(ConstraintsError, match=message):
-        load_constraints(text)
+        load_constraints(text, strict=True)
+
+
+def test_lenient_factors_read_as_timeloop_does():
+    """Without strict, factor strings are read with timeloop-mapper's patterns: `R=3S=3` is two factors and the
+    mnasnet files' `R=kS=k` constrains nothing."""
+    spec = load_constraints("targets:\n  - {target: x, type: temporal, factors: R=3S=3 P<=4}\n")
+    assert spec["x"]["temporal"]["factors"] == {"R": 3, "S": 3} and spec["x"]["temporal"]["max_factors"] == {"P": 4}
+    assert load_constraints("targets:\n  - {target: x, type: temporal, factors: R=kS=k}\n")["x"]["temporal"] == {
+        "factors": {}, "max_factors": {}}
+    with pytest.raises(ConstraintsError, match=r"none of architecture_constraints"):
+        load_constraints("architecture_constraint:\n  targets: []\n")
 
 
 def test_load_constraints_missing_file_names_it(tmp_path):
-    with pytest.raises(ConstraintsError, match=r"missing\.yaml: cannot read constraints"):
+    with pytest.raises(ConstraintsError, match=r"missing\.yaml: constraints file not found"):
         load_constraints(tmp_path / "missing.yaml")
-    with pytest.raises(ConstraintsError, match=r"nowhere\.yaml: cannot read constraints"):
+    with pytest.raises(ConstraintsError, match=r"nowhere\.yaml: constraints file not found"):
         load_constraints(str(tmp_path / "nowhere.yaml"))
 
 
@@ -260,7 +270,7 @@ def test_render_errors_name_the_template_and_the_parameter(tmp_path):
         render_constraints(tmp_path / "missing.yaml.j2", CNN_DIMS)
     bad = tmp_path / "bad.yaml.j2"
     bad.write_text("targets: [1, 2\n")
-    with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: rendered text is not valid YAML"):
+    with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2 \(rendered\): not valid YAML: line 2"):
         render_constraints(bad, CNN_DIMS)
     bad.write_text("targets: []\n")
     with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: expected architecture_constraints and/or mapspace"):
@@ -270,7 +280,7 @@ def test_render_errors_name_the_template_and_the_parameter(tmp_path):
 @pytest.mark.parametrize("depthwise", ["paper", "coupled"])
 def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
     from engines.embedded import EmbeddedEngine
-    from workloads.problem import render_problem
+    from specs.problem import render_problem
 
     net = zoo.load_network("mobilenet", "cifar10", "baseline")
     (problem,) = problems_for(net.layer("b1.conv"), depthwise=depthwise)
@@ -286,7 +296,7 @@ def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
 def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too_small(tmp_path):
     from engines.base import EngineError
     from engines.embedded import EmbeddedEngine
-    from workloads.problem import render_problem
+    from specs.problem import render_problem
 
     net = zoo.load_network("mnasnet", "cifar10", "fused")
     (problem,) = problems_for(net.layer("b12.main"), depthwise="coupled")

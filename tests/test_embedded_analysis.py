@@ -16,7 +16,7 @@ import yaml
 from conftest import REFERENCE
 from engines.embedded.search import _prime_factors
 from engines.embedded.analysis import fast_analysis
-from engines.embedded.arch import ArchSpec, load_arch
+from specs.arch import ArchSpec, load_arch
 from engines.embedded.nest import build_nest
 from engines.embedded.problem import Problem, parse_problem
 from engines.embedded.reference import reference_analysis

@@ -7,8 +7,10 @@ import pytest
 
 from conftest import REFERENCE
 from engines.base import EngineError
-from engines.embedded.arch import load_arch, parse_arch
-from engines.embedded.energy import component_base_name, find_ert_file, load_energy_table
+from specs.errors import SpecError
+from specs.arch import load_arch, parse_arch
+from engines.embedded.energy import find_ert_file, load_energy_table
+from specs.energy import short_name as component_base_name
 from engines.embedded.problem import load_problem
 
 ACC = REFERENCE / "accelerators"
@@ -67,17 +69,17 @@ def test_problem_reader_generic_projection():
 
 
 def test_arch_errors():
-    with pytest.raises(EngineError, match="missing top-level 'architecture'"):
+    with pytest.raises(SpecError, match="missing top-level 'architecture'"):
         parse_arch({"arch": {}}, source="x.yaml")
-    with pytest.raises(EngineError, match="no arithmetic"):
+    with pytest.raises(SpecError, match="no arithmetic"):
         parse_arch({"architecture": {"local": [
             {"name": "system.DRAM", "class": "DRAM", "attributes": {"width": 16, "word-bits": 16}}]}})
-    with pytest.raises(EngineError, match=r"level 'buf': meshX\*meshY \(3\*1\) != instances \(4\)"):
+    with pytest.raises(SpecError, match=r"level 'buf': meshX\*meshY \(3\*1\) != instances \(4\)"):
         parse_arch({"architecture": {"local": [
             {"name": "system.DRAM", "class": "DRAM"},
             {"name": "system.PE[0..3].buf", "class": "regfile", "attributes": {"meshX": 3, "meshY": 1}},
             {"name": "system.PE[0..3].mac", "class": "intmac"}]}})
-    with pytest.raises(EngineError, match=r"no architecture file"):
+    with pytest.raises(SpecError, match=r"no architecture file"):
         load_arch(REFERENCE)
 
 

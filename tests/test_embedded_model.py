@@ -26,7 +26,7 @@ import pytest
 
 from conftest import REFERENCE, all_reference_runs
 from engines.embedded import EmbeddedEngine
-from engines.embedded.arch import load_arch
+from specs.arch import load_arch
 from engines.embedded.artifact import RecordedRun
 from engines.mapping import Mapping
 from engines.parsers import parse_map, parse_stats

@@ -71,7 +71,7 @@ def test_paper_form_depthwise_fix_one_formula():
     paper = params.with_(dw_fix_pred_levels=("DRAM",), dw_fix_edge_levels=("shared_glb",))
     assert prediction_cost(DW5, block(), synthetic_stats(3200), paper).terms["dw_fix"] == pytest.approx(1400)
     assert evaluate_edge_layer(edge, synthetic_stats(3200), paper).energy_pJ == pytest.approx(6880 + 2800)
-    with pytest.raises(FusionError, match="dw fix level 'GLB' is not in the run"):
+    with pytest.raises(FusionError, match="depthwise fix level 'GLB' is not in the run"):
         prediction_cost(DW5, block(), synthetic_stats(3200), params.with_(dw_fix_pred_levels=("GLB",)))
 
 

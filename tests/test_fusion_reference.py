@@ -9,7 +9,7 @@ import pytest
 
 from engines.parsers import parse_run
 from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
-from fusion.workflow import archon_layer_rows
+import accelerators
 from workloads.zoo import load_network
 
 ENERGY = ("pred_decom_e", "pred_conv_e", "main_e", "overhead_e")
@@ -102,14 +102,14 @@ def test_fused_head_and_tail_rows(net, runs, result_csv):
 
 
 def test_workflow_rows_sum_to_the_reference_total(net, runs, result_csv):
-    settings = {"archon": {"preset": "paper", "overrides": {}}, "problem": {"depthwise": "paper"}}
-    rows = archon_layer_rows(net, runs, settings)
+    settings = {"archon": {"preset": "paper", "overrides": {}}, "problem": {"depthwise": "paper"}, "engine": "embedded"}
+    rows = accelerators.get("archon").table(net, runs, {}, settings).rows
     assert len(rows) == 4 + 14 * 4 + 2
-    assert [r.phase for r in rows[4:8]] == ["prediction", "prediction", "main", "overhead"]
-    assert rows[7].name == "b1.overhead" and rows[7].layer.block == 1
-    ours = sum(r.energy_pJ for r in rows) * 1e-6
+    assert [r["phase"] for r in rows[4:8]] == ["prediction", "prediction", "main", "overhead"]
+    assert rows[7]["layer"] == "b1.overhead" and rows[7]["block"] == 1
+    ours = sum(r["energy_uJ"] for r in rows)
     assert ours == pytest.approx(result_csv[list(ENERGY)].to_numpy().sum(), rel=1e-4)
     assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # the §7.3 ARCHON headline energy
-    cycles = sum(r.cycles for r in rows)
+    cycles = sum(r["cycles"] for r in rows)
     assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # the §7.3 ARCHON headline cycles
-    assert math.isnan(rows[7].utilisation)
+    assert math.isnan(rows[7]["utilisation"])

@@ -9,7 +9,9 @@ import yaml
 from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
-from engines.parsers import AreaTable, ParseError, load_art, load_ert, parse_map, parse_map_stats_xml, parse_run, parse_stats
+from engines.parsers import ParseError, parse_map, parse_map_stats_xml, parse_run, parse_stats
+from specs.energy import AreaTable, load_art, load_ert
+from specs.errors import SpecError
 
 DATA = Path(__file__).parent / "data" / "parsers"
 NEWER_SAMPLE = DATA / "stats_newer_layout_synthetic.txt"
@@ -294,7 +296,7 @@ def test_bad_accelergy_tables(tmp_path):
     path = tmp_path / "ERT.yaml"
     for text, message in [
         ("", "empty file"),
-        ("ERT: [\n", "malformed YAML"),
+        ("ERT: [\n", "not valid YAML: line 2"),
         ("foo: 1\n", "neither an 'ERT' nor an 'ERT_summary' top-level key"),
         ("ERT:\n  version: 0.3\n", "ERT.tables: missing or not a list"),
         ("ERT:\n  tables:\n  - name: x\n", "ERT.tables[0]: needs a 'name' and an 'actions' list"),
@@ -302,12 +304,12 @@ def test_bad_accelergy_tables(tmp_path):
         ("ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n", "expected a number, found 'lots'"),
     ]:
         path.write_text(text)
-        with pytest.raises(ParseError, match=re.escape(message)):
+        with pytest.raises(SpecError, match=re.escape(message)):
             load_ert(path)
     path.write_text("ART:\n  tables:\n  - name: x\n")
-    with pytest.raises(ParseError, match=re.escape("ART.tables[0]: needs a 'name' and an 'area'")):
+    with pytest.raises(SpecError, match=re.escape("ART.tables[0]: needs a 'name' and an 'area'")):
         load_art(path)
-    with pytest.raises(ParseError, match="no such file"):
+    with pytest.raises(SpecError, match="no such file"):
         load_ert(tmp_path / "missing.yaml")
 
 

@@ -10,7 +10,7 @@ import yaml
 
 from engines.parsers import parse_run
 from sparsity.evaluate import evaluate_layer
-from workflows.layer_rows import paper_depthwise_input_fix_pJ
+from accelerators.dense import depthwise_input_fix
 from workloads.layer import Layer
 from workloads.problem import parse_problem
 from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
@@ -79,7 +79,7 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
     layer = Layer(f"b{block}.conv", "depthwise", 3, 3, inst["P"], inst["Q"], mid, mid, stride=inst["Wstride"],
                   groups=mid, part="body", block=block, role="conv")
     result = evaluate_layer(layer, stats, np.ones((3, 3, mid, 1)), params,
-                            extra_dense_pJ=paper_depthwise_input_fix_pJ(stats, mid))
+                            extra_dense_pJ=sum(depthwise_input_fix(stats, layer, "paper").values()))
     assert not result.sparse_energy and result.energy_pJ / 1e6 == pytest.approx(reported["conv"], rel=1e-10)
 
 

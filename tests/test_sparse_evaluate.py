@@ -13,8 +13,8 @@ from engines.parsers import parse_run
 from sparsity import SparseEvaluationError, SparseResult, analyse, evaluate_layer, load_params, sparse_energy
 from sparsity.kernels import problem_tensor
 from sparsity.pruning import glorot_kernel, keras_kernel_shape, magnitude_prune
-from sparsity.workflow import evaluate_layer_files
-from workflows.layer_rows import paper_depthwise_input_fix_pJ
+import accelerators
+from accelerators.dense import depthwise_input_fix
 from workloads.layer import Layer
 
 
@@ -62,7 +62,7 @@ def test_paper_depthwise_energy_stays_dense(mobilenet_runs):
     """The reference's sparse DW energy is its dense one: summary + the (GLB + DRAM) input fix x (96 - 1)."""
     stats = run(mobilenet_runs, "baseline", "b1", "conv")
     weights = pruned(B1_CONV, 0.7)
-    fix = paper_depthwise_input_fix_pJ(stats, 96)
+    fix = sum(depthwise_input_fix(stats, B1_CONV, "paper").values())
     result = evaluate_layer(B1_CONV, stats, weights, load_params("paper"), extra_dense_pJ=fix)
     assert result.energy_pJ / 1e6 == pytest.approx(41.5729234, abs=1e-9)
     assert not result.sparse_energy and result.sparse_cycles
@@ -155,21 +155,26 @@ def test_depthwise_kernel_layouts_agree(mobilenet_runs):
     assert a == b
 
 
-def test_workflow_layer_files(mobilenet_runs, tmp_path):
-    """The workflow's sparse step on the zoo MobileNetV2 b1 layers, with the recorded runs as dense stats."""
+def test_plugin_table(mobilenet_runs, tmp_path):
+    """The sparse plug-in's table step on MobileNetV2 block 1 (the zoo layers, the recorded runs as dense stats)."""
+    from dataclasses import replace
+
+    from workloads.zoo import load_network
+
+    net = load_network("mobilenet", "cifar10", "baseline")
+    one_block = replace(net, head=(), blocks=net.blocks[:1], tail=())
     weights = {"b1.decom": pruned(B1_DECOM, 0.8), "b1.conv": pruned(B1_CONV, 0.7)}
     np.savez(tmp_path / "weights.npz", **weights)
-    settings = {"sparse": {"preset": "paper", "seed": 0, "models": {}, "overrides": {}}, "problem": {"depthwise": "paper"}}
-    for role, expected_uJ in (("decom", 24.5128535296), ("conv", 41.5729234)):
-        stats = run(mobilenet_runs, "baseline", "b1", role)
-        stats.meta.update({"repeat": 1})
-        stats.to_json(tmp_path / f"{role}.json")
-        result = evaluate_layer_files("mobilenet", "cifar10", f"b1.{role}", tmp_path / f"{role}.json",
-                                      tmp_path / "weights.npz", settings)
-        assert result["energy_pJ"] / 1e6 == pytest.approx(expected_uJ, abs=1e-9)
-        assert result["utilisation"] > 0 and result["cycles"] < result["dense_cycles"]
-    with pytest.raises(SparseEvaluationError, match=r"weights.npz: no weights for layer 'b1.comp'"):
-        evaluate_layer_files("mobilenet", "cifar10", "b1.comp", tmp_path / "decom.json", tmp_path / "weights.npz", settings)
+    settings = {"sparse": {"preset": "paper", "overrides": {}}, "problem": {"depthwise": "paper"}, "engine": "x"}
+    stats = {f"b1.{role}": run(mobilenet_runs, "baseline", "b1", role) for role in ("decom", "conv", "comp")}
+    with pytest.raises(accelerators.AcceleratorError, match=r"weights.npz: no weights for layer 'b1.comp'"):
+        accelerators.get("sparse").table(one_block, stats, {"weights.npz": tmp_path / "weights.npz"}, settings)
+    two = replace(one_block, blocks=(replace(net.blocks[0], layers=net.blocks[0].layers[:2]),))
+    result = accelerators.get("sparse").table(two, stats, {"weights.npz": tmp_path / "weights.npz"}, settings)
+    for row, expected_uJ in zip(result.rows, (24.5128535296, 41.5729234)):
+        assert row["energy_uJ"] == pytest.approx(expected_uJ, abs=1e-9)
+        details = result.details[row["layer"]]
+        assert details["utilisation"] > 0 and row["cycles"] == details["cycles"] < details["dense_cycles"]
 
 
 def test_both_depthwise_problem_forms(mobilenet_runs, tmp_path):
@@ -186,7 +191,7 @@ def test_both_depthwise_problem_forms(mobilenet_runs, tmp_path):
     coupled_run = get_engine("embedded").model(root / "arch" / "eyeriss", tmp_path / "problem.yaml", paper_run.mapping)
     weights = pruned(B1_CONV, 0.7, seed=4)
     params = load_params("default")
-    paper = evaluate_layer(B1_CONV, paper_run, weights, params, extra_dense_pJ=paper_depthwise_input_fix_pJ(paper_run, 96))
+    paper = evaluate_layer(B1_CONV, paper_run, weights, params, extra_dense_pJ=sum(depthwise_input_fix(paper_run, B1_CONV, "paper").values()))
     coupled = evaluate_layer(B1_CONV, coupled_run, weights, params)
     for field in ("cycles", "dense_cycles", "dense_macs", "sparse_macs", "balanced_cycles", "pes", "passes", "density"):
         assert getattr(coupled, field) == getattr(paper, field), field

@@ -9,7 +9,7 @@ from sparsity.models import (ModelError, build_model, generated_model_path, load
                              network_weights, read_kernels, save_pruned_model)
 from sparsity.params import load_params
 from sparsity.pruning import density, magnitude_prune, pruned_weights
-from sparsity.workflow import write_weights
+import accelerators
 from workloads.zoo import load_network, network_names
 
 TARGETS = load_params("default").target_sparsity
@@ -145,7 +145,8 @@ def test_generated_model_cache_and_workflow_step(tmp_path):
     assert path.stat().st_mtime_ns == stamp and all(first[k].tobytes() == again[k].tobytes() for k in first)
     assert generated_model_path(net, {**TARGETS, "fc": 0.5}, 5, tmp_path) != path
     out = tmp_path / "model" / "weights.npz"
-    write_weights("shufflenet", "cifar10", {"preset": "default", "seed": 5, "models": {}, "overrides": {}}, out)
+    accelerators.get("sparse").prepare("weights.npz", net, {"sparse": {"preset": "default", "seed": 5, "models": {},
+                                                                          "overrides": {}}}, out)
     with np.load(out) as archive:
         assert archive.files == [layer.name for layer in net.layers()]
         assert all(archive[k].tobytes() == first[k].tobytes() for k in first)

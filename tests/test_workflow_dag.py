@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import accelerators
 from workflows import config as wfconfig
 from workflows import plan
-from workloads import zoo
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
@@ -27,22 +27,19 @@ def job_counts(output: str) -> dict[str, int]:
 
 
 def expected_counts(config: dict) -> dict[str, int]:
+    """Jobs per rule, derived from the registered accelerators and the plan (distinct runs are one job each)."""
     pairs = wfconfig.pairs(config)
     n = len(pairs)
-    layers = {
-        acc: sum(len(zoo.load_network(p.network, p.dataset, plan.VARIANT[acc]).layers()) for p in pairs)
-        for acc in plan.ACCELERATORS
-    }
     return {
-        "problems": 2 * n, "map_layer": layers["dense"] + layers["archon"], "pruned_weights": n,
-        "sparse_layer": layers["sparse"], "accelerator_table": 3 * n, "network_tables": n,
-        "summary": 1, "plots": 1, "all": 1,
+        "map_run": len(plan.all_runs(config)),
+        "prepare": n * sum(len(accelerators.get(a).artifacts) for a in config["accelerators"]),
+        "accelerator_table": n * len(config["accelerators"]), "network_tables": n, "summary": 1, "plots": 1, "all": 1,
     }
 
 
 def test_default_sweep_dag_job_counts(tmp_path):
     config = wfconfig.load()
-    assert len(config["sweep"]) == 7 and config["accelerators"] == ["dense", "sparse", "archon"]
+    assert len(config["sweep"]) == 7 and config["accelerators"] == list(accelerators.names())
     # the default sweep into an empty results directory (an earlier `make run` must not change the count)
     path = _write_config(tmp_path, results=str(tmp_path / "results"))
     result = snakemake("-n", "--cores", "8", "--configfile", str(path), "--quiet", "rules")
@@ -50,8 +47,11 @@ def test_default_sweep_dag_job_counts(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     expected = expected_counts(config)
     assert counts == {**expected, "total": sum(expected.values())}
-    # the numbers themselves, so a zoo change that alters the DAG is noticed here
-    assert counts["map_layer"] == 748 and counts["sparse_layer"] == 396
+    # the numbers themselves, so a zoo or plan change that alters the DAG is noticed here: 748 layer runs of
+    # dense and ARCHON are 171 distinct mapper runs (CIFAR-10/100 bodies and repeated blocks are shared)
+    layer_runs = sum(len(plan.runs(config, p.network, p.dataset, a)) for p in wfconfig.pairs(config)
+                     for a in config["accelerators"] if not accelerators.get(a).runs_of)
+    assert layer_runs == 748 and counts["map_run"] == 171
 
 
 def _write_config(tmp_path, **changes):
@@ -68,6 +68,14 @@ def _write_config(tmp_path, **changes):
         ({"sweep": [{"network": "resnet", "dataset": "cifar10"}]}, "sweep[0].network: unknown network 'resnet'"),
         ({"sweep": [{"network": "mobilenet", "dataset": "imagenet"}]}, "sweep[0].dataset: unknown dataset 'imagenet'"),
         ({"accelerators": ["dense", "tpu"]}, "field accelerators[1]: 'tpu' is not one of"),
+        ({"archon": {"preset": "paper", "overrides": {"adders_per_pee": 3}}},
+         "field archon.overrides.adders_per_pee: unknown fusion knob"),
+        ({"archon": {"preset": "paper", "overrides": {"f_pes": "many"}}},
+         "field archon.overrides.f_pes: must be an integer, got 'many'"),
+        ({"sparse": {"preset": "paper", "overrides": {"index_bit": 8}}},
+         "field sparse.overrides.index_bit: unknown sparse parameter"),
+        ({"engine_options": {"sed": 1}}, "field engine_options: unknown embedded engine option(s) ['sed']"),
+        ({"mapper": {"main": {"timeout": 5}}}, "field mapper.main: 'victory_condition' is a required property"),
         ({"engine": "zigzag"}, "field engine: 'zigzag' is not one of"),
         ({"problem": {"version": "0.3", "depthwise": "fancy"}}, "field problem.depthwise"),
         ({"sparse": {"preset": "paper", "models": {"vgg/cifar10": "x.h5"}}}, "field sparse.models.vgg/cifar10"),

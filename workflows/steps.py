@@ -1,117 +1,102 @@
-"""The workflow's steps: thin functions that read inputs, call the packages and write outputs atomically."""
+"""The workflow's steps: thin functions that read inputs, call the packages, write outputs atomically and return a
+one-line summary for the log. Heavy modules are imported inside the step that needs them."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
+from specs.io import atomic_path, write_text
 
-from . import plan
-from .files import atomic_dir, atomic_path, write_text
-
-RUN_FILE = "run.json"  # per layer run: arch, repeat, the Layer, the mapper kind
-
-
-def problems(network: str, dataset: str, accelerator: str, settings: dict, out: Path) -> None:
-    """One directory per layer run: problem.yaml, constraints.yaml, mapper.yaml, run.json."""
-    from workloads.constraints import render_constraints
-    from workloads.problem import problems_for, render_problem
-
-    from .recipes import mapper_yaml, recipe
-
-    net = plan.network(network, dataset, accelerator)
-    with atomic_dir(out) as tmp:
-        for layer in net.layers():
-            (problem,) = problems_for(layer, depthwise=settings["problem"]["depthwise"])
-            run = recipe(accelerator, net, layer, problem, settings)
-            layer_dir = tmp / layer.name
-            layer_dir.mkdir()
-            (layer_dir / "problem.yaml").write_text(render_problem(problem, version=settings["problem"]["version"]))
-            (layer_dir / "constraints.yaml").write_text(
-                render_constraints(run.constraints_template, problem.dimensions, **run.constraint_params)
-            )
-            (layer_dir / "mapper.yaml").write_text(mapper_yaml(settings["mapper"], run.mapper_kind))
-            meta = {
-                "arch": _portable(run.arch),
-                "repeat": problem.repeat,
-                "mapper_kind": run.mapper_kind,
-                "layer": layer.to_dict(),
-                "problem": {"shape": problem.shape, "instance": dict(problem.instance)},
-            }
-            (layer_dir / RUN_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+ROOT = Path(__file__).resolve().parents[1]
+DETAILS_FILE = "details.json"
+RUNS_FILE = "runs.json"
 
 
-def _portable(path: Path) -> str:
-    """Paths inside the repository are stored relative to it (the workflow runs at the repository root)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        return str(Path(path).resolve().relative_to(root))
-    except ValueError:
-        return str(path)
+def map_run(spec: str, threads: int, cache: Path | None, out: Path) -> str:
+    """Map one run into out's directory (inputs, engine outputs, stats.json)."""
+    from engines.runs import RunSpec, execute
+
+    run = RunSpec.from_json(spec)
+    stats, hit = execute(run, Path(out).parent, threads=threads, cache=cache, root=ROOT)
+    source = f"cache {cache}" if hit else f"engine {run.engine}"
+    return (f"run {Path(out).parent.name} on {run.arch} ({source}): {stats.cycles} cycles, "
+            f"{stats.total_energy_pJ * 1e-6:.4f} uJ, utilization {stats.utilization:.3f}")
 
 
-def map_layer(inputs: Path, settings: dict, threads: int, out: Path) -> None:
-    """Map one layer with the configured engine; write its LayerStats as JSON."""
-    from engines import get_engine
+def prepare(accelerator: str, artifact: str, network: str, dataset: str, settings: dict[str, Any], out: Path) -> str:
+    import accelerators
 
-    meta = json.loads((inputs / RUN_FILE).read_text())
-    engine = get_engine(settings["engine"], **(settings.get("engine_options") or {}))
-    stats = engine.evaluate(
-        meta["arch"],
-        inputs / "problem.yaml",
-        [inputs / "constraints.yaml"],
-        inputs / "mapper.yaml",
-        outdir=out.parent,
-        threads=threads,
-    )
-    stats.meta.update({"layer": meta["layer"], "repeat": meta["repeat"], "arch": meta["arch"]})
+    from .plan import network as load_network
+
+    summary = accelerators.get(accelerator).prepare(artifact, load_network(network, dataset, accelerator), settings,
+                                                    Path(out))
+    return f"{accelerator} {artifact} of {network}/{dataset}: {summary}"
+
+
+def table(accelerator: str, network: str, dataset: str, runs: dict[str, str], results: Path,
+          settings: dict[str, Any], out: Path) -> str:
+    """<accelerator>/layers.csv, plus details.json (per-layer details) and runs.json (layer -> run) next to it."""
+    import pandas as pd
+
+    import accelerators
+    from accelerators.base import ROW_COLUMNS
+    from engines.stats import LayerStats
+
+    from .plan import network as load_network
+
+    plugin = accelerators.get(accelerator)
+    net = load_network(network, dataset, accelerator)
+    stats = {layer: LayerStats.from_json(Path(results) / "runs" / key / "stats.json") for layer, key in runs.items()}
+    artifacts = {name: Path(out).parent / name for name in plugin.artifacts}
+    result = plugin.table(net, stats, artifacts, settings)
+    frame = pd.DataFrame(result.rows, columns=ROW_COLUMNS)
+    write_text(Path(out).parent / DETAILS_FILE, json.dumps(result.details, indent=1, default=str) + "\n")
+    write_text(Path(out).parent / RUNS_FILE, json.dumps(
+        {layer: f"{Path(results).name}/runs/{key}" for layer, key in runs.items()}, indent=1) + "\n")
     with atomic_path(out) as tmp:
-        stats.to_json(tmp)
+        frame.to_csv(tmp, index=False)
+    return (f"{accelerator} on {network}/{dataset}: {len(frame)} rows from {len(stats)} runs; "
+            f"{frame['energy_uJ'].sum():.2f} uJ, {int(frame['cycles'].sum())} cycles")
 
 
-def prune(network: str, dataset: str, settings: dict, out: Path) -> None:
-    from sparsity.workflow import write_weights
+def merge(inputs: list[Path], layers_out: Path, res_out: Path) -> str:
+    import pandas as pd
 
-    write_weights(network, dataset, settings["sparse"], out)
-
-
-def sparse(network: str, dataset: str, layer: str, dense: Path, weights: Path, settings: dict, out: Path) -> None:
-    from sparsity.workflow import evaluate_layer_files
-
-    result = evaluate_layer_files(network, dataset, layer, dense, weights, settings)
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(result, indent=1) + "\n")
-
-
-def table(network: str, dataset: str, accelerator: str, results: Path, settings: dict, out: Path) -> None:
-    from .layer_rows import accelerator_rows
-
-    rows = accelerator_rows(network, dataset, accelerator, results, settings)
-    with atomic_path(out) as tmp:
-        rows.to_csv(tmp, index=False)
-
-
-def merge(inputs: list[Path], layers_out: Path, res_out: Path) -> None:
     from analysis.tables import res_table
 
     layers = pd.concat([pd.read_csv(p) for p in inputs], ignore_index=True)
     with atomic_path(layers_out) as tmp:
         layers.to_csv(tmp, index=False)
+    res = res_table(layers)
     with atomic_path(res_out) as tmp:
-        res_table(layers).to_csv(tmp, index=False)
+        res.to_csv(tmp, index=False)
+    return f"merged {len(inputs)} accelerator tables: {len(layers)} rows, res.csv {len(res)} rows"
 
 
-def summary(inputs: list[Path], out: Path) -> None:
+def summary(inputs: list[Path], out: Path) -> str:
+    import pandas as pd
+
     from analysis.summary import summarize
 
-    layers = pd.concat([pd.read_csv(p) for p in inputs], ignore_index=True)
+    table = summarize(pd.concat([pd.read_csv(p) for p in inputs], ignore_index=True))
     with atomic_path(out) as tmp:
-        summarize(layers).to_csv(tmp, index=False)
+        table.to_csv(tmp, index=False)
+    return f"summary of {len(inputs)} network/dataset pairs: {len(table)} rows"
 
 
-def plots(summary: Path, layers: list[Path], outdir: Path) -> None:
+def plots(summary: Path, layers: list[Path], outdir: Path) -> str:
+    import pandas as pd
+
     from analysis.plots import phases_plot, totals_plot
 
     table = pd.concat([pd.read_csv(p) for p in layers], ignore_index=True)
-    written = totals_plot(table, outdir / "totals") + phases_plot(table, outdir / "archon_phases")
-    write_text(outdir / "done.txt", "\n".join(str(p) for p in written) + "\n")
+    written = totals_plot(table, Path(outdir) / "totals") + phases_plot(table, Path(outdir) / "archon_phases")
+    write_text(Path(outdir) / "done.txt", "\n".join(str(p) for p in written) + "\n")
+    return f"wrote {len(written)} plot files to {outdir}"
+
+
+def cache(action: str, dir: Path) -> str:
+    from engines.runs import clear_cache
+
+    return f"deleted {clear_cache(dir)} run cache entries from {dir}"

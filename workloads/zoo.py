@@ -58,7 +58,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from specs.io import read_yaml
 
 from .layer import Layer, LayerError
 from .network import VARIANTS, Block, Network
@@ -132,12 +132,7 @@ def _path(network: str) -> Path:
 
 @lru_cache(maxsize=None)
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ZooError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ZooError(f"{path}: not valid YAML: {exc}") from None
+    spec = read_yaml(path, "network file", ZooError)
     where = _Where(path)
     if not isinstance(spec, dict):
         raise ZooError(f"{path}: field (top level): expected a mapping")

@@ -63,13 +63,13 @@ class RecordedRun:
     def mapper_settings(self, kernel_area: int, seed: int = 0) -> SearchSettings:
         """The search settings of the artifact's mapper entry for this run (k x k layers used the "dw mapper"):
         its optimization metrics, timeout and victory-condition, read as a mapper YAML would be."""
-        from workloads.constraints import MAPPERS, mapper_settings
+        from specs.mapper import ARTIFACT_TABLE, artifact_mapper
 
         from .mapper import settings_from_section
 
         where = self._lookup(MAPPER_OF_RUN)
         name = where if where == "main" else f"{where}_{'depthwise' if kernel_area > 1 else 'pointwise'}"
-        return settings_from_section(mapper_settings(name)["mapper"], f"{MAPPERS}: settings.{name}", seed)
+        return settings_from_section(artifact_mapper(name)["mapper"], f"{ARTIFACT_TABLE}: settings.{name}", seed)
 
 
 def recorded_runs(root: Path) -> list[RecordedRun]:

@@ -11,7 +11,7 @@ from math import prod
 from typing import Sequence
 
 from ..mapping import LevelMapping, Mapping
-from .arch import ArchSpec
+from specs.arch import ArchSpec
 from .constraints import Constraints, LevelConstraint
 from .problem import Problem
 

@@ -24,7 +24,7 @@ from ..base import EngineError
 from ..mapping import Mapping
 from ..stats import LayerStats, LevelStats, TensorStats
 from .analysis import fast_analysis
-from .arch import ArchSpec, StorageSpec
+from specs.arch import ArchSpec, StorageSpec
 from .energy import EnergyTable
 from .nest import Nest, build_nest
 from .problem import Problem

@@ -14,7 +14,7 @@ from math import prod
 
 from ..base import EngineError
 from ..mapping import LevelMapping, Mapping
-from .arch import ArchSpec
+from specs.arch import ArchSpec
 from .problem import Problem
 
 

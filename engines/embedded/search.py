@@ -21,9 +21,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from specs.arch import ArchSpec
+from specs.errors import SpecError
+from specs.mapper import DEFAULT_METRICS, DEFAULT_TIMEOUT, DEFAULT_VICTORY_CONDITION
+from specs.mapper import check_metrics as spec_check_metrics
+
 from ..base import EngineError
 from ..stats import LayerStats
-from .arch import ArchSpec
 from .capacity import CapacityModel
 from .energy import EnergyTable
 from .mapspace import Mapspace, SpatialChoice
@@ -39,9 +43,10 @@ METRICS = {
 
 
 def check_metrics(metrics: Sequence[str]) -> None:
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise EngineError(f"unknown optimization metric(s) {unknown}; known: {', '.join(METRICS)}")
+    try:
+        spec_check_metrics(metrics)
+    except SpecError as exc:
+        raise EngineError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,9 @@ class SearchSettings:
     """How much to search, read from a mapper YAML (Timeloop's keys); the defaults are timeloop-mapper's own
     (applications/mapper/mapper.hpp, 2021)."""
 
-    metrics: tuple[str, ...] = ("edp",)
-    victory_condition: int = 500  # scales the evaluation budget and the local-search patience
-    timeout: int = 1000  # consecutive invalid samples before a group is given up (Timeloop: heartbeat/timeout)
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    victory_condition: int = DEFAULT_VICTORY_CONDITION  # scales the evaluation budget and the local-search patience
+    timeout: int = DEFAULT_TIMEOUT  # consecutive invalid samples before a group is given up (Timeloop: heartbeat/timeout)
     seed: int = 0
     budget_factor: float = 1.5  # exact evaluations = budget_factor x victory_condition (at least 150)
     starts: int = 4  # local searches per group

@@ -35,7 +35,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import yaml
+from specs.errors import SpecError
+from specs.problem import read_problem
 
 from ..mapping import LevelMapping, Loop, Mapping
 from ..stats import LayerStats, LevelStats, TensorStats
@@ -238,11 +239,10 @@ def _names(problem: str | Path | None, source: str):
     if problem is None:
         return (lambda i: f"dim{i}"), (lambda i: DEFAULT_DATA_SPACES[i] if i < len(DEFAULT_DATA_SPACES) else f"ds{i}")
     try:
-        shape = yaml.safe_load(Path(problem).read_text())["problem"]["shape"]
-        dims = [str(d) for d in shape["dimensions"]]
-        spaces = [str(ds["name"]) for ds in shape["data-spaces"]]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise ParseError(f"{problem}: cannot read problem.shape dimensions/data-spaces to name {source}: {exc}") from None
+        shape = read_problem(Path(problem)).shape
+    except SpecError as exc:
+        raise ParseError(f"cannot read the problem's dimensions/data-spaces to name {source}: {exc}") from None
+    dims, spaces = list(shape.dimensions), list(shape.tensor_names)
 
     def dim(i: int) -> str:
         if not 0 <= i < len(dims):

@@ -1,16 +1,35 @@
-# One mapper run per layer, each in its own output directory.
-rule map_layer:
+# One job per distinct mapper run (content-keyed: identical runs anywhere in the sweep are mapped once).
+rule map_run:
     input:
-        problems=f"{RESULTS}/{{network}}/{{dataset}}/{{mapped}}/problems",
+        lambda w: plan.run_arch_files(RUNS[w.key]),
     output:
-        f"{RESULTS}/{{network}}/{{dataset}}/{{mapped}}/runs/{{layer}}/stats.json",
+        f"{RESULTS}/runs/{{key}}/stats.json",
     params:
-        settings=lambda w: settings_json("engine", "engine_options"),
-    threads: CONFIG.get("threads_per_layer", 1)
+        spec=lambda w: RUNS[w.key].to_json(),
+        cache=(f"--cache {shlex.quote(CONFIG['run_cache'])}" if CONFIG.get("run_cache") else ""),
+    threads: CONFIG["threads_per_layer"]
     log:
-        log_path("map_layer", "{network}", "{dataset}", "{mapped}", "{layer}"),
+        log_path("map_run", "{key}"),
     benchmark:
-        bench_path("map_layer", "{network}", "{dataset}", "{mapped}", "{layer}")
+        bench_path("map_run", "{key}")
     shell:
-        "{CLI} map --inputs {input.problems}/{wildcards.layer} --settings {params.settings:q}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        "{CLI} map --spec {params.spec:q} --threads {threads} {params.cache} --out {output:q} --log {log:q}"
+
+
+# Per-network inputs an accelerator prepares once (e.g. the sparse accelerator's pruned weights).
+rule prepare:
+    input:
+        lambda w: [str(p) for p in accelerators.get(w.accelerator).artifact_inputs(
+            w.artifact, plan.network(w.network, w.dataset, w.accelerator), CONFIG)],
+    output:
+        f"{RESULTS}/{{network}}/{{dataset}}/{{accelerator}}/{{artifact}}",
+    params:
+        settings=lambda w: as_json(plan.artifact_settings(CONFIG, w.accelerator)),
+    log:
+        log_path("prepare", "{network}", "{dataset}", "{accelerator}", "{artifact}"),
+    benchmark:
+        bench_path("prepare", "{network}", "{dataset}", "{accelerator}", "{artifact}")
+    shell:
+        "{CLI} prepare --accelerator {wildcards.accelerator} --artifact {wildcards.artifact:q}"
+        " --network {wildcards.network:q} --dataset {wildcards.dataset:q} --settings {params.settings:q}"
+        " --out {output:q} --log {log:q}"

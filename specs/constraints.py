@@ -1,9 +1,12 @@
-"""Timeloop constraint files: Jinja2 templates rendered per layer, and their normalized form.
+"""Timeloop constraint files: the one reader (normalized form) and writer (Jinja2 templates rendered per layer).
 
+    load_constraints(*paths_or_texts, strict=False) -> {target: {type: spec}}   any of Timeloop's layouts, merged
     render_constraints(template, problem_dims, **params) -> str     YAML text for timeloop-mapper / the engines
     constraint_templates(arch_dir) -> {name: Path}                   the templates under <arch_dir>/constraints/
-    load_constraints(path_or_text) -> {target: {type: spec}}        any of Timeloop's layouts, normalized
-    mapper_settings(name, network=None, dataset=None) -> {"mapper": {...}}   arch/mappers/mappers.yaml entries
+
+Factor strings are read with Timeloop's own lenient patterns (`R=3S=3` is two factors, as timeloop-mapper reads
+it); `strict=True` (used for fuseloop's own templates) requires space-separated `DIM=int` / `DIM<=int` tokens, so a
+typo cannot silently change a constraint.
 
 Rendering adapts a template to the problem's dimensions, so one template serves every layer shape (a 1x1, a k x k
 conv, an FC, a depthwise layer in the paper's C=1 form or in the channel-coupled form without C):
@@ -23,10 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
+from .errors import SpecError
+from .io import parse_yaml, read_yaml
 
-ARCH_ROOT = Path(__file__).resolve().parents[1] / "arch"
-MAPPERS = ARCH_ROOT / "mappers" / "mappers.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
 SECTIONS = ("architecture_constraints", "mapspace_constraints")
 # Timeloop's accepted spellings of the two sections (mapper.hpp), mapped to ours.
@@ -36,16 +38,26 @@ TYPE_ALIASES = {"temporal": "temporal", "spatial": "spatial", "bypass": "bypass"
                 "bypassing": "bypass", "utilization": "utilization", "parallelism": "utilization"}
 DROPPABLE_DIMS = frozenset("CMRSNPQ")  # CNN-layer dimensions a problem shape may lack
 FACTOR_RE = re.compile(r"^([A-Za-z]+)(=|<=)(\d+)$")
+# Timeloop's own patterns (mapspace constraint parser): `D=n` (any number of '=', spaces allowed) and `D<=n`.
+LENIENT_FACTOR_RE = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)")
+LENIENT_MAX_FACTOR_RE = re.compile(r"([A-Za-z]+)\s*<=\s*([0-9]+)")
 
 
-class ConstraintsError(ValueError):
+class ConstraintsError(SpecError):
     """A template or constraint file that cannot be used; the message names the file and the field."""
 
 
 # ---- parsing one target's fields ---------------------------------------------------------------------------
 
-def parse_factors(factors: str, where: str) -> list[tuple[str, str, int]]:
-    """`"C=1 M=8 P<=4"` -> [("C", "=", 1), ("M", "=", 8), ("P", "<=", 4)]; a repeated dimension is an error."""
+def parse_factors(factors: str, where: str, strict: bool = True) -> list[tuple[str, str, int]]:
+    """`"C=1 M=8 P<=4"` -> [("C", "=", 1), ("M", "=", 8), ("P", "<=", 4)]; a repeated dimension is an error.
+    `strict=False` reads the string as timeloop-mapper does (see the module doc)."""
+    if not strict:
+        text = str(factors)
+        maxima = [(d, "<=", int(v)) for d, v in LENIENT_MAX_FACTOR_RE.findall(text)]
+        fixed = [(d, "=", int(v)) for d, v in LENIENT_FACTOR_RE.findall(LENIENT_MAX_FACTOR_RE.sub(" ", text))]
+        _no_repeats(maxima + fixed, factors, where)
+        return maxima + fixed
     parsed, seen = [], set()
     for token in str(factors).split():
         match = FACTOR_RE.match(token)
@@ -57,6 +69,14 @@ def parse_factors(factors: str, where: str) -> list[tuple[str, str, int]]:
         seen.add((dim, op))
         parsed.append((dim, op, value))
     return parsed
+
+
+def _no_repeats(parsed: list[tuple[str, str, int]], factors: str, where: str) -> None:
+    seen: set[tuple[str, str]] = set()
+    for dim, op, _ in parsed:
+        if (dim, op) in seen:
+            raise ConstraintsError(f"{where}: dimension {dim} appears twice in factors {factors!r}")
+        seen.add((dim, op))
 
 
 def _check_dims(letters, dims: Sequence[str], where: str, what: str) -> None:
@@ -103,61 +123,77 @@ def _filtered_target(target: dict, dims: Sequence[str], where: str) -> dict | No
 
 # ---- rendering ---------------------------------------------------------------------------------------------
 
-def _environment(directory: Path):
+@lru_cache(maxsize=64)
+def _compiled(template: str, mtime_ns: int):
+    """(compiled template, its parameter names), cached on the file's path and modification time."""
     import jinja2
+    from jinja2 import meta
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True)
+    path = Path(template)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(path.parent)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    try:
+        parameters = frozenset(meta.find_undeclared_variables(env.parse(path.read_text())))
+        return env.get_template(path.name), parameters
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConstraintsError(f"{path}: line {exc.lineno}: template syntax error: {exc.message}") from None
+
+
+def _template(template: str | Path):
+    path = Path(template)
+    if not path.is_file():
+        raise ConstraintsError(f"{path}: constraint template not found")
+    return _compiled(str(path.resolve()), path.stat().st_mtime_ns)
 
 
 def template_parameters(template: str | Path) -> set[str]:
     """Names the template uses (its parameters)."""
-    from jinja2 import meta
-
-    template = Path(template)
-    env = _environment(template.parent)
-    return set(meta.find_undeclared_variables(env.parse(template.read_text())))
+    return set(_template(template)[1])
 
 
 def render_constraints(template: str | Path, problem_dims: Sequence[str], **params: Any) -> str:
     """Render `template` with `params`, adapt it to `problem_dims` (see the module doc); returns YAML text."""
-    import jinja2
-
-    template = Path(template)
-    dims = list(problem_dims)
+    dims = tuple(problem_dims)
     if not dims or not all(isinstance(d, str) and d.isalpha() for d in dims):
         raise ConstraintsError(f"{template}: problem dimensions must be letters, got {problem_dims!r}")
-    if not template.is_file():
-        raise ConstraintsError(f"{template}: constraint template not found")
-    unknown = sorted(set(params) - template_parameters(template))
+    path = Path(template)
+    _template(path)  # exists and parses
+    key = tuple(sorted(params.items()))  # parameter values are numbers and strings (hashable)
+    return _render(str(path.resolve()), path.stat().st_mtime_ns, dims, key, str(template))
+
+
+@lru_cache(maxsize=4096)
+def _render(template: str, mtime_ns: int, dims: tuple[str, ...], params: tuple[tuple[str, Any], ...],
+            shown: str) -> str:
+    import jinja2
+
+    compiled, parameters = _compiled(template, mtime_ns)
+    unknown = sorted({k for k, _ in params} - parameters)
     if unknown:
-        raise ConstraintsError(f"{template}: unknown template parameter(s) {', '.join(unknown)} "
-                               f"(the template uses {', '.join(sorted(template_parameters(template))) or 'none'})")
+        raise ConstraintsError(f"{shown}: unknown template parameter(s) {', '.join(unknown)} "
+                               f"(the template uses {', '.join(sorted(parameters)) or 'none'})")
     try:
-        text = _environment(template.parent).get_template(template.name).render(**params)
+        text = compiled.render(**dict(params))
     except jinja2.UndefinedError as exc:
-        raise ConstraintsError(f"{template}: missing template parameter ({exc.message})") from None
+        raise ConstraintsError(f"{shown}: missing template parameter ({exc.message})") from None
     except jinja2.TemplateError as exc:
-        raise ConstraintsError(f"{template}: cannot render: {exc}") from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConstraintsError(f"{template}: rendered text is not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise ConstraintsError(f"{shown}: cannot render: {exc}") from None
+    spec = parse_yaml(text, f"{shown} (rendered)", ConstraintsError)
     if not isinstance(spec, dict) or not any(s in spec for s in SECTIONS):
-        raise ConstraintsError(f"{template}: expected {' and/or '.join(SECTIONS)} at the top level")
+        raise ConstraintsError(f"{shown}: expected {' and/or '.join(SECTIONS)} at the top level")
     out = {}
     for section in SECTIONS:
         if section not in spec:
             continue
         targets = []
         for i, target in enumerate((spec[section] or {}).get("targets") or []):
-            where = f"{template}: {section}.targets[{i}] ({target.get('target')} {target.get('type')})"
+            where = f"{shown}: {section}.targets[{i}] ({target.get('target')} {target.get('type')})"
             kept = _filtered_target(target, dims, where)
             if kept is not None:
                 targets.append(kept)
         out[section] = {"targets": targets}
-    header = f"# rendered from {template.name} for dimensions {' '.join(dims)}\n"
-    return header + yaml.safe_dump(out, sort_keys=False)
+    header = f"# rendered from {Path(template).name} for dimensions {' '.join(dims)}\n"
+    return header + _dump(out)
 
 
 def constraint_templates(arch_dir: str | Path) -> dict[str, Path]:
@@ -174,16 +210,8 @@ def _read(path_or_text: str | Path) -> tuple[Any, str]:
     text = str(path_or_text)
     if isinstance(path_or_text, Path) or ("\n" not in text and (text.endswith((".yaml", ".yml")) or Path(text).is_file())):
         path = Path(path_or_text)
-        try:
-            return yaml.safe_load(path.read_text()), str(path)
-        except OSError as exc:
-            raise ConstraintsError(f"{path}: cannot read constraints: {exc}") from None
-        except yaml.YAMLError as exc:
-            raise ConstraintsError(f"{path}: malformed YAML: {str(exc).splitlines()[0]}") from None
-    try:
-        return yaml.safe_load(text), "<constraints text>"
-    except yaml.YAMLError as exc:
-        raise ConstraintsError(f"<constraints text>: malformed YAML: {str(exc).splitlines()[0]}") from None
+        return read_yaml(path, "constraints file", ConstraintsError), str(path)
+    return parse_yaml(text, "<constraints text>", ConstraintsError), "<constraints text>"
 
 
 def _entries(section: Any) -> list:
@@ -197,14 +225,17 @@ def _entries(section: Any) -> list:
 
 
 def _single_constraints(entry: dict):
-    """(target, constraint attributes) pairs of one list entry, in any of Timeloop's nestings."""
-    for constraint in entry.get("constraints") or [entry]:
+    """(target, type, attributes) of one list entry, in any of Timeloop's nestings (a target may be named by
+    `target` or `name`, and carry a nested `constraints` list)."""
+    nested = entry.get("constraints")
+    for constraint in nested if isinstance(nested, list) else [entry]:
         attributes = constraint.get("attributes", constraint)
-        yield entry.get("target", constraint.get("target")), constraint.get("type"), attributes
+        target = entry.get("target", entry.get("name")) if constraint is not entry else None
+        yield target or constraint.get("target", constraint.get("name")), constraint.get("type"), attributes
 
 
-def load_constraints(path_or_text: str | Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """Normalize a constraints YAML (file path or text) into one spec per target and constraint type.
+def load_constraints(*sources: str | Path, strict: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
+    """Normalize one or more constraints YAMLs (file paths or texts), merged, into one spec per target and type.
 
     Accepts Timeloop's layouts: `architecture_constraints` / `arch_constraints` / `mapspace_constraints` /
     `mapspace` sections (each a list or a mapping with `targets` or `constraints`), a bare `targets` list or a bare
@@ -222,9 +253,16 @@ def load_constraints(path_or_text: str | Path) -> dict[str, dict[str, dict[str, 
     `permutation` is the letters innermost first, without spaces (a prefix: unnamed dimensions are free).
     Types absent from the file are absent here; a temporal/spatial spec always has both factor dicts.
     """
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for path_or_text in sources:
+        _load_one(path_or_text, out, strict)
+    return out
+
+
+def _load_one(path_or_text: str | Path, out: dict[str, dict[str, dict[str, Any]]], strict: bool) -> None:
     data, source = _read(path_or_text)
     if data is None:
-        return {}
+        return
     sections: list[tuple[str, Any]] = []
     if isinstance(data, list):
         sections.append(("targets", data))
@@ -234,9 +272,11 @@ def load_constraints(path_or_text: str | Path) -> dict[str, dict[str, dict[str, 
                 sections.append((SECTION_ALIASES[key], value))
             elif key in ("targets", "constraints"):
                 sections.append(("targets", value))
+        if data and not sections:
+            raise ConstraintsError(f"{source}: none of {', '.join(SECTION_ALIASES)} or targets found "
+                                   f"(keys: {', '.join(map(str, data))})")
     else:
         raise ConstraintsError(f"{source}: expected a mapping with {' / '.join(SECTIONS)} or a list of targets")
-    out: dict[str, dict[str, dict[str, Any]]] = {}
     for section, value in sections:
         for i, entry in enumerate(_entries(value)):
             if not isinstance(entry, dict):
@@ -247,8 +287,9 @@ def load_constraints(path_or_text: str | Path) -> dict[str, dict[str, dict[str, 
                     raise ConstraintsError(f"{where}: needs a target and a type among {', '.join(sorted(TYPE_ALIASES))}")
                 kind = TYPE_ALIASES[kind]
                 spec = out.setdefault(str(target), {}).setdefault(kind, {})
-                _merge(spec, kind, attributes, where)
-    return out
+                if not isinstance(attributes, dict):
+                    raise ConstraintsError(f"{where}: attributes must be a mapping")
+                _merge(spec, kind, attributes, where, strict)
 
 
 def _set_once(spec: dict, key: str, value: Any, where: str) -> None:
@@ -257,7 +298,7 @@ def _set_once(spec: dict, key: str, value: Any, where: str) -> None:
     spec[key] = value
 
 
-def _merge(spec: dict, kind: str, attributes: dict, where: str) -> None:
+def _merge(spec: dict, kind: str, attributes: dict, where: str, strict: bool) -> None:
     if kind == "bypass":
         for key in ("keep", "bypass"):
             names = list(attributes.get(key) or [])
@@ -271,11 +312,14 @@ def _merge(spec: dict, kind: str, attributes: dict, where: str) -> None:
         return
     if kind == "utilization":
         if "min" in attributes:
-            _set_once(spec, "min", float(attributes["min"]), where)
+            try:
+                _set_once(spec, "min", float(attributes["min"]), where)
+            except (TypeError, ValueError):
+                raise ConstraintsError(f"{where}: min must be a number, got {attributes['min']!r}") from None
         return
     spec.setdefault("factors", {})
     spec.setdefault("max_factors", {})
-    for dim, op, value in parse_factors(attributes.get("factors") or "", where):
+    for dim, op, value in parse_factors(attributes.get("factors") or "", where, strict):
         bucket = spec["factors"] if op == "=" else spec["max_factors"]
         if dim in bucket:
             raise ConstraintsError(f"{where}: factor {dim}{op} specified twice for this target")
@@ -283,32 +327,14 @@ def _merge(spec: dict, kind: str, attributes: dict, where: str) -> None:
     if attributes.get("permutation") is not None:
         _set_once(spec, "permutation", re.sub(r"\s+", "", str(attributes["permutation"])), where)
     if kind == "spatial" and attributes.get("split") is not None:
-        _set_once(spec, "split", int(attributes["split"]), where)
+        if isinstance(attributes["split"], bool) or not isinstance(attributes["split"], int):
+            raise ConstraintsError(f"{where}: split must be an integer, got {attributes['split']!r}")
+        _set_once(spec, "split", attributes["split"], where)
 
 
-# ---- mapper settings ---------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=4)
-def _mapper_table(path: str) -> dict:
-    try:
-        return yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConstraintsError(f"{path}: cannot read mapper settings: {exc}") from None
 
 
-def mapper_settings(name: str, network: str | None = None, dataset: str | None = None,
-                    path: str | Path = MAPPERS) -> dict[str, dict[str, Any]]:
-    """`{"mapper": {...}}` for the named entry of arch/mappers/mappers.yaml (a Timeloop mapper YAML document),
-    with the artifact's per-network `[timeout, victory-condition]` variant applied when one is listed for
-    `network` (or `network/dataset`)."""
-    table = _mapper_table(str(path))
-    settings = table.get("settings") or {}
-    if name not in settings:
-        raise ConstraintsError(f"{path}: settings: no entry {name!r}; entries are {', '.join(settings)}")
-    mapper = dict(settings[name])
-    variants = (table.get("variants") or {}).get(name) or {}
-    for key in (f"{network}/{dataset}", network):
-        if key in variants:
-            mapper["timeout"], mapper["victory-condition"] = (int(v) for v in variants[key])
-            break
-    return {"mapper": mapper}
+def _dump(data: Any) -> str:
+    import yaml
+
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)

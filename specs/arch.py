@@ -19,9 +19,8 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..base import EngineError
+from .errors import SpecError
+from .io import read_yaml
 
 # Timeloop's default word width (bits) when a component gives none.
 DEFAULT_WORD_BITS = 16
@@ -79,7 +78,7 @@ class ArchSpec:
         for i, level in enumerate(self.storage):
             if level.name == name:
                 return i
-        raise EngineError(f"{self.source}: architecture has no storage level {name!r}; "
+        raise SpecError(f"{self.source}: architecture has no storage level {name!r}; "
                           f"levels are {[lvl.name for lvl in self.storage]}")
 
     @property
@@ -100,30 +99,26 @@ def find_arch_file(arch: str | Path) -> Path:
         for name in ARCH_FILE_NAMES:
             if (path / name).is_file():
                 return path / name
-        raise EngineError(f"{path}: no architecture file ({' or '.join(ARCH_FILE_NAMES)}) in this directory")
-    raise EngineError(f"{path}: architecture path does not exist")
+        raise SpecError(f"{path}: no architecture file ({' or '.join(ARCH_FILE_NAMES)}) in this directory")
+    raise SpecError(f"{path}: architecture path does not exist")
 
 
 def load_arch(arch: str | Path) -> ArchSpec:
     """Load an architecture from a directory (arch.yaml or flattened_architecture.yaml) or a YAML file."""
     path = find_arch_file(arch)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise EngineError(f"{path}: cannot read architecture YAML: {exc}") from exc
-    return parse_arch(data, source=str(path))
+    return parse_arch(read_yaml(path, "architecture YAML"), source=str(path))
 
 
 def parse_arch(data: Any, source: str = "<arch>") -> ArchSpec:
     if not isinstance(data, dict) or not isinstance(data.get("architecture"), dict):
-        raise EngineError(f"{source}: missing top-level 'architecture' mapping")
+        raise SpecError(f"{source}: missing top-level 'architecture' mapping")
     root = data["architecture"]
     if "subtree" in root:
         components = _walk_tree(root, source)
     elif "local" in root:
         components = _walk_flat(root["local"], source)
     else:
-        raise EngineError(f"{source}: architecture has neither 'subtree' nor 'local'")
+        raise SpecError(f"{source}: architecture has neither 'subtree' nor 'local'")
     return _build(components, source)
 
 
@@ -138,11 +133,11 @@ class _Component:
 def _split_name(name: str, source: str, field: str) -> tuple[str, int]:
     match = _RANGE.match(str(name).strip())
     if not match:
-        raise EngineError(f"{source}: {field}: cannot parse component name {name!r}")
+        raise SpecError(f"{source}: {field}: cannot parse component name {name!r}")
     lo, hi = match.group("lo"), match.group("hi")
     count = 1 if lo is None else int(hi) - int(lo) + 1
     if count < 1:
-        raise EngineError(f"{source}: {field}: empty instance range in {name!r}")
+        raise SpecError(f"{source}: {field}: empty instance range in {name!r}")
     return match.group("base"), count
 
 
@@ -164,17 +159,17 @@ def _walk_tree(root: dict, source: str) -> list[_Component]:
     while "subtree" in node:
         subtrees = node["subtree"]
         if not isinstance(subtrees, list) or len(subtrees) != 1:
-            raise EngineError(f"{source}: {field}.subtree must hold exactly one sub-tree (Timeloop supports one per level)")
+            raise SpecError(f"{source}: {field}.subtree must hold exactly one sub-tree (Timeloop supports one per level)")
         node, field = subtrees[0], f"{field}.subtree[0]"
         if not isinstance(node, dict) or "name" not in node:
-            raise EngineError(f"{source}: {field} needs a 'name'")
+            raise SpecError(f"{source}: {field} needs a 'name'")
         _, count = _split_name(node["name"], source, f"{field}.name")
         multiplicity *= count
         inherited = {**inherited, **(node.get("attributes") or {})}
         for c, comp in enumerate(node.get("local") or []):
             cfield = f"{field}.local[{c}]"
             if not isinstance(comp, dict) or "name" not in comp or "class" not in comp:
-                raise EngineError(f"{source}: {cfield} needs 'name' and 'class'")
+                raise SpecError(f"{source}: {cfield} needs 'name' and 'class'")
             base, local_count = _split_name(comp["name"], source, f"{cfield}.name")
             attrs = {**inherited, **(comp.get("attributes") or {})}
             out.append(_Component(base, str(comp["class"]), attrs, multiplicity * local_count))
@@ -184,12 +179,12 @@ def _walk_tree(root: dict, source: str) -> list[_Component]:
 def _walk_flat(local: Any, source: str) -> list[_Component]:
     """Outermost-first component list of a flattened spec (dotted, ranged names)."""
     if not isinstance(local, list):
-        raise EngineError(f"{source}: architecture.local must be a list")
+        raise SpecError(f"{source}: architecture.local must be a list")
     groups: dict[tuple[str, ...], list[_Component]] = {}
     for c, comp in enumerate(local):
         field = f"architecture.local[{c}]"
         if not isinstance(comp, dict) or "name" not in comp or "class" not in comp:
-            raise EngineError(f"{source}: {field} needs 'name' and 'class'")
+            raise SpecError(f"{source}: {field} needs 'name' and 'class'")
         parts = split_path(comp["name"])
         counts = [_split_name(p, source, f"{field}.name")[1] for p in parts]
         base = _split_name(parts[-1], source, f"{field}.name")[0]
@@ -198,7 +193,7 @@ def _walk_flat(local: Any, source: str) -> list[_Component]:
     paths = sorted(groups, key=len)
     for outer, inner in zip(paths, paths[1:]):
         if len(outer) == len(inner) or inner[:len(outer)] != outer:
-            raise EngineError(f"{source}: flattened architecture is not a single chain of sub-trees "
+            raise SpecError(f"{source}: flattened architecture is not a single chain of sub-trees "
                               f"({'.'.join(outer)} vs {'.'.join(inner)})")
     return [comp for path in paths for comp in groups[path]]
 
@@ -220,21 +215,21 @@ def _build(components: list[_Component], source: str) -> ArchSpec:
             storage_outer_first.append(_storage_spec(comp, source))
         elif kind == "compute":
             if arithmetic is not None:
-                raise EngineError(f"{source}: level {comp.name!r}: a second arithmetic component "
+                raise SpecError(f"{source}: level {comp.name!r}: a second arithmetic component "
                                   f"(already have {arithmetic.name!r})")
             arithmetic = _arithmetic_spec(comp, source)
         else:
-            raise EngineError(f"{source}: level {comp.name!r}: unknown component class {comp.cls!r} "
+            raise SpecError(f"{source}: level {comp.name!r}: unknown component class {comp.cls!r} "
                               f"(storage classes contain one of {STORAGE_CLASS_KEYS}, "
                               f"compute classes one of {COMPUTE_CLASS_KEYS})")
     if arithmetic is None:
-        raise EngineError(f"{source}: architecture has no arithmetic (mac) component")
+        raise SpecError(f"{source}: architecture has no arithmetic (mac) component")
     if not storage_outer_first:
-        raise EngineError(f"{source}: architecture has no storage levels")
+        raise SpecError(f"{source}: architecture has no storage levels")
     storage = tuple(reversed(storage_outer_first))
     for inner, outer in zip((arithmetic,) + storage, storage):
         if inner.instances % outer.instances:
-            raise EngineError(f"{source}: level {outer.name!r}: {outer.instances} instances do not divide "
+            raise SpecError(f"{source}: level {outer.name!r}: {outer.instances} instances do not divide "
                               f"the {inner.instances} instances of {inner.name!r}")
     return ArchSpec(arithmetic, storage, source)
 
@@ -245,7 +240,7 @@ def _attr(attrs: dict, keys: tuple[str, ...], source: str, level: str, cast=int)
             try:
                 return cast(attrs[key])
             except (TypeError, ValueError):
-                raise EngineError(f"{source}: level {level!r}: attribute {key!r} must be a number, "
+                raise SpecError(f"{source}: level {level!r}: attribute {key!r} must be a number, "
                                   f"got {attrs[key]!r}") from None
     return None
 
@@ -260,7 +255,7 @@ def _mesh(instances: int, attrs: dict, source: str, level: str) -> tuple[int, in
     if mesh_y is None:
         mesh_y = instances // mesh_x
     if mesh_x * mesh_y != instances:
-        raise EngineError(f"{source}: level {level!r}: meshX*meshY ({mesh_x}*{mesh_y}) != instances ({instances})")
+        raise SpecError(f"{source}: level {level!r}: meshX*meshY ({mesh_x}*{mesh_y}) != instances ({instances})")
     return mesh_x, mesh_y
 
 
@@ -275,7 +270,7 @@ def _storage_spec(comp: _Component, source: str) -> StorageSpec:
             cluster_size = 1
         else:
             if width % (word_bits * block_size):
-                raise EngineError(f"{source}: level {n!r}: width {width} is not a multiple of "
+                raise SpecError(f"{source}: level {n!r}: width {width} is not a multiple of "
                                   f"word-bits*block-size ({word_bits}*{block_size})")
             cluster_size = width // (word_bits * block_size)
     size = _attr(a, ("entries",), source, n)

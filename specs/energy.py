@@ -1,4 +1,8 @@
-"""Accelergy tables: energy (`ERT.yaml`, `ERT_summary.yaml`) and area (`ART.yaml`, `ART_summary.yaml`).
+"""Accelergy tables: energy (`ERT.yaml`, `ERT_summary.yaml`) and area (`ART.yaml`, `ART_summary.yaml`): the one
+reader (and writer) of energy and area tables, used by the engines, the presets and the table generators.
+
+Which table an architecture directory uses (`find_energy_table` / `find_area_table`): a user's Accelergy `ERT.yaml`
+(`ART.yaml`) first, else the one fuseloop ships (`ERT.fuseloop.yaml`, `ART.fuseloop.yaml`).
 
 Component names are kept as written (`system.eyeriss.PE[0..71].mac`). Every
 lookup also accepts the name without instance ranges (`system.eyeriss.PE.mac`)
@@ -21,11 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .errors import ParseError
+from .errors import SpecError
+from .io import parse_yaml
 
 RANGE_RE = re.compile(r"\[[^\]]*\]")
+# An Accelergy-generated table next to the arch takes precedence over the one fuseloop ships.
+ERT_FILE_NAMES = ("ERT.yaml", "ERT.fuseloop.yaml")
+ART_FILE_NAMES = ("ART.yaml", "ART.fuseloop.yaml")
 
 
 def strip_ranges(name: str) -> str:
@@ -149,30 +155,27 @@ def _load_yaml(path: str | Path, what: str) -> tuple[Any, str]:
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise ParseError(f"{path}: no such file (expected an Accelergy {what})") from None
+        raise SpecError(f"{path}: no such file (expected an Accelergy {what})") from None
     except OSError as exc:
-        raise ParseError(f"{path}: cannot read Accelergy {what}: {exc}") from None
+        raise SpecError(f"{path}: cannot read Accelergy {what}: {exc}") from None
     if not text.strip():
-        raise ParseError(f"{path}: empty file (expected an Accelergy {what})")
-    try:
-        return yaml.safe_load(text), str(path)
-    except yaml.YAMLError as exc:
-        raise ParseError(f"{path}: malformed YAML in Accelergy {what}: {str(exc).splitlines()[0]}") from None
+        raise SpecError(f"{path}: empty file (expected an Accelergy {what})")
+    return parse_yaml(text, str(path)), str(path)
 
 
 def _number(value: Any, source: str, where: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ParseError(f"{source}: {where}: expected a number, found {value!r}") from None
+        raise SpecError(f"{source}: {where}: expected a number, found {value!r}") from None
 
 
 def _rows(source: str, where: str, action: dict) -> ActionEnergy:
     if not isinstance(action, dict) or "name" not in action:
-        raise ParseError(f"{source}: {where}: an action needs a 'name'")
+        raise SpecError(f"{source}: {where}: an action needs a 'name'")
     arguments = action.get("arguments") or {}
     if not isinstance(arguments, dict):
-        raise ParseError(f"{source}: {where}.{action['name']}.arguments: expected a mapping or null")
+        raise SpecError(f"{source}: {where}.{action['name']}.arguments: expected a mapping or null")
     where = f"{where}.{action['name']}"
     if "energy" in action:
         energy = _number(action["energy"], source, f"{where}.energy")
@@ -182,28 +185,32 @@ def _rows(source: str, where: str, action: dict) -> ActionEnergy:
         high = _number(action.get("max_energy", energy), source, f"{where}.max_energy")
         low = _number(action.get("min_energy", energy), source, f"{where}.min_energy")
     else:
-        raise ParseError(f"{source}: {where}: no 'energy' (or 'average_energy')")
+        raise SpecError(f"{source}: {where}: no 'energy' (or 'average_energy')")
     return ActionEnergy(str(action["name"]), tuple(sorted(arguments.items())), energy, high, low)
 
 
 def load_ert(path: str | Path) -> EnergyTable:
     """Read an Accelergy `ERT.yaml` (top key `ERT`, list `tables`) or `ERT_summary.yaml`
     (top key `ERT_summary`, list `table_summary`)."""
-    data, source = _load_yaml(path, "energy reference table (ERT)")
+    return parse_ert(*_load_yaml(path, "energy reference table (ERT)"))
+
+
+def parse_ert(data: Any, source: str = "<ERT>") -> EnergyTable:
+    """An already-loaded ERT / ERT_summary document."""
     if isinstance(data, dict) and "ERT" in data:
         key, list_key, summary = "ERT", "tables", False
     elif isinstance(data, dict) and "ERT_summary" in data:
         key, list_key, summary = "ERT_summary", "table_summary", True
     else:
-        raise ParseError(f"{source}: neither an 'ERT' nor an 'ERT_summary' top-level key")
+        raise SpecError(f"{source}: neither an 'ERT' nor an 'ERT_summary' top-level key")
     entries = (data[key] or {}).get(list_key) if isinstance(data[key], dict) else None
     if not isinstance(entries, list):
-        raise ParseError(f"{source}: {key}.{list_key}: missing or not a list")
+        raise SpecError(f"{source}: {key}.{list_key}: missing or not a list")
     table = EnergyTable(source=source, summary=summary)
     for i, entry in enumerate(entries):
         where = f"{key}.{list_key}[{i}]"
         if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("actions"), list):
-            raise ParseError(f"{source}: {where}: needs a 'name' and an 'actions' list")
+            raise SpecError(f"{source}: {where}: needs a 'name' and an 'actions' list")
         actions: dict[str, list[ActionEnergy]] = {}
         for action in entry["actions"]:
             row = _rows(source, f"{where} ({entry['name']})", action)
@@ -215,18 +222,45 @@ def load_ert(path: str | Path) -> EnergyTable:
 def load_art(path: str | Path) -> AreaTable:
     """Read an Accelergy `ART.yaml` (`ART.tables`) or `ART_summary.yaml` (`ART_summary.table_summary`)
     into {component: area um^2}."""
-    data, source = _load_yaml(path, "area reference table (ART)")
+    return parse_art(*_load_yaml(path, "area reference table (ART)"))
+
+
+def parse_art(data: Any, source: str = "<ART>") -> AreaTable:
+    """An already-loaded ART / ART_summary document."""
     for key, list_key in (("ART", "tables"), ("ART_summary", "table_summary")):
         if isinstance(data, dict) and key in data:
             break
     else:
-        raise ParseError(f"{source}: neither an 'ART' nor an 'ART_summary' top-level key")
+        raise SpecError(f"{source}: neither an 'ART' nor an 'ART_summary' top-level key")
     entries = (data[key] or {}).get(list_key) if isinstance(data[key], dict) else None
     if not isinstance(entries, list):
-        raise ParseError(f"{source}: {key}.{list_key}: missing or not a list")
+        raise SpecError(f"{source}: {key}.{list_key}: missing or not a list")
     areas: dict[str, float] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry or "area" not in entry:
-            raise ParseError(f"{source}: {key}.{list_key}[{i}]: needs a 'name' and an 'area'")
+            raise SpecError(f"{source}: {key}.{list_key}[{i}]: needs a 'name' and an 'area'")
         areas[str(entry["name"])] = _number(entry["area"], source, f"{key}.{list_key}[{i}].area")
     return AreaTable(areas, source)
+
+
+# ---- which table an architecture directory uses ------------------------------------------------------------
+
+def _arch_directory(arch: str | Path) -> Path:
+    path = Path(arch)
+    return path if path.is_dir() else path.parent
+
+
+def find_energy_table(arch: str | Path) -> Path:
+    """The ERT an architecture (directory, or a file inside it) uses: ERT.yaml, else ERT.fuseloop.yaml."""
+    directory = _arch_directory(arch)
+    for name in ERT_FILE_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    raise SpecError(f"{directory}: no energy reference table ({' or '.join(ERT_FILE_NAMES)}) next to the "
+                    "architecture (Accelergy's output format)")
+
+
+def find_area_table(arch: str | Path) -> Path | None:
+    """The ART an architecture uses (ART.yaml, else ART.fuseloop.yaml), or None when it has none."""
+    directory = _arch_directory(arch)
+    return next((directory / name for name in ART_FILE_NAMES if (directory / name).is_file()), None)

@@ -7,7 +7,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .io import read_yaml
 
 
 class JsonRecord:
@@ -39,12 +39,7 @@ class JsonRecord:
 
 def read_presets(path: Path, error: type[Exception], what: str = "settings") -> dict[str, Any]:
     """A YAML file with a non-empty `presets:` mapping of name -> mapping; `error` is raised on bad input."""
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise error(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    spec = read_yaml(path, "presets file", error)
     if not isinstance(spec, dict) or not isinstance(spec.get("presets"), dict) or not spec["presets"]:
         raise error(f"{path}: field presets: missing or not a mapping of preset name -> {what}")
     for name, body in spec["presets"].items():
