@@ -124,6 +124,9 @@ def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None =
             engine = get_engine(spec.engine, **spec.engine_options)
             stats = engine.evaluate(spec.arch_path(root), inputs["problem"], [inputs["constraints"]], inputs["mapper"],
                                     outdir=work, threads=threads)
+            prefix = str(work) + os.sep  # paths inside the run directory are stored relative to it
+            stats.meta = {k: v[len(prefix):] if isinstance(v, str) and v.startswith(prefix) else v
+                          for k, v in stats.meta.items()}
             stats.meta.update({"run_key": key, "arch": spec.arch})
             (work / STATS_FILE).write_text(stats.to_json() + "\n")
             hit = False

@@ -94,3 +94,51 @@ def test_snakemake_reports_config_errors(tmp_path):
     result = snakemake("-n", "--cores", "1", "--configfile", str(path))
     assert result.returncode != 0
     assert "sweep[0].network: unknown network 'resnet'" in result.stdout + result.stderr
+
+
+# ---- what each edit of the default config changes (the plan Snakemake's DAG is built from) --------------------
+
+def _plan_state(config: dict) -> dict:
+    """Run keys per accelerator and mapper kind, and the settings each table / preparation step receives."""
+    config = wfconfig.validate(config)
+    keys: dict[tuple[str, str], set[str]] = {}
+    for pair in wfconfig.pairs(config):
+        for name in config["accelerators"]:
+            if not accelerators.get(name).runs_of:
+                for run in plan.runs(config, pair.network, pair.dataset, name):
+                    keys.setdefault((name, run.mapper_kind), set()).add(run.key)
+    return {"keys": keys,
+            "tables": {a: plan.table_settings(config, a) for a in config["accelerators"]},
+            "artifacts": {a: plan.artifact_settings(config, a) for a in config["accelerators"]}}
+
+
+def _changes(before: dict, after: dict) -> dict:
+    new_keys = {group: len(after["keys"][group] - before["keys"].get(group, set())) for group in after["keys"]}
+    return {"runs": {g: n for g, n in new_keys.items() if n},
+            "tables": sorted(a for a in after["tables"] if after["tables"][a] != before["tables"][a]),
+            "artifacts": sorted(a for a in after["artifacts"] if after["artifacts"][a] != before["artifacts"][a])}
+
+
+def test_default_config_edits_change_exactly_what_reads_them(monkeypatch):
+    base = yaml.safe_load(wfconfig.DEFAULT_CONFIG.read_text())
+    before = _plan_state(base)
+    assert _changes(before, _plan_state(base)) == {"runs": {}, "tables": [], "artifacts": []}  # no-op
+    archon_knob = {**base, "archon": {"preset": "default", "overrides": {"adders_per_pe": 4}}}
+    assert _changes(before, _plan_state(archon_knob)) == {"runs": {}, "tables": ["archon"], "artifacts": []}
+    main = {**base, "mapper": {**base["mapper"], "main": {"timeout": 5000, "victory_condition": 401}}}
+    assert _changes(before, _plan_state(main)) == {
+        "runs": {("archon", "main"): len(before["keys"][("archon", "main")])}, "tables": [], "artifacts": []}
+    sparse = {**base, "sparse": {**base["sparse"], "seed": 7}}
+    assert _changes(before, _plan_state(sparse)) == {"runs": {}, "tables": [], "artifacts": ["sparse"]}
+    # an edit of a file under arch/eyeriss changes its content digest: every dense run gets a new key, nothing else
+    from engines import runs as run_module
+
+    digest = run_module.arch_digest
+    monkeypatch.setattr(run_module, "arch_digest", lambda arch: digest(arch) + ("edited" if arch.endswith("eyeriss") else ""))
+    plan._runs.cache_clear()
+    try:
+        changed = _changes(before, _plan_state(base))
+    finally:
+        plan._runs.cache_clear()
+    assert changed == {"runs": {group: len(keys) for group, keys in before["keys"].items() if group[0] == "dense"},
+                       "tables": [], "artifacts": []}

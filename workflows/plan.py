@@ -26,6 +26,7 @@ class PlannedRun:
     layer: str
     key: str
     spec: RunSpec
+    mapper_kind: str
 
 
 @lru_cache(maxsize=None)
@@ -78,7 +79,7 @@ def _runs(frozen: str, name: str, dataset: str, accelerator: str) -> tuple[Plann
         problem = render_problem(replace(run.problem, repeat=1, layer=""), settings["problem"]["version"])
         spec = RunSpec(_portable(run.arch), problem, run.constraints, _mapper_text(settings["mapper"], run.mapper_kind),
                        settings["engine"], settings["engine_options"])
-        out.append(PlannedRun(run.name, spec.key(ROOT), spec))
+        out.append(PlannedRun(run.name, spec.key(ROOT), spec, run.mapper_kind))
     return tuple(out)
 
 
