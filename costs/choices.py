@@ -112,7 +112,8 @@ class ChoiceTable:
         if strict:
             for pattern, _ in self.rules:
                 if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
-                    raise _Where(self.source).error(f"layers.{pattern}", f"matches no layer (layers: {', '.join(names)})")
+                    shown = ", ".join(names[:6]) + (f", ... ({len(names)} layers)" if len(names) > 6 else "")
+                    raise _Where(self.source).error(f"layers.{pattern}", f"matches no layer (layers: {shown})")
         return {name: self.for_layer(name) for name in names}
 
     def with_layer(self, pattern: str, **fields: Any) -> "ChoiceTable":

@@ -8,7 +8,7 @@ Counting per layer of a layer table (costs.layer_table), a first-order reading o
   ops     a dot product of length n = (R S C / groups) x density: n mults at mul_bits (max of the operand widths)
           and n adds at psum_bits (n - 1 accumulations + 1 bias add), per output; a ReLU (column `relu`) is 1 mult
           per output at output_bits (activation sparsity is not exploited); a global average pool feeding the
-          layer (gap_hw, gap_channels) is (HW - 1) adds + 1 mult per channel at output_bits.
+          layer (gap_hw, gap_channels) is (HW - 1) adds + 1 mult per channel at the layer's input_bits.
   freebie values not quantised below 16 bits may count params and mults at 16 bits; adds stay at their width.
 """
 from __future__ import annotations
@@ -48,10 +48,9 @@ def micronet_counts(table: pd.DataFrame, freebie: bool = False) -> pd.DataFrame:
     mask = np.where(density < 1, table["weights"] / 32, 0.0)
     params = kept * width(table["weight_bits"], freebie) + mask + table["M"] * width(table["psum_bits"], freebie)
     dot = table["macs"] * density
-    out_w = width(table["output_bits"], freebie)
-    mults = dot * width(table["mul_bits"], freebie) + table["relu"] * table["outputs"] * out_w
-    mults = mults + table["gap_channels"] * (table["gap_hw"] > 0) * out_w
+    mults = dot * width(table["mul_bits"], freebie) + table["relu"] * table["outputs"] * width(table["output_bits"], freebie)
+    mults = mults + table["gap_channels"] * (table["gap_hw"] > 0) * width(table["input_bits"], freebie)
     adds = dot * table["psum_bits"] / 32
-    adds = adds + table["gap_channels"] * np.maximum(table["gap_hw"] - 1, 0) * table["output_bits"] / 32
+    adds = adds + table["gap_channels"] * np.maximum(table["gap_hw"] - 1, 0) * table["input_bits"] / 32
     return pd.DataFrame({"micronet_params": params, "micronet_mults": mults, "micronet_adds": adds,
                          "micronet_ops": mults + adds})
