@@ -1,8 +1,8 @@
 """A Keras model as a list of NumPy-ready nodes in execution order (TensorFlow is the caller's import).
 
-Supported layers: InputLayer, Conv2D (strides, valid/same padding, groups), DepthwiseConv2D, Dense, ReLU
-(max_value: ReLU6; no negative slope or threshold), Activation / fused activations (linear, relu, relu6,
-softmax), BatchNormalization (folded into a directly preceding Conv2D / DepthwiseConv2D / Dense with a linear
+Supported layers: InputLayer, Conv2D (strides, valid/same padding, groups), DepthwiseConv2D, SeparableConv2D,
+Dense, ReLU (max_value: ReLU6; no negative slope or threshold), Activation / fused activations (linear, relu,
+relu6, softmax), BatchNormalization (folded into a directly preceding Conv2D / DepthwiseConv2D / Dense with a linear
 activation and no other consumer, else applied as a per-channel affine map), MaxPooling2D, AveragePooling2D,
 GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Reshape, Add, ZeroPadding2D, Dropout / identity-like
 layers. Anything else, a shared layer or a multi-input model is an error naming the layer.
@@ -108,6 +108,21 @@ def _convert(layer: Any, cls: str, inputs: list[str]) -> list[Node]:
             return [Node(name, op, inputs, params)]
         linear = f"{name}/linear"
         return [Node(linear, op, inputs, params), Node(name, act[0], [linear], {"max_value": act[1]})]
+    if cls == "SeparableConv2D":  # its depthwise part, then its pointwise part (as workloads.from_keras splits it)
+        act = _activation(layer)
+        depthwise, pointwise, *rest = _weights(layer)
+        kh, kw, c, mult = depthwise.shape
+        common = {"stride": int(layer.strides[0]), "padding": layer.padding}
+        if tuple(layer.strides) != (layer.strides[0],) * 2 or tuple(layer.dilation_rate) != (1, 1):
+            raise QuantizedGraphError(f"layer {name!r}: non-square strides or dilation are not supported")
+        dw = Node(f"{name}/dw", "conv", inputs, {"kernel": depthwise.reshape(kh, kw, 1, c * mult),
+                                                  "bias": np.zeros(c * mult), "groups": c, **common,
+                                                  "keras_name": f"{name}_dw"})
+        pw_name = name if act is None else f"{name}/linear"
+        bias = rest[0] if rest else np.zeros(pointwise.shape[-1])
+        pw = Node(pw_name, "conv", [dw.name], {"kernel": pointwise, "bias": bias, "groups": 1, "stride": 1,
+                                                "padding": "valid", "keras_name": f"{name}_pw"})
+        return [dw, pw] + ([] if act is None else [Node(name, act[0], [pw_name], {"max_value": act[1]})])
     if cls == "ReLU":
         if float(layer.negative_slope) != 0 or float(layer.threshold) != 0:
             raise QuantizedGraphError(f"layer {name!r}: ReLU with a negative slope or threshold is not supported")
