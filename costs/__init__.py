@@ -7,6 +7,12 @@ from .choices import ChoicesError, ChoiceTable, LayerChoice, load_choices, parse
 from .multipliers import Multiplier, MultiplierError, library_multiplier
 
 __all__ = [
-    "ChoicesError", "ChoiceTable", "LayerChoice", "load_choices", "parse_choices",
-    "Multiplier", "MultiplierError", "library_multiplier",
+    "ChoiceTable",
+    "ChoicesError",
+    "LayerChoice",
+    "Multiplier",
+    "MultiplierError",
+    "library_multiplier",
+    "load_choices",
+    "parse_choices",
 ]

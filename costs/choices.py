@@ -26,9 +26,10 @@ layers the same way. Fields (built-in default = fuseloop's 16-bit reference arch
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -67,13 +68,16 @@ class LayerChoice:
         """Operand width of the multiplier: max(weight, input)."""
         return max(self.weight_bits, self.input_bits)
 
-    def with_(self, **changes: Any) -> "LayerChoice":
+    def with_(self, **changes: Any) -> LayerChoice:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["multiplier"] = self.multiplier.name
         return data
+
+
+DEFAULT_CHOICE = LayerChoice()
 
 
 class _Where:
@@ -116,7 +120,7 @@ class ChoiceTable:
                     raise _Where(self.source).error(f"layers.{pattern}", f"matches no layer (layers: {shown})")
         return {name: self.for_layer(name) for name in names}
 
-    def with_layer(self, pattern: str, **fields: Any) -> "ChoiceTable":
+    def with_layer(self, pattern: str, **fields: Any) -> ChoiceTable:
         """A copy with one more override (given as resolved values, e.g. multiplier=library_multiplier('drum4'))."""
         return replace(self, rules=self.rules + ((pattern, dict(fields)),))
 
@@ -223,9 +227,10 @@ def _user_multipliers(data: Any, where: _Where, base: Path) -> dict[str, Multipl
         if "table" not in spec:
             if library is None:
                 raise where.error(f"{at}.table", "a new multiplier needs a product table (tf-approximate .bin)")
-            source = "user" if costs["relative_power"] is not None else library.power_source
-            out[str(name)] = replace(library, power_source=source,
-                                     **{k: v for k, v in costs.items() if v is not None})
+            power, area = costs["relative_power"], costs["relative_area"]
+            out[str(name)] = replace(library, power_source="user" if power is not None else library.power_source,
+                                     relative_power=library.relative_power if power is None else power,
+                                     relative_area=library.relative_area if area is None else area)
             continue
         try:
             out[str(name)] = table_multiplier(base / str(spec["table"]), name=str(name), base=library, **costs)

@@ -17,7 +17,8 @@ the area of one of each distinct multiplier the network uses (what every PE woul
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,16 +28,18 @@ from engines.stats import LayerStats
 from .choices import ChoiceTable, LayerChoice
 from .layer_table import layer_table
 from .precision import fast_mode
-from .scores import CostSettings, layer_scores
+from .scores import DEFAULT_SETTINGS, CostSettings, layer_scores
 
 PJ_PER_UJ = 1e6
 CHOICE_COLUMNS = ["weight_bits", "input_bits", "output_bits", "psum_bits", "multiplier", "density", "bitstream_length"]
 ADDITIVE = ["mult_energy_uJ", "error_proxy", "E_W", "micronet_params", "micronet_ops", "micronet_score_imagenet",
             "micronet_score_cifar100", "bitstream_power", "bitstream_area", "bitstream_energy"]
-LAYER_COST_COLUMNS = CHOICE_COLUMNS + ["mult_energy_uJ", "mult_area_um2"] + [c for c in ADDITIVE if c != "mult_energy_uJ"]
+LAYER_COST_COLUMNS = (CHOICE_COLUMNS + ["mult_energy_uJ", "mult_area_um2"]
+                      + [c for c in ADDITIVE if c != "mult_energy_uJ"])
 
 
-def network_costs(network: Any, choices: ChoiceTable | Mapping[str, LayerChoice], settings: CostSettings = CostSettings(),
+def network_costs(network: Any, choices: ChoiceTable | Mapping[str, LayerChoice],
+                  settings: CostSettings = DEFAULT_SETTINGS,
                   stats: Mapping[str, LayerStats] | None = None) -> pd.DataFrame:
     """One row per network layer: its choices and cost columns (energies in uJ)."""
     resolved = choices.resolve(network) if isinstance(choices, ChoiceTable) else dict(choices)
@@ -59,7 +62,7 @@ def _scale_ratio(run: LayerStats | None, choice: LayerChoice, settings: CostSett
 
 
 def cost_columns(network: Any, rows: pd.DataFrame | None, choices: ChoiceTable | Mapping[str, LayerChoice],
-                 stats: Mapping[Any, LayerStats] | None = None, settings: CostSettings = CostSettings(),
+                 stats: Mapping[Any, LayerStats] | None = None, settings: CostSettings = DEFAULT_SETTINGS,
                  scaled_accelerators: tuple[str, ...] = ("dense", "sparse")) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-row cost columns joined onto `rows`, summary); see the module docstring."""
     resolved = choices.resolve(network) if isinstance(choices, ChoiceTable) else dict(choices)

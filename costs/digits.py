@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ def digits_split(seed: int = 0, test_fraction: float = 0.2) -> tuple[np.ndarray,
     data = load_digits()
     x = (data.images / 16.0).astype(np.float32)[..., None]
     order = np.random.default_rng(seed).permutation(len(x))
-    cut = int(round(len(x) * (1 - test_fraction)))
+    cut = round(len(x) * (1 - test_fraction))
     train, test = order[:cut], order[cut:]
     return x[train], data.target[train], x[test], data.target[test]
 

@@ -10,7 +10,7 @@ results by it). Users plug their own as "package.module:function"; the built-in 
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from .choices import LayerChoice
 
@@ -27,7 +27,8 @@ def load_evaluator(reference: str) -> Evaluator:
     spec = BUILTIN.get(reference, reference)
     module_name, sep, function_name = spec.partition(":")
     if not sep or not module_name or not function_name:
-        raise EvaluatorError(f"evaluator {reference!r}: expected 'package.module:function' or one of {', '.join(BUILTIN)}")
+        raise EvaluatorError(f"evaluator {reference!r}: expected 'package.module:function' "
+                             f"or one of {', '.join(BUILTIN)}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -13,9 +13,10 @@ against the rendered widths), so the two modes differ only by the mapping (and c
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -24,7 +25,7 @@ from engines.embedded.energy import ERT_FILE_NAMES, component_base_name
 from engines.stats import LayerStats
 
 from .choices import LayerChoice
-from .precision import PrecisionModel, scale_stats, tensor_widths
+from .precision import DEFAULT_MODEL, PrecisionModel, scale_stats, tensor_widths
 
 ART_FILE_NAMES = ("ART.yaml", "ART.fuseloop.yaml")
 WORD_KEYS = ("word-bits", "word_width", "datawidth")
@@ -53,7 +54,8 @@ def _components(root: dict) -> list[tuple[dict, dict]]:
     out: list[tuple[dict, dict]] = []
     if "local" in root and "subtree" not in root:
         return [(comp, {}) for comp in root["local"]]
-    node, inherited = root, {}
+    node: dict = root
+    inherited: dict = {}
     while node.get("subtree"):
         node = node["subtree"][0]
         inherited = {**inherited, **(node.get("attributes") or {})}
@@ -98,8 +100,10 @@ def write_precision_arch(arch_dir: str | Path, out_dir: str | Path, level_bits: 
             scale[name] = mac_factor
     header = f"# Rendered by costs.exact_arch from {arch_file} (word widths {dict(level_bits)}, MAC {mac_bits} bits)\n"
     (out / arch_file.name).write_text(header + yaml.safe_dump(data, sort_keys=False))
-    for file_name, section, key in [(n, "ERT", "actions") for n in ERT_FILE_NAMES] + [(n, "ART", "area") for n in ART_FILE_NAMES]:
-        _scale_table(out / file_name, section, key, scale)
+    for name in ERT_FILE_NAMES:
+        _scale_table(out / name, "ERT", "actions", scale)
+    for name in ART_FILE_NAMES:
+        _scale_table(out / name, "ART", "area", scale)
     load_arch(out)  # the rendered spec must parse
     return RenderedArch(out, dict(level_bits), int(mac_bits), scale)
 
@@ -122,7 +126,7 @@ def _scale_table(path: Path, section: str, key: str, scale: Mapping[str, float])
 
 def exact_mode(arch_dir: str | Path, problem: str | Path, constraints: Sequence[str | Path], mapper: str | Path,
                choice: LayerChoice, baseline: LayerStats, workdir: str | Path, engine: str = "embedded",
-               model: PrecisionModel = PrecisionModel()) -> LayerStats:
+               model: PrecisionModel = DEFAULT_MODEL) -> LayerStats:
     """Render the arch for `choice` (level widths from the baseline run's kept tensors and reduction level),
     re-map the layer on it with `engine`, and rescale each tensor narrower than its level to its own width."""
     from engines import get_engine

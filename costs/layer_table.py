@@ -12,7 +12,8 @@ at 1x1 after a layer with a larger map; 0 otherwise).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -40,8 +41,8 @@ def _choice_columns(choice: LayerChoice) -> dict[str, Any]:
 def _structure(layers: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for i, layer in enumerate(layers):
-        prev = layers[i - 1] if i else None
-        pooled = layer.kind == "fc" and layer.P == layer.Q == 1 and prev is not None and prev.P * prev.Q > 1
+        prev = layers[i - 1] if i else layer
+        pooled = i > 0 and layer.kind == "fc" and layer.P == layer.Q == 1 and prev.P * prev.Q > 1
         last = i == len(layers) - 1
         out.append({
             "relu": not last and layer.role != "comp",

@@ -84,7 +84,9 @@ def _read_table(path: str) -> np.ndarray:
 
 @lru_cache(maxsize=256)
 def _measured(multiplier: Multiplier) -> ErrorMetrics:
-    return error_metrics(multiplier.table())
+    table = multiplier.table()
+    assert table is not None
+    return error_metrics(table)
 
 
 def library_multiplier(name: str) -> Multiplier:

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from .evoapprox import EXACT, evoapprox_table
-from .precision import PrecisionModel
+from .precision import DEFAULT_MODEL, PrecisionModel
 
 # The reference MAC energy of fuseloop's archs: arch/energy/accelergy-45nm-16bit.yaml, intmac mac_random (pJ).
 REFERENCE_MAC_PJ = 2.2
 
 
 def multiply_costs(table: pd.DataFrame, mac_energy_pJ: float | pd.Series = REFERENCE_MAC_PJ,
-                   model: PrecisionModel = PrecisionModel()) -> pd.DataFrame:
+                   model: PrecisionModel = DEFAULT_MODEL) -> pd.DataFrame:
     """Per-layer mult_energy_pJ, mult_area_um2 and error_proxy."""
     exact = table["mult_kind"] == "exact"
     approx_bits = 8

@@ -7,8 +7,9 @@
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,8 @@ def multiplier_tradeoff(multipliers: Sequence[Any], base: str | Path) -> list[Pa
     """Mean relative error (log) vs relative power of costs.multipliers.Multiplier objects."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for kind, marker, label in (("evoapprox", "o", "EvoApprox8b (published)"), ("family", "s", "families (estimated power)")):
+    kinds = (("evoapprox", "o", "EvoApprox8b (published)"), ("family", "s", "families (estimated power)"))
+    for kind, marker, label in kinds:
         chosen = [m for m in multipliers if m.kind == kind and m.relative_power is not None and m.metrics()]
         chosen = [m for m in chosen if m.metrics().mre_pct > 0]
         ax.scatter([m.relative_power for m in chosen], [m.metrics().mre_pct for m in chosen], marker=marker, s=30,
@@ -111,7 +113,8 @@ def multiplier_tradeoff(multipliers: Sequence[Any], base: str | Path) -> list[Pa
     return _save(fig, base)
 
 
-def precision_levels_plot(breakdowns: Mapping[str, Mapping[str, float]], base: str | Path, title: str = "") -> list[Path]:
+def precision_levels_plot(breakdowns: Mapping[str, Mapping[str, float]], base: str | Path,
+                          title: str = "") -> list[Path]:
     """breakdowns: {label: {level or "MAC": pJ}} (e.g. summed LayerStats.energy_table() of the original and the
     fast-mode runs); stacked bars, one per label, in uJ."""
     plt = _pyplot()

@@ -16,8 +16,8 @@ Network (wire) energy, if the run has any, is kept as recorded.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from engines.stats import LayerStats
 
@@ -51,6 +51,9 @@ class PrecisionModel:
         """MAC energy relative to the reference MAC."""
         add = choice.psum_bits / self.reference_bits
         return self.mult_share * self.mult_factor(choice) + (1 - self.mult_share) * add
+
+
+DEFAULT_MODEL = PrecisionModel()
 
 
 def reduction_level(stats: LayerStats) -> int | None:
@@ -97,7 +100,7 @@ def scale_stats(stats: LayerStats, widths: Mapping[str, Mapping[str, int]], refe
     return scaled
 
 
-def fast_mode(stats: LayerStats, choice: LayerChoice, model: PrecisionModel = PrecisionModel(),
+def fast_mode(stats: LayerStats, choice: LayerChoice, model: PrecisionModel = DEFAULT_MODEL,
               level_bits: Mapping[str, int] | None = None) -> LayerStats:
     """The run's LayerStats rescaled to the layer's widths and multiplier (fast mode: same mapping).
     level_bits: each storage level's word-bits in the run's arch (default: model.reference_bits everywhere)."""
@@ -105,7 +108,7 @@ def fast_mode(stats: LayerStats, choice: LayerChoice, model: PrecisionModel = Pr
     return scale_stats(stats, tensor_widths(stats, choice), reference, model.mac_factor(choice))
 
 
-def scaled_total_pJ(stats: LayerStats, choice: LayerChoice, model: PrecisionModel = PrecisionModel()) -> float:
+def scaled_total_pJ(stats: LayerStats, choice: LayerChoice, model: PrecisionModel = DEFAULT_MODEL) -> float:
     """fast_mode(...).total_energy_pJ without copying the stats (for per-option cost tables)."""
     widths = tensor_widths(stats, choice)
     other = stats.total_energy_pJ - sum(level.energy_pJ for level in stats.levels)

@@ -139,8 +139,9 @@ def _convert(layer: Any, cls: str, inputs: list[str]) -> list[Node]:
         scale = gamma / np.sqrt(var + layer.epsilon)
         return [Node(name, "affine", inputs, {"scale": scale, "shift": beta - mean * scale})]
     if cls in ("MaxPooling2D", "AveragePooling2D"):
-        params = {"size": tuple(layer.pool_size), "stride": tuple(layer.strides), "padding": layer.padding}
-        return [Node(name, "maxpool" if cls.startswith("Max") else "avgpool", inputs, params)]
+        pooling: dict[str, Any] = {"size": tuple(layer.pool_size), "stride": tuple(layer.strides),
+                                   "padding": layer.padding}
+        return [Node(name, "maxpool" if cls.startswith("Max") else "avgpool", inputs, pooling)]
     if cls in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         if getattr(layer, "keepdims", False):
             raise QuantizedGraphError(f"layer {name!r}: keepdims=True is not supported")

@@ -24,8 +24,8 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 def pad_nhwc(x: np.ndarray, kernel: tuple[int, int], stride: int, padding: str) -> np.ndarray:
     if padding == "valid":
         return x
-    (t, b), (l, r) = same_padding(x.shape[1], kernel[0], stride), same_padding(x.shape[2], kernel[1], stride)
-    return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+    rows, cols = same_padding(x.shape[1], kernel[0], stride), same_padding(x.shape[2], kernel[1], stride)
+    return np.pad(x, ((0, 0), rows, cols, (0, 0)))
 
 
 def patches(x: np.ndarray, kernel: tuple[int, int], stride: int) -> np.ndarray:
@@ -39,7 +39,8 @@ def patches(x: np.ndarray, kernel: tuple[int, int], stride: int) -> np.ndarray:
 def _signed_table(table_bytes: bytes) -> np.ndarray:
     table = np.frombuffer(table_bytes, dtype=np.uint16).reshape(256, 256).astype(np.int32)
     q = np.arange(-255, 256)
-    signed = (np.sign(q)[:, None] * np.sign(q)[None, :]).astype(np.int32) * table[np.abs(q)[:, None], np.abs(q)[None, :]]
+    sign = (np.sign(q)[:, None] * np.sign(q)[None, :]).astype(np.int32)
+    signed = sign * table[np.abs(q)[:, None], np.abs(q)[None, :]]
     return np.ascontiguousarray(signed.ravel())
 
 
@@ -62,6 +63,8 @@ def grouped_dot(x: np.ndarray, w: np.ndarray, table: np.ndarray | None, shift: i
     step = max(1, CHUNK_ELEMENTS // max(1, groups * k * mg))
     # int32 sums are exact while K x 65535 < 2^31 (products of 8-bit magnitudes), and ~1.5x faster
     accumulator = np.int32 if table is not None and k < 2**31 // 65536 else np.int64
+    w_part: np.ndarray
+    x_part: np.ndarray
     if table is not None:
         flat = signed_table(table)
         w_part = (w.astype(np.int32) + 255)[None]  # (1, G, K, Mg)
@@ -81,9 +84,8 @@ def grouped_dot(x: np.ndarray, w: np.ndarray, table: np.ndarray | None, shift: i
 
 def pool(x: np.ndarray, size: tuple[int, int], stride: tuple[int, int], padding: str, mode: str) -> np.ndarray:
     if padding == "same":
-        (t, b) = same_padding(x.shape[1], size[0], stride[0])
-        (l, r) = same_padding(x.shape[2], size[1], stride[1])
+        rows, cols = same_padding(x.shape[1], size[0], stride[0]), same_padding(x.shape[2], size[1], stride[1])
         fill = -np.inf if mode == "max" else np.nan
-        x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), constant_values=fill)
+        x = np.pad(x, ((0, 0), rows, cols, (0, 0)), constant_values=fill)
     windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=(1, 2))[:, ::stride[0], ::stride[1]]
     return windows.max(axis=(-2, -1)) if mode == "max" else np.nanmean(windows, axis=(-2, -1))

@@ -22,12 +22,13 @@ Approximate multipliers need operands of at most 8 bits; the exact multiplier ta
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from .choices import LayerChoice
+from .choices import DEFAULT_CHOICE, LayerChoice
 from .qgraph import Node, QuantizedGraphError, keras_nodes
 from .qkernels import grouped_dot, pad_nhwc, patches, pool
 
@@ -46,10 +47,12 @@ def _align(nodes: list[Node], network: Any) -> None:
     mults = [n for n in nodes if n.op in ("conv", "dense")]
     layers = network.layers()
     if len(mults) != len(layers):
-        raise QuantizedGraphError(f"model has {len(mults)} conv/dense layers but its fuseloop network has {len(layers)}")
+        raise QuantizedGraphError(f"model has {len(mults)} conv/dense layers but its fuseloop network "
+                                  f"has {len(layers)}")
     for node, layer in zip(mults, layers):
         if node.params["kernel"].shape[-1] != layer.M:
-            raise QuantizedGraphError(f"layer {node.params['keras_name']!r}: {node.params['kernel'].shape[-1]} outputs, "
+            outputs = node.params["kernel"].shape[-1]
+            raise QuantizedGraphError(f"layer {node.params['keras_name']!r}: {outputs} outputs, "
                                       f"but fuseloop layer {layer.name} has M={layer.M}")
         node.layer = layer.name
 
@@ -85,7 +88,7 @@ def prune(kernel: np.ndarray, density: float) -> np.ndarray:
     """Keep the `density` fraction of weights with the largest magnitude (ties at the threshold kept)."""
     if density >= 1:
         return kernel
-    keep = max(1, int(round(density * kernel.size)))
+    keep = max(1, round(density * kernel.size))
     threshold = np.partition(np.abs(kernel).ravel(), kernel.size - keep)[kernel.size - keep]
     return np.where(np.abs(kernel) >= threshold, kernel, 0.0)
 
@@ -130,7 +133,8 @@ class QuantizedModel:
                     values[node.name] = self._float_layer(node, args[0])[0]
                 else:
                     assert choices is not None
-                    values[node.name] = self._quantized_layer(node, args[0], choices.get(node.layer, LayerChoice()))
+                    choice = choices.get(node.layer or "", DEFAULT_CHOICE)
+                    values[node.name] = self._quantized_layer(node, args[0], choice)
             else:
                 values[node.name] = _elementwise(node, args)
         return values[self.nodes[-1].name]
@@ -181,7 +185,7 @@ class QuantizedModel:
 
 
 def _elementwise(node: Node, args: list[np.ndarray]) -> np.ndarray:
-    x = args[0] if args else None
+    x = args[0]
     p = node.params
     if node.op == "relu":
         y = np.maximum(x, 0.0)
@@ -202,8 +206,8 @@ def _elementwise(node: Node, args: list[np.ndarray]) -> np.ndarray:
     if node.op == "add":
         return np.sum(args, axis=0)
     if node.op == "pad":
-        (t, b), (l, r) = p["padding"]
-        return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+        rows, cols = p["padding"]
+        return np.pad(x, ((0, 0), rows, cols, (0, 0)))
     if node.op == "identity":
         return x
     raise QuantizedGraphError(f"node {node.name!r}: unknown op {node.op!r}")

@@ -10,8 +10,9 @@ Every column is additive over layers.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -48,11 +49,12 @@ class CostSettings:
                              f"{', '.join(B_MUL_MODES)} or an integer")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "<settings>") -> "CostSettings":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<settings>") -> CostSettings:
         known = {f.name for f in fields(cls)} - {"precision"}
         unknown = sorted(set(data) - known - {"precision"})
         if unknown:
-            raise ValueError(f"{source}: unknown cost setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise ValueError(f"{source}: unknown cost setting(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(known))})")
         values = {k: v for k, v in data.items() if k in known}
         if "precision" in data:
             values["precision"] = PrecisionModel(**data["precision"])
@@ -65,7 +67,10 @@ class CostSettings:
         return asdict(self)
 
 
-def layer_scores(table: pd.DataFrame, settings: CostSettings = CostSettings(),
+DEFAULT_SETTINGS = CostSettings()
+
+
+def layer_scores(table: pd.DataFrame, settings: CostSettings = DEFAULT_SETTINGS,
                  mac_energy_pJ: pd.Series | None = None) -> pd.DataFrame:
     """Per-row cost columns (see the module docstring); `mac_energy_pJ` per row overrides the settings' value."""
     mac = settings.mac_energy_pJ if mac_energy_pJ is None else mac_energy_pJ

@@ -13,17 +13,18 @@ without a run contributes NaN). Layers without options keep the default LayerCho
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from engines.stats import LayerStats
 
-from .choices import LayerChoice
+from .choices import DEFAULT_CHOICE, LayerChoice
 from .layer_table import option_table
 from .precision import scaled_total_pJ
-from .scores import CostSettings, layer_scores
+from .scores import DEFAULT_SETTINGS, CostSettings, layer_scores
 
 OBJECTIVES = ("mult_energy_pJ", "mult_area_um2", "error_proxy", "E_W", "micronet_params", "micronet_ops",
               "micronet_score_imagenet", "micronet_score_cifar100", "bitstream_power", "bitstream_area",
@@ -38,7 +39,7 @@ class CostTable:
 
     @classmethod
     def build(cls, network: Any, options: Mapping[str, Sequence[LayerChoice]],
-              settings: CostSettings = CostSettings(), stats: Mapping[str, LayerStats] | None = None) -> "CostTable":
+              settings: CostSettings = DEFAULT_SETTINGS, stats: Mapping[str, LayerStats] | None = None) -> CostTable:
         layers = list(network.layers() if hasattr(network, "layers") else network)
         names = tuple(layer.name for layer in layers)
         unknown = sorted(set(options) - set(names))
@@ -69,7 +70,7 @@ class CostTable:
 
     @classmethod
     def from_genes(cls, network: Any, genes: Mapping[str, Sequence[Any]], layers: Sequence[str] | None = None,
-                   base: LayerChoice = LayerChoice(), **kwargs: Any) -> "CostTable":
+                   base: LayerChoice = DEFAULT_CHOICE, **kwargs: Any) -> CostTable:
         """Options = the cross product of `genes` (LayerChoice field -> values) applied to `base`, for `layers`
         (default: all). Combinations that are not valid choices (an 8x8 circuit with 16-bit operands) are left out."""
         names = layers or [layer.name for layer in network.layers()]

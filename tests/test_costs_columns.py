@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from test_costs_precision import run
 
 from analysis.schema import LAYER_COLUMNS
 from costs.choices import LayerChoice, parse_choices
@@ -12,8 +13,6 @@ from costs.precision import fast_mode
 from costs.scores import CostSettings
 from costs.table import CostTable
 from workloads import load_network
-
-from test_costs_precision import run
 
 SHARE = 0.8 / 0.86
 

@@ -107,7 +107,7 @@ def test_approximate_multipliers_and_narrow_psums_add_error(model, quantized, da
     reference = model.predict(data[1], verbose=0)
 
     def error(**kwargs):
-        base = dict(weight_bits=8, input_bits=8, output_bits=8, psum_bits=32)
+        base = {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 32}
         return np.abs(quantized.predict(data[1], uniform(names, **{**base, **kwargs})) - reference).mean()
 
     exact = error()

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from costs.evoapprox import EXACT, evoapprox_names, evoapprox_table
-from costs.families import (FamilyError, drum_operand, estimated_relative_power, exact_table, family_table,
-                            kept_partial_products)
+from costs.families import (
+    FamilyError,
+    drum_operand,
+    estimated_relative_power,
+    exact_table,
+    family_table,
+    kept_partial_products,
+)
 from costs.metrics import error_metrics
 from costs.multipliers import MultiplierError, library_multiplier, table_multiplier
 from costs.tfapprox import TableFileError, read_bin, write_bin
