@@ -75,7 +75,8 @@ def accuracy_vs_power(table: pd.DataFrame, base: str | Path) -> list[Path]:
         part = points[points["power_source"] == source]
         if len(part):
             ax.scatter(part["relative_power"], 100 * part["accuracy"], marker=marker, s=36, zorder=3,
-                       label={"estimate": "family (estimated power)"}.get(source, source))
+                       label={"estimate": "family (estimated power)", "published": "published power",
+                              "user": "user power"}[source])
     for _, row in points.iterrows():
         ax.annotate(row["multiplier"], (row["relative_power"], 100 * row["accuracy"]), textcoords="offset points",
                     xytext=(4, 4), fontsize=8)
@@ -84,6 +85,7 @@ def accuracy_vs_power(table: pd.DataFrame, base: str | Path) -> list[Path]:
     ax.set_xlabel("relative multiply power r (exact 8x8 = 1)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_xlim(0, 1.08)
+    ax.margins(y=0.1)
     ax.set_title("Digits CNN, 8-bit quantised: accuracy vs multiplier power")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
@@ -130,5 +132,6 @@ def precision_levels_plot(breakdowns: Mapping[str, Mapping[str, float]], base: s
         ax.annotate(f"{total:.3g}", (x, total), ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("energy (uJ)")
     ax.set_title(title or "Energy per level at each precision")
-    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    handles, names = ax.get_legend_handles_labels()  # top of the stack first
+    ax.legend(handles[::-1], names[::-1], fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     return _save(fig, base)

@@ -116,3 +116,10 @@ def scaled_total_pJ(stats: LayerStats, choice: LayerChoice, model: PrecisionMode
     for level in stats.levels[1:]:
         total += sum(t.energy_pJ * widths[level.name][name] / model.reference_bits for name, t in level.tensors.items())
     return total
+
+
+def energy_by_level(stats: LayerStats) -> dict[str, float]:
+    """{"MAC": pJ, storage level: pJ (all tensors), ...}, innermost first (for plots.precision_levels_plot)."""
+    out = {"MAC": stats.mac_energy_pJ}
+    out.update({level.name: level.energy_pJ for level in stats.levels[1:] if level.tensors})
+    return out

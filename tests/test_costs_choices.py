@@ -142,3 +142,12 @@ def test_choices_apply_to_every_zoo_network(name, dataset, variant, pattern):
     assert len(resolved) == len(net.layers())
     chosen = {n for n, c in resolved.items() if c.psum_bits == 20}
     assert chosen and all(n.startswith("b") for n in chosen)
+
+
+def test_the_shipped_example_resolves(mobilenet):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "costs" / "examples" / "mobilenet_8bit.yaml"
+    resolved = load_choices(path).resolve(mobilenet)
+    assert resolved["b1.decom"].multiplier.is_exact and resolved["b2.decom"].multiplier.name == "mul8u_2AC"
+    assert resolved["b16.comp"].psum_bits == 32 and resolved["tail.FC1"].multiplier.is_exact
