@@ -131,9 +131,13 @@ class ChoiceTable:
 
         out: dict[str, Any] = {"defaults": plain(self.defaults), "layers": {p: plain(f) for p, f in self.rules}}
         if self.multipliers:
-            out["multipliers"] = {name: {"table": str(m.table_path) if m.table_path else None,
-                                         "relative_power": m.relative_power, "relative_area": m.relative_area}
-                                  for name, m in self.multipliers.items()}
+            out["multipliers"] = {}
+            for name, m in self.multipliers.items():
+                user = m.power_source == "user"  # published / estimated costs come back from the library
+                entry = {"table": str(m.table_path) if m.table_path else None,
+                         "relative_power": m.relative_power if user else None,
+                         "relative_area": m.relative_area if user else None}
+                out["multipliers"][name] = {k: v for k, v in entry.items() if v is not None}
         return out
 
 
@@ -198,8 +202,9 @@ def _multiplier(value: Any, where: _Where, at: str, user: Mapping[str, Multiplie
     if value in user:
         return user[value]
     try:
-        if value.startswith(TABLE_PREFIX):
-            return table_multiplier(base / value[len(TABLE_PREFIX):], name=value)
+        if value.startswith(TABLE_PREFIX):  # named by the resolved path, so to_dict() round-trips from "."
+            path = base / value[len(TABLE_PREFIX):]
+            return table_multiplier(path, name=f"{TABLE_PREFIX}{path}")
         return library_multiplier(value)
     except (MultiplierError, ValueError) as exc:
         raise where.error(at, str(exc)) from None

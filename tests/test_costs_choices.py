@@ -117,6 +117,8 @@ multipliers:
     assert attached.table() is not None and attached.power_source == "published"
     measured = resolved["b2.decom"].multiplier
     assert measured.relative_power == 0.4 and measured.power_source == "user" and measured.table() is not None
+    assert anonymous.name == f"table:{tmp_path / 'tables' / 't6.bin'}"
+    assert parse_choices(load_choices(path).to_dict()).resolve(mobilenet) == resolved  # tables by resolved paths
     missing = write(tmp_path, 'defaults: {weight_bits: 8, input_bits: 8, multiplier: "table:none.bin"}', "m.yaml")
     with pytest.raises(ChoicesError, match=r"m.yaml: field defaults.multiplier: multiplier table .*none.bin"):
         load_choices(missing)
