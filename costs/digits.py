@@ -122,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", help="write the table as CSV")
     parser.add_argument("--plot", help="write accuracy vs relative multiply power as <PLOT>.png / .svg")
     args = parser.parse_args(argv)
+    try:
+        for name in args.multipliers:
+            LayerChoice(args.bits, args.bits, args.bits, 32, library_multiplier(name))
+    except ValueError as exc:  # MultiplierError is a ValueError
+        parser.error(str(exc))
     start = time.perf_counter()
     table = run(args.multipliers, args.seed, args.bits)
     elapsed = time.perf_counter() - start
