@@ -15,7 +15,7 @@ CONFIG = wfconfig.validate(config, source=", ".join(map(str, workflow.overwrite_
 RESULTS = CONFIG["results"]
 PAIRS = wfconfig.pairs(CONFIG)
 ACCELERATORS = CONFIG["accelerators"]
-RUNS = plan.all_runs(CONFIG)  # {key: RunSpec}: every distinct mapper run of the sweep
+RUNS = plan.all_runs(CONFIG)  # {key: PlannedRun}: every distinct mapper run of the sweep
 CLI = f"{shlex.quote(sys.executable)} -m workflows.cli"  # the interpreter running Snakemake (its venv)
 
 wildcard_constraints:

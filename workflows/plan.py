@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import accelerators
+from accelerators.base import LayerRun
 from engines.runs import RunSpec, arch_files
 from specs.mapper import mapper_document
 from specs.problem import render_problem
@@ -23,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class PlannedRun:
+    network: str
+    dataset: str
+    accelerator: str
     layer: str
     key: str
     spec: RunSpec
@@ -44,10 +48,11 @@ def _portable(path: Path) -> str:
         return str(path)
 
 
-def run_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """What every run of this config depends on besides its layer: the problem form and version, mapper settings,
-    engine and options."""
-    return subset(config, ("problem", "mapper", "engine", "engine_options"))
+def run_settings(config: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+    """What the runs of this config depend on besides their layers: problem form and version, mapper settings (of
+    one mapper kind when given: all a run of that kind reads), engine and options."""
+    keys: tuple[str, ...] = ("problem", "engine", "engine_options", "mapper.optimization_metrics")
+    return subset(config, keys + ((f"mapper.{kind}",) if kind else ("mapper",)))
 
 
 def _mapper_text(mapper: dict[str, Any], kind: str) -> str:
@@ -62,10 +67,31 @@ def _mapper_yaml(timeout: int, victory_condition: int, metrics: tuple[str, ...])
     return yaml.safe_dump(mapper_document(timeout, victory_condition, metrics), sort_keys=False)
 
 
+def _freeze(settings: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(settings, sort_keys=True)
+
+
+@lru_cache(maxsize=None)
+def _layer_runs(problem: str, name: str, dataset: str, accelerator: str) -> tuple[LayerRun, ...]:
+    """The plug-in's runs of a network; they depend only on the problem settings."""
+    import json
+
+    settings = {"problem": json.loads(problem)}
+    return tuple(accelerators.get(accelerator).runs(network(name, dataset, accelerator), settings))
+
+
+def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, accelerator: str) -> PlannedRun:
+    problem = render_problem(replace(run.problem, repeat=1, layer=""), settings["problem"]["version"])
+    spec = RunSpec(_portable(run.arch), problem, run.constraints, _mapper_text(settings["mapper"], run.mapper_kind),
+                   settings["engine"], settings["engine_options"])
+    return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind)
+
+
 def runs(config: dict[str, Any], name: str, dataset: str, accelerator: str) -> list[PlannedRun]:
     """The mapper runs `accelerator` uses for `name`/`dataset` (its own, or those of the accelerator it re-costs)."""
-    mapped = accelerators.mapped(accelerator)
-    return list(_runs(_freeze(run_settings(config)), name, dataset, mapped))
+    return list(_runs(_freeze(run_settings(config)), name, dataset, accelerators.mapped(accelerator)))
 
 
 @lru_cache(maxsize=None)
@@ -73,32 +99,28 @@ def _runs(frozen: str, name: str, dataset: str, accelerator: str) -> tuple[Plann
     import json
 
     settings = json.loads(frozen)
-    plugin = accelerators.get(accelerator)
-    out = []
-    for run in plugin.runs(network(name, dataset, accelerator), settings):
-        problem = render_problem(replace(run.problem, repeat=1, layer=""), settings["problem"]["version"])
-        spec = RunSpec(_portable(run.arch), problem, run.constraints, _mapper_text(settings["mapper"], run.mapper_kind),
-                       settings["engine"], settings["engine_options"])
-        out.append(PlannedRun(run.name, spec.key(ROOT), spec, run.mapper_kind))
-    return tuple(out)
+    return tuple(_planned(run, settings, name, dataset, accelerator)
+                 for run in _layer_runs(_freeze(settings["problem"]), name, dataset, accelerator))
 
 
-def _freeze(settings: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(settings, sort_keys=True)
-
-
-def all_runs(config: dict[str, Any]) -> dict[str, RunSpec]:
-    """{key: spec} of every distinct run of the sweep."""
+def all_runs(config: dict[str, Any]) -> dict[str, PlannedRun]:
+    """{key: the first layer run with that key} of every distinct run of the sweep."""
     from .config import pairs
 
-    out: dict[str, RunSpec] = {}
+    out: dict[str, PlannedRun] = {}
     for pair in pairs(config):
         for accelerator in config["accelerators"]:
             for run in runs(config, pair.network, pair.dataset, accelerator):
-                out.setdefault(run.key, run.spec)
+                out.setdefault(run.key, run)
     return out
+
+
+def find_run(settings: dict[str, Any], network: str, dataset: str, accelerator: str, layer: str) -> PlannedRun:
+    """A layer's run rebuilt from the settings its mapper job receives (`run_settings(config, kind)`)."""
+    for run in _layer_runs(_freeze(settings["problem"]), network, dataset, accelerator):
+        if run.name == layer:
+            return _planned(run, settings, network, dataset, accelerator)
+    raise KeyError(f"{accelerator} has no run for layer {layer} of {network}/{dataset}")
 
 
 def run_arch_files(spec: RunSpec) -> list[str]:

@@ -13,11 +13,18 @@ DETAILS_FILE = "details.json"
 RUNS_FILE = "runs.json"
 
 
-def map_run(spec: str, threads: int, cache: Path | None, out: Path) -> str:
-    """Map one run into out's directory (inputs, engine outputs, stats.json)."""
-    from engines.runs import RunSpec, execute
+def map_run(key: str, origin: str, settings: dict[str, Any], threads: int, cache: Path | None, out: Path) -> str:
+    """Map one run into out's directory (inputs, engine outputs, stats.json). The run is rebuilt from one layer
+    that has it (`origin`: network/dataset/accelerator/layer) and the run settings; its key must be `key`."""
+    from engines.runs import execute
 
-    run = RunSpec.from_json(spec)
+    from .plan import find_run
+
+    network, dataset, accelerator, layer = origin.split("/")
+    planned = find_run(settings, network, dataset, accelerator, layer)
+    if planned.key != key:
+        raise ValueError(f"run {key}: {origin} now gives run {planned.key} (an input changed since the DAG was built)")
+    run = planned.spec
     stats, hit = execute(run, Path(out).parent, threads=threads, cache=cache, root=ROOT)
     source = f"cache {cache}" if hit else f"engine {run.engine}"
     return (f"run {Path(out).parent.name} on {run.arch} ({source}): {stats.cycles} cycles, "

@@ -1,11 +1,13 @@
-# One job per distinct mapper run (content-keyed: identical runs anywhere in the sweep are mapped once).
+# One job per distinct mapper run (content-keyed: identical runs anywhere in the sweep are mapped once). The job is
+# told one layer that has the run and the run settings; it rebuilds the run and checks its key.
 rule map_run:
     input:
-        lambda w: plan.run_arch_files(RUNS[w.key]),
+        lambda w: plan.run_arch_files(RUNS[w.key].spec),
     output:
         f"{RESULTS}/runs/{{key}}/stats.json",
     params:
-        spec=lambda w: RUNS[w.key].to_json(),
+        origin=lambda w: f"{RUNS[w.key].network}/{RUNS[w.key].dataset}/{RUNS[w.key].accelerator}/{RUNS[w.key].layer}",
+        settings=lambda w: as_json(plan.run_settings(CONFIG, RUNS[w.key].mapper_kind)),
         cache=(f"--cache {shlex.quote(CONFIG['run_cache'])}" if CONFIG.get("run_cache") else ""),
     threads: CONFIG["threads_per_layer"]
     log:
@@ -13,7 +15,8 @@ rule map_run:
     benchmark:
         bench_path("map_run", "{key}")
     shell:
-        "{CLI} map --spec {params.spec:q} --threads {threads} {params.cache} --out {output:q} --log {log:q}"
+        "{CLI} map --key {wildcards.key} --origin {params.origin:q} --settings {params.settings:q}"
+        " --threads {threads} {params.cache} --out {output:q} --log {log:q}"
 
 
 # Per-network inputs an accelerator prepares once (e.g. the sparse accelerator's pruned weights).
