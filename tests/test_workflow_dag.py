@@ -47,11 +47,12 @@ def test_default_sweep_dag_job_counts(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     expected = expected_counts(config)
     assert counts == {**expected, "total": sum(expected.values())}
-    # the numbers themselves, so a zoo or plan change that alters the DAG is noticed here: 748 layer runs of
-    # dense and ARCHON are 171 distinct mapper runs (CIFAR-10/100 bodies and repeated blocks are shared)
+    # the numbers themselves, so a zoo or plan change that alters the DAG is noticed here: 1144 layer runs of
+    # dense, ARCHON and systolic are 265 distinct mapper runs (CIFAR-10/100 bodies and repeated blocks are shared;
+    # dense + ARCHON 748 -> 171, systolic 396 -> 94)
     layer_runs = sum(len(plan.runs(config, p.network, p.dataset, a)) for p in wfconfig.pairs(config)
                      for a in config["accelerators"] if not accelerators.get(a).runs_of)
-    assert layer_runs == 748 and counts["map_run"] == 171
+    assert layer_runs == 1144 and counts["map_run"] == 265
 
 
 def _write_config(tmp_path, **changes):
