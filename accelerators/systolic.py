@@ -15,28 +15,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from engines.stats import LayerStats
-from specs.constraints import render_constraints
 from workloads.network import Network
-from workloads.problem import problems_for
 
-from .base import REPO_ROOT, Accelerator, LayerRun, ResColumns, TableResult, row, setting
-from .dense import depthwise_input_fix, layer_cost, repeat
+from .base import REPO_ROOT, Accelerator, LayerRun, ResColumns, TableResult
+from .dense import layer_rows, layer_runs
 
 SYSTOLIC = REPO_ROOT / "arch" / "systolic"
-TEMPLATE = SYSTOLIC / "constraints" / "layer.yaml.j2"
 MAPPER_KIND = "systolic"
-
-
-def systolic_runs(network: Network, settings: Mapping[str, Any], arch: Path = SYSTOLIC) -> list[LayerRun]:
-    """Every layer (one copy of a grouped layer) on the systolic arch with its one constraint template."""
-    form = setting(settings, "problem.depthwise")
-    template = arch / "constraints" / TEMPLATE.name
-    runs = []
-    for layer in network.layers():
-        (problem,) = problems_for(layer, form)
-        runs.append(LayerRun(layer.name, layer, problem, arch, render_constraints(template, problem.dimensions),
-                             MAPPER_KIND))
-    return runs
 
 
 class Systolic(Accelerator):
@@ -57,17 +42,8 @@ class Systolic(Accelerator):
         extra_energy=("systolic_SE_e",), extra_cycles=("systolic_SE_c",))
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
-        return systolic_runs(network, settings)
+        return layer_runs(network, settings, SYSTOLIC, MAPPER_KIND)
 
     def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
               settings: dict[str, Any]) -> TableResult:
-        form, engine = setting(settings, "problem.depthwise"), setting(settings, "engine")
-        rows, details = [], {}
-        for layer in network.layers():
-            run = stats[layer.name]
-            energy, cycles = layer_cost(layer, run, form)
-            rows.append(row(network, self.name, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
-                            run.utilization))
-            details[layer.name] = {"repeat": repeat(layer, form), "run_energy_pJ": run.total_energy_pJ,
-                                   "depthwise_fix_pJ": sum(depthwise_input_fix(run, layer, form).values())}
-        return TableResult(rows, details)
+        return layer_rows(self.name, network, stats, settings)

@@ -1,4 +1,4 @@
-"""The real workflow on the tiny `.test` config (MobileNetV2 / CIFAR-10, dense, sparse and ARCHON, embedded engine),
+"""The real workflow on the tiny `.test` config (MobileNetV2 / CIFAR-10; dense, sparse and ARCHON; embedded engine),
 run in a scratch copy of the repository: outputs exist with the documented columns and units, are internally
 consistent, and a re-run after an edit executes exactly the steps that read what changed."""
 import json

@@ -38,10 +38,15 @@ def schema() -> dict[str, Any]:
     props["accelerators"]["items"]["enum"] = list(accelerators.names())
     mapper = props["mapper"]
     mapper["additionalProperties"] = False
+    owners: dict[str, str] = {}
     for plugin in accelerators.all_plugins():
         for kind, defaults in plugin.mapper_kinds.items():
+            if kind in owners and mapper["properties"][kind]["default"] != defaults:
+                raise ConfigError(f"accelerators {owners[kind]} and {plugin.name} both declare mapper kind {kind!r} "
+                                  "with different defaults; give one of them its own kind")
+            owners.setdefault(kind, plugin.name)
             mapper["properties"][kind] = {"$ref": "#/$defs/search", "default": dict(defaults),
-                                          "description": f"mapper settings of {plugin.name}'s {kind} runs"}
+                                          "description": f"mapper settings of {owners[kind]}'s {kind} runs"}
         if plugin.section:
             props[plugin.section] = {**copy.deepcopy(plugin.section_schema), "default": {}}
     return full
