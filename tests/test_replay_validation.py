@@ -56,3 +56,17 @@ def test_headline_totals(replayed):
     # generated weights: same 80 % / 70 % pruning targets, so the sparse speed-up lands near the paper's 2.1x
     assert 1.6 < sparse_c / archon_c < 2.6
     assert np.isclose(sparse_c, res.loc[res["layer"] == "total", ["sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"]].sum(axis=1).iloc[0])
+
+
+def test_validate_command_fails_beyond_the_tolerance(replayed, reference_dir, tmp_path, capsys):
+    from analysis.validate import main
+
+    _, res, _ = replayed
+    ours = tmp_path / "res.csv"
+    res.to_csv(ours, index=False)
+    result = str(reference_dir / "results" / "mobilenet_cifar10_result.csv")
+    archon = ["pred_decom_e", "pred_conv_e", "main_e", "overhead_e", "pred_decom_c", "pred_conv_c", "main_c"]
+    assert main([str(ours), result, "--swapped-sparse-cycles", "--columns", *archon]) == 0
+    # the head DW1 input fix (+102 %) and the sparse cycles of generated weights exceed 0.5 %
+    assert main([str(ours), result, "--swapped-sparse-cycles"]) == 1
+    assert "differ by more than 0.5%" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 run in a scratch copy of the repository: outputs exist with the documented columns and units, are internally
 consistent, and a re-run after an edit executes exactly the steps that read what changed."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -43,14 +44,17 @@ def scratch_copy(destination: Path) -> Path:
 def workspace(tmp_path_factory):
     """(repository copy, results directory, config path) after one real run of the .test sweep."""
     base = tmp_path_factory.mktemp("e2e")
-    repo = scratch_copy(base / "repo")
+    repo = scratch_copy(base / "checkout with space")
     config = yaml.safe_load((ROOT / ".test" / "config.yaml").read_text())
-    config["results"] = str(base / "results")
+    config["results"] = str(base / RESULTS_NAME)  # a space, a quote and a `;` must reach no shell unquoted
     path = base / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     run = snakemake(repo, "--cores", "2", "--configfile", str(path))
     assert run.returncode == 0, run.stderr[-4000:]
-    return repo, base / "results", path
+    return repo, base / RESULTS_NAME, path
+
+
+RESULTS_NAME = "results 'x'; touch pwned; y"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +77,22 @@ def test_outputs_have_the_documented_columns(results):
         for ext in ("png", "svg"):
             assert (results / "plots" / f"{name}.{ext}").stat().st_size > 1000
     assert not list(results.rglob("*.tmp")) and not list(results.rglob(".*.tmp*")), "half-written files left behind"
+
+
+def test_paths_are_quoted_and_files_are_readable(workspace):
+    """A results path with a space, a quote and a `;` (and a checkout path with a space): nothing was executed,
+    every output landed there, results get the umask's mode (0644 here), and each step's log holds its summary."""
+    repo, results, _ = workspace
+    assert not list(results.parent.rglob("pwned")) and not list(repo.rglob("pwned"))
+    assert results.is_dir() and not (results.parent / "results 'x'").exists()
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [results / "summary.csv", results / "mobilenet/cifar10/res.csv", *results.glob("runs/*/stats.json")]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+    table_log = (results / "logs/accelerator_table/mobilenet.cifar10.dense.log").read_text()
+    assert "dense on mobilenet/cifar10: 54 rows from 54 runs" in table_log and " s)" in table_log
+    map_log = next((results / "logs/map_run").glob("*.log")).read_text()
+    assert "cycles" in map_log and "uJ" in map_log
 
 
 def test_each_layer_points_at_its_run(results):
