@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --configfile workflows/config/default.yaml
+	$(BIN)/fuseloop run --cores $(CORES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
