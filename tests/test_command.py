@@ -31,3 +31,18 @@ def test_malformed_yaml_and_bad_fields_are_named(tmp_path, capsys):
     bad.write_text("archon: {preset: paper, overrides: {adders: 3}}\n")
     assert main(["run", str(bad)]) == 1  # checked before snakemake starts
     assert f"{bad}: field archon.overrides.adders: unknown fusion knob" in capsys.readouterr().err
+
+
+def test_run_gives_snakemake_every_config_once(tmp_path, monkeypatch):
+    """Snakemake keeps only the last of repeated --configfile options: all files go after one."""
+    import workflows.command as command
+
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("sweep: [{network: mobilenet, dataset: cifar10}]\n")
+    second.write_text("accelerators: [dense]\n")
+    calls = []
+    monkeypatch.setattr(command.subprocess, "call", lambda cmd, cwd: calls.append((cmd, cwd)) or 0)
+    assert main(["run", str(first), str(second), "--cores", "3", "--", "-n"]) == 0
+    (cmd, cwd), = calls
+    assert cmd[1:] == ["-m", "snakemake", "--cores", "3", "-n", "--configfile", str(first), str(second)]
+    assert cwd == ROOT

@@ -143,3 +143,16 @@ def table_files(accelerator: str) -> list[str]:
         path = ROOT / name
         files += sorted(_portable(p) for p in path.rglob("*.yaml")) if path.is_dir() else [name]
     return files
+
+
+def content_digest(paths: list[str]) -> str:
+    """SHA-256 of the files' contents, in order (a rerun trigger that modification times can miss)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()

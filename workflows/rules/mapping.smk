@@ -20,14 +20,21 @@ rule map_run:
 
 
 # Per-network inputs an accelerator prepares once (e.g. the sparse accelerator's pruned weights).
+def prepare_inputs(w):
+    return [str(p) for p in accelerators.get(w.accelerator).artifact_inputs(
+        w.artifact, plan.network(w.network, w.dataset, w.accelerator), CONFIG)]
+
+
 rule prepare:
     input:
-        lambda w: [str(p) for p in accelerators.get(w.accelerator).artifact_inputs(
-            w.artifact, plan.network(w.network, w.dataset, w.accelerator), CONFIG)],
+        prepare_inputs,
     output:
         f"{RESULTS}/{{network}}/{{dataset}}/{{accelerator}}/{{artifact}}",
     params:
         settings=lambda w: as_json(plan.artifact_settings(CONFIG, w.accelerator)),
+        # the inputs' content: a user model replaced by a file with an older modification time (cp -p, rsync -a,
+        # wget) re-runs the step too
+        content=lambda w: plan.content_digest(prepare_inputs(w)),
     log:
         log_path("prepare", "{network}", "{dataset}", "{accelerator}", "{artifact}"),
     benchmark:
