@@ -191,7 +191,7 @@ def test_command_writes_the_network_and_a_config(tmp_path, capsys):
             "--config", str(config)]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert f"wrote {out / 'tinynet.yaml'} (tinynet/cifar10): baseline 13 layers, 3 blocks; fused 2 ARCHON blocks " \
+    assert f"wrote {(out / 'tinynet.yaml').resolve()} (tinynet/cifar10): baseline 13 layers, 3 blocks; fused 2 ARCHON blocks " \
            "(pred_bits 4, prune_factor 0.013); model block(s) 1 (no expand 1x1) run unfused" in printed
     sizes = {layer.name: layer.get_weights()[0].size for layer in model.layers if isinstance(layer, KERNEL_LAYERS)}
     overall = sum(kept[n] * sizes[n] for n in sizes) / sum(sizes.values())

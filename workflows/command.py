@@ -113,7 +113,7 @@ def import_keras(args: argparse.Namespace) -> str:
     kept = sum(int((w != 0).sum()) for w in weights.values()) / sum(w.size for w in weights.values())
     unfused = (f"; model block(s) {', '.join(map(str, imported.unfused))} (no expand 1x1) run unfused in the fused "
                "head / tail" if imported.unfused else "")
-    lines = [(f"wrote {target} ({args.name}/{args.dataset}): baseline {len(baseline.layers())} layers, "
+    lines = [(f"wrote {_shown(target)} ({args.name}/{args.dataset}): baseline {len(baseline.layers())} layers, "
               f"{imported.baseline_blocks} blocks; fused {imported.fused_blocks} ARCHON blocks (pred_bits "
               f"{args.pred_bits}, prune_factor {args.prune_factor}){unfused}"),
              f"model weights: {len(weights)} kernels match the baseline's layers; non-zero fraction {kept:.4f}"]

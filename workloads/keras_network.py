@@ -31,6 +31,7 @@ import yaml
 
 from .keras_import import KerasImportError, KerasParts, from_keras, split_model
 from .layer import Layer
+from .network import Block
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 PRED_BITS = 4  # the paper's MobileNetV2 PRED_QTZ (workloads/networks/mobilenet.yaml)
@@ -95,7 +96,7 @@ def network_file(model: Any, name: str, dataset: str = "custom", pred_bits: int 
     warnings = []
     small = [j + 1 for j, b in enumerate(fused) if b.pixels % ARCHON_TILE]
     if small:
-        warnings.append(f"fused block(s) {_ranges(small)} run at maps that are not a multiple of {ARCHON_TILE}x"
+        warnings.append(f"fused block(s) {_listed(small)} run at maps that are not a multiple of {ARCHON_TILE}x"
                         f"{ARCHON_TILE}; ARCHON's main convolution maps {ARCHON_TILE}x{ARCHON_TILE} output tiles "
                         "(accelerators/archon.py) and cannot run them: leave archon out of that sweep")
     return ImportedNetwork(name, dataset, text, len(blocks), len(fused), [b.index for b in before + after], warnings)
@@ -126,9 +127,8 @@ class _BlockShape:
         for _, layer in members:
             _check_square(layer, where)
         decom = roles.get("decom")
-        for layer, side in ((decom, dw.P * dw.stride), (comp, dw.P)):
-            if layer is None:
-                continue
+        around = [(decom, dw.P * dw.stride)] if decom is not None else []
+        for layer, side in [*around, (comp, dw.P)]:
             if layer.stride != 1:
                 raise KerasImportError(f"{where}: layer {layer.name!r} (block {k}): a strided 1x1 layer inside a block "
                                        "cannot be written (the block's stride is its depthwise layer's)")
@@ -238,8 +238,9 @@ def _body(blocks: list[_BlockShape], fused: bool, where: str) -> dict[str, Any]:
     return body
 
 
-def _document(parts: KerasParts, blocks, fused, before, after, name, dataset, pred_bits, prune_factor,
-              source) -> dict[str, Any]:
+def _document(parts: KerasParts, blocks: list[_BlockShape], fused: list[_BlockShape], before: list[_BlockShape],
+              after: list[_BlockShape], name: str, dataset: str, pred_bits: int, prune_factor: float,
+              source: str) -> dict[str, Any]:
     where = f"model {parts.model!r}"
     fused_body = _body(fused, True, where)
     fused_body.update(pred_bits=pred_bits, prune_factor=prune_factor)
@@ -278,7 +279,8 @@ def _runs(values: list) -> str:
     return "[" + ", ".join(out) + "]"
 
 
-def _render(doc: dict[str, Any], parts: KerasParts, blocks, before, after, source: str) -> str:
+def _render(doc: dict[str, Any], parts: KerasParts, blocks: list[_BlockShape], before: list[_BlockShape],
+            after: list[_BlockShape], source: str) -> str:
     lines = [f"# {doc['name']}: imported by `fuseloop import-keras` from Keras model {parts.model!r}"
              + (f" ({source})" if source else "") + ".",
              "# Schema and expansion rules: workloads/zoo.py; how the variants are derived: workloads/keras_network.py.",
@@ -292,7 +294,7 @@ def _render(doc: dict[str, Any], parts: KerasParts, blocks, before, after, sourc
         if variant == "fused":
             lines.append("    # ARCHON: every expanded block fused (predict: conv), squeeze-and-excite left out")
             if before or after:
-                lines.append(f"    # model block(s) {_ranges([b.index for b in before + after])} have no expand 1x1: "
+                lines.append(f"    # model block(s) {_listed([b.index for b in before + after])} have no expand 1x1: "
                              "ordinary layers in this head / tail")
             if before:
                 lines.append(f"    # so fused block k is baseline block k + {len(before)}")
@@ -313,7 +315,7 @@ def _render(doc: dict[str, Any], parts: KerasParts, blocks, before, after, sourc
     return "\n".join(lines) + "\n"
 
 
-def _ranges(indices: list[int]) -> str:
+def _listed(indices: list[int]) -> str:
     return ", ".join(map(str, indices))
 
 
@@ -332,5 +334,5 @@ def _verify(model: Any, text: str, name: str, dataset: str) -> None:
         raise AssertionError(f"network file of {name} does not reproduce the model's layers (a bug: please report)")
 
 
-def _block_key(block) -> tuple:
+def _block_key(block: Block) -> tuple:
     return (block.index, block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.stride, block.kernel, block.groups)
