@@ -28,7 +28,27 @@ MAP_FILE = "map.txt"
 
 @lru_cache(maxsize=64)
 def _cached_arch(arch_file: str, arch_mtime: float, ert_file: str, ert_mtime: float) -> tuple[ArchSpec, EnergyTable]:
+    check_table_matches_arch(arch_file, ert_file)
     return load_arch(arch_file), load_energy_table(ert_file)
+
+
+def check_table_matches_arch(arch_file: PathLike, ert_file: PathLike) -> None:
+    """A generated table (one with a `derivation` record: ERT.fuseloop.yaml, estimation's ERT.<preset>.yaml) must
+    have been computed for this arch's components and attributes; a user's Accelergy ERT.yaml has no record."""
+    import yaml
+
+    from estimation.check import RECORD_KEY, check_record
+    from estimation.spec import SpecError
+
+    try:
+        data = yaml.safe_load(Path(ert_file).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise EngineError(f"{ert_file}: cannot read energy reference table: {str(exc).splitlines()[0]}") from None
+    if isinstance(data, dict) and RECORD_KEY in data:
+        try:
+            check_record(Path(arch_file), data, str(ert_file))
+        except SpecError as exc:
+            raise EngineError(str(exc)) from None
 
 
 @lru_cache(maxsize=256)
