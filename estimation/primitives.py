@@ -100,13 +100,14 @@ def _int(attributes: dict, key: str, where: str, default: Any = None, minimum: i
     return int(number)
 
 
-def _bits(attributes: dict, where: str, default: Any = None) -> int:
+def _bits(attributes: dict, where: str) -> int:
     """`datawidth` (Accelergy's name for logic) or `width` (what the compound classes pass); both must agree."""
-    given = {k: attributes[k] for k in ("datawidth", "width") if k in attributes}
-    if len(given) == 2 and float(given["datawidth"]) != float(given["width"]):
-        raise SpecError(f"{where}: datawidth {given['datawidth']} and width {given['width']} disagree")
-    key = "datawidth" if "datawidth" in given else "width"
-    return _int({key: given.get(key, default)}, key, where)
+    values = {key: _int(attributes, key, where) for key in ("datawidth", "width") if key in attributes}
+    if not values:
+        raise SpecError(f"{where}: attribute 'datawidth' (or 'width') is required for this class")
+    if len(set(values.values())) > 1:
+        raise SpecError(f"{where}: datawidth {values['datawidth']} and width {values['width']} disagree")
+    return next(iter(values.values()))
 
 
 def _address_bits(depth: int) -> int:
@@ -132,7 +133,8 @@ def _storage_energy(access: dict[str, float], idle: float, n_banks: int) -> Call
     def energy(action: str, arguments: dict[str, int] | None) -> float:
         if action == "idle":
             return idle
-        a, d = (arguments or {}).get("address_delta", n_banks), (arguments or {}).get("data_delta", 1)
+        a = min((arguments or {}).get("address_delta", n_banks), n_banks)
+        d = (arguments or {}).get("data_delta", 1)
         if a == 0 and d == 0:
             return idle
         return idle * (n_banks - a) / n_banks + access[action] * a / n_banks
