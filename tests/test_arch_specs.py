@@ -1,6 +1,5 @@
 """Our own arch specs, component classes, energy/area tables and mapper settings against the paper artifact's,
 and the engine on our archs."""
-import importlib.util
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -10,7 +9,9 @@ import yaml
 
 from conftest import MOBILENET_RUNS, REFERENCE
 from engines.embedded import EmbeddedEngine
+from estimation import paper as make_ert
 from specs.arch import load_arch
+from specs.components import arch_components, compound_classes
 from specs.energy import load_art, load_ert
 from test_embedded_model import read_map, read_stats
 from specs.errors import SpecError
@@ -25,15 +26,9 @@ INTENDED_ARCH_DIFFERENCES: dict[str, dict] = {}
 # Intended differences in the component classes: the SRAM write's address generator calls `add`, not `count`.
 INTENDED_COMPONENT_FIX = ("smartbuffer_SRAM", "write", "address_generators[0]", "count", "add")
 
-spec = importlib.util.spec_from_file_location("make_ert", ROOT / "arch/make_ert.py")
-make_ert = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(make_ert)
-
-
 def flat_components(arch_dir: Path) -> dict[str, tuple[str, dict]]:
-    """{full component name: (class, attributes incl. inherited)} straight from arch.yaml."""
-    arch = yaml.safe_load((arch_dir / "arch.yaml").read_text())["architecture"]
-    return {name: (cls, attrs) for root in arch["subtree"] for name, cls, attrs in make_ert.components(root)}
+    """{full component name: (class, attributes incl. inherited and class defaults)} as Accelergy reads arch.yaml."""
+    return {c.name: (c.cls, c.attributes) for c in arch_components(arch_dir)}
 
 
 @pytest.mark.parametrize("name", OURS)
@@ -54,7 +49,7 @@ def test_arch_levels_as_the_engine_reads_them_equal_the_reference(name):
 
 
 def _classes(arch_dir: Path) -> dict:
-    return make_ert.compound_classes(arch_dir)
+    return {name: {k: v for k, v in cls.items() if k != "_source"} for name, cls in compound_classes(arch_dir).items()}
 
 
 @pytest.mark.parametrize("name", OURS)
