@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engines.parsers import parse_run
+from fixtures import read_run
 from engines.stats import LayerStats, LevelStats, TensorStats
 from fusion import FusionError, evaluate_edge_layer, load_params, prediction_cost
 from workloads.layer import Layer
@@ -110,7 +110,7 @@ def test_not_a_prediction_layer():
 @pytest.fixture(scope="module")
 def b1_runs(mobilenet_runs):
     runs = mobilenet_runs / "fusion" / "predictions" / "b1"
-    return {"pred_decom": parse_run(runs / "decom"), "pred_conv": parse_run(runs / "conv")}
+    return {"pred_decom": read_run(runs / "decom"), "pred_conv": read_run(runs / "conv")}
 
 
 def test_paper_block1_worked_example(b1_runs):
