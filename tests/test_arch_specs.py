@@ -97,7 +97,7 @@ def test_ert_has_every_argument_combination_of_the_reference(name, reference_dir
     assert {key: value for key, value in ours.items() if theirs[key] != value} == {}
     glb = load_ert(OURS[name] / make_ert.ERT_OUTPUT)
     assert len(glb.rows("shared_glb", "read")) == 2 * (1 + {"eyeriss": 27}.get(name, 25))
-    assert glb.max_energy("shared_glb") == {"eyeriss": 70.264}.get(name, 68.751)  # reference-method.md §4.1
+    assert glb.max_energy("shared_glb") == {"eyeriss": 70.264}.get(name, 68.751)  # docs/method.md §4.1
 
 
 def _variant(tmp_path: Path, source: Path, **glb) -> Path:

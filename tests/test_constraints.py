@@ -17,7 +17,7 @@ EYERISS = ROOT / "arch/eyeriss/constraints/layer.yaml.j2"
 PREDICTIONS = ROOT / "arch/archon/predictions/constraints/layer.yaml.j2"
 MAIN = ROOT / "arch/archon/main/constraints/main.yaml.j2"
 
-# The paper's prediction knobs for MobileNetV2 (reference-method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
+# The paper's prediction knobs for MobileNetV2 (docs/method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
 # decom Q=8 / M=8, conv Q=4 M=2 / M=8, plus the per-role spad factors), written out as the artifact's full strings.
 MOBILENET_PREDICTIONS = {
     "decom": dict(dummy_spatial="N=1 R=1 S=1 P=1 Q=1 C=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 Q=8 M=1 C=1",

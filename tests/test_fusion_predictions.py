@@ -1,6 +1,6 @@
-"""Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (§6.1 worked example), and formulas A and B
-by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without fix, one
-chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
+"""Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (docs/method.md §6.1 worked example), and
+formulas A and B by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without
+fix, one chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
 from __future__ import annotations
 
 import pytest
@@ -105,7 +105,7 @@ def test_not_a_prediction_layer():
         prediction_cost(MAIN, block(), synthetic_stats(3200), DEFAULT)
 
 
-# ----------------------------------------------------------------------------------------- reference (§6.1)
+# ------------------------------------------------------------------------- reference (docs/method.md §6.1)
 
 @pytest.fixture(scope="module")
 def b1_runs(mobilenet_runs):

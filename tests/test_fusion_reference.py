@@ -109,7 +109,7 @@ def test_workflow_rows_sum_to_the_reference_total(net, runs, result_csv):
     assert rows[7]["layer"] == "b1.overhead" and rows[7]["block"] == 1
     ours = sum(r["energy_uJ"] for r in rows)
     assert ours == pytest.approx(result_csv[list(ENERGY)].to_numpy().sum(), rel=1e-4)
-    assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # the §7.3 ARCHON headline energy
+    assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # docs/method.md §7.3 headline energy
     cycles = sum(r["cycles"] for r in rows)
-    assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # the §7.3 ARCHON headline cycles
+    assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # docs/method.md §7.3 headline cycles
     assert math.isnan(rows[7]["utilisation"])

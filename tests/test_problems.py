@@ -1,4 +1,5 @@
-"""Timeloop problems: layer -> problem rules, v0.3 / v0.4 rendering, parsing back, and the reference prob.yaml files."""
+"""Timeloop problems: layer -> problem rules, v0.3 / v0.4 rendering, parsing back, and the reference prob.yaml files.
+§ numbers refer to docs/method.md."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -173,7 +174,8 @@ DIFFER_BY_FIX = {
     "baseline/b12/conv": "§9 item 7 (block 12 at 16x16)",
     "baseline/b12/comp": "§9 item 7 (block 12 at 16x16)",
 }
-# Leftover runs with no layer in the network (§9 item 2: stale directories the result tables never read).
+# Leftover runs with no layer in the network (docs/method.md §9 item 2: stale directories the result tables never
+# read).
 LEFTOVERS = {
     "head_and_tail/baseline/head/baseline/FC1", "head_and_tail/baseline/head/baseline/ave_pool1",
     "head_and_tail/baseline/head/baseline/conv2", "head_and_tail/baseline/tail/baseline/ave_pool1",

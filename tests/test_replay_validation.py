@@ -12,7 +12,7 @@ from fixtures import read_run
 PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3"},
          "sparse": {"preset": "paper"}, "archon": {"preset": "paper", "overrides": {}}}
 # Intended differences: the artifact's CIFAR-10 head skipped the depthwise input fix it applied everywhere else
-# (reference-method §9 item 12); fuseloop applies it to every depthwise layer.
+# (docs/method.md §9 item 12); fuseloop applies it to every depthwise layer.
 INTENDED = {("head.DW1", "PW1/L1_e"), ("head.DW1", "sparse_PW1/L1_e")}
 # The artifact's pruned model is not available: sparse cycles come from generated weights and are not compared.
 NOT_COMPARABLE = {"sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"}

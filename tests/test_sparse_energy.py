@@ -16,7 +16,7 @@ from workloads.problem import parse_problem
 from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
 from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 
-PAPER_S = 0.91  # the reference's hard-coded sparsity (reference-method.md §5.3)
+PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +30,7 @@ def reported_blocks(reference_dir) -> list[dict]:
 # ----------------------------------------------------------------------------------------- paper preset
 
 def test_paper_b1_decom_worked_check(mobilenet_runs):
-    """reference-method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
+    """docs/method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
     E_II = 411,238.40 pJ -> 24.5129 uJ (CSV 24.5128535296)."""
     stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("paper")
