@@ -16,7 +16,7 @@ def _pytest(args: list[str], cwd, **env) -> subprocess.CompletedProcess:
 
 def test_without_the_reference_golden_tests_use_the_fixtures_and_corpus_tests_skip_once(tmp_path):
     nowhere = tmp_path / "nowhere"
-    run = _pytest(["tests/test_fusion_reference.py", "tests/test_timeloop_backend.py"], ROOT,
+    run = _pytest(["tests/test_analysis_tables.py", "tests/test_embedded_inputs.py"], ROOT,
                   FUSELOOP_REFERENCE=str(nowhere))
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
