@@ -54,24 +54,18 @@ def component_table(paper_ert: Path, paper_art: Path, derived_ert: Path, derived
 
 
 def _layer_inputs(network: str, dataset: str, out: Path) -> list[tuple[str, int, Path]]:
-    from workflows.recipes import mapper_yaml, recipe
-    from workloads import zoo
-    from workloads.constraints import render_constraints
-    from workloads.problem import problems_for, render_problem
+    """Each dense layer run of the default config's sweep settings (the workflow's own plan), inputs written out."""
+    from accelerators.dense import repeat
+    from engines.runs import write_inputs
+    from workflows import plan
+    from workflows.config import load
 
-    config = yaml.safe_load((ROOT / "workflows/config/default.yaml").read_text())
-    net = zoo.load_network(network, dataset, "baseline")
+    config = load()
+    net = plan.network(network, dataset, "dense")
     layers = []
-    for layer in net.layers():
-        (problem,) = problems_for(layer, depthwise=config["problem"]["depthwise"])
-        run = recipe("dense", net, layer, problem, config)
-        directory = out / layer.name
-        directory.mkdir(parents=True)
-        (directory / "problem.yaml").write_text(render_problem(problem, version=config["problem"]["version"]))
-        (directory / "constraints.yaml").write_text(
-            render_constraints(run.constraints_template, problem.dimensions, **run.constraint_params))
-        (directory / "mapper.yaml").write_text(mapper_yaml(config["mapper"], run.mapper_kind))
-        layers.append((layer.name, problem.repeat, directory))
+    for run in plan.runs(config, network, dataset, "dense"):
+        write_inputs(run.spec, out / run.layer)
+        layers.append((run.layer, repeat(net.layer(run.layer), config["problem"]["depthwise"]), out / run.layer))
     return layers
 
 

@@ -140,22 +140,20 @@ def test_a_wider_weights_scratchpad_costs_more_per_access_and_per_layer(tmp_path
 
 def _map_b1_decom(arch: Path, table: Path, tmp: Path):
     """Map b1.decom with a short search on `arch`, costed with `table` (put beside a copy of the arch)."""
-    from workflows.recipes import mapper_yaml, recipe
+    import yaml
+
+    from accelerators.dense import layer_runs
+    from specs.mapper import mapper_document
+    from specs.problem import render_problem
     from workloads import zoo
-    from workloads.constraints import render_constraints
-    from workloads.problem import problems_for, render_problem
 
     net = zoo.load_network("mobilenet", "cifar10", "baseline")
-    layer = next(layer for layer in net.layers() if layer.name == "b1.decom")
-    (problem,) = problems_for(layer, depthwise="coupled")
-    run = recipe("dense", net, layer, problem)
+    (run,) = [r for r in layer_runs(net, {"problem": {"depthwise": "coupled"}}, arch) if r.name == "b1.decom"]
     inputs = tmp / "inputs"
     inputs.mkdir(exist_ok=True)
-    (inputs / "problem.yaml").write_text(render_problem(problem, version="0.3"))
-    (inputs / "constraints.yaml").write_text(render_constraints(run.constraints_template, problem.dimensions,
-                                                                **run.constraint_params))
-    (inputs / "mapper.yaml").write_text(mapper_yaml({"pointwise": {"timeout": 2000, "victory_condition": 100}},
-                                                    run.mapper_kind))
+    (inputs / "problem.yaml").write_text(render_problem(run.problem, version="0.3"))
+    (inputs / "constraints.yaml").write_text(run.constraints)
+    (inputs / "mapper.yaml").write_text(yaml.safe_dump(mapper_document(2000, 100)))
     with_table = tmp / f"{arch.name}-derived"
     shutil.copytree(arch, with_table)
     shutil.copy(table, with_table / "ERT.yaml")  # a table beside the arch; its record is checked on load
