@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from engines.embedded import EmbeddedEngine, evaluate_mapping, fast_analysis, load_arch, load_energy_table
 from engines.embedded.problem import load_problem
-from engines.parsers import load_art, load_ert
+from specs.energy import load_art, load_ert
 from estimation import derive_tables
 
 PJ_PER_UJ = 1e6
