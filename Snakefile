@@ -23,6 +23,7 @@ wildcard_constraints:
     dataset = r"[^/]+",
     accelerator = "|".join(accelerators.names()),
     key = r"[0-9a-f]{64}",
+    archid = r"[^/]+",
     artifact = "|".join(a.replace(".", r"\.") for p in accelerators.all_plugins() for a in p.artifacts) or r"(?!)",
 
 include: "workflows/rules/common.smk"

@@ -30,8 +30,9 @@ def expected_counts(config: dict) -> dict[str, int]:
     """Jobs per rule, derived from the registered accelerators and the plan (distinct runs are one job each)."""
     pairs = wfconfig.pairs(config)
     n = len(pairs)
+    runs = plan.all_runs(config)
     return {
-        "map_run": len(plan.all_runs(config)),
+        "map_run": len(runs), "arch_tables": len(plan.derived_archs(runs)),
         "prepare": n * sum(len(accelerators.get(a).artifacts) for a in config["accelerators"]),
         "accelerator_table": n * len(config["accelerators"]), "network_tables": n, "summary": 1, "plots": 1, "all": 1,
     }
@@ -135,7 +136,8 @@ def test_default_config_edits_change_exactly_what_reads_them(monkeypatch):
     from engines import runs as run_module
 
     digest = run_module.arch_digest
-    monkeypatch.setattr(run_module, "arch_digest", lambda arch: digest(arch) + ("edited" if arch.endswith("eyeriss") else ""))
+    monkeypatch.setattr(run_module, "arch_digest",
+                        lambda arch, tables="paper": digest(arch, tables) + ("edited" if arch.endswith("eyeriss") else ""))
     plan._runs.cache_clear()
     try:
         changed = _changes(before, _plan_state(base))

@@ -134,9 +134,10 @@ def test_totals_are_sums_of_rows(results):
 
 def test_numbers_are_plausible_against_the_paper_artifact(results):
     layers = pd.read_csv(results / "mobilenet/cifar10/layers.csv").set_index(["accelerator", "layer"])
-    # the head conv is the same layer on the same arch as in the artifact: 9.89 uJ / 12288 cycles
+    # the head conv is the same layer on the same arch as in the artifact: 12288 cycles; 9.89 uJ with the artifact's
+    # Accelergy figures, more with the derived tables (their 16-bit MAC costs 3.77 pJ, the artifact's 2.2 pJ)
     assert layers.loc[("dense", "head.conv1"), "cycles"] == 12288
-    assert layers.loc[("dense", "head.conv1"), "energy_uJ"] == pytest.approx(9.89, rel=0.01)
+    assert 9.89 < layers.loc[("dense", "head.conv1"), "energy_uJ"] < 9.89 * 1.3
     summary = pd.read_csv(results / "summary.csv").set_index("accelerator")
     assert summary.loc["sparse", "cycles"] < summary.loc["dense", "cycles"]
     assert summary.loc["dense", "archon_speedup"] > 2  # the paper reports 5.8x for this network
@@ -204,7 +205,7 @@ def test_edits_rerun_exactly_what_changed(workspace, tmp_path):
     original = arch.read_text()
     try:
         arch.write_text(original + "# edited\n")
-        assert dry_run_counts(repo, base, tmp_path) == {
-            "map_run": distinct_runs(base, accelerator="dense"), "accelerator_table": 2, **DOWNSTREAM}
+        assert dry_run_counts(repo, base, tmp_path) == {  # a new copy of the arch with its derived tables
+            "arch_tables": 1, "map_run": distinct_runs(base, accelerator="dense"), "accelerator_table": 2, **DOWNSTREAM}
     finally:
         arch.write_text(original)

@@ -1,4 +1,5 @@
 """The network zoo against the reference layer tables (networks.yaml), plus loading and validation errors.
+§ numbers refer to docs/method.md (§9: the reference's defects).
 
 Our layers are converted to Timeloop form the paper's way (`problems_for(layer, depthwise="paper")`:
 depthwise as C=1, grouped 1x1 as one group x G, grouped main conv as in/G -> out) and must equal every

@@ -96,7 +96,19 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
         get_engine(config["engine"], **config["engine_options"])
     except EngineError as exc:
         raise ConfigError(f"{source}: field engine_options: {exc}") from None
+    if config["energy_tables"] == "derived":
+        _check_derivable(source)
     return config
+
+
+def _check_derivable(source: str) -> None:
+    from estimation.primitives import library_versions
+
+    try:
+        library_versions()
+    except ValueError as exc:
+        raise ConfigError(f"{source}: field energy_tables: {exc}; or set energy_tables: paper (the shipped tables)") \
+            from None
 
 
 def _check_sweep(config: dict[str, Any], source: str) -> None:

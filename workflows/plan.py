@@ -12,7 +12,7 @@ from typing import Any
 
 import accelerators
 from accelerators.base import LayerRun
-from engines.runs import RunSpec, arch_files
+from engines.runs import RunSpec, arch_files, arch_id
 from specs.mapper import mapper_document
 from specs.problem import render_problem
 from workloads.network import Network
@@ -51,7 +51,7 @@ def _portable(path: Path) -> str:
 def run_settings(config: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """What the runs of this config depend on besides their layers: problem form and version, mapper settings (of
     one mapper kind when given: all a run of that kind reads), engine and options."""
-    keys: tuple[str, ...] = ("problem", "engine", "engine_options", "mapper.optimization_metrics")
+    keys: tuple[str, ...] = ("problem", "engine", "engine_options", "energy_tables", "mapper.optimization_metrics")
     return subset(config, keys + ((f"mapper.{kind}",) if kind else ("mapper",)))
 
 
@@ -85,7 +85,7 @@ def _layer_runs(problem: str, name: str, dataset: str, accelerator: str) -> tupl
 def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, accelerator: str) -> PlannedRun:
     problem = render_problem(replace(run.problem, repeat=1, layer=""), settings["problem"]["version"])
     spec = RunSpec(_portable(run.arch), problem, run.constraints, _mapper_text(settings["mapper"], run.mapper_kind),
-                   settings["engine"], settings["engine_options"])
+                   settings["engine"], settings["engine_options"], settings.get("energy_tables", "paper"))
     return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind)
 
 
@@ -124,8 +124,19 @@ def find_run(settings: dict[str, Any], network: str, dataset: str, accelerator: 
 
 
 def run_arch_files(spec: RunSpec) -> list[str]:
-    """The architecture files a run reads (its declared inputs)."""
-    return [_portable(p) for p in arch_files(spec.arch_path(ROOT))]
+    """The architecture files a run reads (its declared inputs; with derived tables, the source files of the arch
+    copy that holds them)."""
+    return [_portable(p) for p in arch_files(spec.arch_path(ROOT), spec.tables)]
+
+
+def derived_arch(spec: RunSpec) -> str | None:
+    """The directory name (under <results>/archs/) of the arch copy with derived tables a run reads, or None."""
+    return arch_id(spec.arch_path(ROOT), spec.tables) if spec.tables == "derived" else None
+
+
+def derived_archs(runs: dict[str, PlannedRun]) -> dict[str, str]:
+    """{arch copy name: source arch directory} of every arch copy with derived tables the runs read."""
+    return {name: run.spec.arch for run in runs.values() if (name := derived_arch(run.spec))}
 
 
 def table_settings(config: dict[str, Any], accelerator: str) -> dict[str, Any]:
