@@ -72,6 +72,10 @@ class FusionParams:
     Main fused convolution (fusion/main.py)
       main_reuse            [] [[3, 6, 7, 10]]: 1-based blocks that take the previous block's main result
                             instead of their own run (the reference's hard-coded list, §9 item 15).
+      main_copied_from      {} [mnasnet {4: 2, 5: 2, 12: 11, 13: 11, 14: 11}]: {block: source block}: blocks
+                            whose main result is the source block's own main run. The reference's MnasNet 5x5
+                            main runs found no mapping (malformed constraint) and kept a copy of an earlier 3x3
+                            block's output (§6.2, §9 item 15).
 
     Overhead (fusion/overhead.py)
       overhead_counts       'A' ['A' mobilenet/mnasnet, 'B' fusionet/shufflenet]: action-count formulas
@@ -123,6 +127,7 @@ class FusionParams:
     dram_energy_pJ: float = 128.0
     dram_width_bits: int = 16
     main_reuse: tuple[int, ...] = ()
+    main_copied_from: tuple[tuple[int, int], ...] = ()
     overhead_counts: str = "A"
     f_pes: int = 64
     overhead_adders: int | None = None
@@ -200,6 +205,11 @@ class FusionParams:
         if value is None:
             raise FusionParamsError(f"block {block.index}: no prune_factor in the network and prune_factor is null")
         return float(value)
+
+    @property
+    def main_copies(self) -> dict[int, int]:
+        """{block: source block} of main_copied_from."""
+        return dict(self.main_copied_from)
 
     def taps(self, block) -> int:
         return self.kernel_taps if self.kernel_taps is not None else block.kernel * block.kernel
@@ -309,6 +319,19 @@ def _blocks(value: Any, where: str) -> tuple[int, ...]:
     return out
 
 
+def _copies(value: Any, where: str) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, dict):
+        raise FusionParamsError(f"{where}: must be a mapping {{block: source block}}, got {value!r}")
+    out = []
+    for block, source in value.items():
+        block = _number(block, f"{where}.{block}", 2, integer=True)
+        source = _number(source, f"{where}.{block}", 1, integer=True)
+        if source >= block:
+            raise FusionParamsError(f"{where}.{block}: the source block must come earlier, got {source}")
+        out.append((block, source))
+    return tuple(sorted(out))
+
+
 def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams:
     w = where
     values: dict[str, Any] = {
@@ -332,6 +355,7 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "dram_energy_pJ": _number(raw["dram_energy_pJ"], w["dram_energy_pJ"]),
         "dram_width_bits": _number(raw["dram_width_bits"], w["dram_width_bits"], 1, integer=True),
         "main_reuse": _blocks(raw["main_reuse"], w["main_reuse"]),
+        "main_copied_from": _copies(raw["main_copied_from"], w["main_copied_from"]),
         "overhead_counts": _choice(raw["overhead_counts"], ("A", "B"), w["overhead_counts"]),
         "f_pes": _number(raw["f_pes"], w["f_pes"], 1, integer=True),
         "overhead_adders": _number(raw["overhead_adders"], w["overhead_adders"], 1, integer=True, allow_null=True),

@@ -55,12 +55,14 @@ def load_layer_weights(path: Path, layer: str) -> np.ndarray:
 
 def evaluate_layer_files(network: str, dataset: str, layer: str, dense: Path, weights: Path, settings: dict) -> dict:
     """The SparseResult (as a dict) of one layer from its dense stats.json and the network's weights.npz."""
-    from workflows.layer_rows import paper_depthwise_input_fix_pJ
+    from workflows.layer_rows import paper_depthwise_fix_channels, paper_depthwise_input_fix_pJ
 
     params = load_params(settings["sparse"].get("preset", "default"), settings["sparse"].get("overrides"))
-    target = _network(network, dataset).layer(layer)
+    net = _network(network, dataset)
+    target = net.layer(layer)
     stats = LayerStats.from_json(Path(dense))
     extra = 0.0
     if settings["problem"]["depthwise"] == "paper" and target.kind == "depthwise":
-        extra = paper_depthwise_input_fix_pJ(stats, target.M)
+        rule = settings["problem"].get("depthwise_fix_channels", "layer")
+        extra = paper_depthwise_input_fix_pJ(stats, paper_depthwise_fix_channels(net, target, rule))
     return evaluate_layer(target, stats, load_layer_weights(Path(weights), layer), params, extra_dense_pJ=extra).to_dict()

@@ -30,6 +30,21 @@ def paper_depthwise_input_fix_pJ(stats: LayerStats, channels: int) -> float:
     return sum(lvl.tensors["Inputs"].energy_pJ for lvl in shared if "Inputs" in lvl.tensors) * (channels - 1)
 
 
+DW_FIX_CHANNELS = ("layer", "mid")
+
+
+def paper_depthwise_fix_channels(net, layer, rule: str = "layer") -> int:
+    """Channels the paper-form depthwise input fix multiplies by (config `problem.depthwise_fix_channels`):
+    `layer` = the layer's own channels; `mid` = for a bottleneck depthwise layer its block's expanded width, as
+    the artifact's baseline script did (MIDD = bl_midd_ch for every network: the layer's channels in
+    MobileNetV2/MnasNet, 4x them in the ShuffleNet-style baseline, reference-method.md §5.3, §9 item 10)."""
+    if rule not in DW_FIX_CHANNELS:
+        raise ValueError(f"problem.depthwise_fix_channels: {rule!r} is not one of {', '.join(DW_FIX_CHANNELS)}")
+    if rule == "mid" and layer.part == "body" and layer.block is not None:
+        return net.block(layer.block).mid_ch
+    return layer.M
+
+
 def _row(network, dataset, accelerator, engine, layer, role, phase, energy_pJ, cycles, macs, utilisation, part=None,
          block=None, name=None) -> dict:
     return {
@@ -44,20 +59,24 @@ def run_stats(results: Path, network: str, dataset: str, accelerator: str, layer
     return LayerStats.from_json(results / network / dataset / accelerator / "runs" / layer / "stats.json")
 
 
-def dense_layer_cost(layer, stats: LayerStats, depthwise_form: str) -> tuple[float, int]:
-    """(energy pJ, cycles) of a whole layer from its (one-group) run."""
+def dense_layer_cost(layer, stats: LayerStats, depthwise_form: str,
+                     fix_channels: int | None = None) -> tuple[float, int]:
+    """(energy pJ, cycles) of a whole layer from its (one-group) run; `fix_channels` (default: the layer's) is the
+    channel count of the paper-form depthwise input fix."""
     repeat = int(stats.meta.get("repeat", 1))
     energy = stats.total_energy_pJ
     if depthwise_form == "paper" and layer.kind == "depthwise":
-        energy += paper_depthwise_input_fix_pJ(stats, layer.M)
+        energy += paper_depthwise_input_fix_pJ(stats, fix_channels or layer.M)
     return energy * repeat, stats.cycles * repeat
 
 
 def dense_rows(net, stats: Mapping[str, LayerStats], settings: dict) -> list[dict]:
     rows = []
     form = settings["problem"]["depthwise"]
+    rule = settings["problem"].get("depthwise_fix_channels", "layer")
     for layer in net.layers():
-        energy, cycles = dense_layer_cost(layer, stats[layer.name], form)
+        channels = paper_depthwise_fix_channels(net, layer, rule)
+        energy, cycles = dense_layer_cost(layer, stats[layer.name], form, channels)
         rows.append(_row(net.name, net.dataset, "dense", settings["engine"], layer, layer.role, "layer", energy, cycles,
                          layer.macs, stats[layer.name].utilization))
     return rows

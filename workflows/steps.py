@@ -32,6 +32,7 @@ def problems(network: str, dataset: str, accelerator: str, settings: dict, out: 
             )
             (layer_dir / "mapper.yaml").write_text(mapper_yaml(settings["mapper"], run.mapper_kind))
             meta = {
+                "network": network, "dataset": dataset, "accelerator": accelerator,
                 "arch": _portable(run.arch),
                 "repeat": problem.repeat,
                 "mapper_kind": run.mapper_kind,
@@ -51,22 +52,45 @@ def _portable(path: Path) -> str:
 
 
 def map_layer(inputs: Path, settings: dict, threads: int, out: Path) -> None:
-    """Map one layer with the configured engine; write its LayerStats as JSON."""
+    """Map one layer with the configured engine; write its LayerStats as JSON.
+
+    With `mapping: artifact` a layer whose exact problem the paper artifact recorded is not searched: the engine
+    evaluates the mapping Timeloop chose there, on the architecture that run used (analysis.artifact_runs)."""
     from engines import get_engine
 
     meta = json.loads((inputs / RUN_FILE).read_text())
     engine = get_engine(settings["engine"], **(settings.get("engine_options") or {}))
-    stats = engine.evaluate(
-        meta["arch"],
-        inputs / "problem.yaml",
-        [inputs / "constraints.yaml"],
-        inputs / "mapper.yaml",
-        outdir=out.parent,
-        threads=threads,
-    )
-    stats.meta.update({"layer": meta["layer"], "repeat": meta["repeat"], "arch": meta["arch"]})
+    recorded = recorded_artifact_run(meta) if settings.get("mapping", "search") == "artifact" else None
+    if recorded is not None:
+        stats = engine.model(recorded.arch_dir, inputs / "problem.yaml", recorded.mapping, outdir=out.parent)
+        source, arch = f"artifact:{recorded.key}", _portable(recorded.arch_dir)
+    else:
+        stats = engine.evaluate(
+            meta["arch"],
+            inputs / "problem.yaml",
+            [inputs / "constraints.yaml"],
+            inputs / "mapper.yaml",
+            outdir=out.parent,
+            threads=threads,
+        )
+        source, arch = "search", meta["arch"]
+    stats.meta.update({"layer": meta["layer"], "repeat": meta["repeat"], "arch": arch, "mapping_source": source})
     with atomic_path(out) as tmp:
         stats.to_json(tmp)
+
+
+def recorded_artifact_run(meta: dict):
+    """The artifact's recorded run of this layer's exact problem (an analysis.artifact_runs.ArtifactRun), or None."""
+    from analysis.artifact_runs import matching_run
+    from workloads.layer import Layer
+
+    from .plan import VARIANT
+
+    if "network" not in meta:  # problems written before run.json named the network
+        return None
+    layer = Layer.from_dict(meta["layer"])
+    return matching_run(meta["network"], meta["dataset"], VARIANT[meta["accelerator"]], layer,
+                        meta["problem"]["shape"], meta["problem"]["instance"])
 
 
 def prune(network: str, dataset: str, settings: dict, out: Path) -> None:
