@@ -217,7 +217,7 @@ def write_fixtures(artifact: Path, commit: str = "HEAD", mappings_out: Path = AR
     source = ArtifactSource(artifact, commit)
     about = {"repository": REPOSITORY, "commit": source.revision(), "written_by": "python -m analysis.artifact_fixture"}
     runs = {net: extract_network(source, net) for net in networks}
-    results = {net: {"table": read_result_rows(source, net)} for net in networks}
+    results = {net: read_result_rows(source, net) for net in networks}
     _dump(runs, mappings_out, {**about, "units": "energy pJ (summary uJ); levels: {tensor: "
                                                  "[energy_pJ, reads, updates, fills, partition_size]}"})
     _dump(results, results_out, {**about, "units": "result.csv: energy uJ, cycles"})

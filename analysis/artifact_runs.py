@@ -30,7 +30,7 @@ EDGE_RUNS = {("baseline", "head"): "head_and_tail/baseline/head/baseline",
              ("fused", "tail"): "head_and_tail/fused/fus_tail/fusion"}
 FUSED_RUNS = {"pred_decom": "fusion/predictions/b{k}/decom", "pred_conv": "fusion/predictions/b{k}/conv",
               "pred_comp": "fusion/predictions/b{k}/comp", "main": "fusion/main_computations/b{k}"}
-ENERGY_TOL = 1e-6  # relative, per level x tensor and total: the model reproduces Timeloop's arithmetic
+ENERGY_TOL = 5e-5  # relative; Timeloop printed ~6 significant digits (fused FC1 GLB outputs: 343.755 vs 343.75 pJ)
 
 
 class ArtifactRunError(ValueError):
@@ -104,21 +104,30 @@ class ArtifactRun:
 
 
 def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= ENERGY_TOL * max(abs(b), 1.0) + 1e-3
+    return abs(a - b) <= ENERGY_TOL * max(abs(b), 1.0)
 
 
 def _embedded_model(run: ArtifactRun) -> LayerStats:
-    from engines.embedded import evaluate_mapping, fast_analysis
-    from engines.embedded import load_arch_and_energy
+    from engines.embedded import evaluate_mapping, fast_analysis, load_arch_and_energy
     from engines.embedded.problem import parse_problem
 
-    import yaml
-
     arch, energy = load_arch_and_energy(run.arch_dir)
-    problem = parse_problem(yaml.safe_load(run.problem_yaml()), run.name)
+    problem = parse_problem({"problem": {"shape": _cnn_shape(), "instance": dict(run.problem)}}, run.name)
     stats = evaluate_mapping(arch, energy, problem, run.mapping, fast_analysis)
     stats.meta.update({"arch": f"arch/{run.arch}", "mapping_source": f"artifact:{run.key}"})
     return stats
+
+
+@lru_cache(maxsize=1)
+def _cnn_shape() -> dict:
+    """The CNN-Layer shape as a loaded problem YAML has it (rendered once, then reused for every instance)."""
+    import yaml
+
+    from workloads.problem import CNN, Problem, render_problem, shapes
+
+    dims = shapes()[CNN].dimensions
+    dummy = Problem(CNN, dims, {**{d: 1 for d in dims}, "Wstride": 1, "Hstride": 1, "Wdilation": 1, "Hdilation": 1})
+    return yaml.safe_load(render_problem(dummy, "0.3"))["problem"]["shape"]
 
 
 # ----------------------------------------------------------------------------------------- loading

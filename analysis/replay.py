@@ -20,7 +20,7 @@ Group counts stay the zoo's (the artifact's single-group FusioNet head/tail laye
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -73,10 +73,11 @@ class DirectoryRuns:
 @dataclass(frozen=True)
 class FixtureRuns:
     """The recorded runs of one network/dataset from arch/mappers/artifact_mappings.json, each mapping evaluated
-    by the embedded model on the architecture the run used."""
+    by the embedded model on the architecture the run used (once per run key: `cache`)."""
 
     network: str
     dataset: str
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def _run(self, variant: str, layer):
         if layer.part == "body" and variant == "fused" and layer.role not in FUSED_RUNS:
@@ -89,7 +90,11 @@ class FixtureRuns:
 
     def stats(self, variant: str, layer) -> LayerStats | None:
         run = self._run(variant, layer)
-        return run.evaluate() if run and run.mapping is not None else None
+        if run is None or run.mapping is None:
+            return None
+        if run.key not in self.cache:
+            self.cache[run.key] = run.evaluate()
+        return LayerStats.from_dict(self.cache[run.key].to_dict())  # a copy: replay annotates its meta
 
 
 def artifact_network(network: str, dataset: str, variant: str) -> Network:
