@@ -101,7 +101,7 @@ class ArtifactSource:
         return "checkout"
 
     def _git(self, *args: str) -> str:
-        proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True)
+        proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True, check=False)
         if proc.returncode:
             raise ArtifactError(f"{self.root}: git {' '.join(args)}: {proc.stderr.strip()}")
         return proc.stdout
@@ -128,8 +128,8 @@ def _run_dirs(source: ArtifactSource, net: str) -> dict[str, str]:
 
 def _arch_from_specs(text: str, where: str) -> str:
     """Our architecture directory for a stats.txt, from its SPECS (GLB size, PE count, weights spad present)."""
-    glb = re.search(r"=== shared_glb ===.*?Size\s*:\s*(\d+)", text, re.S)
-    instances = re.search(r"=== mac ===.*?Instances\s*:\s*(\d+)", text, re.S)
+    glb = re.search(r"=== shared_glb ===.*?Size\s*:\s*(\d+)", text, re.DOTALL)
+    instances = re.search(r"=== mac ===.*?Instances\s*:\s*(\d+)", text, re.DOTALL)
     if not glb or not instances:
         raise ArtifactError(f"{where}: no shared_glb Size or mac Instances in SPECS")
     key = (int(glb.group(1)), int(instances.group(1)), "=== weights_spad ===" in text)

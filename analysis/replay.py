@@ -152,8 +152,13 @@ def replay(runs: RecordedRuns | str | Path, network: str, dataset: str, settings
     from sparsity.evaluate import evaluate_layer
     from sparsity.params import load_params
     from sparsity.pruning import pruned_weights
-    from workflows.layer_rows import (archon_rows, dense_rows, paper_depthwise_fix_channels,
-                                      paper_depthwise_input_fix_pJ, sparse_rows)
+    from workflows.layer_rows import (
+        archon_rows,
+        dense_rows,
+        paper_depthwise_fix_channels,
+        paper_depthwise_input_fix_pJ,
+        sparse_rows,
+    )
 
     source = DirectoryRuns(Path(runs)) if isinstance(runs, (str, Path)) else runs
     base, base_stats = recorded_network(source, artifact_network(network, dataset, "baseline"))

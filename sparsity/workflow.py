@@ -55,7 +55,10 @@ def load_layer_weights(path: Path, layer: str) -> np.ndarray:
 
 def evaluate_layer_files(network: str, dataset: str, layer: str, dense: Path, weights: Path, settings: dict) -> dict:
     """The SparseResult (as a dict) of one layer from its dense stats.json and the network's weights.npz."""
-    from workflows.layer_rows import paper_depthwise_fix_channels, paper_depthwise_input_fix_pJ
+    from workflows.layer_rows import (
+        paper_depthwise_fix_channels,
+        paper_depthwise_input_fix_pJ,
+    )
 
     params = load_params(settings["sparse"].get("preset", "default"), settings["sparse"].get("overrides"))
     net = _network(network, dataset)
