@@ -146,3 +146,25 @@ def test_matching_run_only_for_the_exact_recorded_problem():
     (problem,) = problems_for(b11, "paper")
     assert matching_run("mobilenet", "cifar10", "baseline", b11, problem.shape, problem.instance).key == \
         "baseline/b11/decom"
+
+
+def test_workflow_mapping_artifact_evaluates_the_recorded_run(tmp_path):
+    """`mapping: artifact`: the map step evaluates the recorded mapping (on the run's 128 KiB arch) instead of
+    searching, and gives Timeloop's numbers."""
+    from engines.stats import LayerStats
+    from workflows import steps
+
+    settings = {"problem": {"version": "0.3", "depthwise": "paper"}, "archon": {"preset": "paper"},
+                "mapper": {"pointwise": {"timeout": 10, "victory_condition": 1},
+                           "depthwise": {"timeout": 10, "victory_condition": 1},
+                           "main": {"timeout": 10, "victory_condition": 1}}}
+    steps.problems("mobilenet", "cifar10", "archon", settings, tmp_path / "problems")
+    out = tmp_path / "runs" / "b1.pred_conv" / "stats.json"
+    steps.map_layer(tmp_path / "problems" / "b1.pred_conv", {"engine": "embedded", "mapping": "artifact"}, 1, out)
+    stats = LayerStats.from_json(out)
+    recorded = artifact_runs("mobilenet", "cifar10")["fusion/predictions/b1/conv"]
+    assert stats.meta["mapping_source"] == "artifact:fusion/predictions/b1/conv"
+    assert stats.meta["arch"] == "arch/archon/predictions-128KiB"
+    assert (stats.cycles, stats.macs) == (recorded.timeloop["cycles"], recorded.timeloop["macs"]) == (124416, 7962624)
+    assert stats.total_energy_pJ == pytest.approx(recorded.timeloop["energy_pJ"], rel=1e-6)
+    assert stats.mapping == recorded.mapping
