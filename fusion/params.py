@@ -65,6 +65,12 @@ class FusionParams:
                             formula as workflows.layer_rows for dense/sparse), 'all', or a list of names.
       dw_fix_edge_levels    'chip' ['shared_glb']: the same for depthwise head/tail layers.
 
+      prediction_arch       'arch/archon/predictions' ['arch/archon/predictions-128KiB' for mobilenet and
+                            shufflenet]: the arch directory (relative to the repo root) the body prediction layers
+                            are mapped on; the artifact's MobileNetV2 and ShuffleNet prediction runs used an older
+                            128 KiB global buffer (§4.1, §9 item 20). Fused head/tail layers use
+                            arch/archon/predictions.
+
     DRAM
       dram_energy_pJ        128.0: energy of one DRAM access of dram_width_bits (DRAM_ACCESS_ENERGY).
       dram_width_bits       16 (DRAM_WIDTH): sign writes cost sign_bits x dram_energy_pJ / dram_width_bits.
@@ -124,6 +130,7 @@ class FusionParams:
     dw_mac_divisor: int | None = None
     dw_fix_pred_levels: str | tuple[str, ...] = "chip"
     dw_fix_edge_levels: str | tuple[str, ...] = "chip"
+    prediction_arch: str = "arch/archon/predictions"
     dram_energy_pJ: float = 128.0
     dram_width_bits: int = 16
     main_reuse: tuple[int, ...] = ()
@@ -176,6 +183,11 @@ class FusionParams:
         if factor is None:
             factor = (self.fused_weight_bits + self.index_bits) / self.fused_weight_bits
         return self.dram_energy_pJ * self.fused_weight_bits / self.dram_width_bits * factor
+
+    @property
+    def prediction_arch_dir(self) -> Path:
+        path = Path(self.prediction_arch)
+        return path if path.is_absolute() else REPO_ROOT / path
 
     @property
     def ert_path(self) -> Path:
@@ -375,7 +387,11 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "count_pred_glb": _bool(raw["count_pred_glb"], w["count_pred_glb"]),
         "adder_fifo_ops_per_add": _number(raw["adder_fifo_ops_per_add"], w["adder_fifo_ops_per_add"]),
         "overhead_ert": raw["overhead_ert"],
+        "prediction_arch": raw["prediction_arch"],
     }
+    for key in ("overhead_ert", "prediction_arch"):
+        if not isinstance(raw[key], str) or not raw[key]:
+            raise FusionParamsError(f"{w[key]}: must be a path, got {raw[key]!r}")
     if not isinstance(values["overhead_ert"], str) or not values["overhead_ert"]:
         raise FusionParamsError(f"{w['overhead_ert']}: must be a path, got {raw['overhead_ert']!r}")
     if values["pred_weight_bits"] > values["word_bits"]:

@@ -78,7 +78,18 @@ def recipe(accelerator: str, network, layer, problem, settings: dict | None = No
                   "spatial_x": 8, "spatial_y": 8, "ifmap_words": storage_words(MAIN, "ifmap_spad")}
         return Recipe(MAIN, MAIN / "constraints" / "main.yaml.j2", kind, params)
     params = _profile(network.name, layer, instance)
-    return Recipe(PREDICTIONS, PREDICTIONS / "constraints" / "layer.yaml.j2", kind, params)
+    return Recipe(prediction_arch(network, layer, settings), PREDICTIONS / "constraints" / "layer.yaml.j2", kind, params)
+
+
+def prediction_arch(network, layer, settings: dict | None) -> Path:
+    """The arch a layer of the fused network runs on in prediction mode: the ARCHON preset's `prediction_arch`
+    for body prediction layers (the paper preset: the artifact's older 128 KiB GLB for MobileNetV2 and
+    ShuffleNet), arch/archon/predictions for head and tail layers."""
+    if layer.part != "body" or not settings or "archon" not in settings:
+        return PREDICTIONS
+    from fusion.workflow import params_for
+
+    return params_for(network, settings).prediction_arch_dir
 
 
 def mapper_yaml(mapper_settings: dict, kind: str) -> str:

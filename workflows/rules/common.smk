@@ -34,7 +34,8 @@ def sparse_results(network, dataset):
 
 # Source files whose edits must re-run the steps that read them (Snakemake compares their modification times).
 ARCH_DIRS = {"dense": ["arch/eyeriss"], "sparse": ["arch/eyeriss"],
-             "archon": ["arch/archon/predictions", "arch/archon/main", "arch/archon/overhead"]}
+             "archon": ["arch/archon/predictions", "arch/archon/predictions-128KiB", "arch/archon/main",
+                        "arch/archon/overhead"]}
 
 
 def arch_files(accelerator):

@@ -3,6 +3,7 @@ rule problems:
     input:
         network=lambda w: network_file(w.network),
         arch=lambda w: arch_files(w.mapped),
+        presets=lambda w: ["fusion/presets.yaml"] if w.mapped == "archon" else [],  # knob prediction_arch
     output:
         directory(f"{RESULTS}/{{network}}/{{dataset}}/{{mapped}}/problems"),
     params:
