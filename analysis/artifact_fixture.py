@@ -72,6 +72,8 @@ class ArtifactSource:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
+        if not self.root.is_dir():
+            raise ArtifactError(f"{self.root}: no such directory (a checkout or bare clone of {REPOSITORY})")
         self.is_git = not (self.root / "README.md").is_file() and (self.root / "HEAD").is_file()
         self._files: list[str] | None = None
 
@@ -91,9 +93,6 @@ class ArtifactSource:
             return (self.root / path).read_text()
         except OSError as exc:
             raise ArtifactError(f"{self.root / path}: cannot read: {exc}") from None
-
-    def exists(self, path: str) -> bool:
-        return path in set(self.files())
 
     def revision(self) -> str:
         if self.is_git:
