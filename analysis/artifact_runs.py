@@ -176,7 +176,10 @@ def matching_run(network: str, dataset: str, variant: str, layer, shape: str, in
 
     if shape != CNN or (layer.part == "body" and variant == "fused" and layer.role not in FUSED_RUNS):
         return None
-    run = artifact_runs(network, dataset, path).get(run_key(variant, layer))
+    runs = artifact_runs(network, dataset, path)
+    if not runs and layer.part == "body":  # the artifact's CIFAR-100 bottleneck runs are CIFAR-10's, byte for byte
+        runs = artifact_runs(network, "cifar10", path)
+    run = runs.get(run_key(variant, layer))
     if run is None or run.mapping is None:
         return None
     wanted = {k: int(v) for k, v in instance.items()}

@@ -146,6 +146,13 @@ def test_matching_run_only_for_the_exact_recorded_problem():
     (problem,) = problems_for(b11, "paper")
     assert matching_run("mobilenet", "cifar10", "baseline", b11, problem.shape, problem.instance).key == \
         "baseline/b11/decom"
+    # CIFAR-100: the artifact's bottleneck runs are the CIFAR-10 ones; its head/tail runs are not in the figures
+    assert matching_run("mobilenet", "cifar100", "baseline", b11, problem.shape, problem.instance).key == \
+        "baseline/b11/decom"
+    head = base.layer("head.conv1")
+    (problem,) = problems_for(head, "paper")
+    assert matching_run("mobilenet", "cifar10", "baseline", head, problem.shape, problem.instance) is not None
+    assert matching_run("mobilenet", "cifar100", "baseline", head, problem.shape, problem.instance) is None
 
 
 def test_workflow_mapping_artifact_evaluates_the_recorded_run(tmp_path):
