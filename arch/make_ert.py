@@ -1,7 +1,7 @@
 """Write an architecture's energy and area tables (Accelergy's ERT/ART format) from arch/energy/*.yaml.
 
     python arch/make_ert.py arch/eyeriss       # writes arch/eyeriss/ERT.fuseloop.yaml and ART.fuseloop.yaml
-    python arch/make_ert.py                    # the three shipped archs (eyeriss, archon/predictions, archon/main)
+    python arch/make_ert.py                    # the shipped archs (eyeriss, archon/predictions[-128KiB], archon/main)
     python arch/make_ert.py --check [DIR...]   # exit 1 if a committed table differs from what would be written
 
 The ERT lists every action and argument combination, as Accelergy prints them; the argument ranges of compound
@@ -22,7 +22,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 TABLE = HERE / "energy" / "accelergy-45nm-16bit.yaml"
-SHIPPED = (HERE / "eyeriss", HERE / "archon" / "predictions", HERE / "archon" / "main")
+SHIPPED = (HERE / "eyeriss", HERE / "archon" / "predictions", HERE / "archon" / "predictions-128KiB",
+           HERE / "archon" / "main")
 ERT_OUTPUT = "ERT.fuseloop.yaml"
 ART_OUTPUT = "ART.fuseloop.yaml"
 DECIMALS = 3  # Accelergy prints energies rounded to 3 decimals
