@@ -97,7 +97,8 @@ class Accelerator:
     section: ClassVar[str | None] = None  # the config section it owns
     section_schema: ClassVar[dict[str, Any]] = {}  # JSON schema of that section (descriptions and defaults)
     columns: ClassVar[ResColumns]
-    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise")  # config keys its table step reads
+    # config keys its table step reads
+    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise", "problem.depthwise_fix_channels")
     table_files: ClassVar[tuple[str, ...]] = ()  # repository files / directories its table step reads
     artifacts: ClassVar[tuple[str, ...]] = ()  # per-network files it prepares (under its results directory)
     artifact_reads: ClassVar[tuple[str, ...]] = ()  # config keys the preparation reads
@@ -106,6 +107,12 @@ class Accelerator:
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         """The mapper runs of `network` (this accelerator's variant); none when it re-costs another's runs."""
         return []
+
+    def run_options(self, network: Network, settings: dict[str, Any]) -> dict[str, Any]:
+        """Settings (resolved for `network`) that change which runs it needs, beyond the problem form; `runs` finds
+        them under settings["options"]. A mapper job receives exactly these, so a knob that changes no run changes
+        no mapper job."""
+        return {}
 
     # ---- per-network preparation (e.g. pruned weights) ---------------------------------------------------
     def artifact_inputs(self, artifact: str, network: Network, settings: dict[str, Any]) -> list[Path]:
