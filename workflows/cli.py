@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -74,7 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM (scancel, a SLURM time limit, Snakemake shutting down) unwinds like an error, so the atomic writes
+    of workflows/files.py delete their temporary files instead of leaving them in the results."""
+    print(f"fuseloop: terminated by signal {signum}", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = build_parser().parse_args(argv)
     from . import steps
 

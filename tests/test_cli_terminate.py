@@ -1,0 +1,39 @@
+"""A step terminated with SIGTERM (scancel, a SLURM time limit, Snakemake shutting down) leaves nothing
+half-written: its temporary output is removed and it exits with 128 + 15."""
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The real CLI entry point, with the `problems` step replaced by one that stops halfway through its atomic write.
+SLOW_STEP = """
+import sys, time
+from workflows import cli, steps
+from workflows.files import atomic_dir
+
+def half_done_problems(out, **_):
+    with atomic_dir(out) as tmp:
+        (tmp / "problem.yaml").write_text("half")
+        print("writing", flush=True)
+        time.sleep(120)
+
+steps.problems = half_done_problems
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_removes_the_temporary_output(tmp_path):
+    out = tmp_path / "problems"
+    args = ["--network", "mobilenet", "--dataset", "cifar10", "--accelerator", "dense", "--settings", "{}",
+            "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_STEP, "problems", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
+    assert [p.name.startswith(".problems.") for p in tmp_path.iterdir()] == [True]  # the half-written directory
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "terminated by signal 15" in stderr
+    assert list(tmp_path.iterdir()) == []
