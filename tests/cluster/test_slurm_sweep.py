@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 import yte
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,15 @@ class Invocation:
         """Snakemake's job stats table: rule -> jobs planned (without the target rule `all`)."""
         table = self.log.split("Job stats:", 1)[1].split("\n\n", 1)[0]
         return {rule: int(n) for rule, n in JOB_STATS.findall(table) if rule not in ("all", "total")}
+
+
+def profile_settings() -> tuple[dict, dict]:
+    """The profile as Snakemake reads it, and the rule names defined at its top (MAPPER_RULE, LAYER_RULES, ...)."""
+    text = (PROFILE / "config.yaml").read_text()
+    names: dict = {}
+    for statement in yaml.safe_load(text)["__definitions__"]:
+        exec(statement, names)  # noqa: S102 - the repository's own profile
+    return yte.process_yaml(text, require_use_yte=True), names
 
 
 def snakemake_command(results: Path, *args: str) -> list[str]:
@@ -195,19 +205,19 @@ def test_every_job_went_through_sbatch(sweep, slurm_conf):
 
 
 def test_grouping_cut_the_number_of_batch_jobs(sweep, report):
+    profile, names = profile_settings()
     planned = sweep.killed.rule_jobs()
-    profile = yte.process_yaml((PROFILE / "config.yaml").open(), require_use_yte=True)
-    per_group = profile["group-components"][LAYER_GROUP]
+    mapper_runs = planned[names["MAPPER_RULE"]]
     # a group's components: an ARCHON mapper run alone, a dense mapper run with the sparse re-costing of its layer
-    groups_needed = math.ceil(planned["map_layer"] / per_group)
+    groups_needed = math.ceil(mapper_runs / profile["group-components"][LAYER_GROUP])
     logs = [*sweep.killed.submitted().values(), *sweep.resumed.submitted().values()]
     layer_group_jobs = [log for log in logs if log.parts[-2].startswith(f"group_{LAYER_GROUP}")]
-    assert not [log for log in logs if "rule_map_layer" in str(log) or "rule_sparse_layer" in str(log)]
+    assert not [log for log in logs for rule in names["LAYER_RULES"] if f"/rule_{rule}/" in str(log)]
     # the cancelled group is submitted again; the resumed run may split what was left differently
     assert groups_needed <= len(layer_group_jobs) <= groups_needed + 2
     rule_jobs = sum(planned.values())
     assert len(logs) * 5 < rule_jobs
-    report.append(f"rule jobs: {rule_jobs} ({planned['map_layer']} mapper runs); SLURM jobs submitted with grouping: "
+    report.append(f"rule jobs: {rule_jobs} ({mapper_runs} mapper runs); SLURM jobs submitted with grouping: "
                   f"{len(sweep.killed.submitted())} + {len(sweep.resumed.submitted())} after the cancel "
                   f"({len(layer_group_jobs)} per-layer group jobs); without grouping: one per rule job")
 
