@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         line = f"fuseloop {args.step}: error: {exc}"
         _log(args.log, line)
-        print(line, file=sys.stderr)
+        print(line + (f" (log: {args.log})" if args.log else ""), file=sys.stderr)
         return 1
     _log(args.log, f"{summary}\n({time.perf_counter() - start:.2f} s)")
     return 0
