@@ -44,5 +44,15 @@ def test_run_gives_snakemake_every_config_once(tmp_path, monkeypatch):
     monkeypatch.setattr(command.subprocess, "call", lambda cmd, cwd: calls.append((cmd, cwd)) or 0)
     assert main(["run", str(first), str(second), "--cores", "3", "--", "-n"]) == 0
     (cmd, cwd), = calls
-    assert cmd[1:] == ["-m", "snakemake", "--cores", "3", "-n", "--configfile", str(first), str(second)]
+    assert cmd[1:] == ["-m", "snakemake", "--cores", "3", "--quiet", "rules", "-n", "--configfile", str(first),
+                       str(second)]
     assert cwd == ROOT
+
+
+def test_a_quiet_option_after_the_separator_replaces_the_concise_default(monkeypatch):
+    import workflows.command as command
+
+    calls = []
+    monkeypatch.setattr(command.subprocess, "call", lambda cmd, cwd: calls.append(cmd) or 0)
+    assert main(["run", "--cores", "1", "--", "--quiet", "progress"]) == 0
+    assert calls[0][calls[0].index("--cores"):] == ["--cores", "1", "--quiet", "progress"]
