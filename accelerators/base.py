@@ -93,6 +93,8 @@ class Accelerator:
     variant: ClassVar[str]  # network variant it evaluates: baseline | fused
     arch_dirs: ClassVar[tuple[str, ...]] = ()  # repository-relative architecture directories it maps on
     runs_of: ClassVar[str | None] = None  # re-costs this accelerator's runs instead of mapping its own
+    run_reads: ClassVar[tuple[str, ...]] = ()  # config keys its runs() reads besides the problem and mapper settings
+    in_default_sweep: ClassVar[bool] = True  # evaluated when a config leaves `accelerators` out
     mapper_kinds: ClassVar[dict[str, dict[str, int]]] = {}  # kinds it adds to `mapper`, with their defaults
     section: ClassVar[str | None] = None  # the config section it owns
     section_schema: ClassVar[dict[str, Any]] = {}  # JSON schema of that section (descriptions and defaults)
@@ -106,6 +108,11 @@ class Accelerator:
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         """The mapper runs of `network` (this accelerator's variant); none when it re-costs another's runs."""
         return []
+
+    def evaluated_network(self, network: Network, settings: Mapping[str, Any]) -> Network:
+        """The network whose layers this accelerator's rows name (default: its variant as loaded); `settings` holds
+        its `table_reads`."""
+        return network
 
     # ---- per-network preparation (e.g. pruned weights) ---------------------------------------------------
     def artifact_inputs(self, artifact: str, network: Network, settings: dict[str, Any]) -> list[Path]:

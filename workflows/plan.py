@@ -65,7 +65,8 @@ def _mapper_yaml(timeout: int, victory_condition: int, metrics: tuple[str, ...])
 def runs(config: dict[str, Any], name: str, dataset: str, accelerator: str) -> list[PlannedRun]:
     """The mapper runs `accelerator` uses for `name`/`dataset` (its own, or those of the accelerator it re-costs)."""
     mapped = accelerators.mapped(accelerator)
-    return list(_runs(_freeze(run_settings(config)), name, dataset, mapped))
+    settings = {**run_settings(config), **subset(config, accelerators.get(mapped).run_reads)}
+    return list(_runs(_freeze(settings), name, dataset, mapped))
 
 
 @lru_cache(maxsize=None)
