@@ -60,7 +60,8 @@ def export_point(model: DesignModel, config: dict[str, Any], genes: np.ndarray, 
     outdir = Path(outdir)
     paths = {"choices": outdir / "choices.yaml"}
     header = f"# design exported from the search space {model.space.source} (genes {' '.join(map(str, genes))})\n"
-    write_text(paths["choices"], header + yaml.safe_dump(choices_document(model, genes), sort_keys=False))
+    write_text(paths["choices"], header + yaml.safe_dump(choices_document(model, genes), sort_keys=False,
+                                                         default_flow_style=None, width=120))
     if model.space.accelerator is not None:
         document = workflow_config(model, config, genes, paths["choices"], results or str((outdir / "results")
                                                                                            .resolve()))

@@ -34,7 +34,8 @@ def pareto_plot(model, evaluated: pd.DataFrame, pareto: pd.DataFrame, base: str 
     for ax, (x, y) in zip(axes[0], pairs):
         ax.scatter(_values(evaluated, x), _values(evaluated, y), s=8, color="#bbbbbb", label="evaluated", zorder=1)
         front = pareto.sort_values(_column(x))
-        ax.plot(_values(front, x), _values(front, y), "-o", color="#4c72b0", markersize=4, linewidth=1,
+        style = "-o" if len(model.space.objectives) == 2 else "o"  # a projected 3-D front is not a line
+        ax.plot(_values(front, x), _values(front, y), style, color="#4c72b0", markersize=4, linewidth=1,
                 label=f"Pareto front ({len(pareto)})", zorder=2)
         reference = evaluated[evaluated["reference"]]
         if len(reference):

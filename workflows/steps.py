@@ -187,14 +187,14 @@ def cost_plots(network: str, dataset: str, layers: Path, runs: dict[str, dict[st
     written, seen = [], set()
     for accelerator, group, net, resolved, stats in _pair_costs(network, dataset, layers, runs, results, choices,
                                                                  settings):
-        base = Path(outdir) / f"{network}.{dataset}.{accelerator}"
+        base = Path(outdir) / f"{network}_{dataset}_{accelerator}"  # no dots: the plot writer adds .png / .svg
         if net.key not in seen:  # one multiply-energy plot per distinct network (dense and sparse share one)
             seen.add(net.key)
             labels = {"16-bit exact": network_costs(net, {}, cost_settings, stats),
                       "chosen widths, exact multipliers": network_costs(
                           net, {k: c.with_(multiplier=exact) for k, c in resolved.items()}, cost_settings, stats),
                       "choices": network_costs(net, resolved, cost_settings, stats)}
-            written += multiply_energy_plot(labels, f"{base}.multiply_energy",
+            written += multiply_energy_plot(labels, f"{base}_multiply_energy",
                                             title=f"{network}/{dataset} ({net.variant}): multiply energy per block")
         if not stats or accelerators.get(accelerator).runs_of:  # re-costed runs: the mapped accelerator's plot
             continue
@@ -211,7 +211,7 @@ def cost_plots(network: str, dataset: str, layers: Path, runs: dict[str, dict[st
                 for level, pJ in energy_by_level(run).items():
                     target[level] = target.get(level, 0.0) + pJ * copies
         written += precision_levels_plot({"16-bit": reference, "choices (fast mode)": chosen},
-                                         f"{base}.precision_levels",
+                                         f"{base}_precision_levels",
                                          title=f"{network}/{dataset} {accelerator}: energy per level of its runs")
     write_text(Path(done), "\n".join(str(p) for p in written) + "\n")
     return f"wrote {len(written)} cost plot files for {network}/{dataset} to {outdir}"
