@@ -41,4 +41,4 @@ rule all:
         expand(f"{RESULTS}/{{p.network}}/{{p.dataset}}/res.csv", p=PAIRS),
         f"{RESULTS}/plots/done.txt",
         rules.costs.input if COST_PAIRS else [],
-        rules.search.input if SEARCH else [],
+        rules.search.output if SEARCH else [],

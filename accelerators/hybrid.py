@@ -18,8 +18,9 @@ block counts); they are the fused network computed without fusion.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
 from engines.stats import LayerStats
 from specs.constraints import render_constraints

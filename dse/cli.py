@@ -73,8 +73,8 @@ def _search(args, config, space, results, out) -> int:
 
     start = time.perf_counter()
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    model, state, paths = search(space, config, results, out, args.generations, resume=not args.fresh,
-                                 map_missing=True, jobs=args.jobs, log=log)
+    _model, state, paths = search(space, config, results, out, args.generations, resume=not args.fresh,
+                                  map_missing=True, jobs=args.jobs, log=log)
     import pandas as pd
 
     pareto = pd.read_csv(paths["pareto"])
@@ -98,7 +98,7 @@ def _export(args, config, space, results, out) -> int:
     if rows.empty:
         raise ValueError(f"{out / 'pareto.csv'}: no point {args.point} (points 0..{len(pareto) - 1})")
     genes = np.array(rows.iloc[0]["genes"].split(), dtype=np.int64)
-    model, _ = build_model(space, config, results)
+    model, _keys = build_model(space, config, results)
     if len(genes) != model.n_var:
         raise ValueError(f"{out / 'pareto.csv'}: point {args.point} has {len(genes)} genes, the space {model.n_var}")
     paths = export_point(model, config, genes, args.to or out / f"point-{args.point}", args.point_results)

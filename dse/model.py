@@ -91,7 +91,8 @@ class DesignModel:
             values = self.space.fields_for(name)
             fields = tuple(f for f in FIELDS if len(values[f]) > 1)
             dims = tuple(len(values[f]) for f in fields)
-            combos, option_of = [], []
+            combos: list[LayerChoice] = []
+            option_of: list[int] = []
             for combo in itertools.product(*(range(d) for d in dims)):
                 chosen = {f: values[f][0] for f in FIELDS}
                 chosen.update({f: values[f][i] for f, i in zip(fields, combo)})
@@ -168,11 +169,12 @@ class DesignModel:
             index = {name: i for i, name in enumerate(self.layers)}
             for row in inputs.rows.itertuples():
                 energy_pJ = float(row.energy_uJ) * PJ_PER_UJ
-                i = index.get(row.layer)
-                if i is None:
-                    form, block = inputs.forms.get(row.layer, ("edge", None))
+                position = index.get(str(row.layer))
+                if position is None:
+                    form, block = inputs.forms.get(str(row.layer), ("edge", None))
                     const.append((energy_pJ, float(row.cycles), form, block))
                     continue
+                i = position
                 self.cycles[i] += float(row.cycles)
                 run = inputs.stats.get(row.layer)
                 for j, choice in enumerate(self.options[i]):

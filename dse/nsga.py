@@ -227,7 +227,7 @@ def _load(path: Path, key: str, log: Callable[[str], None]) -> SearchState | Non
     try:
         with open(path, "rb") as handle:
             state = pickle.load(handle)
-    except Exception as exc:  # an unreadable checkpoint is not fatal: start again
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError) as exc:  # start again
         log(f"{path}: cannot resume ({type(exc).__name__}: {exc}); starting a new search")
         return None
     if not isinstance(state, SearchState) or state.fingerprint != key:

@@ -14,9 +14,9 @@ def non_dominated(F: np.ndarray, chunk: int = 512) -> np.ndarray:
     keep = np.ones(len(F), dtype=bool)
     for start in range(0, len(F), chunk):
         part = F[start:start + chunk]
-        le = (F[None, :, :] <= part[:, None, :]).all(axis=2)
-        lt = (F[None, :, :] < part[:, None, :]).any(axis=2)
-        keep[start:start + chunk] = ~(le & lt).any(axis=1)
+        le = np.all(F[None, :, :] <= part[:, None, :], axis=2)
+        lt = np.any(F[None, :, :] < part[:, None, :], axis=2)
+        keep[start:start + chunk] = ~np.any(le & lt, axis=1)
     return keep
 
 

@@ -136,7 +136,7 @@ def test_model_metrics_equal_the_workflow_cost_columns():
                                ("bitstream_energy", "bitstream_energy")):
             assert metrics[metric][p] == pytest.approx(expected[column], rel=1e-12), metric
     # a fused block runs its predictions, main and overhead; an unfused one its three dense layers
-    unfused = genes[model.fused(genes)[:, 0] == False][0]  # noqa: E712
+    unfused = genes[~model.fused(genes)[:, 0]][0]
     _, choices = model.design(unfused)
     assert {layer.name for layer in unfused_layers(fused.block(1))} <= set(choices) and "b1.main" not in choices
 

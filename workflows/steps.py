@@ -228,5 +228,6 @@ def search(space: Path, results: Path, settings: dict[str, Any], out: Path) -> s
     progress: list[str] = []
     model, state, paths = run_search(load_space(space), settings, Path(results), Path(out), log=progress.append)
     last = state.progress[-1] if state.progress else {}
-    return "\n".join(progress + [f"search {model.space.name}: {len(state.archive)} designs, front "
-                                 f"{last.get('front_size', '?')} points -> {paths['pareto']}"])
+    done = (f"search {model.space.name}: {len(state.archive)} designs, front {last.get('front_size', '?')} points "
+            f"-> {paths['pareto']}")
+    return "\n".join([*progress, done])
