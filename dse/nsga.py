@@ -149,11 +149,12 @@ class SearchState:
 
 
 def fingerprint(model: DesignModel, extra: str = "") -> str:
-    """Changes whenever the space, the tables or the algorithm settings do (a checkpoint of another search is not
-    resumed)."""
+    """Changes whenever the space, the tables or the algorithm settings other than `generations` do (a checkpoint of
+    another search is not resumed; raising `generations` continues a finished one)."""
+    algorithm = sorted((k, v) for k, v in model.space.algorithm.items() if k != "generations")  # more: continue
     h = hashlib.sha256(repr((model.space.source, model.layers, model.upper.tolist(), model.space.objectives,
-                             sorted(model.space.constraints.items()), sorted(model.space.algorithm.items()),
-                             model.space.evaluator, extra)).encode())
+                             sorted(model.space.constraints.items()), algorithm, model.space.evaluator,
+                             extra)).encode())
     for name in sorted(model.grids):
         h.update(np.nan_to_num(model.grids[name]).tobytes())
     h.update(model.energy.tobytes())
