@@ -39,11 +39,14 @@ CHECKPOINT = "checkpoint.pkl"
 
 @dataclass
 class Archive:
-    """Every distinct design evaluated: genes (n, n_var) and metrics {name: (n,)}."""
+    """Every distinct design evaluated: genes (n, n_var) and metrics {name: (n,)}; `front_cache` holds the front of
+    the first `front_upto` designs (the front of a union is the front of the old front plus the new designs)."""
 
     index: dict[bytes, int] = field(default_factory=dict)
     genes: list[np.ndarray] = field(default_factory=list)
-    metrics: list[dict[str, float]] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    front_cache: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    front_upto: int = 0
 
     def add(self, genes: np.ndarray, metrics: dict[str, np.ndarray]) -> None:
         for p, row in enumerate(genes):
@@ -51,7 +54,8 @@ class Archive:
             if key not in self.index:
                 self.index[key] = len(self.genes)
                 self.genes.append(row.copy())
-                self.metrics.append({name: float(values[p]) for name, values in metrics.items()})
+                for name, values in metrics.items():
+                    self.values.setdefault(name, []).append(float(values[p]))
 
     def __len__(self) -> int:
         return len(self.genes)
@@ -60,7 +64,10 @@ class Archive:
         return np.array(self.genes, dtype=np.int64)
 
     def metric(self, name: str) -> np.ndarray:
-        return np.array([m[name] for m in self.metrics])
+        return np.array(self.values[name])
+
+    def record(self, i: int) -> dict[str, float]:
+        return {name: values[i] for name, values in self.values.items()}
 
 
 def objective_matrix(model: DesignModel, metrics: dict[str, np.ndarray]) -> np.ndarray:
@@ -75,13 +82,17 @@ def constraint_matrix(model: DesignModel, metrics: dict[str, np.ndarray]) -> np.
 
 
 def front(model: DesignModel, archive: Archive) -> np.ndarray:
-    """Archive indices of the feasible non-dominated designs."""
-    metrics = {name: archive.metric(name) for name in archive.metrics[0]}
-    feasible = (constraint_matrix(model, metrics) <= 0).all(axis=1)
-    idx = np.flatnonzero(feasible)
-    if not len(idx):
-        return idx
-    return idx[non_dominated(objective_matrix(model, metrics)[idx])]
+    """Archive indices of the feasible non-dominated designs (updated incrementally)."""
+    if not len(archive):
+        return np.zeros(0, dtype=np.int64)
+    new = np.arange(archive.front_upto, len(archive))
+    metrics = {name: np.asarray(values)[new] for name, values in archive.values.items()}
+    new = new[(constraint_matrix(model, metrics) <= 0).all(axis=1)]
+    candidates = np.concatenate([archive.front_cache, new])
+    F = objective_matrix(model, {name: archive.metric(name)[candidates] for name in model.space.objectives})
+    archive.front_cache = np.sort(candidates[non_dominated(F)])
+    archive.front_upto = len(archive)
+    return archive.front_cache
 
 
 class SearchProblem(Problem):

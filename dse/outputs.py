@@ -36,7 +36,7 @@ def design_table(model: DesignModel, archive: Archive, indices: np.ndarray) -> p
         "reference": [bool((row == reference).all()) for row in genes],
     })
     for metric, column in METRIC_COLUMNS.items():
-        values = np.array([archive.metrics[i][metric] for i in indices], dtype=float)
+        values = archive.metric(metric)[indices] if len(indices) else np.zeros(0)
         if len(values) and not np.isnan(values).all():
             table[column] = values
     return pd.concat([table, model.gene_columns(genes).reset_index(drop=True)], axis=1)

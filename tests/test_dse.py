@@ -213,6 +213,6 @@ def test_digits_front_accuracy_is_measured(tmp_path):
     assert len(idx)
     for i in idx[:4]:
         _, choices = model.design(state.archive.genes[i])
-        assert state.archive.metrics[i]["accuracy"] == evaluate(choices)
-        assert state.archive.metrics[i]["accuracy_drop"] <= 0.02 + 1e-12  # the space's constraint
+        assert state.archive.record(i)["accuracy"] == evaluate(choices)
+        assert state.archive.record(i)["accuracy_drop"] <= 0.02 + 1e-12  # the space's constraint
     assert model.reference_accuracy > 0.9

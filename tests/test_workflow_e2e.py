@@ -205,6 +205,24 @@ def test_costs_example_config_adds_cost_columns_and_nothing_else(workspace, tmp_
         choices.write_text(original)
 
 
+def test_hybrid_with_every_block_fused_is_archon(workspace):
+    """hybrid with fused_blocks: all gives ARCHON's rows exactly, from ARCHON's own runs."""
+    from engines.stats import LayerStats
+
+    _, results, config_path = workspace
+    config = wfconfig.validate(yaml.safe_load(config_path.read_text()))
+    index = json.loads((results / "mobilenet/cifar10/archon/runs.json").read_text())
+    stats = {layer: LayerStats.from_json(results.parent / run / "stats.json") for layer, run in index.items()}
+    network = plan.network("mobilenet", "cifar10", "hybrid")
+    plugin = accelerators.get("hybrid")
+    rows = pd.DataFrame(plugin.table_for(network, stats, plan.table_settings(config, "hybrid"),
+                                         (True,) * len(network.blocks)).rows).set_index("layer")
+    archon = pd.read_csv(results / "mobilenet/cifar10/archon/layers.csv").set_index("layer")
+    assert list(rows.index) == list(archon.index)
+    for column in ("energy_uJ", "cycles", "macs", "phase", "role"):
+        assert rows[column].tolist() == archon[column].tolist(), column
+
+
 SEARCH_SPACE = {
     "name": "e2e-hybrid", "network": "mobilenet", "dataset": "cifar10", "accelerator": "hybrid",
     "base": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 24},
