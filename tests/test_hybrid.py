@@ -75,3 +75,23 @@ def test_opt_in_and_config_errors():
         _config(hybrid={"fused_blocks": [99]})
     with pytest.raises(wfconfig.ConfigError, match="field hybrid.fused_blocks: the archon preset reuses main runs"):
         _config(hybrid={"fused_blocks": [1]}, archon={"preset": "paper"})
+
+
+def test_res_columns_include_hybrid_only_when_it_is_evaluated():
+    import pandas as pd
+
+    from analysis.schema import LAYER_COLUMNS, RES_COLUMNS, res_columns
+    from analysis.tables import accelerator_totals, res_table
+
+    assert "hybrid_e" not in RES_COLUMNS  # registering the opt-in plug-in changes no default table
+    base = {"network": "mobilenet", "dataset": "cifar10", "engine": "embedded", "part": "head", "block": None,
+            "layer": "head.conv1", "role": "layer", "phase": "layer", "cycles": 10, "macs": 5, "utilisation": 1.0}
+    rows = pd.DataFrame([{**base, "accelerator": "dense", "energy_uJ": 1.5},
+                         {**base, "accelerator": "hybrid", "energy_uJ": 2.5},
+                         {**base, "accelerator": "hybrid", "part": "body", "block": 1, "layer": "b1.overhead",
+                          "role": "overhead", "phase": "overhead", "energy_uJ": 0.25, "cycles": 0}],
+                        columns=LAYER_COLUMNS)
+    res = res_table(rows)
+    assert list(res.columns) == res_columns({"hybrid"}) and list(res.columns[:-2]) != RES_COLUMNS[:-2]
+    assert accelerator_totals(res, "hybrid") == (2.75, 10.0)
+    assert list(res_table(rows[rows["accelerator"] == "dense"]).columns) == RES_COLUMNS
