@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "workflows/config/default.yaml")
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--generations", type=int, default=None)
-    parser.add_argument("--jobs", type=int, default=2, help="processes for mapping missing runs")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for mapping missing runs and for accuracy")
     args = parser.parse_args(argv)
 
     from dse.inputs import design_inputs, ensure_runs, evaluator_for, planned_runs
@@ -45,11 +45,12 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         stats = ensure_runs(planned_runs(space, config), results, args.jobs, log=lambda line: print(f"  {line}"))
         mapped = time.perf_counter()
-        model = DesignModel(space, design_inputs(space, config, stats), cost_settings(config), evaluator_for(space))
+        model = DesignModel(space, design_inputs(space, config, stats), cost_settings(config), evaluator_for(space),
+                            accuracy_jobs=args.jobs)
         built = time.perf_counter()
         genes = model.repair(np.random.default_rng(0).integers(0, model.upper + 1, size=(10_000, model.n_var)))
         t0 = time.perf_counter()
-        model.evaluate(genes)
+        model.evaluate(genes, accuracy=False)
         model_rate = len(genes) / (time.perf_counter() - t0)
         t0 = time.perf_counter()
         state = run_search(model, generations=args.generations, log=lambda line: None)
@@ -59,7 +60,10 @@ def main(argv=None) -> int:
               f"{f', {len(model.fusion_blocks)} fusion genes' if model.fusion_blocks else ''}; "
               f"objectives {', '.join(space.objectives)}")
         print(f"  runs ready in {mapped - start:.1f} s; tables built in {built - mapped:.2f} s")
-        print(f"  model: {model_rate:,.0f} designs/s (one population of {len(genes):,})")
+        print(f"  model: {model_rate:,.0f} designs/s (one population of {len(genes):,}; cost metrics, no accuracy)")
+        if model.evaluator is not None:
+            print(f"  accuracy evaluator: {len(model.accuracy_cache)} designs measured during the search "
+                  f"({args.jobs} process(es))")
         print(f"  NSGA-II: {len(per_gen)} generations of {space.algorithm['pop_size']}, {len(state.archive)} designs "
               f"in {loop:.2f} s: {len(state.archive) / loop:,.0f} designs/s, {np.mean(per_gen) * 1e3:.1f} ms per "
               f"generation (median {np.median(per_gen) * 1e3:.1f}, max {np.max(per_gen) * 1e3:.1f}); front "

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common], help="run (or resume) NSGA-II over a space")
     p.add_argument("--generations", type=int, default=None, help="generations in all (default: the space's)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--jobs", type=int, default=2, help="processes for mapping missing runs (default 2)")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="processes for mapping missing runs and for the accuracy evaluator (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p = sub.add_parser("export", parents=[common], help="a Pareto point as a workflow config")
     p.add_argument("--point", type=int, required=True, help="pareto.csv `point` to export")

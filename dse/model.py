@@ -67,9 +67,11 @@ class _LayerGenes:
 
 class DesignModel:
     def __init__(self, space: Space, inputs: DesignInputs, settings: CostSettings | None = None,
-                 evaluator: Callable[[Mapping[str, LayerChoice]], float] | None = None) -> None:
+                 evaluator: Callable[[Mapping[str, LayerChoice]], float] | None = None, accuracy_jobs: int = 1) -> None:
         self.space, self.inputs, self.settings = space, inputs, settings or CostSettings()
         self.evaluator = evaluator
+        self.accuracy_jobs = accuracy_jobs  # processes for the evaluator (forked: they inherit a loaded model)
+        self._pool: Any = None
         layers = list(inputs.network.layers())
         self.layers = [layer.name for layer in layers]
         self.macs = np.array([layer.macs for layer in layers], dtype=float)
@@ -244,8 +246,9 @@ class DesignModel:
         return tuple(k for k, on in zip(self.blocks, fused) if on), choices
 
     # ---- evaluation -----------------------------------------------------------------------------------------
-    def evaluate(self, genes: np.ndarray) -> dict[str, np.ndarray]:
-        """Every metric (dse.space.METRICS) of a population of repaired gene vectors."""
+    def evaluate(self, genes: np.ndarray, accuracy: bool = True) -> dict[str, np.ndarray]:
+        """Every metric (dse.space.METRICS) of a population of repaired gene vectors (accuracy False: NaN accuracy,
+        no evaluator call)."""
         genes = np.atleast_2d(genes)
         pop, rows = len(genes), np.arange(len(self.layers))
         fused = self.fused(genes)
@@ -264,7 +267,7 @@ class DesignModel:
             out["edp"] = out["energy"] * out["cycles"]
         else:
             out["energy"] = out["cycles"] = out["edp"] = np.full(pop, np.nan)
-        if self.evaluator is not None and (self.space.needs_accuracy or pop == 1):
+        if accuracy and self.evaluator is not None and (self.space.needs_accuracy or pop == 1):
             out["accuracy"] = self._accuracy_of(genes)
             out["accuracy_drop"] = self.reference_accuracy - out["accuracy"]
         else:
@@ -273,13 +276,24 @@ class DesignModel:
 
     def _accuracy_of(self, genes: np.ndarray) -> np.ndarray:
         assert self.evaluator is not None
-        out = np.empty(len(genes))
-        for p, row in enumerate(genes):
-            key = row.astype(np.int16).tobytes()  # repaired genes: one vector per design
-            if key not in self.accuracy_cache:
-                self.accuracy_cache[key] = float(self.evaluator(self.design(row)[1]))
-            out[p] = self.accuracy_cache[key]
-        return out
+        keys = [row.astype(np.int16).tobytes() for row in genes]  # repaired genes: one vector per design
+        todo = {key: row for key, row in zip(keys, genes) if key not in self.accuracy_cache}
+        designs = [self.design(row)[1] for row in todo.values()]
+        if self.accuracy_jobs > 1 and len(designs) > 1:
+            if self._pool is None:
+                import multiprocessing
+
+                self._pool = multiprocessing.get_context("fork").Pool(self.accuracy_jobs)
+            values = self._pool.map(self.evaluator, designs)
+        else:
+            values = [self.evaluator(design) for design in designs]
+        self.accuracy_cache.update(zip(todo, map(float, values)))
+        return np.array([self.accuracy_cache[key] for key in keys])
+
+    def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the model, not its worker processes
+        state = dict(self.__dict__)
+        state["_pool"] = None
+        return state
 
     # ---- description ----------------------------------------------------------------------------------------
     def gene_columns(self, genes: np.ndarray) -> pd.DataFrame:

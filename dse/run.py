@@ -25,7 +25,8 @@ def build_model(space: Space, config: dict[str, Any], results: Path, map_missing
     """(model, digest of its runs' keys) for `space` under the workflow `config`."""
     runs = planned_runs(space, config)
     stats = ensure_runs(runs, results, jobs, log=log) if map_missing else load_runs(runs, results)
-    model = DesignModel(space, design_inputs(space, config, stats), cost_settings(config), evaluator_for(space))
+    model = DesignModel(space, design_inputs(space, config, stats), cost_settings(config), evaluator_for(space),
+                        accuracy_jobs=jobs)
     return model, " ".join(sorted({run.key for run in runs.values()}))
 
 
