@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line; the traceback with FUSELOOP_DEBUG
         if os.environ.get("FUSELOOP_DEBUG"):
             raise
-        print(f"fuseloop {args.command}: error: {exc}", file=sys.stderr)
+        hint = " (install the search extra: pip install '.[search]')" if getattr(exc, "name", "") == "pymoo" else ""
+        print(f"fuseloop {args.command}: error: {exc}{hint}", file=sys.stderr)
         return 1
 
 
