@@ -18,7 +18,7 @@ PAIRS = wfconfig.pairs(CONFIG)
 ACCELERATORS = CONFIG["accelerators"]
 COST_PAIRS = costplan.cost_pairs(CONFIG)  # pairs with a cost step (config `costs.choices`; none by default)
 SEARCH = costplan.search_plan(CONFIG)  # the search step (config `search.space`; None by default)
-RUNS = {**plan.all_runs(CONFIG), **(SEARCH.runs if SEARCH else {})}  # {key: RunSpec}: every distinct mapper run
+RUNS = {**plan.all_runs(CONFIG), **(SEARCH.runs if SEARCH else {})}  # {key: PlannedRun}: every distinct run
 CLI = f"{shlex.quote(sys.executable)} -m workflows.cli"  # the interpreter running Snakemake (its venv)
 
 wildcard_constraints:
@@ -26,6 +26,7 @@ wildcard_constraints:
     dataset = r"[^/]+",
     accelerator = "|".join(accelerators.names()),
     key = r"[0-9a-f]{64}",
+    archid = r"[^/]+",
     artifact = "|".join(a.replace(".", r"\.") for p in accelerators.all_plugins() for a in p.artifacts) or r"(?!)",
 
 include: "workflows/rules/common.smk"

@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "dense": "accelerators.dense:Dense",
     "sparse": "accelerators.sparse:Sparse",
     "archon": "accelerators.archon:Archon",
+    "systolic": "accelerators.systolic:Systolic",
     "hybrid": "accelerators.hybrid:Hybrid",  # opt-in (not in the default sweep): fusion per block
 }
 

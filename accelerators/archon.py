@@ -49,11 +49,12 @@ def prediction_profiles() -> dict[str, Any]:
 def _profile(network: str, layer: Layer, instance: Mapping[str, int]) -> dict[str, str]:
     profiles = prediction_profiles()
     if layer.part == "body":
+        key = network if network in profiles["predictions"] else "default"  # e.g. networks imported from Keras
         try:
-            raw = profiles["predictions"][network][layer.role]
+            raw = profiles["predictions"][key][layer.role]
         except KeyError:
-            raise AcceleratorError(f"{PROFILES}: no profile predictions.{network}.{layer.role} "
-                                   f"(layer {layer.name})") from None
+            raise AcceleratorError(f"{PROFILES}: no profile predictions.{key}.{layer.role} "
+                                   f"(layer {layer.name} of {network})") from None
     else:
         raw = profiles["edge_fc" if layer.kind == "fc" else "edge"]
     return {key: str(value).format(**instance) for key, value in raw.items()}

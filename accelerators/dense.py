@@ -95,16 +95,33 @@ def mapper_kind(layer: Layer) -> str:
     return "depthwise" if layer.R * layer.S > 1 else "pointwise"
 
 
-def eyeriss_runs(network: Network, settings: Mapping[str, Any], arch: Path = EYERISS) -> list[LayerRun]:
-    """Every layer on an Eyeriss-like arch with its one constraint template (no parameters)."""
+def layer_runs(network: Network, settings: Mapping[str, Any], arch: Path, kind: str | None = None,
+               template: str = "layer.yaml.j2") -> list[LayerRun]:
+    """Every layer (one copy of a grouped layer) on `arch` with its one parameter-free constraint template
+    (`<arch>/constraints/<template>`); mapper kind `kind`, or depthwise / pointwise by kernel size when None."""
     form = setting(settings, "problem.depthwise")
-    template = arch / "constraints" / "layer.yaml.j2"
+    path = arch / "constraints" / template
     runs = []
     for layer in network.layers():
         (problem,) = problems_for(layer, form)
-        runs.append(LayerRun(layer.name, layer, problem, arch, render_constraints(template, problem.dimensions),
-                             mapper_kind(layer)))
+        runs.append(LayerRun(layer.name, layer, problem, arch, render_constraints(path, problem.dimensions),
+                             kind or mapper_kind(layer)))
     return runs
+
+
+def layer_rows(accelerator: str, network: Network, stats: Mapping[str, LayerStats],
+               settings: Mapping[str, Any]) -> TableResult:
+    """One row per layer: its run's energy (+ the paper-form depthwise fix) and cycles, x repeat."""
+    form, engine = setting(settings, "problem.depthwise"), setting(settings, "engine")
+    rows, details = [], {}
+    for layer in network.layers():
+        run = stats[layer.name]
+        energy, cycles = layer_cost(layer, run, form)
+        rows.append(row(network, accelerator, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
+                        run.utilization))
+        details[layer.name] = {"repeat": repeat(layer, form), "run_energy_pJ": run.total_energy_pJ,
+                               "depthwise_fix_pJ": sum(depthwise_input_fix(run, layer, form).values())}
+    return TableResult(rows, details)
 
 
 # ---- the plug-in ------------------------------------------------------------------------------------------
@@ -123,17 +140,8 @@ class Dense(Accelerator):
         edge=("PW1/L1_e", "PW1/L1_c"), extra_energy=("SE_e",), extra_cycles=("SE_c",))
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
-        return eyeriss_runs(network, settings)
+        return layer_runs(network, settings, EYERISS)
 
     def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
               settings: dict[str, Any]) -> TableResult:
-        form, engine = setting(settings, "problem.depthwise"), setting(settings, "engine")
-        rows, details = [], {}
-        for layer in network.layers():
-            run = stats[layer.name]
-            energy, cycles = layer_cost(layer, run, form)
-            rows.append(row(network, self.name, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
-                            run.utilization))
-            details[layer.name] = {"repeat": repeat(layer, form), "run_energy_pJ": run.total_energy_pJ,
-                                   "depthwise_fix_pJ": sum(depthwise_input_fix(run, layer, form).values())}
-        return TableResult(rows, details)
+        return layer_rows(self.name, network, stats, settings)

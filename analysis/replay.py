@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -44,8 +45,10 @@ def _as_recorded(layer, problem_file: Path):
     return replace(layer, P=instance["P"], Q=instance["Q"], stride=instance.get("Wstride", layer.stride))
 
 
-def recorded_network(root: Path, net: Network) -> tuple[Network, dict[str, LayerStats]]:
-    """(network with layers shaped as recorded, {layer name: recorded LayerStats with mapping})."""
+def recorded_network(root: Path, net: Network,
+                     read_run: Callable[[Path], LayerStats] = parse_run) -> tuple[Network, dict[str, LayerStats]]:
+    """(network with layers shaped as recorded, {layer name: recorded LayerStats with mapping}); `read_run` reads a
+    run directory (by default Timeloop's stats.txt and map.txt)."""
     stats, blocks = {}, []
     head = tuple(_as_recorded(l, run_dir(root, net.variant, l) / "prob" / "prob.yaml") for l in net.head)
     tail = tuple(_as_recorded(l, run_dir(root, net.variant, l) / "prob" / "prob.yaml") for l in net.tail)
@@ -54,11 +57,12 @@ def recorded_network(root: Path, net: Network) -> tuple[Network, dict[str, Layer
         blocks.append(replace(block, layers=layers))
     recorded = replace(net, head=head, blocks=tuple(blocks), tail=tail)
     for layer in recorded.layers():
-        stats[layer.name] = parse_run(run_dir(root, net.variant, layer))
+        stats[layer.name] = read_run(run_dir(root, net.variant, layer))
     return recorded, stats
 
 
-def replay(runs_root: str | Path, network: str, dataset: str, settings: dict, seed: int = 0) -> pd.DataFrame:
+def replay(runs_root: str | Path, network: str, dataset: str, settings: dict, seed: int = 0,
+           read_run: Callable[[Path], LayerStats] = parse_run) -> pd.DataFrame:
     """layers.csv rows of dense, sparse and ARCHON from the recorded runs under `runs_root`.
 
     `settings` is a workflow config (`problem.depthwise` should be "paper": the runs are in the paper's form).
@@ -71,8 +75,8 @@ def replay(runs_root: str | Path, network: str, dataset: str, settings: dict, se
     from workloads import zoo
 
     root = Path(runs_root)
-    base, base_stats = recorded_network(root, zoo.load_network(network, dataset, "baseline"))
-    fused, fused_stats = recorded_network(root, zoo.load_network(network, dataset, "fused"))
+    base, base_stats = recorded_network(root, zoo.load_network(network, dataset, "baseline"), read_run)
+    fused, fused_stats = recorded_network(root, zoo.load_network(network, dataset, "fused"), read_run)
     settings = {**settings, "sparse": {**settings["sparse"], "seed": seed, "models": {}}}
     rows = accelerators.get("dense").table(base, base_stats, {}, settings).rows
     sparse = accelerators.get("sparse")

@@ -68,7 +68,13 @@ def report(diffs: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def exceeding(diffs: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """The compared cells whose |relative difference| exceeds `tolerance` (a fraction)."""
+    return diffs[diffs["rel_diff"].abs() > tolerance]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the comparison; exit status 1 when a cell differs by more than --tolerance percent (default 0.5)."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Compare a fuseloop res.csv with a reference result.csv")
@@ -76,10 +82,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("reference", type=Path)
     parser.add_argument("--swapped-sparse-cycles", action="store_true", help="undo the reference's defect 14")
     parser.add_argument("--columns", nargs="*", help="only these columns")
+    parser.add_argument("--tolerance", type=float, default=0.5, help="percent; larger differences fail (exit 1)")
     args = parser.parse_args(argv)
     diffs = compare(pd.read_csv(args.ours), read_reference(args.reference, args.swapped_sparse_cycles), args.columns)
     print(report(diffs))
+    bad = exceeding(diffs, args.tolerance / 100)
+    if len(bad):
+        print(f"{len(bad)} of {diffs['rel_diff'].notna().sum()} compared cells differ by more than {args.tolerance}%")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

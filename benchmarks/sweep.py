@@ -53,7 +53,10 @@ def run(repo: Path, config: dict, cores: int, scratch: Path) -> tuple[float, Cou
     output = done.stdout + done.stderr
     if done.returncode != 0:
         sys.exit("snakemake failed; last lines:\n" + "\n".join(output.splitlines()[-30:]))
-    return seconds, Counter(re.findall(r"^(?:local)?rule (\w+):$", output, re.M))
+    if "Job stats:" not in output:
+        return seconds, Counter()
+    table = output.split("Job stats:")[1].split("\n\n")[0]
+    return seconds, Counter({m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"})
 
 
 def mapper_seconds(results: Path) -> tuple[float, int]:

@@ -1,4 +1,4 @@
-"""Stochastic bitstream circuit cost (UW-Madison bitstream computing hackathon, BitSAD; cost-models.md §5).
+"""Stochastic bitstream circuit cost (UW-Madison bitstream computing hackathon, BitSAD; docs/cost-models.md §5).
 
 A fully spatial circuit: every output channel of a convolution is a dot-product unit per output pixel, every
 output of a dense layer one unit. Per layer, with n_k the non-zero weights of filter (row) k:

@@ -24,6 +24,7 @@ from specs.arch import COMPUTE_CLASS_KEYS, STORAGE_CLASS_KEYS, find_arch_file, l
 from specs.energy import ART_FILE_NAMES, ERT_FILE_NAMES
 from specs.energy import short_name as component_base_name
 from specs.io import read_mapping
+from specs.table_record import RECORD_KEY, component_record
 from engines.stats import LayerStats
 
 from .choices import LayerChoice
@@ -102,17 +103,22 @@ def write_precision_arch(arch_dir: str | Path, out_dir: str | Path, level_bits: 
     header = f"# Rendered by costs.exact_arch from {arch_file} (word widths {dict(level_bits)}, MAC {mac_bits} bits)\n"
     (out / arch_file.name).write_text(header + yaml.safe_dump(data, sort_keys=False))
     for name in ERT_FILE_NAMES:
-        _scale_table(out / name, "ERT", "actions", scale)
+        _scale_table(out / name, "ERT", "actions", scale, out)
     for name in ART_FILE_NAMES:
-        _scale_table(out / name, "ART", "area", scale)
+        _scale_table(out / name, "ART", "area", scale, out)
     load_arch(out)  # the rendered spec must parse
     return RenderedArch(out, dict(level_bits), int(mac_bits), scale)
 
 
-def _scale_table(path: Path, section: str, key: str, scale: Mapping[str, float]) -> None:
+def _scale_table(path: Path, section: str, key: str, scale: Mapping[str, float], arch_dir: Path) -> None:
+    """Scale a table's entries; a generated table's derivation record then describes the rendered arch."""
     if not path.is_file():
         return
     data = read_mapping(path, f"{section} table")
+    record = data[section].get(RECORD_KEY)
+    if isinstance(record, dict):
+        record.update(preset=f"{record.get('preset')} scaled to the rendered word widths (costs.exact_arch)",
+                      components=component_record(arch_dir))
     for entry in data[section]["tables"]:
         factor = scale.get(component_base_name(entry["name"]))
         if factor is None:

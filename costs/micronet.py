@@ -1,4 +1,4 @@
-"""MicroNet Challenge score (NeurIPS 2019; cost-models.md §3): score = params / P_ref + ops / O_ref, lower is
+"""MicroNet Challenge score (NeurIPS 2019; docs/cost-models.md §3): score = params / P_ref + ops / O_ref, lower is
 better, both counted in 32-bit equivalents (a b-bit value or op counts b / 32).
 
 Counting per layer of a layer table (costs.layer_table), a first-order reading of the rules:

@@ -1,4 +1,4 @@
-"""Multiply energy and area per layer (cost-models.md §2) and the accuracy-proxy error, from a layer table.
+"""Multiply energy and area per layer (docs/cost-models.md §2) and the accuracy-proxy error, from a layer table.
 
     mult_energy = MACs x E_mult(exact) x r,   E_mult(exact) = E_mac_ref x f x (b / b_ref)^2
 E_mac_ref is the reference (16-bit) MAC energy per operation, f the multiplier's share of it and b_ref = 16

@@ -1,4 +1,4 @@
-"""Per-layer precision in the energy model, fast mode (cost-models.md §1): rescale a layer run's recorded
+"""Per-layer precision in the energy model, fast mode (docs/cost-models.md §1): rescale a layer run's recorded
 per-level, per-tensor access energies and its MAC energy to the layer's bit widths.
 
 Storage: an access of a w-bit word costs w / w_ref of the recorded access, w_ref the level's `word-bits` in the

@@ -1,4 +1,4 @@
-"""Partial-sum width energy E_W (NTHU VLSI System Design, HW2, 2021; cost-models.md §4).
+"""Partial-sum width energy E_W (NTHU VLSI System Design, HW2, 2021; docs/cost-models.md §4).
 
     E_W = sum over conv and fc layers of  s_mul * N_mul + s_add * N_add,   s_mul = 64 (B_mul / 8)^2,  s_add = B_add
 

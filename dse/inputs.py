@@ -74,32 +74,40 @@ def planned_runs(space: Space, config: dict[str, Any]) -> dict[str, Any]:
 def ensure_runs(runs: Mapping[str, Any], results: Path, jobs: int = 1, cache: Path | None = None,
                 log=print) -> dict[str, LayerStats]:
     """{layer: stats} from `<results>/runs/<key>/stats.json`, mapping the runs that are missing (in `jobs`
-    processes) exactly as the workflow's map_run step would."""
+    processes) exactly as the workflow's map_run step would (with derived energy tables: on the arch copy under
+    `<results>/archs/`, written first when missing, as the arch_tables step would)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from engines.runs import execute
-    from workflows.plan import ROOT
+    from engines.runs import write_arch_with_tables
+    from workflows.plan import ROOT, derived_arch
 
     results = Path(results)
     missing = {run.key: run.spec for run in runs.values()
                if not (results / "runs" / run.key / "stats.json").is_file()}
     if missing:
         log(f"mapping {len(missing)} missing runs into {results / 'runs'} ({jobs} process(es))")
+        work = []
+        for key, spec in missing.items():
+            copy = derived_arch(spec)
+            arch_dir = results / "archs" / copy if copy else None
+            if arch_dir is not None and not arch_dir.is_dir():
+                write_arch_with_tables(spec.arch_path(ROOT), arch_dir, "derived")
+            work.append((spec, results / "runs" / key, cache, arch_dir))
         if jobs > 1:
             with ProcessPoolExecutor(jobs) as pool:
-                list(pool.map(_execute, [(spec, results / "runs" / key, cache) for key, spec in missing.items()]))
+                list(pool.map(_execute, work))
         else:
-            for key, spec in missing.items():
-                execute(spec, results / "runs" / key, cache=cache, root=ROOT)
+            for item in work:
+                _execute(item)
     return load_runs(runs, results)
 
 
-def _execute(args: tuple[Any, Path, Path | None]) -> None:
+def _execute(args: tuple[Any, Path, Path | None, Path | None]) -> None:
     from engines.runs import execute
     from workflows.plan import ROOT
 
-    spec, out, cache = args
-    execute(spec, out, cache=cache, root=ROOT)
+    spec, out, cache, arch_dir = args
+    execute(spec, out, cache=cache, root=ROOT, arch_dir=arch_dir)
 
 
 def load_runs(runs: Mapping[str, Any], results: Path) -> dict[str, LayerStats]:

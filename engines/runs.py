@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from specs.energy import find_area_table, find_energy_table
+from specs.energy import USER_TABLES, find_area_table, find_energy_table
 from specs.errors import SpecError
 from specs.io import umask
 
@@ -44,10 +44,11 @@ class RunSpec:
     mapper: str  # mapper settings YAML text
     engine: str = "embedded"
     engine_options: dict[str, Any] = field(default_factory=dict)
+    tables: str = "paper"  # energy/area tables: paper (shipped next to the arch) | derived (estimation/, per arch)
 
     def key(self, root: Path | None = None) -> str:
         """Digest of everything that determines the result (architecture files by content)."""
-        payload = {**asdict(self), "arch": arch_digest(str(self.arch_path(root))),
+        payload = {**asdict(self), "arch": arch_digest(str(self.arch_path(root)), self.tables),
                    "engine_version": ENGINE_VERSIONS.get(self.engine, "external")}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -63,10 +64,14 @@ class RunSpec:
         return cls(**json.loads(text))
 
 
-def arch_files(arch: Path) -> list[Path]:
+def arch_files(arch: Path, tables: str = "paper") -> list[Path]:
     """The files of an architecture directory a run reads: arch.yaml, components/*.yaml and the energy and area
-    tables in use (not constraint templates, which reach a run rendered, nor other accelerators' parameter files)."""
+    tables in use (not constraint templates, which reach a run rendered, nor other accelerators' parameter files).
+    With derived tables, the tables are a function of the other files (and of the model versions, in the key), so
+    only a user's own Accelergy tables are listed."""
     files = [arch / "arch.yaml", *sorted((arch / "components").glob("*.yaml"))]
+    if tables == "derived":
+        return files + [arch / name for name in USER_TABLES if (arch / name).is_file()]
     try:
         files.append(find_energy_table(arch))
     except SpecError:
@@ -76,20 +81,52 @@ def arch_files(arch: Path) -> list[Path]:
 
 
 @lru_cache(maxsize=None)
-def _digest(arch: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
+def _digest(arch: str, tables: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for path in arch_files(Path(arch)):
+    for path in arch_files(Path(arch), tables):
         digest.update(path.relative_to(arch).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    if tables == "derived":
+        from estimation.tables import model_versions
+
+        digest.update(json.dumps(model_versions("derived"), sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def arch_digest(arch: str) -> str:
+def arch_digest(arch: str, tables: str = "paper") -> str:
     """Content digest of an architecture directory's run files (cached on their sizes and modification times)."""
-    files = arch_files(Path(arch))
+    files = arch_files(Path(arch), tables)
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise SpecError(f"{arch}: architecture file(s) missing: {', '.join(missing)}")
-    return _digest(arch, tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+    return _digest(arch, tables, tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+
+
+def arch_id(arch: Path, tables: str) -> str:
+    """A directory name for an arch's copy with derived tables: its path and content digest."""
+    return f"{'-'.join(Path(arch).parts[-2:])}-{arch_digest(str(arch), tables)[:16]}"
+
+
+def write_arch_with_tables(arch: Path, out: Path, preset: str = "derived") -> tuple[Path, Path]:
+    """`out`: a copy of the arch directory's run files with its ERT/ART of `preset` (estimation/); written as a
+    whole (a temporary directory renamed into place). Returns the tables' paths."""
+    from estimation import derive_tables
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for path in arch_files(arch, preset):
+            (work / path.relative_to(arch)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, work / path.relative_to(arch))
+        if not (arch / "ERT.yaml").is_file():  # a user's Accelergy table wins; nothing to derive
+            derive_tables(arch, work, preset)
+        os.chmod(work, 0o777 & ~umask())
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    return out / f"ERT.{preset}.yaml", out / f"ART.{preset}.yaml"
 
 
 def write_inputs(spec: RunSpec, directory: Path) -> dict[str, Path]:
@@ -104,10 +141,11 @@ def write_inputs(spec: RunSpec, directory: Path) -> dict[str, Path]:
 
 
 def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None = None,
-            root: Path | None = None) -> tuple[LayerStats, bool]:
+            root: Path | None = None, arch_dir: Path | None = None) -> tuple[LayerStats, bool]:
     """Map `spec` into `out_dir` (inputs, stats.json, the engine's outputs); (stats, True when taken from `cache`).
 
-    `out_dir` is replaced as a whole (written next to it, then renamed)."""
+    `arch_dir`: where the engine reads the architecture (a copy with derived tables, `write_arch_with_tables`);
+    default the spec's own arch directory. `out_dir` is replaced as a whole (written next to it, then renamed)."""
     from .base import get_engine
 
     key = spec.key(root)
@@ -122,8 +160,8 @@ def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None =
         else:
             inputs = write_inputs(spec, work)
             engine = get_engine(spec.engine, **spec.engine_options)
-            stats = engine.evaluate(spec.arch_path(root), inputs["problem"], [inputs["constraints"]], inputs["mapper"],
-                                    outdir=work, threads=threads)
+            stats = engine.evaluate(arch_dir or spec.arch_path(root), inputs["problem"], [inputs["constraints"]],
+                                    inputs["mapper"], outdir=work, threads=threads)
             prefix = str(work) + os.sep  # paths inside the run directory are stored relative to it
             stats.meta = {k: v[len(prefix):] if isinstance(v, str) and v.startswith(prefix) else v
                           for k, v in stats.meta.items()}

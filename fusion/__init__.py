@@ -1,4 +1,4 @@
-"""ARCHON, the predictive layer-fusion model (reference-method.md §6).
+"""ARCHON, the predictive layer-fusion model (docs/method.md §6).
 
     params = load_params("paper", "mobilenet", "cifar10")          # or "default"; overrides={knob: value}
     result = evaluate_block(block, {"pred_decom": s1, "pred_conv": s2}, main_stats, params)

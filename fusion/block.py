@@ -1,4 +1,4 @@
-"""One ARCHON fused block (§6): predictions, then the fused main convolution, plus the fusion overhead.
+"""One ARCHON fused block (docs/method.md §6): predictions, then the fused main convolution, plus the fusion overhead.
 
     energy = pred_decom_e + pred_conv_e + main_e + overhead_e      (pJ)
     cycles = pred_decom_c + pred_conv_c + main_c                     (the three phases run one after another)

@@ -1,4 +1,5 @@
-"""ARCHON's fused main convolution (§6.2): the run's energy minus its DRAM weight traffic, and its cycles.
+"""ARCHON's fused main convolution (docs/method.md §6.2): the run's energy minus its DRAM weight traffic, and its
+cycles.
 
 The fused k x k convolution (in/G -> out) runs on arch/archon/main, whose weights stream from DRAM straight to
 the MACs. Those sparse fused weights are charged in the overhead (fusion/overhead.py), so the run's outermost

@@ -1,4 +1,5 @@
-"""ARCHON overhead energy (§6.3): sparse fused weights from DRAM, prediction storage and the fusion units.
+"""ARCHON overhead energy (docs/method.md §6.3): sparse fused weights from DRAM, prediction storage and the fusion
+units.
 
 Accelergy-style, without Accelergy: per block, action counts of the components of arch/archon/overhead
 (`action_counts`), written in Accelergy's action_counts.yaml format on request (`write_action_counts`) so a user

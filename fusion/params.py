@@ -1,10 +1,12 @@
 """Every knob of the ARCHON fusion model, read from `fusion/presets.yaml` (presets, per-network deltas, overrides).
 
 Presets:
-  default  the corrected model (reference-method.md §9 items 12, 15-17 fixed; see `FusionParams`).
+  default  the corrected model (docs/method.md §9 items 12, 15-17 fixed; see `FusionParams`).
   paper    reproduces the reference's post-processing exactly, per network/dataset (`per_network` deltas:
            ADDERS 24 vs 20, action-count adders A = 24/6/20, binary-decoder multiplier K = 24/16,
            formula version A for mobilenet/mnasnet and B for fusionet/shufflenet, the hard-coded main-run reuse).
+
+§ numbers refer to docs/method.md (§6 the ARCHON formulas, §9 the artifact's defects).
 
 Resolution order: preset body -> per_network[<network>] -> per_network[<network>/<dataset>] -> overrides.
 """

@@ -1,4 +1,5 @@
-"""ARCHON prediction layers: a dense 16-bit run adjusted to the low-precision ReLU-sign prediction (§6.1).
+"""ARCHON prediction layers: a dense 16-bit run adjusted to the low-precision ReLU-sign prediction
+(docs/method.md §6.1).
 
 A prediction layer is simulated as an ordinary dense layer on the predictions arch, then corrected:
   * weights are `pred_weight_bits` wide: 1 - pred_weight_bits/word_bits of all Weights energy is removed;
@@ -97,9 +98,9 @@ def _formula_a(layer: Layer, block: Block, stats: LayerStats, params: FusionPara
 
 
 def _formula_b(layer: Layer, block: Block, stats: LayerStats, params: FusionParams) -> dict[str, float]:
-    """The reference's fusionet/shufflenet adjust_pred (§6.1 version B): DRAM-only dw fix whose quantization
-    term uses the unfixed inputs, no per-PE inputs in the decom term, MACs / in_ch for every layer, no b_r on
-    the additions."""
+    """The reference's fusionet/shufflenet adjust_pred (docs/method.md §6.1 version B): DRAM-only dw fix whose
+    quantization term uses the unfixed inputs, no per-PE inputs in the decom term, MACs / in_ch for every layer,
+    no b_r on the additions."""
     b_r = _kept_fraction(block, params)
     chip_in = tensor_pJ(chip_levels(stats), "Inputs")  # DRAM + GLB
     pe_in = tensor_pJ(pe_levels(stats), "Inputs")

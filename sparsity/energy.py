@@ -24,7 +24,7 @@ and b = index_bits, every (level, tensor) energy E of the dense run becomes E' a
              reads mac_gated / mac_random = 0.103 / 2.2 from the arch's ERT; the paper: 1, no MAC saving).
     Everything else (GLB and DRAM inputs / outputs, ...) is unchanged.
 
-Paper preset (reference-method.md §5.3): d = 0.09 (its hard-coded s = 0.91), b = 10, index_model pruned, weights
+Paper preset (docs/method.md §5.3): d = 0.09 (its hard-coded s = 0.91), b = 10, index_model pruned, weights
 at DRAM and weights_spad, ifmap_spad Inputs with f = 1, g = 1, base = summary:
     E_sp = E - s E_DW (1 - 10/16) - s E_SW (1 - 10/16) - s E_II.
 """

@@ -1,7 +1,7 @@
 """Parameters of the sparse Eyeriss accelerator, read from `arch/eyeriss/sparse.yaml` (presets + overrides).
 
 Every number that shapes a sparse result is one of these (PARAMETERS documents each one). Presets:
-`default` (the corrected model) and `paper` (reproduces the reference's formula, reference-method.md §5.3).
+`default` (the corrected model) and `paper` (reproduces the reference's formula, docs/method.md §5.3).
 """
 from __future__ import annotations
 

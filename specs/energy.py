@@ -29,9 +29,11 @@ from .errors import SpecError
 from .io import parse_yaml
 
 RANGE_RE = re.compile(r"\[[^\]]*\]")
-# An Accelergy-generated table next to the arch takes precedence over the one fuseloop ships.
-ERT_FILE_NAMES = ("ERT.yaml", "ERT.fuseloop.yaml")
-ART_FILE_NAMES = ("ART.yaml", "ART.fuseloop.yaml")
+# A user's Accelergy table next to the arch takes precedence over the one fuseloop ships (the paper's figures); a
+# derived table (estimation/, written by the workflow into a copy of the arch under results/archs/) comes last.
+ERT_FILE_NAMES = ("ERT.yaml", "ERT.fuseloop.yaml", "ERT.derived.yaml")
+ART_FILE_NAMES = ("ART.yaml", "ART.fuseloop.yaml", "ART.derived.yaml")
+USER_TABLES = ("ERT.yaml", "ART.yaml")
 
 
 def strip_ranges(name: str) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MOBILENET_RUNS, ROOT
+from conftest import MOBILENET_RUNS, ROOT, corpus
 import accelerators
 from workloads import zoo
 from specs.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
@@ -17,7 +17,7 @@ EYERISS = ROOT / "arch/eyeriss/constraints/layer.yaml.j2"
 PREDICTIONS = ROOT / "arch/archon/predictions/constraints/layer.yaml.j2"
 MAIN = ROOT / "arch/archon/main/constraints/main.yaml.j2"
 
-# The paper's prediction knobs for MobileNetV2 (reference-method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
+# The paper's prediction knobs for MobileNetV2 (docs/method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
 # decom Q=8 / M=8, conv Q=4 M=2 / M=8, plus the per-role spad factors), written out as the artifact's full strings.
 MOBILENET_PREDICTIONS = {
     "decom": dict(dummy_spatial="N=1 R=1 S=1 P=1 Q=1 C=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 Q=8 M=1 C=1",
@@ -33,8 +33,8 @@ MOBILENET_PREDICTIONS = {
 MALFORMED_IN_REFERENCE: dict[str, str] = {}
 
 
-def reference(run: str) -> dict:
-    files = sorted((MOBILENET_RUNS / run / "constraints").glob("*.yaml"))
+def reference(runs: Path, run: str) -> dict:
+    files = sorted((runs / run / "constraints").glob("*.yaml"))
     assert files, f"no constraint files in {run}"
     return load_constraints("\n".join(f.read_text() for f in files))
 
@@ -53,9 +53,9 @@ def layer_run(accelerator: str, network: str, layer_name: str, depthwise: str = 
 
 # ---- equality with the artifact's files ---------------------------------------------------------------------
 
-def test_eyeriss_pointwise_equals_the_reference():
+def test_eyeriss_pointwise_equals_the_reference(mobilenet_runs):
     ours = rendered(EYERISS)
-    theirs = reference("baseline/b1/decom")
+    theirs = reference(mobilenet_runs, "baseline/b1/decom")
     assert ours == theirs
     # a few facts of the normalized structure, so the comparison is known to look at real content
     assert ours["shared_glb"]["bypass"] == {"keep": ["Inputs", "Outputs"], "bypass": ["Weights"]}
@@ -64,27 +64,28 @@ def test_eyeriss_pointwise_equals_the_reference():
     assert ours["DRAM"]["temporal"]["permutation"] == "RSPCMNQ"
 
 
-def _baseline_runs() -> list[str]:
-    runs = [p.parent.relative_to(MOBILENET_RUNS) for p in MOBILENET_RUNS.glob("baseline/b*/*/constraints")]
-    runs += [p.parent.relative_to(MOBILENET_RUNS) for p in MOBILENET_RUNS.glob("head_and_tail/baseline/*/baseline/*/constraints")]
-    return sorted(str(r) for r in runs)
+def _baseline_runs(runs: Path) -> list[str]:
+    found = [p.parent.relative_to(runs) for p in runs.glob("baseline/b*/*/constraints")]
+    found += [p.parent.relative_to(runs) for p in runs.glob("head_and_tail/baseline/*/baseline/*/constraints")]
+    return sorted(str(r) for r in found)
 
 
-def test_eyeriss_constraints_are_those_of_every_baseline_run():
-    runs = _baseline_runs()
+def test_eyeriss_constraints_are_those_of_every_baseline_run(mobilenet_runs):
+    runs = _baseline_runs(mobilenet_runs)
     assert len(runs) == 16 * 3 + 12
     ours = rendered(EYERISS)
-    assert [run for run in runs if reference(run) != ours] == []
+    assert [run for run in runs if reference(mobilenet_runs, run) != ours] == []
 
 
 @pytest.mark.parametrize("role", ["decom", "conv"])
-def test_predictions_with_mobilenet_knobs_equal_the_reference(role):
+def test_predictions_with_mobilenet_knobs_equal_the_reference(role, mobilenet_runs):
     ours = rendered(PREDICTIONS, **MOBILENET_PREDICTIONS[role])
-    theirs = reference(f"fusion/predictions/b1/{role}")
+    theirs = reference(mobilenet_runs, f"fusion/predictions/b1/{role}")
     assert ours == theirs
     assert ours["shared_glb"]["spatial"]["factors"]["Q"] == {"decom": 8, "conv": 4}[role]
 
 
+@corpus
 def test_compared_reference_factor_strings_are_well_formed():
     files = sorted(MOBILENET_RUNS.glob("**/constraints/*.yaml"))
     tokens = []
@@ -95,18 +96,18 @@ def test_compared_reference_factor_strings_are_well_formed():
     assert len(files) == 169 and len(tokens) == 4365
 
 
-def test_main_block1_equals_the_reference():
+def test_main_block1_equals_the_reference(mobilenet_runs):
     ours = rendered(MAIN, C=16, M=24, R=3, S=3, spatial_x=8, spatial_y=8)
-    assert ours == reference("fusion/main_computations/b1")
+    assert ours == reference(mobilenet_runs, "fusion/main_computations/b1")
     assert ours["shared_glb"]["temporal"]["factors"] == {"N": 1, "R": 1, "S": 1, "Q": 1, "C": 16, "M": 24}
 
 
 @pytest.mark.parametrize("block", range(1, 15))
-def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block):
+def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block, mobilenet_runs):
     for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"), ("pred_conv", f"fusion/predictions/b{block}/conv"),
                       ("main", f"fusion/main_computations/b{block}")):
         _, ours = layer_run("archon", "mobilenet", f"b{block}.{role}")
-        assert ours == reference(run), run
+        assert ours == reference(mobilenet_runs, run), run
 
 
 @pytest.mark.parametrize("layer, run", [
@@ -117,15 +118,15 @@ def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block):
     ("tail.PW1", "head_and_tail/fused/fus_tail/fusion/PW1"),
     ("tail.FC1", "head_and_tail/fused/fus_tail/fusion/FC1"),
 ])
-def test_fused_head_and_tail_equal_the_reference(layer, run):
+def test_fused_head_and_tail_equal_the_reference(layer, run, mobilenet_runs):
     _, ours = layer_run("archon", "mobilenet", layer)
-    assert ours == reference(run)
+    assert ours == reference(mobilenet_runs, run)
 
 
-def test_dense_recipe_uses_the_eyeriss_constraints():
+def test_dense_recipe_uses_the_eyeriss_constraints(mobilenet_runs):
     for layer in ("b1.decom", "b1.conv", "b1.comp", "tail.FC1"):
         _, ours = layer_run("dense", "mobilenet", layer)
-        assert ours == reference("baseline/b1/decom"), layer
+        assert ours == reference(mobilenet_runs, "baseline/b1/decom"), layer
 
 
 # ---- adapting to the problem's dimensions ---------------------------------------------------------------------

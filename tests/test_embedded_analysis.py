@@ -1,7 +1,7 @@
 """The fast closed-form analysis equals the exact step-by-step replay on random mappings.
 
 Random mappings spread the prime factors of every dimension over the temporal and
-spatial (X/Y) slots of the reference baseline and ARCHON-main architectures, in
+spatial (X/Y) slots of the reference baseline and ARCHON-main architectures (from the fixtures), in
 random loop orders and with random bypass, on CNN layers with strides, dilations,
 sliding windows and on a depthwise shape with coupled channels.
 """
@@ -13,10 +13,10 @@ from math import prod
 import pytest
 import yaml
 
-from conftest import REFERENCE
+import fixtures
 from engines.embedded.search import _prime_factors
 from engines.embedded.analysis import fast_analysis
-from specs.arch import ArchSpec, load_arch
+from specs.arch import ArchSpec
 from engines.embedded.nest import build_nest
 from engines.embedded.problem import Problem, parse_problem
 from engines.embedded.reference import reference_analysis
@@ -24,7 +24,7 @@ from engines.mapping import LevelMapping, Loop, Mapping
 
 SEED = 20240601
 N_MAPPINGS = 60
-TEMPLATE = REFERENCE / "timeloop-runs/mobilenet-cifar10/baseline/b1/decom/prob/prob.yaml"
+TEMPLATE = "baseline/b1/decom"  # the recorded run whose problem the CNN layers vary
 
 DEPTHWISE_SHAPE = {"name": "depthwise", "dimensions": ["C", "R", "S", "N", "P", "Q"], "data-spaces": [
     {"name": "Weights", "projection": [[["C"]], [["R"]], [["S"]]]},
@@ -35,7 +35,7 @@ DEPTHWISE_SHAPE = {"name": "depthwise", "dimensions": ["C", "R", "S", "N", "P", 
 
 def cnn(**instance) -> Problem:
     """The reference CNN-layer problem with other bounds / strides / dilations."""
-    data = yaml.safe_load(TEMPLATE.read_text())
+    data = yaml.safe_load(fixtures.problem_yaml(TEMPLATE))
     data["problem"]["instance"].update(instance)
     return parse_problem(data)
 
@@ -83,7 +83,7 @@ def random_mapping(arch: ArchSpec, prob: Problem, rng: random.Random) -> Mapping
 
 def _cases():
     rng = random.Random(SEED)
-    arches = [load_arch(REFERENCE / "accelerators/baseline"), load_arch(REFERENCE / "accelerators/fusion/main")]
+    arches = [fixtures.arch_spec("baseline"), fixtures.arch_spec("fusion/main")]
     probs = problems()
     for n in range(N_MAPPINGS):
         arch, prob = rng.choice(arches), rng.choice(probs)

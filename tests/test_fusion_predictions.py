@@ -1,11 +1,11 @@
-"""Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (§6.1 worked example), and formulas A and B
-by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without fix, one
-chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
+"""Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (docs/method.md §6.1 worked example), and
+formulas A and B by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without
+fix, one chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
 from __future__ import annotations
 
 import pytest
 
-from engines.parsers import parse_run
+from fixtures import read_run
 from engines.stats import LayerStats, LevelStats, TensorStats
 from fusion import FusionError, evaluate_edge_layer, load_params, prediction_cost
 from workloads.layer import Layer
@@ -105,12 +105,12 @@ def test_not_a_prediction_layer():
         prediction_cost(MAIN, block(), synthetic_stats(3200), DEFAULT)
 
 
-# ----------------------------------------------------------------------------------------- reference (§6.1)
+# ------------------------------------------------------------------------- reference (docs/method.md §6.1)
 
 @pytest.fixture(scope="module")
 def b1_runs(mobilenet_runs):
     runs = mobilenet_runs / "fusion" / "predictions" / "b1"
-    return {"pred_decom": parse_run(runs / "decom"), "pred_conv": parse_run(runs / "conv")}
+    return {"pred_decom": read_run(runs / "decom"), "pred_conv": read_run(runs / "conv")}
 
 
 def test_paper_block1_worked_example(b1_runs):

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from engines.parsers import parse_run
+from fixtures import read_run
 from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
 import accelerators
 from workloads.zoo import load_network
@@ -29,12 +29,12 @@ def runs(mobilenet_runs, net):
     stats = {}
     for block in net.blocks:
         k = block.index
-        stats[f"b{k}.pred_decom"] = parse_run(fusion / "predictions" / f"b{k}" / "decom")
-        stats[f"b{k}.pred_conv"] = parse_run(fusion / "predictions" / f"b{k}" / "conv")
-        stats[f"b{k}.main"] = parse_run(fusion / "main_computations" / f"b{k}")
+        stats[f"b{k}.pred_decom"] = read_run(fusion / "predictions" / f"b{k}" / "decom")
+        stats[f"b{k}.pred_conv"] = read_run(fusion / "predictions" / f"b{k}" / "conv")
+        stats[f"b{k}.main"] = read_run(fusion / "main_computations" / f"b{k}")
     for part, folder in (("head", "fus_head"), ("tail", "fus_tail")):
         for layer in getattr(net, part):
-            stats[layer.name] = parse_run(edges / folder / "fusion" / layer.name.split(".", 1)[1])
+            stats[layer.name] = read_run(edges / folder / "fusion" / layer.name.split(".", 1)[1])
     return stats
 
 
@@ -109,7 +109,7 @@ def test_workflow_rows_sum_to_the_reference_total(net, runs, result_csv):
     assert rows[7]["layer"] == "b1.overhead" and rows[7]["block"] == 1
     ours = sum(r["energy_uJ"] for r in rows)
     assert ours == pytest.approx(result_csv[list(ENERGY)].to_numpy().sum(), rel=1e-4)
-    assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # the §7.3 ARCHON headline energy
+    assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # docs/method.md §7.3 headline energy
     cycles = sum(r["cycles"] for r in rows)
-    assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # the §7.3 ARCHON headline cycles
+    assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # docs/method.md §7.3 headline cycles
     assert math.isnan(rows[7]["utilisation"])

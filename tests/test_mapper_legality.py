@@ -1,5 +1,6 @@
 """The mapping legality check (`engines.embedded.legality`): Timeloop's split semantics by brute force, every
-recorded Timeloop mapping passes it, broken mappings are caught, and the mapper's results pass it on a 2-D array."""
+recorded Timeloop mapping passes it (corpus and fixtures), broken mappings are caught, and the mapper's results pass
+it on a 2-D array."""
 import itertools
 from dataclasses import replace
 from pathlib import Path
@@ -7,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MOBILENET_RUNS, REFERENCE
+from conftest import run_names
 from engines import get_engine
 from engines.embedded import load_arch_and_energy, load_problem_cached
-from engines.embedded.artifact import recorded_runs
+from engines.embedded.artifact import RecordedRun
 from engines.embedded.constraints import LevelConstraint, load_constraints
 from engines.embedded.legality import mapping_violations, spatial_axes_allowed
 from engines.embedded.mapspace import Mapspace
@@ -47,8 +48,13 @@ def test_spatial_axes_match_timeloop_permutation_and_split(prefix, split):
                 assert spatial_axes_allowed(constraint, DIMS, set(x), set(y)) == ((x, y) in reachable), (active, x)
 
 
-def _load(run):
-    arch, _ = load_arch_and_energy(run.arch(REFERENCE / "accelerators"))
+def _recorded_runs(reference_dir: Path) -> list[RecordedRun]:
+    root = reference_dir / "timeloop-runs" / "mobilenet-cifar10"
+    return [RecordedRun(root, root / name) for name in run_names()]
+
+
+def _load(run, reference_dir):
+    arch, _ = load_arch_and_energy(run.arch(reference_dir / "accelerators"))
     problem = load_problem_cached(run.problem)
     constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds)),
                                    [s.name for s in arch.storage], problem.tensor_names,
@@ -56,11 +62,11 @@ def _load(run):
     return arch, problem, constraints
 
 
-def test_every_recorded_timeloop_mapping_satisfies_its_constraints():
-    runs = recorded_runs(MOBILENET_RUNS)
+def test_every_recorded_timeloop_mapping_satisfies_its_constraints(reference_dir):
+    runs = _recorded_runs(reference_dir)
     assert len(runs) == 109
     for run in runs:
-        arch, problem, constraints = _load(run)
+        arch, problem, constraints = _load(run, reference_dir)
         assert mapping_violations(parse_map(run.path / "map.txt"), constraints, arch, problem) == [], run.name
 
 
@@ -68,9 +74,9 @@ def _edit(mapping: Mapping, level: str, **changes) -> Mapping:
     return Mapping(tuple(replace(lvl, **changes) if lvl.level == level else lvl for lvl in mapping.levels))
 
 
-def test_broken_mappings_are_caught():
-    run = next(r for r in recorded_runs(MOBILENET_RUNS) if r.name == "baseline/b2/comp")
-    arch, problem, constraints = _load(run)
+def test_broken_mappings_are_caught(reference_dir):
+    run = next(r for r in _recorded_runs(reference_dir) if r.name == "baseline/b2/comp")
+    arch, problem, constraints = _load(run, reference_dir)
     good = parse_map(run.path / "map.txt")
     assert mapping_violations(good, constraints, arch, problem) == []
 

@@ -1,4 +1,6 @@
-"""Timeloop / Accelergy output parsers: every recorded run, the newer-layout sample, Accelergy tables, bad input."""
+"""Timeloop / Accelergy output parsers: every recorded run, the newer-layout sample, Accelergy tables, bad input.
+The recorded stats.txt files are the corpus's (tests marked corpus); figures to compare with come from the corpus and
+from the fixtures."""
 import re
 import shutil
 from pathlib import Path
@@ -6,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs
+from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs, corpus
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
 from engines.parsers import ParseError, parse_map, parse_map_stats_xml, parse_run, parse_stats
+from fixtures import read_run
 from specs.energy import AreaTable, load_art, load_ert
 from specs.errors import SpecError
 
@@ -37,10 +40,13 @@ def _summary_numbers(text: str) -> dict:
     }
 
 
+@corpus
 def test_all_reference_runs_found():
-    assert len(RUNS) == EXPECTED_RUNS
+    found = sorted(p.parent for p in MOBILENET_RUNS.rglob("stats.txt"))
+    assert len(found) == EXPECTED_RUNS and found == RUNS
 
 
+@corpus
 @pytest.mark.parametrize("run", RUNS, ids=_id)
 def test_recorded_run_parses_consistently(run: Path):
     stats = parse_run(run)
@@ -79,6 +85,7 @@ def test_recorded_run_parses_consistently(run: Path):
     assert stats.meta["source"] == str(run / "stats.txt") and stats.meta["layout"] == "timeloop-2021"
 
 
+@corpus
 def test_spot_values_baseline_b1_decom():
     stats = parse_run(MOBILENET_RUNS / "baseline/b1/decom")
     assert (stats.cycles, stats.macs, stats.utilization) == (24576, 1572864, 0.89)
@@ -111,6 +118,7 @@ def test_spot_values_baseline_b1_decom():
     assert m.level("psum_spad").loops == (Loop("M", 24),)
 
 
+@corpus
 def test_spot_values_depthwise_and_fused_runs():
     conv = parse_run(MOBILENET_RUNS / "baseline/b1/conv")
     assert conv.total_energy_pJ == 20140268.66 and conv.cycles == 12288
@@ -122,10 +130,10 @@ def test_spot_values_depthwise_and_fused_runs():
     assert [(x.dim, x.bound) for x in fused.mapping.level("shared_glb").temporal()] == [("P", 4), ("C", 16), ("M", 24)]
 
 
-def test_newer_layout_sample_has_the_same_structure():
+def test_newer_layout_sample_has_the_same_structure(mobilenet_runs):
     """The synthetic newer-layout sample re-prints baseline/b1/decom: same levels, tensors, counts and energies."""
     new = parse_stats(NEWER_SAMPLE)
-    old = parse_stats(MOBILENET_RUNS / "baseline/b1/decom/stats.txt")
+    old = read_run(mobilenet_runs / "baseline/b1/decom")
     assert new.meta["layout"] == "timeloop-v3+" and old.meta["layout"] == "timeloop-2021"
     assert (new.cycles, new.macs) == (old.cycles, old.macs)
     assert new.utilization == pytest.approx(0.8889)  # printed "88.89%"
@@ -160,18 +168,19 @@ def test_newer_layout_variants():
     assert parse_stats(extra).total_energy_pJ == pytest.approx(parse_stats(text).total_energy_pJ + 10.0)
 
 
-def test_map_txt_round_trip_and_text_input():
+def test_map_txt_round_trip_and_text_input(mobilenet_runs):
     mapping = Mapping((
         LevelMapping("DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"), {"Weights": 3, "Inputs": 5, "Outputs": 7}),
         LevelMapping("glb", (Loop("P", 2), Loop("C", 3, "Y"), Loop("M", 2, "X")), ("Inputs",), {"Inputs": 2}),
         LevelMapping("spad", (), ("Weights",), {"Weights": 1}),
     ))
     assert parse_map(str(mapping)) == mapping
-    text = (MOBILENET_RUNS / "baseline/b1/decom/map.txt").read_text()
-    assert parse_map(text) == parse_map(MOBILENET_RUNS / "baseline/b1/decom/map.txt")
+    text = (mobilenet_runs / "baseline/b1/decom/map.txt").read_text()
+    assert parse_map(text) == parse_map(mobilenet_runs / "baseline/b1/decom/map.txt")
     assert parse_map(str(parse_map(text))) == parse_map(text)
 
 
+@corpus
 def test_run_directory_in_timeloop_output_layout(tmp_path):
     src = MOBILENET_RUNS / "baseline/b1/decom"
     for prefix in ("timeloop-mapper.", "timeloop-model."):
@@ -205,6 +214,7 @@ def test_bad_stats_files(tmp_path, text, message):
         parse_stats(path)
 
 
+@corpus
 def test_truncated_and_incomplete_stats(tmp_path):
     text = REFERENCE_STATS.read_text()
     path = tmp_path / "stats.txt"
@@ -251,8 +261,8 @@ BASELINE = REFERENCE / "accelerators" / "baseline"
 OVERHEAD = REFERENCE / "accelergy-overhead" / "output"
 
 
-def test_ert_lookups():
-    ert = load_ert(BASELINE / "ERT.yaml")
+def test_ert_lookups(reference_dir):
+    ert = load_ert(reference_dir / "accelerators" / "baseline" / "ERT.yaml")
     assert "system.eyeriss.PE[0..71].mac" in ert.names() and not ert.summary
     assert ert.resolve("mac") == ert.resolve("system.eyeriss.PE.mac") == "system.eyeriss.PE[0..71].mac"
     assert ert.resolve("DummyBuffer") == "system.eyeriss.DummyBuffer[0..7]"
@@ -272,6 +282,7 @@ def test_ert_lookups():
         ert.energy("nothing", "read")
 
 
+@corpus
 def test_ert_summary_and_art():
     summary = load_ert(OVERHEAD / "ERT_summary.yaml")
     assert summary.summary

@@ -1,14 +1,13 @@
-"""Timeloop problems: layer -> problem rules, v0.3 / v0.4 rendering, parsing back, and the reference prob.yaml files."""
+"""Timeloop problems: layer -> problem rules, v0.3 / v0.4 rendering, parsing back, and the reference prob.yaml files.
+§ numbers refer to docs/method.md."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from dataclasses import replace
 
 import pytest
 import yaml
 
-from conftest import MOBILENET_RUNS, all_reference_runs
+from conftest import run_names
 from workloads import Layer, load_network, zoo
 from workloads.problem import Problem, ProblemError, parse_problem, problems_for, render_problem, shapes
 
@@ -175,7 +174,8 @@ DIFFER_BY_FIX = {
     "baseline/b12/conv": "§9 item 7 (block 12 at 16x16)",
     "baseline/b12/comp": "§9 item 7 (block 12 at 16x16)",
 }
-# Leftover runs with no layer in the network (§9 item 2: stale directories the result tables never read).
+# Leftover runs with no layer in the network (docs/method.md §9 item 2: stale directories the result tables never
+# read).
 LEFTOVERS = {
     "head_and_tail/baseline/head/baseline/FC1", "head_and_tail/baseline/head/baseline/ave_pool1",
     "head_and_tail/baseline/head/baseline/conv2", "head_and_tail/baseline/tail/baseline/ave_pool1",
@@ -184,9 +184,9 @@ LEFTOVERS = {
 }
 
 
-def zoo_layer_of(run: Path) -> tuple[str, str]:
+def zoo_layer_of(run: str) -> tuple[str, str]:
     """(variant, layer name) a reference run directory evaluates."""
-    parts = run.relative_to(MOBILENET_RUNS).parts
+    parts = tuple(run.split("/"))
     if parts[0] == "baseline":
         return "baseline", f"{parts[1]}.{parts[2]}"
     if parts[:2] == ("fusion", "predictions"):
@@ -199,14 +199,14 @@ def zoo_layer_of(run: Path) -> tuple[str, str]:
 
 
 def test_v03_equals_every_reference_prob_yaml_key_for_key(mobilenet_runs):
-    runs = all_reference_runs()
+    runs = run_names()
     assert len(runs) == 109
     nets = {v: load_network("mobilenet", "cifar10", v) for v in ("baseline", "fused")}
     equal, differ, leftover = [], {}, []
-    for run in runs:
-        rel = run.relative_to(mobilenet_runs).as_posix()
+    for rel in runs:
+        run = mobilenet_runs / rel
         reference = yaml.load((run / "prob" / "prob.yaml").read_text(), Loader=LOADER)
-        variant, name = zoo_layer_of(run)
+        variant, name = zoo_layer_of(rel)
         try:
             layer = nets[variant].layer(name)
         except KeyError:

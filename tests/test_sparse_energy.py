@@ -1,4 +1,4 @@
-"""Sparse energy: the paper preset reproduces the reference's numbers from the recorded stats.txt files; the
+"""Sparse energy: the paper preset reproduces the reference's numbers from the recorded runs (corpus and fixtures); the
 default model's formula is checked by hand on MobileNetV2 b1 decom; parameter loading and its errors."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from engines.parsers import parse_run
+from fixtures import read_run
 from sparsity.evaluate import evaluate_layer
 from accelerators.dense import depthwise_input_fix
 from workloads.layer import Layer
@@ -16,7 +16,7 @@ from workloads.problem import parse_problem
 from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
 from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 
-PAPER_S = 0.91  # the reference's hard-coded sparsity (reference-method.md §5.3)
+PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 
 
 @lru_cache(maxsize=1)
@@ -30,9 +30,9 @@ def reported_blocks(reference_dir) -> list[dict]:
 # ----------------------------------------------------------------------------------------- paper preset
 
 def test_paper_b1_decom_worked_check(mobilenet_runs):
-    """reference-method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
+    """docs/method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
     E_II = 411,238.40 pJ -> 24.5129 uJ (CSV 24.5128535296)."""
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("paper")
     assert params.base_energy == "summary" and base_energy_pJ(stats, params) == pytest.approx(25.59e6, abs=1e-6)
     by_hand = 25.59e6 - (PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16) + PAPER_S * 411_238.40)
@@ -45,14 +45,14 @@ def test_paper_b1_decom_worked_check(mobilenet_runs):
 
 
 def test_paper_b1_comp(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "comp")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "comp")
     params = load_params("paper")
     assert sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6 == pytest.approx(32.0414795297, abs=1e-9)
 
 
 def test_paper_summary_base_vs_total(mobilenet_runs):
     """The summary base (the reference's choice) differs from the full-precision total by its rounding only."""
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     paper = load_params("paper")
     total = load_params("paper", {"base_energy": "total"})
     summary = sparse_energy(stats, paper.density, paper, "ifmap_spad").energy_pJ
@@ -70,11 +70,11 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
     reported = reported_blocks(reference_dir)[block - 1]["reported"]["sparse_energy_uJ"]
     params = load_params("paper")
     for role in ("decom", "comp"):
-        stats = parse_run(mobilenet_runs / "baseline" / f"b{block}" / role)
+        stats = read_run(mobilenet_runs / "baseline" / f"b{block}" / role)
         ours = sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6
         assert ours == pytest.approx(reported[role], rel=1e-10), role
     run_dir = mobilenet_runs / "baseline" / f"b{block}" / "conv"
-    stats, inst = parse_run(run_dir), parse_problem(run_dir / "prob" / "prob.yaml").instance
+    stats, inst = read_run(run_dir), parse_problem(run_dir / "prob" / "prob.yaml").instance
     mid = inst["M"]
     layer = Layer(f"b{block}.conv", "depthwise", 3, 3, inst["P"], inst["Q"], mid, mid, stride=inst["Wstride"],
                   groups=mid, part="body", block=block, role="conv")
@@ -88,7 +88,7 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
 def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
     """Numbers from b1/decom stats.txt: DRAM W 196,608; wspad W 1,863,229.44; ifmap I 411,238.40 (reads 24,576,
     fills 1,024); psum O 950,009.86 (reads 18,432, updates 24,576, fills 6,144); MAC 3,460,300.80; total 25,590,669.31."""
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("default")
     d, g = 0.2, 0.103 / 2.2
     kept = d * (16 + 10) / 16
@@ -102,7 +102,7 @@ def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
 
 
 def test_default_model_limits(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "comp")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "comp")
     params = load_params("default")
     dense = sparse_energy(stats, 1.0, params, "ifmap_spad")
     weights = sum(lvl.tensors["Weights"].energy_pJ for lvl in stats.levels[1:] if "Weights" in lvl.tensors)
@@ -118,7 +118,7 @@ def test_default_model_limits(mobilenet_runs):
 
 
 def test_operand_levels_are_the_pe_spads(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     assert pe_levels(stats, "ifmap_spad") == ["psum_spad", "weights_spad", "ifmap_spad"]
     result = sparse_energy(stats, 0.5, load_params("default"), "ifmap_spad")
     assert "shared_glb/Inputs" not in result.savings_pJ and "psum_spad/Outputs" in result.savings_pJ
@@ -127,7 +127,7 @@ def test_operand_levels_are_the_pe_spads(mobilenet_runs):
 
 
 def test_operand_share_needs_access_counts(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     inputs = stats.level("ifmap_spad").tensors["Inputs"]
     inputs.reads = inputs.fills = inputs.updates = 0
     with pytest.raises(SparseEnergyError, match="ifmap_spad/Inputs: energy without access counts"):

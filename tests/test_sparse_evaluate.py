@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engines.parsers import parse_run
+from fixtures import read_run
 from sparsity import SparseEvaluationError, SparseResult, analyse, evaluate_layer, load_params, sparse_energy
 from sparsity.kernels import problem_tensor
 from sparsity.pruning import glorot_kernel, keras_kernel_shape, magnitude_prune
@@ -19,7 +19,7 @@ from workloads.layer import Layer
 
 
 def run(mobilenet_runs: Path, *parts: str):
-    return parse_run(mobilenet_runs.joinpath(*parts))
+    return read_run(mobilenet_runs.joinpath(*parts))
 
 
 def pruned(layer: Layer, sparsity: float, seed: int = 0) -> np.ndarray:

@@ -10,9 +10,9 @@ from math import ceil, prod
 import numpy as np
 import pytest
 
-from conftest import MOBILENET_RUNS
+from conftest import run_names
 from engines.mapping import LevelMapping, Loop, Mapping
-from engines.parsers import parse_run
+from fixtures import read_run
 from sparsity.imbalance import ImbalanceError, analyse, derive_pe_level, pe_pass_counts
 
 LEVELS = ("DRAM", "glb", "spad")
@@ -159,7 +159,7 @@ def test_vectorised_equals_per_mac_brute_force(seed):
 # ----------------------------------------------------------------------------------------- PE level and errors
 
 def test_pe_level_from_stats_and_from_mapping(mobilenet_runs):
-    run = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    run = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     assert derive_pe_level(run.mapping, run) == "ifmap_spad"
     assert derive_pe_level(run.mapping) == "ifmap_spad"
     # from the mapping alone: the level below the innermost spatial one
@@ -182,10 +182,10 @@ def test_errors_name_the_problem():
 
 # ----------------------------------------------------------------------------------------- recorded runs
 
-def baseline_runs() -> list:
+def baseline_runs() -> list[str]:
     """Every run on the baseline arch: the 48 bottleneck layers and the baseline head/tail layers."""
-    return sorted(p.parent for p in MOBILENET_RUNS.glob("baseline/b*/*/stats.txt")) + \
-        sorted(p.parent for p in MOBILENET_RUNS.glob("head_and_tail/baseline/*/baseline/*/stats.txt"))
+    return [n for n in run_names() if n.startswith("baseline/")] + \
+        [n for n in run_names() if n.startswith("head_and_tail/baseline/")]
 
 
 def weight_shape(mapping: Mapping) -> tuple[int, ...]:
@@ -193,7 +193,7 @@ def weight_shape(mapping: Mapping) -> tuple[int, ...]:
 
 
 def test_b1_decom_matches_timeloop(mobilenet_runs):
-    run = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    run = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     dense = analyse(run.mapping, np.ones((1, 1, 16, 96)), "ifmap_spad")
     assert (dense.dense_macs, dense.pes, dense.passes, dense.macs_per_pass) == (1_572_864, 64, 256, 96)
     assert dense.dense_cycles == run.cycles == 24_576
@@ -201,9 +201,9 @@ def test_b1_decom_matches_timeloop(mobilenet_runs):
     assert dense.cycles == dense.dense_cycles and dense.sparse_macs == dense.dense_macs
 
 
-@pytest.mark.parametrize("run_dir", baseline_runs(), ids=lambda p: str(p.relative_to(MOBILENET_RUNS)))
-def test_every_baseline_run(run_dir):
-    run = parse_run(run_dir)
+@pytest.mark.parametrize("name", baseline_runs())
+def test_every_baseline_run(name, mobilenet_runs):
+    run = read_run(mobilenet_runs / name)
     shape = weight_shape(run.mapping)
     pe = derive_pe_level(run.mapping, run)
     assert pe == "ifmap_spad"
@@ -211,7 +211,7 @@ def test_every_baseline_run(run_dir):
     assert dense.dense_cycles == run.cycles
     assert dense.dense_macs == run.macs
     assert dense.cycles == dense.dense_cycles and dense.sparse_macs == dense.dense_macs
-    rng = np.random.default_rng(zlib.crc32(str(run_dir.relative_to(MOBILENET_RUNS)).encode()))
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     pruned = rng.integers(0, 5, size=shape, dtype=np.uint8) == 0  # ~20 % density
     sparse = analyse(run.mapping, pruned, pe)
     assert sparse.balanced_cycles <= sparse.cycles <= sparse.dense_cycles

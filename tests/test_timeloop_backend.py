@@ -1,6 +1,6 @@
 """Real-Timeloop backends, exercised with FAKE `timeloop-mapper` / `timeloop-model` scripts (and a fake
 `pytimeloop` module): the command line, the effective mapper settings, isolated output directories, the
-mapping YAML given to timeloop-model, and every error path."""
+mapping YAML given to timeloop-model, and every error path. The fakes print the corpus's recorded stats.txt."""
 import json
 import os
 import stat
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MOBILENET_RUNS, REFERENCE, ROOT
+from conftest import MOBILENET_RUNS, REFERENCE, ROOT, corpus
 from engines import get_engine
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
@@ -21,6 +21,8 @@ from engines.pytimeloop_backend import PyTimeloopEngine, default_external_engine
 from engines.timeloop import LOCK_FILE, TimeloopEngine
 from engines.timeloop_inputs import mapping_directives, mapping_to_yaml
 from specs.errors import SpecError
+
+pytestmark = corpus
 
 ARCH = REFERENCE / "accelerators" / "baseline"
 MAPPER = REFERENCE / "mappers" / "baseline_mapper.yaml"

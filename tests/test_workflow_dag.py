@@ -30,8 +30,9 @@ def expected_counts(config: dict) -> dict[str, int]:
     """Jobs per rule, derived from the registered accelerators and the plan (distinct runs are one job each)."""
     pairs = wfconfig.pairs(config)
     n = len(pairs)
+    runs = plan.all_runs(config)
     return {
-        "map_run": len(plan.all_runs(config)),
+        "map_run": len(runs), "arch_tables": len(plan.derived_archs(runs)),
         "prepare": n * sum(len(accelerators.get(a).artifacts) for a in config["accelerators"]),
         "accelerator_table": n * len(config["accelerators"]), "network_tables": n, "summary": 1, "plots": 1, "all": 1,
     }
@@ -48,11 +49,12 @@ def test_default_sweep_dag_job_counts(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     expected = expected_counts(config)
     assert counts == {**expected, "total": sum(expected.values())}
-    # the numbers themselves, so a zoo or plan change that alters the DAG is noticed here: 748 layer runs of
-    # dense and ARCHON are 171 distinct mapper runs (CIFAR-10/100 bodies and repeated blocks are shared)
+    # the numbers themselves, so a zoo or plan change that alters the DAG is noticed here: 1144 layer runs of
+    # dense, ARCHON and systolic are 265 distinct mapper runs (CIFAR-10/100 bodies and repeated blocks are shared;
+    # dense + ARCHON 748 -> 171, systolic 396 -> 94)
     layer_runs = sum(len(plan.runs(config, p.network, p.dataset, a)) for p in wfconfig.pairs(config)
                      for a in config["accelerators"] if not accelerators.get(a).runs_of)
-    assert layer_runs == 748 and counts["map_run"] == 171
+    assert layer_runs == 1144 and counts["map_run"] == 265
 
 
 def _write_config(tmp_path, **changes):
@@ -157,7 +159,8 @@ def test_default_config_edits_change_exactly_what_reads_them(monkeypatch):
     from engines import runs as run_module
 
     digest = run_module.arch_digest
-    monkeypatch.setattr(run_module, "arch_digest", lambda arch: digest(arch) + ("edited" if arch.endswith("eyeriss") else ""))
+    monkeypatch.setattr(run_module, "arch_digest",
+                        lambda arch, tables="paper": digest(arch, tables) + ("edited" if arch.endswith("eyeriss") else ""))
     plan._runs.cache_clear()
     try:
         changed = _changes(before, _plan_state(base))

@@ -1,7 +1,8 @@
-"""The real workflow on the tiny `.test` config (MobileNetV2 / CIFAR-10, dense, sparse and ARCHON, embedded engine),
+"""The real workflow on the tiny `.test` config (MobileNetV2 / CIFAR-10; dense, sparse and ARCHON; embedded engine),
 run in a scratch copy of the repository: outputs exist with the documented columns and units, are internally
 consistent, and a re-run after an edit executes exactly the steps that read what changed."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -43,14 +44,17 @@ def scratch_copy(destination: Path) -> Path:
 def workspace(tmp_path_factory):
     """(repository copy, results directory, config path) after one real run of the .test sweep."""
     base = tmp_path_factory.mktemp("e2e")
-    repo = scratch_copy(base / "repo")
+    repo = scratch_copy(base / "checkout with space")
     config = yaml.safe_load((ROOT / ".test" / "config.yaml").read_text())
-    config["results"] = str(base / "results")
+    config["results"] = str(base / RESULTS_NAME)  # a space, a quote and a `;` must reach no shell unquoted
     path = base / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     run = snakemake(repo, "--cores", "2", "--configfile", str(path))
     assert run.returncode == 0, run.stderr[-4000:]
-    return repo, base / "results", path
+    return repo, base / RESULTS_NAME, path
+
+
+RESULTS_NAME = "results 'x'; touch pwned; y"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +77,22 @@ def test_outputs_have_the_documented_columns(results):
         for ext in ("png", "svg"):
             assert (results / "plots" / f"{name}.{ext}").stat().st_size > 1000
     assert not list(results.rglob("*.tmp")) and not list(results.rglob(".*.tmp*")), "half-written files left behind"
+
+
+def test_paths_are_quoted_and_files_are_readable(workspace):
+    """A results path with a space, a quote and a `;` (and a checkout path with a space): nothing was executed,
+    every output landed there, results get the umask's mode (0644 here), and each step's log holds its summary."""
+    repo, results, _ = workspace
+    assert not list(results.parent.rglob("pwned")) and not list(repo.rglob("pwned"))
+    assert results.is_dir() and not (results.parent / "results 'x'").exists()
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [results / "summary.csv", results / "mobilenet/cifar10/res.csv", *results.glob("runs/*/stats.json")]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+    table_log = (results / "logs/accelerator_table/mobilenet.cifar10.dense.log").read_text()
+    assert "dense on mobilenet/cifar10: 54 rows from 54 runs" in table_log and " s)" in table_log
+    map_log = next((results / "logs/map_run").glob("*.log")).read_text()
+    assert "cycles" in map_log and "uJ" in map_log
 
 
 def test_each_layer_points_at_its_run(results):
@@ -114,9 +134,10 @@ def test_totals_are_sums_of_rows(results):
 
 def test_numbers_are_plausible_against_the_paper_artifact(results):
     layers = pd.read_csv(results / "mobilenet/cifar10/layers.csv").set_index(["accelerator", "layer"])
-    # the head conv is the same layer on the same arch as in the artifact: 9.89 uJ / 12288 cycles
+    # the head conv is the same layer on the same arch as in the artifact: 12288 cycles; 9.89 uJ with the artifact's
+    # Accelergy figures, more with the derived tables (their 16-bit MAC costs 3.77 pJ, the artifact's 2.2 pJ)
     assert layers.loc[("dense", "head.conv1"), "cycles"] == 12288
-    assert layers.loc[("dense", "head.conv1"), "energy_uJ"] == pytest.approx(9.89, rel=0.01)
+    assert 9.89 < layers.loc[("dense", "head.conv1"), "energy_uJ"] < 9.89 * 1.3
     summary = pd.read_csv(results / "summary.csv").set_index("accelerator")
     assert summary.loc["sparse", "cycles"] < summary.loc["dense", "cycles"]
     assert summary.loc["dense", "archon_speedup"] > 2  # the paper reports 5.8x for this network
@@ -332,7 +353,7 @@ def test_edits_rerun_exactly_what_changed(workspace, tmp_path):
     original = arch.read_text()
     try:
         arch.write_text(original + "# edited\n")
-        assert dry_run_counts(repo, base, tmp_path) == {
-            "map_run": distinct_runs(base, accelerator="dense"), "accelerator_table": 2, **DOWNSTREAM}
+        assert dry_run_counts(repo, base, tmp_path) == {  # a new copy of the arch with its derived tables
+            "arch_tables": 1, "map_run": distinct_runs(base, accelerator="dense"), "accelerator_table": 2, **DOWNSTREAM}
     finally:
         arch.write_text(original)

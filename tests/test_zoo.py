@@ -1,4 +1,5 @@
 """The network zoo against the reference layer tables (networks.yaml), plus loading and validation errors.
+§ numbers refer to docs/method.md (§9: the reference's defects).
 
 Our layers are converted to Timeloop form the paper's way (`problems_for(layer, depthwise="paper")`:
 depthwise as C=1, grouped 1x1 as one group x G, grouped main conv as in/G -> out) and must equal every
@@ -310,6 +311,27 @@ def test_a_small_custom_network_loads(tmp_path):
     assert net.layer("b2.conv").C == 32 and net.layer("tail.FC1").M == 4
 
 
+def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
+    """no_decom, se {width, kind} and an fc reading a flattened map: what imported Keras models need."""
+    text = (GOOD.format(name="tiny").replace("expansion: 2", "mid: [8, 32]")
+            .replace("kernel: 3\n    tail", "kernel: 3\n      no_decom: [1]\n"
+                     "      se: {blocks: [2, 1], width: [5, 3], kind: pointwise}\n    tail")
+            .replace("{name: FC1, kind: fc, C: 16, M: num_classes}", "{name: FC1, kind: fc, C: 256, M: num_classes}"))
+    net = load(write(tmp_path, text))
+    assert [l.name for l in net.block(1).layers] == ["b1.conv", "b1.se_reduce", "b1.se_expand", "b1.comp"]
+    assert (net.block(1).in_ch, net.block(1).mid_ch, net.layer("b1.conv").C, net.layer("b1.conv").P) == (8, 8, 8, 4)
+    assert [(l.kind, l.C, l.M, l.P) for l in net.block(2).layers if l.role.startswith("se")] == [
+        ("pointwise", 32, 5, 1), ("pointwise", 5, 32, 1)]
+    assert net.layer("b1.se_reduce").M == 3
+    assert net.layer("tail.FC1").C == 4 * 4 * 16  # flattened 4x4x16
+    ratio = text.replace("se: {blocks: [2, 1], width: [5, 3], kind: pointwise}", "se: {blocks: [2], ratio: 0.25, of: mid}")
+    assert [(l.kind, l.M) for l in load(write(tmp_path, ratio)).block(2).layers if l.role == "se_reduce"] == [("fc", 8)]
+    fused = (text.replace("style: inverted-residual", "style: fused\n      predict: conv\n      pred_bits: 4\n"
+                          "      prune_factor: 0.5").replace("  baseline:", "  fused:"))
+    with pytest.raises(ZooError, match=r"body\.no_decom: only for the inverted-residual style"):
+        load(write(tmp_path, fused), variant="fused")
+
+
 @pytest.mark.parametrize("old, new, message", [
     ("pixels: [4, 4]", "pixels: [4, 2]", r"field variants\.baseline: block 2 reads a 2x2 map .* block 1 produces 4x4"),
     ("C: 16, M: num", "C: 32, M: num", r"layer tail\.FC1 reads 32 channels but block 2 produces 16"),
@@ -334,6 +356,18 @@ def test_a_small_custom_network_loads(tmp_path):
     ("num_classes: 4", "num_classes: four", r"field datasets\.tiny\.num_classes: must be a positive integer"),
     ("size: 8", "size: 16", r"layer head\.conv1 reads a 8x8 map \(P\*stride\) but the input image produces 16x16"),
     ("  baseline:", "  dense:", r"field variants\.dense: unknown variant"),
+    ("kernel: 3\n    tail", "kernel: 3\n      no_decom: [1]\n    tail",
+     r"body\.no_decom: block 1 has no expand 1x1, so its mid \(16\) must equal its in \(8\)"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 2], width: [4]}\n    tail",
+     r"body\.se\.width: has 1 entries, expected one per block \(2\)"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], ratio: 0.5}\n    tail",
+     r"body\.se\.width: give either width or ratio and of"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [0]}\n    tail",
+     r"body\.se\.width: entry for block 1 must be positive, got 0"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 1], width: [4, 4]}\n    tail", r"body\.se\.blocks: lists a block twice"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], kind: conv}\n    tail",
+     r"body\.se\.kind: 'conv' is not one of fc, pointwise"),
+    ("C: 16, M: num", "C: 128, M: num", r"layer tail\.FC1 reads 128 channels but block 2 produces 16"),
 ])
 def test_bad_network_files_name_file_and_field(tmp_path, old, new, message):
     text = GOOD.format(name="tiny")

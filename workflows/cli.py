@@ -31,11 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--log", type=Path, help="append the summary (or the error) to this file")
         return p
 
-    p = step("map", "map one run (a RunSpec) with its engine")
-    p.add_argument("--spec", required=True, help="the run spec as JSON")
+    p = step("map", "map one run with its engine")
+    p.add_argument("--key", required=True, help="the run's key")
+    p.add_argument("--origin", required=True, help="network/dataset/accelerator/layer of a layer that has the run")
+    p.add_argument("--settings", required=True, type=_json, help="the run settings (problem, mapper, engine)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--cache", type=Path, default=None, help="run cache shared across results directories")
+    p.add_argument("--arch-dir", type=Path, default=None, help="the arch copy with derived tables to read")
     p.add_argument("--out", required=True, type=Path, help="stats.json to write (its directory holds the run)")
+
+    p = step("tables", "a copy of an arch directory with its derived energy and area tables")
+    p.add_argument("--arch", required=True, type=Path)
+    p.add_argument("--preset", default="derived")
+    p.add_argument("--out", required=True, type=Path)
 
     p = step("prepare", "a per-network artifact of an accelerator (e.g. pruned weights)")
     for arg in ("--accelerator", "--artifact", "--network", "--dataset"):

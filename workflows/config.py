@@ -38,10 +38,15 @@ def schema() -> dict[str, Any]:
     props["accelerators"]["items"]["enum"] = list(accelerators.names())
     mapper = props["mapper"]
     mapper["additionalProperties"] = False
+    owners: dict[str, str] = {}
     for plugin in accelerators.all_plugins():
         for kind, defaults in plugin.mapper_kinds.items():
+            if kind in owners and mapper["properties"][kind]["default"] != defaults:
+                raise ConfigError(f"accelerators {owners[kind]} and {plugin.name} both declare mapper kind {kind!r} "
+                                  "with different defaults; give one of them its own kind")
+            owners.setdefault(kind, plugin.name)
             mapper["properties"][kind] = {"$ref": "#/$defs/search", "default": dict(defaults),
-                                          "description": f"mapper settings of {plugin.name}'s {kind} runs"}
+                                          "description": f"mapper settings of {owners[kind]}'s {kind} runs"}
         if plugin.section:
             props[plugin.section] = {**copy.deepcopy(plugin.section_schema), "default": {}}
     return full
@@ -91,10 +96,22 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
         get_engine(config["engine"], **config["engine_options"])
     except EngineError as exc:
         raise ConfigError(f"{source}: field engine_options: {exc}") from None
+    if config["energy_tables"] == "derived":
+        _check_derivable(source)
     from . import costplan
 
     costplan.validate(config, source)
     return config
+
+
+def _check_derivable(source: str) -> None:
+    from estimation.primitives import library_versions
+
+    try:
+        library_versions()
+    except ValueError as exc:
+        raise ConfigError(f"{source}: field energy_tables: {exc}; or set energy_tables: paper (the shipped tables)") \
+            from None
 
 
 def _check_sweep(config: dict[str, Any], source: str) -> None:

@@ -134,7 +134,7 @@ def validate(config: dict[str, Any], source: str) -> None:
 class SearchPlan:
     space: Any  # dse.space.Space
     path: str  # the space file
-    runs: dict[str, Any]  # {key: RunSpec} of every run the search reads
+    runs: dict[str, Any]  # {key: workflows.plan.PlannedRun} of every run the search reads
     inputs: list[str]  # files the search step reads
     settings: dict[str, Any]  # config keys the search step reads
     out: str  # its output directory
@@ -159,6 +159,6 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
         files += table_files(space.accelerator)
     settings = {**subset(config, tuple(keys)), "costs": cost_settings(config)}
     results = config["results"]
-    return SearchPlan(space, config["search"]["space"], {run.key: run.spec for run in runs.values()},
+    return SearchPlan(space, config["search"]["space"], {run.key: run for run in runs.values()},
                       files + [f"{results}/runs/{key}/stats.json" for key in sorted({r.key for r in runs.values()})],
                       settings, f"{results}/search/{space.name}")

@@ -13,15 +13,31 @@ DETAILS_FILE = "details.json"
 RUNS_FILE = "runs.json"
 
 
-def map_run(spec: str, threads: int, cache: Path | None, out: Path) -> str:
-    """Map one run into out's directory (inputs, engine outputs, stats.json)."""
-    from engines.runs import RunSpec, execute
+def map_run(key: str, origin: str, settings: dict[str, Any], threads: int, cache: Path | None,
+            arch_dir: Path | None, out: Path) -> str:
+    """Map one run into out's directory (inputs, engine outputs, stats.json). The run is rebuilt from one layer
+    that has it (`origin`: network/dataset/accelerator/layer) and the run settings; its key must be `key`."""
+    from engines.runs import execute
 
-    run = RunSpec.from_json(spec)
-    stats, hit = execute(run, Path(out).parent, threads=threads, cache=cache, root=ROOT)
+    from .plan import find_run
+
+    network, dataset, accelerator, layer = origin.split("/")
+    planned = find_run(settings, network, dataset, accelerator, layer)
+    if planned.key != key:
+        raise ValueError(f"run {key}: {origin} now gives run {planned.key} (an input changed since the DAG was built)")
+    run = planned.spec
+    stats, hit = execute(run, Path(out).parent, threads=threads, cache=cache, root=ROOT, arch_dir=arch_dir)
     source = f"cache {cache}" if hit else f"engine {run.engine}"
     return (f"run {Path(out).parent.name} on {run.arch} ({source}): {stats.cycles} cycles, "
             f"{stats.total_energy_pJ * 1e-6:.4f} uJ, utilization {stats.utilization:.3f}")
+
+
+def tables(arch: Path, preset: str, out: Path) -> str:
+    """A copy of an arch directory's run files with its derived energy and area tables."""
+    from engines.runs import write_arch_with_tables
+
+    ert, art = write_arch_with_tables(Path(arch), Path(out), preset)
+    return f"{preset} tables of {arch}: {ert.name}, {art.name} in {out}"
 
 
 def prepare(accelerator: str, artifact: str, network: str, dataset: str, settings: dict[str, Any], out: Path) -> str:

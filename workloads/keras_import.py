@@ -20,6 +20,7 @@ block is all head. Roles: decom (expand), conv (depthwise), se_reduce / se_expan
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .layer import Layer, LayerError
@@ -33,21 +34,40 @@ class KerasImportError(ValueError):
     """A Keras model (or one of its layers) that cannot be imported; the message names the layer."""
 
 
-def from_keras(model: Any, name: str = "keras", dataset: str = "custom") -> Network:
-    """The model as a `Network` (variant "baseline"; see the module docstring for the rule)."""
+@dataclass(frozen=True)
+class KerasParts:
+    """A model split by the head / body / tail rule, its layers still named after the Keras layers."""
+
+    model: str  # the Keras model's name
+    head: list[Layer]
+    blocks: list[list[tuple[str, Layer]]]  # per block: (role, layer) in order
+    tail: list[Layer]
+    input_size: int
+    input_channels: int
+    num_classes: int  # the last layer's outputs
+
+
+def split_model(model: Any) -> KerasParts:
+    """Convert the model's layers and split them into head, bottleneck blocks and tail (module docstring)."""
     import keras
 
     layers = [layer for k_layer in _flatten(model, keras) for layer in _convert(k_layer, keras)]
     if not layers:
         raise KerasImportError(f"model {model.name!r}: no Conv2D, DepthwiseConv2D, SeparableConv2D or Dense layers")
-    head_raw, blocks_raw, tail_raw = _split(layers)
-    head = tuple(l.with_(name=f"head.{l.name}", part="head") for l in head_raw)
-    tail = tuple(l.with_(name=f"tail.{l.name}", part="tail") for l in tail_raw)
-    blocks = tuple(_block(i + 1, members) for i, members in enumerate(blocks_raw))
+    head, blocks, tail = _split(layers)
     size, channels = _input_geometry(model)
+    return KerasParts(model.name, head, blocks, tail, size, channels, layers[-1].M)
+
+
+def from_keras(model: Any, name: str = "keras", dataset: str = "custom") -> Network:
+    """The model as a `Network` (variant "baseline"; see the module docstring for the rule)."""
+    parts = split_model(model)
+    head = tuple(l.with_(name=f"head.{l.name}", part="head") for l in parts.head)
+    tail = tuple(l.with_(name=f"tail.{l.name}", part="tail") for l in parts.tail)
+    blocks = tuple(_block(i + 1, members) for i, members in enumerate(parts.blocks))
     try:
-        return Network(name, dataset, "baseline", layers[-1].M, head, blocks, tail,
-                       input_size=size, input_channels=channels)
+        return Network(name, dataset, "baseline", parts.num_classes, head, blocks, tail,
+                       input_size=parts.input_size, input_channels=parts.input_channels)
     except ValueError as exc:
         raise KerasImportError(f"model {model.name!r}: {exc}") from None
 

@@ -12,6 +12,7 @@ from typing import Sequence
 
 from specs.arch import ArchSpec, find_arch_file, load_arch
 from specs.io import write_text
+from specs.table_record import check_generated_table
 
 from ..base import Engine, EngineError, PathLike
 from ..mapping import Mapping
@@ -30,6 +31,7 @@ MAP_FILE = "map.txt"
 
 @lru_cache(maxsize=64)
 def _cached_arch(arch_file: str, arch_mtime: float, ert_file: str, ert_mtime: float) -> tuple[ArchSpec, EnergyTable]:
+    check_generated_table(arch_file, ert_file)  # a generated table must have been made for this arch
     return load_arch(arch_file), load_energy_table(ert_file)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..stats import LayerStats
     from .search import SearchSettings
 
 # run directory prefix -> accelerator directory (checked against each stats.txt's SPECS by the golden test)
@@ -79,10 +80,10 @@ def recorded_runs(root: Path) -> list[RecordedRun]:
 QUALITY_ENERGY = 1.02  # the mapper's bar: energy within 2% of Timeloop's (lower is welcome), cycles no more
 
 
-def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0) -> dict:
+def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: LayerStats | None = None) -> dict:
     """Map a recorded run's problem with the embedded mapper (same arch, constraints and mapper settings)
-    and compare with what Timeloop recorded: time, cycle and energy ratios, and the constraints the found
-    mapping breaks (`legality.mapping_violations`, expected empty)."""
+    and compare with what Timeloop recorded (`recorded`, by default read from the run's stats.txt): time, cycle
+    and energy ratios, and the constraints the found mapping breaks (`legality.mapping_violations`, expected empty)."""
     import time
 
     from ..parsers import parse_stats
@@ -99,7 +100,8 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0) -> dict:
     start = time.perf_counter()
     stats = map_layer(arch, energy, problem, run.constraints, settings)
     seconds = time.perf_counter() - start
-    recorded = parse_stats(run.path / "stats.txt")
+    if recorded is None:
+        recorded = parse_stats(run.path / "stats.txt")
     constraints = load_constraints(run.constraints, bounds, [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
     return {"run": run.name, "seconds": seconds, "cycles_ratio": stats.cycles / recorded.cycles,
