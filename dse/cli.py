@@ -1,4 +1,4 @@
-"""`fuseloop search` and `fuseloop export` (also `python -m dse ...`).
+"""`fuseloop search` and `fuseloop search-export` (also `python -m dse search | export ...`).
 
     fuseloop search SPACE.yaml [--config CONFIG.yaml] [--results DIR] [--out DIR] [--generations N] [--fresh]
                                [--jobs N]
@@ -6,7 +6,7 @@
         workflow's map_run step would. Outputs in --out (default <results>/search/<space name>/): pareto.csv,
         evaluated.csv, progress.csv, pareto.png/.svg and checkpoint.pkl (a re-run resumes from it; --fresh ignores
         it; --generations N continues a finished search up to N generations).
-    fuseloop export SPACE.yaml --point I [--config ...] [--results ...] [--out DIR] [--to DIR]
+    fuseloop search-export SPACE.yaml --point I [--config ...] [--results ...] [--out DIR] [--to DIR]
         writes the front's point I (pareto.csv `point`) as <to>/choices.yaml + <to>/config.yaml (default
         <out>/point-<I>/), a workflow config: `snakemake --cores 2 --configfile <to>/config.yaml` evaluates it.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fuseloop", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="fuseloop", description=__doc__.split("\n\n")[0])  # also python -m dse
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("space", type=Path, help="search space YAML (dse/README.md)")
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2,
                    help="processes for mapping missing runs and for the accuracy evaluator (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p = sub.add_parser("export", parents=[common], help="a Pareto point as a workflow config")
+    p = sub.add_parser("export", aliases=["search-export"], parents=[common], help="a Pareto point as a workflow config")
     p.add_argument("--point", type=int, required=True, help="pareto.csv `point` to export")
     p.add_argument("--to", type=Path, default=None, help="directory for choices.yaml + config.yaml")
     p.add_argument("--point-results", default=None, help="results directory the exported config names")
