@@ -17,7 +17,7 @@ from workflows.config import subset
 from .model import DesignModel
 
 # the search config's settings an exported config keeps (what determines the runs and the rows)
-KEPT = ("engine", "engine_options", "threads_per_layer", "run_cache", "problem", "mapper")
+KEPT = ("engine", "engine_options", "energy_tables", "threads_per_layer", "run_cache", "problem", "mapper")
 
 
 def choices_document(model: DesignModel, genes: np.ndarray) -> dict[str, Any]:

@@ -150,7 +150,7 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
     from .plan import table_files
 
     runs = planned_runs(space, config)
-    keys = ["problem", "mapper", "engine", "engine_options"]
+    keys = ["problem", "mapper", "engine", "engine_options", "energy_tables"]
     files = [config["search"]["space"], *sorted(str(space.base_dir / spec["table"])
                                                 for spec in space.multipliers.values() if "table" in spec)]
     if space.accelerator is not None:
