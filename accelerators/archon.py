@@ -60,7 +60,10 @@ def _profile(network: str, layer: Layer, instance: Mapping[str, int]) -> dict[st
     return {key: str(value).format(**instance) for key, value in raw.items()}
 
 
-def archon_run(network: Network, layer: Layer, depthwise_form: str) -> LayerRun:
+def archon_run(network: Network, layer: Layer, depthwise_form: str, prediction_arch: Path = PREDICTIONS) -> LayerRun:
+    """A layer of the fused network: `main` on the main arch; prediction layers on `prediction_arch` (the paper
+    preset: the artifact's older 128 KiB predictions GLB for MobileNetV2 and ShuffleNet); head/tail layers on
+    arch/archon/predictions."""
     (problem,) = problems_for(layer, depthwise_form)
     instance = dict(problem.instance)
     if layer.role == "main":
@@ -70,7 +73,8 @@ def archon_run(network: Network, layer: Layer, depthwise_form: str) -> LayerRun:
         return LayerRun(layer.name, layer, problem, MAIN, text, "main")
     params = _profile(network.name, layer, instance)
     text = render_constraints(PREDICTIONS / "constraints" / "layer.yaml.j2", problem.dimensions, **params)
-    return LayerRun(layer.name, layer, problem, PREDICTIONS, text, mapper_kind(layer))
+    arch = prediction_arch if layer.part == "body" else PREDICTIONS
+    return LayerRun(layer.name, layer, problem, arch, text, mapper_kind(layer))
 
 
 def fusion_params(network: Network, settings: Mapping[str, Any]):
@@ -87,7 +91,7 @@ class Archon(Accelerator):
     name = "archon"
     description = "ARCHON predictive layer fusion (ICS'21): ReLU-sign predictions, fused main conv, fusion unit"
     variant = "fused"
-    arch_dirs = ("arch/archon/predictions", "arch/archon/main")
+    arch_dirs = ("arch/archon/predictions", "arch/archon/main", "arch/archon/predictions-128KiB")
     mapper_kinds = {"main": {"timeout": 5000, "victory_condition": 400}}
     section = "archon"
     section_schema = {
@@ -110,9 +114,14 @@ class Archon(Accelerator):
     table_reads = ("engine", "problem.depthwise", "archon.preset", "archon.overrides")
     table_files = (PRESETS_FILE, OVERHEAD_DIR)
 
+    def run_options(self, network: Network, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"prediction_arch": fusion_params(network, settings).prediction_arch}
+
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         form = setting(settings, "problem.depthwise")
-        return [archon_run(network, layer, form) for layer in network.layers()]
+        arch = Path((settings.get("options") or {}).get("prediction_arch") or PREDICTIONS)
+        arch = arch if arch.is_absolute() else REPO_ROOT / arch
+        return [archon_run(network, layer, form, arch) for layer in network.layers()]
 
     def validate(self, settings: dict[str, Any], source: str) -> None:
         from fusion.params import FusionParamsError, load_params, presets

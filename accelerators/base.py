@@ -93,13 +93,13 @@ class Accelerator:
     variant: ClassVar[str]  # network variant it evaluates: baseline | fused
     arch_dirs: ClassVar[tuple[str, ...]] = ()  # repository-relative architecture directories it maps on
     runs_of: ClassVar[str | None] = None  # re-costs this accelerator's runs instead of mapping its own
-    run_reads: ClassVar[tuple[str, ...]] = ()  # config keys its runs() reads besides the problem and mapper settings
     in_default_sweep: ClassVar[bool] = True  # evaluated when a config leaves `accelerators` out
     mapper_kinds: ClassVar[dict[str, dict[str, int]]] = {}  # kinds it adds to `mapper`, with their defaults
     section: ClassVar[str | None] = None  # the config section it owns
     section_schema: ClassVar[dict[str, Any]] = {}  # JSON schema of that section (descriptions and defaults)
     columns: ClassVar[ResColumns]
-    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise")  # config keys its table step reads
+    # config keys its table step reads
+    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise", "problem.depthwise_fix_channels")
     table_files: ClassVar[tuple[str, ...]] = ()  # repository files / directories its table step reads
     artifacts: ClassVar[tuple[str, ...]] = ()  # per-network files it prepares (under its results directory)
     artifact_reads: ClassVar[tuple[str, ...]] = ()  # config keys the preparation reads
@@ -113,6 +113,12 @@ class Accelerator:
         """The network whose layers this accelerator's rows name (default: its variant as loaded); `settings` holds
         its `table_reads`."""
         return network
+
+    def run_options(self, network: Network, settings: dict[str, Any]) -> dict[str, Any]:
+        """Settings (resolved for `network`) that change which runs it needs, beyond the problem form; `runs` finds
+        them under settings["options"]. A mapper job receives exactly these, so a knob that changes no run changes
+        no mapper job."""
+        return {}
 
     # ---- per-network preparation (e.g. pruned weights) ---------------------------------------------------
     def artifact_inputs(self, artifact: str, network: Network, settings: dict[str, Any]) -> list[Path]:

@@ -23,6 +23,7 @@ from workloads.problem import problems_for
 from .base import REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting
 
 BASE_ENERGY_MODES = ("total", "summary")
+FIX_CHANNELS = ("layer", "mid")
 LEVEL_KEYWORDS = ("chip", "all")
 SUMMARY_DECIMALS = 2  # Timeloop prints the summary energy in uJ with 2 decimals
 EYERISS = REPO_ROOT / "arch" / "eyeriss"
@@ -72,21 +73,34 @@ def select_levels(stats: LayerStats, spec: str | tuple[str, ...], layer: Layer) 
     return [lvl for lvl in stats.levels[1:] if lvl.name in spec]
 
 
+def fix_channels(network: Network, layer: Layer, rule: str = "layer") -> int:
+    """Channels the paper-form depthwise input fix multiplies by (config `problem.depthwise_fix_channels`):
+    `layer` = the layer's own channels; `mid` = for a bottleneck depthwise layer its block's expanded width, as the
+    artifact's baseline script did (the layer's channels in MobileNetV2/MnasNet, 4x them in its ShuffleNet-style
+    baselines; docs/method.md §5.3, §9 item 10)."""
+    if rule not in FIX_CHANNELS:
+        raise AcceleratorError(f"problem.depthwise_fix_channels: {rule!r} is not one of {', '.join(FIX_CHANNELS)}")
+    if rule == "mid" and layer.part == "body" and layer.block is not None:
+        return network.block(layer.block).mid_ch
+    return layer.M
+
+
 def depthwise_input_fix(stats: LayerStats, layer: Layer, depthwise_form: str,
-                        levels: str | tuple[str, ...] = "chip") -> dict[str, float]:
+                        levels: str | tuple[str, ...] = "chip", channels: int | None = None) -> dict[str, float]:
     """{level: pJ added} for a paper-form depthwise run: Inputs energy x (channels - 1) at the selected levels
-    (every channel reads its own input channel; the C=1 problem counted one). Empty for any other run."""
+    (every channel reads its own input channel; the C=1 problem counted one); `channels` defaults to the layer's.
+    Empty for any other run."""
     if not is_paper_depthwise(layer, depthwise_form):
         return {}
-    return {lvl.name: lvl.tensors["Inputs"].energy_pJ * (layer.M - 1)
+    return {lvl.name: lvl.tensors["Inputs"].energy_pJ * ((channels or layer.M) - 1)
             for lvl in select_levels(stats, levels, layer) if "Inputs" in lvl.tensors}
 
 
 def layer_cost(layer: Layer, stats: LayerStats, depthwise_form: str, base_energy: str = "total",
-               fix_levels: str | tuple[str, ...] = "chip") -> tuple[float, int]:
+               fix_levels: str | tuple[str, ...] = "chip", channels: int | None = None) -> tuple[float, int]:
     """(energy pJ, cycles) of a whole layer from its (one-copy) run."""
     copies = repeat(layer, depthwise_form)
-    fix = sum(depthwise_input_fix(stats, layer, depthwise_form, fix_levels).values())
+    fix = sum(depthwise_input_fix(stats, layer, depthwise_form, fix_levels, channels).values())
     return (base_energy_pJ(stats, base_energy) + fix) * copies, stats.cycles * copies
 
 
@@ -113,14 +127,15 @@ def layer_rows(accelerator: str, network: Network, stats: Mapping[str, LayerStat
                settings: Mapping[str, Any]) -> TableResult:
     """One row per layer: its run's energy (+ the paper-form depthwise fix) and cycles, x repeat."""
     form, engine = setting(settings, "problem.depthwise"), setting(settings, "engine")
+    rule = setting(settings, "problem").get("depthwise_fix_channels", "layer")
     rows, details = [], {}
     for layer in network.layers():
-        run = stats[layer.name]
-        energy, cycles = layer_cost(layer, run, form)
+        run, channels = stats[layer.name], fix_channels(network, layer, rule)
+        energy, cycles = layer_cost(layer, run, form, channels=channels)
         rows.append(row(network, accelerator, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
                         run.utilization))
         details[layer.name] = {"repeat": repeat(layer, form), "run_energy_pJ": run.total_energy_pJ,
-                               "depthwise_fix_pJ": sum(depthwise_input_fix(run, layer, form).values())}
+                               "depthwise_fix_pJ": sum(depthwise_input_fix(run, layer, form, channels=channels).values())}
     return TableResult(rows, details)
 
 

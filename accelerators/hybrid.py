@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from engines.stats import LayerStats
@@ -29,8 +30,10 @@ from workloads.network import Block, Network
 from workloads.problem import problems_for
 
 from . import dense
-from .archon import OVERHEAD_DIR, PRESETS_FILE, archon_run, fusion_params
-from .base import Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting
+from .archon import OVERHEAD_DIR, PREDICTIONS, PRESETS_FILE, Archon, archon_run, fusion_params
+from .base import REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting
+
+ARCHON = Archon()
 
 UNFUSED_ROLES = ("decom", "conv", "comp")
 ALL, NONE = "all", "none"
@@ -111,7 +114,6 @@ class Hybrid(Accelerator):
     columns = ResColumns(energy=("hybrid_e",), cycles=("hybrid_c",),
                          body={**{role: ("hybrid_e", "hybrid_c") for role in ROLES}, "overhead": ("hybrid_e", None)},
                          edge=("hybrid_e", "hybrid_c"))
-    run_reads = ("hybrid.fused_blocks",)
     table_reads = ("engine", "problem.depthwise", "archon.preset", "archon.overrides", "hybrid.fused_blocks")
     table_files = (PRESETS_FILE, OVERHEAD_DIR)
 
@@ -122,12 +124,22 @@ class Hybrid(Accelerator):
     def evaluated_network(self, network: Network, settings: Mapping[str, Any]) -> Network:
         return hybrid_network(network, self.mask(network, settings))
 
+    def run_options(self, network: Network, settings: dict[str, Any]) -> dict[str, Any]:
+        """ARCHON's (the prediction arch) plus the fused blocks: they decide which runs a design needs."""
+        mask = fused_mask(network, (settings.get("hybrid") or {}).get("fused_blocks", ALL))
+        return {**ARCHON.run_options(network, settings),
+                "fused_blocks": [b.index for b, on in zip(network.blocks, mask) if on]}
+
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
-        return self.runs_for(network, settings, self.mask(network, settings))
+        options = settings.get("options") or {}
+        mask = fused_mask(network, options.get("fused_blocks", ALL))
+        return self.runs_for(network, settings, mask)
 
     def runs_for(self, network: Network, settings: Mapping[str, Any], mask: tuple[bool, ...] | None) -> list[LayerRun]:
         """Runs of the design `mask` (None: the superset, both forms of every block)."""
         form = setting(settings, "problem.depthwise")
+        prediction = Path((settings.get("options") or {}).get("prediction_arch") or PREDICTIONS)
+        prediction = prediction if prediction.is_absolute() else REPO_ROOT / prediction
         net = superset_network(network) if mask is None else hybrid_network(network, mask)
         template = dense.EYERISS / "constraints" / "layer.yaml.j2"
         out = []
@@ -137,7 +149,7 @@ class Hybrid(Accelerator):
                 out.append(LayerRun(layer.name, layer, problem, dense.EYERISS,
                                     render_constraints(template, problem.dimensions), dense.mapper_kind(layer)))
             else:
-                out.append(archon_run(network, layer, form))
+                out.append(archon_run(network, layer, form, prediction))
         return out
 
     # ---- settings -------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class Sparse(Accelerator):
               "comp": ("sparse_PW2_e", "sparse_PW2_c"), "se_reduce": ("sparse_SE_e", "sparse_SE_c"),
               "se_expand": ("sparse_SE_e", "sparse_SE_c")},
         edge=("sparse_PW1/L1_e", "sparse_PW1_c"), extra_energy=("sparse_SE_e",), extra_cycles=("sparse_SE_c",))
-    table_reads = ("engine", "problem.depthwise", "sparse.preset", "sparse.overrides")
+    table_reads = ("engine", "problem.depthwise", "problem.depthwise_fix_channels", "sparse.preset", "sparse.overrides")
     table_files = (PARAMS_FILE,)
     artifacts = (WEIGHTS,)
     artifact_reads = ("sparse.preset", "sparse.overrides", "sparse.seed", "sparse.models")
@@ -110,12 +110,14 @@ class Sparse(Accelerator):
         from sparsity.evaluate import evaluate_layer
 
         form, engine, params = setting(settings, "problem.depthwise"), setting(settings, "engine"), _params(settings)
+        rule = setting(settings, "problem").get("depthwise_fix_channels", "layer")
         rows, details = [], {}
         with np.load(artifacts[WEIGHTS]) as archive:
             for layer in network.layers():
                 if layer.name not in archive.files:
                     raise AcceleratorError(f"{artifacts[WEIGHTS]}: no weights for layer {layer.name!r}")
-                fix = sum(dense.depthwise_input_fix(stats[layer.name], layer, form).values())
+                channels = dense.fix_channels(network, layer, rule)
+                fix = sum(dense.depthwise_input_fix(stats[layer.name], layer, form, channels=channels).values())
                 result = evaluate_layer(layer, stats[layer.name], archive[layer.name], params, extra_dense_pJ=fix)
                 rows.append(row(network, self.name, engine, layer, layer.role, "layer", result.energy_pJ,
                                 result.cycles, result.sparse_macs, result.utilisation))

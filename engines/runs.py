@@ -28,6 +28,7 @@ from specs.energy import USER_TABLES, find_area_table, find_energy_table
 from specs.errors import SpecError
 from specs.io import umask
 
+from .mapping import Mapping
 from .stats import LayerStats
 
 STATS_FILE = "stats.json"
@@ -45,6 +46,7 @@ class RunSpec:
     engine: str = "embedded"
     engine_options: dict[str, Any] = field(default_factory=dict)
     tables: str = "paper"  # energy/area tables: paper (shipped next to the arch) | derived (estimation/, per arch)
+    mapping: str = ""  # a fixed mapping (engines.mapping.Mapping as JSON) to evaluate instead of searching
 
     def key(self, root: Path | None = None) -> str:
         """Digest of everything that determines the result (architecture files by content)."""
@@ -160,8 +162,12 @@ def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None =
         else:
             inputs = write_inputs(spec, work)
             engine = get_engine(spec.engine, **spec.engine_options)
-            stats = engine.evaluate(arch_dir or spec.arch_path(root), inputs["problem"], [inputs["constraints"]],
-                                    inputs["mapper"], outdir=work, threads=threads)
+            arch = arch_dir or spec.arch_path(root)
+            if spec.mapping:
+                stats = engine.model(arch, inputs["problem"], Mapping.from_dict(json.loads(spec.mapping)), outdir=work)
+            else:
+                stats = engine.evaluate(arch, inputs["problem"], [inputs["constraints"]], inputs["mapper"], outdir=work,
+                                        threads=threads)
             prefix = str(work) + os.sep  # paths inside the run directory are stored relative to it
             stats.meta = {k: v[len(prefix):] if isinstance(v, str) and v.startswith(prefix) else v
                           for k, v in stats.meta.items()}

@@ -101,9 +101,13 @@ def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], pa
     """Evaluate every block; `stats` maps layer names (`b<k>.<role>`) to runs.
 
     Blocks listed in params.main_reuse take the previous block's main result (energy and cycles) instead of their
-    own run, as the reference's hard-coded list did (paper preset only); their own main run may then be absent."""
+    own run, as the reference's hard-coded list did; blocks in params.main_copied_from take another block's own
+    main run (the reference's stale copies). Both are paper-preset quirks; a block's own main run may then be
+    absent."""
     results: list[BlockResult] = []
     previous: tuple[MainCost, int] | None = None
+    copies = params.main_copies
+    by_index = {block.index: block for block in blocks}
     for block in blocks:
         pred = {layer.role: _run(stats, layer) for layer in block.layers if layer.role in PREDICTION_ROLES}
         if block.index in params.main_reuse:
@@ -111,8 +115,12 @@ def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], pa
                 raise FusionError(f"field main_reuse: block {block.index} has no previous block to reuse")
             main_part, source = previous
         else:
-            main_layer = block.layer("main")
-            main_part, source = main_cost(main_layer, _run(stats, main_layer), params), block.index
+            source = copies.get(block.index, block.index)
+            if source not in by_index:
+                raise FusionError(f"field main_copied_from: block {block.index} copies block {source}, "
+                                  "which is not evaluated")
+            main_layer = by_index[source].layer("main")
+            main_part = main_cost(main_layer, _run(stats, main_layer), params)
         results.append(evaluate_block(block, pred, None, params, main_result=main_part, main_from=source))
         previous = (main_part, source)
     return results

@@ -67,6 +67,12 @@ class FusionParams:
                             formula as accelerators.dense for dense/sparse), 'all', or a list of names.
       dw_fix_edge_levels    'chip' ['shared_glb']: the same for depthwise head/tail layers.
 
+      prediction_arch       'arch/archon/predictions' ['arch/archon/predictions-128KiB' for mobilenet and
+                            shufflenet]: the arch directory (relative to the repo root) the body prediction layers
+                            are mapped on; the artifact's MobileNetV2 and ShuffleNet prediction runs used an older
+                            128 KiB global buffer (§4.1, §9 item 20). Fused head/tail layers use
+                            arch/archon/predictions.
+
     DRAM
       dram_energy_pJ        128.0: energy of one DRAM access of dram_width_bits (DRAM_ACCESS_ENERGY).
       dram_width_bits       16 (DRAM_WIDTH): sign writes cost sign_bits x dram_energy_pJ / dram_width_bits.
@@ -74,6 +80,10 @@ class FusionParams:
     Main fused convolution (fusion/main.py)
       main_reuse            [] [[3, 6, 7, 10]]: 1-based blocks that take the previous block's main result
                             instead of their own run (the reference's hard-coded list, §9 item 15).
+      main_copied_from      {} [mnasnet {4: 2, 5: 2, 12: 11, 13: 11, 14: 11}]: {block: source block}: blocks
+                            whose main result is the source block's own main run. The reference's MnasNet 5x5
+                            main runs found no mapping (malformed constraint) and kept a copy of an earlier 3x3
+                            block's output (§6.2, §9 item 15).
 
     Overhead (fusion/overhead.py)
       overhead_counts       'A' ['A' mobilenet/mnasnet, 'B' fusionet/shufflenet]: action-count formulas
@@ -122,9 +132,11 @@ class FusionParams:
     dw_mac_divisor: int | None = None
     dw_fix_pred_levels: str | tuple[str, ...] = "chip"
     dw_fix_edge_levels: str | tuple[str, ...] = "chip"
+    prediction_arch: str = "arch/archon/predictions"
     dram_energy_pJ: float = 128.0
     dram_width_bits: int = 16
     main_reuse: tuple[int, ...] = ()
+    main_copied_from: tuple[tuple[int, int], ...] = ()
     overhead_counts: str = "A"
     f_pes: int = 64
     overhead_adders: int | None = None
@@ -175,6 +187,11 @@ class FusionParams:
         return self.dram_energy_pJ * self.fused_weight_bits / self.dram_width_bits * factor
 
     @property
+    def prediction_arch_dir(self) -> Path:
+        path = Path(self.prediction_arch)
+        return path if path.is_absolute() else REPO_ROOT / path
+
+    @property
     def ert_path(self) -> Path:
         path = Path(self.overhead_ert)
         path = path if path.is_absolute() else REPO_ROOT / path
@@ -202,6 +219,11 @@ class FusionParams:
         if value is None:
             raise FusionParamsError(f"block {block.index}: no prune_factor in the network and prune_factor is null")
         return float(value)
+
+    @property
+    def main_copies(self) -> dict[int, int]:
+        """{block: source block} of main_copied_from."""
+        return dict(self.main_copied_from)
 
     def taps(self, block) -> int:
         return self.kernel_taps if self.kernel_taps is not None else block.kernel * block.kernel
@@ -311,6 +333,19 @@ def _blocks(value: Any, where: str) -> tuple[int, ...]:
     return out
 
 
+def _copies(value: Any, where: str) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, dict):
+        raise FusionParamsError(f"{where}: must be a mapping {{block: source block}}, got {value!r}")
+    out = []
+    for block, source in value.items():
+        block = _number(block, f"{where}.{block}", 2, integer=True)
+        source = _number(source, f"{where}.{block}", 1, integer=True)
+        if source >= block:
+            raise FusionParamsError(f"{where}.{block}: the source block must come earlier, got {source}")
+        out.append((block, source))
+    return tuple(sorted(out))
+
+
 def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams:
     w = where
     values: dict[str, Any] = {
@@ -334,6 +369,7 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "dram_energy_pJ": _number(raw["dram_energy_pJ"], w["dram_energy_pJ"]),
         "dram_width_bits": _number(raw["dram_width_bits"], w["dram_width_bits"], 1, integer=True),
         "main_reuse": _blocks(raw["main_reuse"], w["main_reuse"]),
+        "main_copied_from": _copies(raw["main_copied_from"], w["main_copied_from"]),
         "overhead_counts": _choice(raw["overhead_counts"], ("A", "B"), w["overhead_counts"]),
         "f_pes": _number(raw["f_pes"], w["f_pes"], 1, integer=True),
         "overhead_adders": _number(raw["overhead_adders"], w["overhead_adders"], 1, integer=True, allow_null=True),
@@ -353,7 +389,11 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "count_pred_glb": _bool(raw["count_pred_glb"], w["count_pred_glb"]),
         "adder_fifo_ops_per_add": _number(raw["adder_fifo_ops_per_add"], w["adder_fifo_ops_per_add"]),
         "overhead_ert": raw["overhead_ert"],
+        "prediction_arch": raw["prediction_arch"],
     }
+    for key in ("overhead_ert", "prediction_arch"):
+        if not isinstance(raw[key], str) or not raw[key]:
+            raise FusionParamsError(f"{w[key]}: must be a path, got {raw[key]!r}")
     if not isinstance(values["overhead_ert"], str) or not values["overhead_ert"]:
         raise FusionParamsError(f"{w['overhead_ert']}: must be a path, got {raw['overhead_ert']!r}")
     if values["pred_weight_bits"] > values["word_bits"]:

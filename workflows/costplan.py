@@ -150,14 +150,15 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
     from .plan import table_files
 
     runs = planned_runs(space, config)
-    keys = ["problem", "mapper", "engine", "engine_options", "energy_tables"]
+    from .plan import run_settings
+
     files = [config["search"]["space"], *sorted(str(space.base_dir / spec["table"])
                                                 for spec in space.multipliers.values() if "table" in spec)]
+    keys: list[str] = []
     if space.accelerator is not None:
-        plugin = accelerators.get(space.accelerator)
-        keys += [*plugin.table_reads, *plugin.run_reads]
+        keys += accelerators.get(space.accelerator).table_reads  # also what its run options read
         files += table_files(space.accelerator)
-    settings = {**subset(config, tuple(keys)), "costs": cost_settings(config)}
+    settings = {**run_settings(config), **subset(config, tuple(keys)), "costs": cost_settings(config)}
     results = config["results"]
     return SearchPlan(space, config["search"]["space"], {run.key: run for run in runs.values()},
                       files + [f"{results}/runs/{key}/stats.json" for key in sorted({r.key for r in runs.values()})],

@@ -5,6 +5,7 @@ Run outputs live in `<results>/runs/<key>/`; which run a layer uses is in its ac
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +32,7 @@ class PlannedRun:
     key: str
     spec: RunSpec
     mapper_kind: str
-    reads: str = "{}"  # JSON: the plug-in's `run_reads` settings the run was planned with (e.g. hybrid's fused_blocks)
+    options: str = "{}"  # JSON: the run options it was planned with (a map job rebuilds it from these)
 
 
 @lru_cache(maxsize=None)
@@ -50,10 +51,17 @@ def _portable(path: Path) -> str:
 
 
 def run_settings(config: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
-    """What the runs of this config depend on besides their layers: problem form and version, mapper settings (of
-    one mapper kind when given: all a run of that kind reads), engine and options."""
-    keys: tuple[str, ...] = ("problem", "engine", "engine_options", "energy_tables", "mapper.optimization_metrics")
+    """What the runs of this config depend on besides their layers and the plug-ins' run options: problem form and
+    version, mapper settings (of one mapper kind when given: all a run of that kind reads), engine and options,
+    energy tables, and whether recorded mappings are evaluated instead of searched."""
+    keys: tuple[str, ...] = ("problem", "engine", "engine_options", "energy_tables", "mapping",
+                             "mapper.optimization_metrics")
     return subset(config, keys + ((f"mapper.{kind}",) if kind else ("mapper",)))
+
+
+def run_options(config: dict[str, Any], name: str, dataset: str, accelerator: str) -> dict[str, Any]:
+    """The plug-in's run options for one network (e.g. ARCHON's prediction arch), resolved from the config."""
+    return accelerators.get(accelerator).run_options(network(name, dataset, accelerator), config)
 
 
 def _mapper_text(mapper: dict[str, Any], kind: str) -> str:
@@ -69,46 +77,53 @@ def _mapper_yaml(timeout: int, victory_condition: int, metrics: tuple[str, ...])
 
 
 def _freeze(settings: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(settings, sort_keys=True)
 
 
 @lru_cache(maxsize=None)
-def _layer_runs(problem: str, name: str, dataset: str, accelerator: str, reads: str = "{}") -> tuple[LayerRun, ...]:
-    """The plug-in's runs of a network; they depend only on the problem settings and the plug-in's `run_reads`."""
+def _layer_runs(problem: str, options: str, name: str, dataset: str, accelerator: str) -> tuple[LayerRun, ...]:
+    """The plug-in's runs of a network; they depend only on the problem settings and its run options."""
     import json
 
-    settings = {"problem": json.loads(problem), **json.loads(reads)}
+    settings = {"problem": json.loads(problem), "options": json.loads(options)}
     return tuple(accelerators.get(accelerator).runs(network(name, dataset, accelerator), settings))
 
 
-def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, accelerator: str,
-             reads: str = "{}") -> PlannedRun:
+def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, accelerator: str) -> PlannedRun:
     problem = render_problem(replace(run.problem, repeat=1, layer=""), settings["problem"]["version"])
-    spec = RunSpec(_portable(run.arch), problem, run.constraints, _mapper_text(settings["mapper"], run.mapper_kind),
-                   settings["engine"], settings["engine_options"], settings.get("energy_tables", "paper"))
-    return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind, reads)
+    tables = settings.get("energy_tables", "paper")
+    recorded = _recorded(run, name, dataset, accelerator) if settings.get("mapping") == "artifact" else None
+    if recorded is not None:  # the artifact's mapping of exactly this problem, on the arch it used
+        spec = RunSpec(_portable(recorded.arch_dir), problem, "", "", settings["engine"], settings["engine_options"],
+                       tables, json.dumps(recorded.mapping.to_dict(), sort_keys=True))
+    else:
+        spec = RunSpec(_portable(run.arch), problem, run.constraints,
+                       _mapper_text(settings["mapper"], run.mapper_kind), settings["engine"],
+                       settings["engine_options"], tables)
+    return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind,
+                      _freeze(settings.get("options") or {}))
 
 
-def run_reads(config: dict[str, Any], accelerator: str) -> str:
-    """The settings besides the problem that an accelerator's runs() reads (its `run_reads`), frozen."""
-    return _freeze(subset(config, accelerators.get(accelerator).run_reads))
+def _recorded(run: LayerRun, name: str, dataset: str, accelerator: str):
+    """The paper artifact's recorded run of this layer's exact problem (analysis.artifact_runs), or None."""
+    from analysis.artifact_runs import matching_run
+
+    variant = accelerators.get(accelerator).variant
+    return matching_run(name, dataset, variant, run.layer, run.problem.shape, dict(run.problem.instance))
 
 
 def runs(config: dict[str, Any], name: str, dataset: str, accelerator: str) -> list[PlannedRun]:
     """The mapper runs `accelerator` uses for `name`/`dataset` (its own, or those of the accelerator it re-costs)."""
     mapped = accelerators.mapped(accelerator)
-    return list(_runs(_freeze(run_settings(config)), name, dataset, mapped, run_reads(config, mapped)))
+    settings = {**run_settings(config), "options": run_options(config, name, dataset, mapped)}
+    return list(_runs(_freeze(settings), name, dataset, mapped))
 
 
 @lru_cache(maxsize=None)
-def _runs(frozen: str, name: str, dataset: str, accelerator: str, reads: str = "{}") -> tuple[PlannedRun, ...]:
-    import json
-
+def _runs(frozen: str, name: str, dataset: str, accelerator: str) -> tuple[PlannedRun, ...]:
     settings = json.loads(frozen)
-    return tuple(_planned(run, settings, name, dataset, accelerator, reads)
-                 for run in _layer_runs(_freeze(settings["problem"]), name, dataset, accelerator, reads))
+    layer_runs = _layer_runs(_freeze(settings["problem"]), _freeze(settings["options"]), name, dataset, accelerator)
+    return tuple(_planned(run, settings, name, dataset, accelerator) for run in layer_runs)
 
 
 def all_runs(config: dict[str, Any]) -> dict[str, PlannedRun]:
@@ -124,12 +139,12 @@ def all_runs(config: dict[str, Any]) -> dict[str, PlannedRun]:
 
 
 def find_run(settings: dict[str, Any], network: str, dataset: str, accelerator: str, layer: str) -> PlannedRun:
-    """A layer's run rebuilt from the settings its mapper job receives (`run_settings(config, kind)`, plus the
-    planned run's `reads` under "reads")."""
-    reads = _freeze(settings.get("reads", {}))
-    for run in _layer_runs(_freeze(settings["problem"]), network, dataset, accelerator, reads):
+    """A layer's run rebuilt from the settings its mapper job receives (`run_settings(config, kind)` and the
+    network's run `options`)."""
+    for run in _layer_runs(_freeze(settings["problem"]), _freeze(settings.get("options") or {}), network, dataset,
+                           accelerator):
         if run.name == layer:
-            return _planned(run, settings, network, dataset, accelerator, reads)
+            return _planned(run, settings, network, dataset, accelerator)
     raise KeyError(f"{accelerator} has no run for layer {layer} of {network}/{dataset}")
 
 

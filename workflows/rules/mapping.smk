@@ -36,7 +36,7 @@ rule map_run:
     params:
         origin=lambda w: f"{RUNS[w.key].network}/{RUNS[w.key].dataset}/{RUNS[w.key].accelerator}/{RUNS[w.key].layer}",
         settings=lambda w: as_json({**plan.run_settings(CONFIG, RUNS[w.key].mapper_kind),
-                                     **({"reads": json.loads(RUNS[w.key].reads)} if RUNS[w.key].reads != "{}" else {})}),
+                                     "options": json.loads(RUNS[w.key].options)}),
         cache=(f"--cache {shlex.quote(CONFIG['run_cache'])}" if CONFIG.get("run_cache") else ""),
         arch=lambda w: (f"--arch-dir {shlex.quote(RESULTS + '/archs/' + plan.derived_arch(RUNS[w.key].spec))}"
                         if plan.derived_arch(RUNS[w.key].spec) else ""),
