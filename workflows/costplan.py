@@ -147,11 +147,9 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
         return None
     from dse.inputs import planned_runs
 
-    from .plan import table_files
+    from .plan import run_settings, table_files
 
     runs = planned_runs(space, config)
-    from .plan import run_settings
-
     files = [config["search"]["space"], *sorted(str(space.base_dir / spec["table"])
                                                 for spec in space.multipliers.values() if "table" in spec)]
     keys: list[str] = []
