@@ -156,7 +156,10 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
     if space.accelerator is not None:
         keys += accelerators.get(space.accelerator).table_reads  # also what its run options read
         files += table_files(space.accelerator)
-    settings = {**run_settings(config), **subset(config, tuple(keys)), "costs": cost_settings(config)}
+    settings = run_settings(config)
+    for key, value in subset(config, tuple(keys)).items():  # nested: table_reads name e.g. problem.depthwise
+        settings[key] = {**settings[key], **value} if isinstance(value, dict) and key in settings else value
+    settings["costs"] = cost_settings(config)
     results = config["results"]
     return SearchPlan(space, config["search"]["space"], {run.key: run for run in runs.values()},
                       files + [f"{results}/runs/{key}/stats.json" for key in sorted({r.key for r in runs.values()})],
