@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	    echo "$(VENV) is not $(PYTHON)'s version: recreating it"; rm -rf $(VENV); fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,search]'
 	$(BIN)/python -m estimation.install
 	touch $(STAMP)
 

@@ -6,6 +6,7 @@ import sys
 
 import accelerators
 from workflows import config as wfconfig
+from workflows import costplan
 from workflows import plan
 
 configfile: "workflows/config/default.yaml"
@@ -15,7 +16,9 @@ CONFIG = wfconfig.validate(config, source=", ".join(map(str, workflow.overwrite_
 RESULTS = CONFIG["results"]
 PAIRS = wfconfig.pairs(CONFIG)
 ACCELERATORS = CONFIG["accelerators"]
-RUNS = plan.all_runs(CONFIG)  # {key: PlannedRun}: every distinct mapper run of the sweep
+COST_PAIRS = costplan.cost_pairs(CONFIG)  # pairs with a cost step (config `costs.choices`; none by default)
+SEARCH = costplan.search_plan(CONFIG)  # the search step (config `search.space`; None by default)
+RUNS = {**plan.all_runs(CONFIG), **(SEARCH.runs if SEARCH else {})}  # {key: PlannedRun}: every distinct run
 CLI = f"{shlex.quote(sys.executable)} -m workflows.cli"  # the interpreter running Snakemake (its venv)
 
 wildcard_constraints:
@@ -30,9 +33,13 @@ include: "workflows/rules/common.smk"
 include: "workflows/rules/mapping.smk"
 include: "workflows/rules/tables.smk"
 include: "workflows/rules/report.smk"
+include: "workflows/rules/costs.smk"
+include: "workflows/rules/search.smk"
 
 rule all:
     input:
         f"{RESULTS}/summary.csv",
         expand(f"{RESULTS}/{{p.network}}/{{p.dataset}}/res.csv", p=PAIRS),
         f"{RESULTS}/plots/done.txt",
+        rules.costs.input if COST_PAIRS else [],
+        rules.search.output if SEARCH else [],

@@ -16,6 +16,7 @@ REGISTRY: dict[str, str] = {
     "sparse": "accelerators.sparse:Sparse",
     "archon": "accelerators.archon:Archon",
     "systolic": "accelerators.systolic:Systolic",
+    "hybrid": "accelerators.hybrid:Hybrid",  # opt-in (not in the default sweep): fusion per block
 }
 
 
@@ -39,9 +40,14 @@ def all_plugins() -> list[Accelerator]:
     return [get(name) for name in REGISTRY]
 
 
+def default_sweep() -> list[str]:
+    """The accelerators a config that leaves `accelerators` out evaluates (opt-in plug-ins excluded)."""
+    return [name for name in REGISTRY if get(name).in_default_sweep]
+
+
 def mapped(name: str) -> str:
     """The accelerator whose mapper runs `name` uses (itself, or the one it re-costs)."""
     return get(name).runs_of or name
 
 
-__all__ = ["Accelerator", "AcceleratorError", "REGISTRY", "all_plugins", "get", "mapped", "names"]
+__all__ = ["Accelerator", "AcceleratorError", "REGISTRY", "all_plugins", "default_sweep", "get", "mapped", "names"]

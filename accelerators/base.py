@@ -93,6 +93,7 @@ class Accelerator:
     variant: ClassVar[str]  # network variant it evaluates: baseline | fused
     arch_dirs: ClassVar[tuple[str, ...]] = ()  # repository-relative architecture directories it maps on
     runs_of: ClassVar[str | None] = None  # re-costs this accelerator's runs instead of mapping its own
+    in_default_sweep: ClassVar[bool] = True  # evaluated when a config leaves `accelerators` out
     mapper_kinds: ClassVar[dict[str, dict[str, int]]] = {}  # kinds it adds to `mapper`, with their defaults
     section: ClassVar[str | None] = None  # the config section it owns
     section_schema: ClassVar[dict[str, Any]] = {}  # JSON schema of that section (descriptions and defaults)
@@ -107,6 +108,11 @@ class Accelerator:
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         """The mapper runs of `network` (this accelerator's variant); none when it re-costs another's runs."""
         return []
+
+    def evaluated_network(self, network: Network, settings: Mapping[str, Any]) -> Network:
+        """The network whose layers this accelerator's rows name (default: its variant as loaded); `settings` holds
+        its `table_reads`."""
+        return network
 
     def run_options(self, network: Network, settings: dict[str, Any]) -> dict[str, Any]:
         """Settings (resolved for `network`) that change which runs it needs, beyond the problem form; `runs` finds

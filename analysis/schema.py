@@ -14,8 +14,15 @@ LAYER_COLUMNS = list(ROW_COLUMNS)
 
 _PLUGINS = accelerators.all_plugins()
 
-RES_COLUMNS = ["layer", "part"] + [c for p in _PLUGINS for c in p.columns.main] + [
-    c for p in _PLUGINS for c in p.columns.trailing]
+def res_columns(present: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """res.csv columns: those of every accelerator of the default sweep, plus those of opt-in accelerators (e.g.
+    hybrid) in `present` (so registering an opt-in plug-in changes no table that does not evaluate it)."""
+    plugins = [p for p in _PLUGINS if p.in_default_sweep or p.name in present]
+    return ["layer", "part"] + [c for p in plugins for c in p.columns.main] + [
+        c for p in plugins for c in p.columns.trailing]
+
+
+RES_COLUMNS = res_columns()
 
 # Which res.csv column a layers.csv row lands in: (accelerator, role) -> (energy column, cycles column) for block
 # layers; head and tail layers use each accelerator's edge slot.

@@ -9,7 +9,9 @@ Per row whose `layer` is one of the network's layers (other rows, e.g. ARCHON ov
   energy_scaled_uJ = energy_uJ x (fast-mode precision-scaled run energy / run energy) when that layer's run
   (LayerStats) is given: `stats[(accelerator, layer)]`, or `stats[layer]` for rows of the accelerators in
   `scaled_accelerators` (dense and sparse rows are costed from the dense run). The ratio keeps the row's own
-  corrections (repeat of grouped layers, the paper's depthwise input fix) scaled with the rest.
+  corrections (repeat of grouped layers, the paper's depthwise input fix) scaled with the rest. Rows whose `phase`
+  is in `keep_phases` keep their energy (energy_scaled_uJ = energy_uJ): the workflow passes ARCHON's prediction and
+  overhead phases, whose costs come from ARCHON's own precision model (low-precision predictions, fusion unit).
 Summary: one row per accelerator in `rows` (one row without rows) with energy_uJ and energy_scaled_uJ summed
 over its rows, and the network totals of the layer-level columns (they do not depend on the accelerator):
 mult_energy_uJ, error_proxy, E_W, micronet params/ops/scores, bitstream power/area/energy, and mult_area_um2 =
@@ -63,7 +65,8 @@ def _scale_ratio(run: LayerStats | None, choice: LayerChoice, settings: CostSett
 
 def cost_columns(network: Any, rows: pd.DataFrame | None, choices: ChoiceTable | Mapping[str, LayerChoice],
                  stats: Mapping[Any, LayerStats] | None = None, settings: CostSettings = DEFAULT_SETTINGS,
-                 scaled_accelerators: tuple[str, ...] = ("dense", "sparse")) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 scaled_accelerators: tuple[str, ...] = ("dense", "sparse"),
+                 keep_phases: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-row cost columns joined onto `rows`, summary); see the module docstring."""
     resolved = choices.resolve(network) if isinstance(choices, ChoiceTable) else dict(choices)
     stats = stats or {}
@@ -76,7 +79,11 @@ def cost_columns(network: Any, rows: pd.DataFrame | None, choices: ChoiceTable |
     else:
         layers = rows.merge(costs, on="layer", how="left")
         ratios = []
-        for accelerator, layer in zip(layers.get("accelerator", [""] * len(layers)), layers["layer"]):
+        phases = layers["phase"] if "phase" in layers else [""] * len(layers)
+        for accelerator, layer, phase in zip(layers.get("accelerator", [""] * len(layers)), layers["layer"], phases):
+            if phase in keep_phases:
+                ratios.append(1.0)
+                continue
             run = stats.get((accelerator, layer))
             if run is None and accelerator in scaled_accelerators:
                 run = by_layer.get(layer)

@@ -40,7 +40,8 @@ def expected_counts(config: dict) -> dict[str, int]:
 
 def test_default_sweep_dag_job_counts(tmp_path):
     config = wfconfig.load()
-    assert len(config["sweep"]) == 7 and config["accelerators"] == list(accelerators.names())
+    assert len(config["sweep"]) == 7 and config["accelerators"] == accelerators.default_sweep()
+    assert config["costs"]["choices"] is None and config["search"]["space"] is None  # no cost or search steps
     # the default sweep into an empty results directory (an earlier `make run` must not change the count)
     path = _write_config(tmp_path, results=str(tmp_path / "results"))
     result = snakemake("-n", "--cores", "8", "--configfile", str(path), "--quiet", "rules")
@@ -82,6 +83,13 @@ def _write_config(tmp_path, **changes):
         ({"problem": {"version": "0.3", "depthwise": "fancy"}}, "field problem.depthwise"),
         ({"sparse": {"preset": "paper", "models": {"vgg/cifar10": "x.h5"}}}, "field sparse.models.vgg/cifar10"),
         ({"archon": {"preset": "paper", "adders": 3}}, "field archon: Additional properties"),
+        ({"costs": {"choices": "no/such/choices.yaml"}}, "field costs.choices: choices file no/such/choices.yaml not found"),
+        ({"costs": {"choices": {"vgg/cifar10": "costs/examples/mobilenet_8bit.yaml"}}},
+         "field costs.choices.vgg/cifar10: not a network/dataset pair of the sweep"),
+        ({"costs": {"choices": "costs/examples/mobilenet_8bit.yaml", "psum_bias": "some"}}, "field costs.psum_bias"),
+        ({"costs": {"choices": "costs/examples/mobilenet_8bit.yaml", "psum_width": 3}}, "field costs: Additional"),
+        ({"search": {"space": "no/such/space.yaml"}}, "field search.space: search space file no/such/space.yaml"),
+        ({"accelerators": ["hybrid"], "hybrid": {"fused_blocks": [1, 40]}}, "field hybrid.fused_blocks[1]: 40 is not"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, changes, message):
@@ -89,6 +97,21 @@ def test_config_errors_name_the_field(tmp_path, changes, message):
     with pytest.raises(wfconfig.ConfigError) as err:
         wfconfig.load(path)
     assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_choices_and_space_errors_name_their_file_and_field(tmp_path):
+    choices = tmp_path / "choices.yaml"
+    choices.write_text("layers:\n  b99.conv: {multiplier: drum4}\n")
+    path = _write_config(tmp_path, costs={"choices": str(choices)})
+    with pytest.raises(wfconfig.ConfigError, match=rf"{choices}: field layers.b99.conv: matches no layer"):
+        wfconfig.load(path)
+    choices.write_text("layers:\n  b2.decom: {multiplier: mul8u_2AC}\n")  # 16-bit operands with an 8x8 circuit
+    with pytest.raises(wfconfig.ConfigError, match=rf"{choices}: layer b2.decom: multiplier mul8u_2AC is an 8x8"):
+        wfconfig.load(path)
+    space = tmp_path / "space.yaml"
+    space.write_text("network: mobilenet\ndataset: cifar10\nobjectives: [energy]\n")
+    with pytest.raises(wfconfig.ConfigError, match=rf"{space}: field accelerator: energy needs an accelerator"):
+        wfconfig.load(_write_config(tmp_path, search={"space": str(space)}))
 
 
 def test_snakemake_reports_config_errors(tmp_path):

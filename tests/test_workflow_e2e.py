@@ -153,6 +153,158 @@ def test_rerun_has_nothing_to_do_and_the_report_builds(workspace):
     assert report.stat().st_size > 10_000
 
 
+# ---- cost columns (config `costs`) and the design-space search (config `search`) --------------------------------
+# These run before the edit tests below (which touch an arch file, making every run out of date).
+
+def output_hashes(results: Path) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest() for p in results.rglob("*")
+            if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(results).parts)}
+
+
+def test_costs_example_config_adds_cost_columns_and_nothing_else(workspace, tmp_path):
+    """The shipped example (8-bit MobileNetV2/CIFAR-10, per-layer multipliers) with .test's short mapper settings (so
+    the workspace's runs are reused): only the cost steps run; every existing output stays byte-identical; a change
+    of one layer's multiplier re-runs the cost steps only."""
+    from costs import load_choices
+    from costs.precision import fast_mode
+    from engines.stats import LayerStats
+
+    repo, results, config_path = workspace
+    base = yaml.safe_load(config_path.read_text())
+    config = yaml.safe_load((repo / "costs/examples/config-mobilenet-8bit.yaml").read_text())
+    config.update(results=str(results), mapper=base["mapper"])
+    before = output_hashes(results)
+    costs_only = {"pair_costs": 1, "costs_summary": 1, "cost_plots": 1, "all": 1}
+    assert dry_run_counts(repo, config, tmp_path) == costs_only
+    path = tmp_path / "costs.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = snakemake(repo, "--cores", "2", "--configfile", str(path))
+    assert run.returncode == 0, run.stderr[-4000:]
+    after = output_hashes(results)
+    assert {k: after[k] for k in before} == before  # nothing that existed changed
+    assert set(after) - set(before) >= {"mobilenet/cifar10/costs.csv", "mobilenet/cifar10/costs_summary.csv",
+                                        "costs_summary.csv", "plots/costs/mobilenet.cifar10.txt"}
+
+    layers = pd.read_csv(results / "mobilenet/cifar10/layers.csv")
+    costs = pd.read_csv(results / "mobilenet/cifar10/costs.csv")
+    assert list(costs.columns[:len(LAYER_COLUMNS)]) == LAYER_COLUMNS and len(costs) == len(layers)
+    assert {"multiplier", "weight_bits", "mult_energy_uJ", "E_W", "micronet_score_imagenet", "bitstream_energy",
+            "energy_scaled_uJ"} <= set(costs.columns)
+    dense = costs[costs["accelerator"] == "dense"].set_index("layer")
+    assert dense.loc["b2.decom", "multiplier"] == "mul8u_2AC" and dense.loc["b1.decom", "multiplier"] == "exact"
+    assert dense.loc["b16.comp", "psum_bits"] == 32 and dense.loc["head.conv1", "weight_bits"] == 8
+    # energy_scaled_uJ of a dense row = its energy x the fast-mode ratio of its run (recomputed here)
+    index = json.loads((results / "mobilenet/cifar10/dense/runs.json").read_text())
+    stats = LayerStats.from_json(results.parent / index["b2.decom"] / "stats.json")
+    choice = load_choices(repo / "costs/examples/mobilenet_8bit.yaml").for_layer("b2.decom")
+    ratio = fast_mode(stats, choice).total_energy_pJ / stats.total_energy_pJ
+    assert dense.loc["b2.decom", "energy_scaled_uJ"] == pytest.approx(dense.loc["b2.decom", "energy_uJ"] * ratio)
+    # ARCHON's prediction and overhead phases keep their energy (their own precision model)
+    archon = costs[costs["accelerator"] == "archon"]
+    kept = archon[archon["phase"].isin(["prediction", "overhead"])]
+    assert (kept["energy_scaled_uJ"] == kept["energy_uJ"]).all()
+    summary = pd.read_csv(results / "costs_summary.csv").set_index("accelerator")
+    assert list(summary.index) == ["dense", "sparse", "archon"]
+    for accelerator in summary.index:
+        rows = costs[costs["accelerator"] == accelerator]
+        assert summary.loc[accelerator, "energy_scaled_uJ"] == pytest.approx(rows["energy_scaled_uJ"].sum())
+        assert summary.loc[accelerator, "cycles"] == rows["cycles"].sum()
+    assert summary.loc["dense", "energy_scaled_uJ"] < 0.75 * summary.loc["dense", "energy_uJ"]  # 8-bit operands
+    assert summary.loc["dense", "multipliers"] == "drum6 exact mul8u_2AC mul8u_ZFB"
+    for name in ("dense_multiply_energy", "dense_precision_levels", "archon_multiply_energy"):
+        assert (results / "plots/costs" / f"mobilenet_cifar10_{name}.png").stat().st_size > 10_000
+
+    # one layer's multiplier: the cost steps only (no mapper run, no table step)
+    choices = repo / "costs/examples/mobilenet_8bit.yaml"
+    original = choices.read_text()
+    try:
+        choices.write_text(original + "  b5.conv: {multiplier: mul8u_NGR}\n")
+        assert dry_run_counts(repo, config, tmp_path) == costs_only
+    finally:
+        choices.write_text(original)
+
+
+def test_hybrid_with_every_block_fused_is_archon(workspace):
+    """hybrid with fused_blocks: all gives ARCHON's rows exactly, from ARCHON's own runs."""
+    from engines.stats import LayerStats
+
+    _, results, config_path = workspace
+    config = wfconfig.validate(yaml.safe_load(config_path.read_text()))
+    index = json.loads((results / "mobilenet/cifar10/archon/runs.json").read_text())
+    stats = {layer: LayerStats.from_json(results.parent / run / "stats.json") for layer, run in index.items()}
+    network = plan.network("mobilenet", "cifar10", "hybrid")
+    plugin = accelerators.get("hybrid")
+    rows = pd.DataFrame(plugin.table_for(network, stats, plan.table_settings(config, "hybrid"),
+                                         (True,) * len(network.blocks)).rows).set_index("layer")
+    archon = pd.read_csv(results / "mobilenet/cifar10/archon/layers.csv").set_index("layer")
+    assert list(rows.index) == list(archon.index)
+    for column in ("energy_uJ", "cycles", "macs", "phase", "role"):
+        assert rows[column].tolist() == archon[column].tolist(), column
+
+
+SEARCH_SPACE = {
+    "name": "e2e-hybrid", "network": "mobilenet", "dataset": "cifar10", "accelerator": "hybrid",
+    "base": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 24},
+    "genes": {"b[12].main": {"multiplier": ["exact", "mul8u_2AC", "mul8u_NGR"]},
+              "b[12].decom": {"multiplier": ["exact", "mul8u_12N4"]},
+              "tail.*": {"multiplier": ["exact", "mul8u_19DB"]}},
+    "fusion": {"blocks": [1, 2], "default": "fused"},
+    "objectives": ["energy", "cycles", "mult_energy"],
+    "algorithm": {"pop_size": 16, "generations": 4, "seed": 0},
+}
+
+
+def test_search_rule_and_an_exported_point_reproduce_through_snakemake(workspace, tmp_path):
+    """`search.space` adds the search step (and the runs it needs); a Pareto point with a block unfused, exported
+    with `python -m dse export`, run by snakemake, gives back its objectives within 1 %."""
+    from workflows import costplan
+
+    repo, results, config_path = workspace
+    base = yaml.safe_load(config_path.read_text())
+    scratch = tmp_path / "results"
+    for name in ("runs", "archs"):  # the workspace's runs (and arch copies with derived tables), reused
+        if (results / name).is_dir():
+            shutil.copytree(results / name, scratch / name)
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(SEARCH_SPACE))
+    config = {**base, "results": str(scratch), "search": {"space": str(space)}}
+    search = costplan.search_plan(wfconfig.validate(config))
+    new_runs = len(set(search.runs) - {p.name for p in (scratch / "runs").iterdir()})
+    assert new_runs > 0  # blocks 1-2 unfused: dense-arch runs the workspace does not have
+    counts = dry_run_counts(repo, config, tmp_path)
+    assert counts["search"] == 1 and counts["map_run"] == new_runs
+    path = tmp_path / "search.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = snakemake(repo, "--cores", "2", "--configfile", str(path))
+    assert run.returncode == 0, run.stderr[-4000:]
+    out = scratch / "search" / "e2e-hybrid"
+    pareto = pd.read_csv(out / "pareto.csv", dtype={"genes": str, "fused_blocks": str}, keep_default_na=False)
+    assert (out / "pareto.png").stat().st_size > 10_000 and len(pd.read_csv(out / "progress.csv")) == 4
+    partial = pareto[pareto["fused_blocks"] != "1 2"]
+    assert len(partial), "no point of the front runs a block unfused"
+    point = partial.iloc[0]
+    exported = subprocess.run([sys.executable, "-m", "dse", "export", str(space), "--config", str(path),
+                               "--results", str(scratch), "--point", str(point["point"]), "--to",
+                               str(tmp_path / "point"), "--point-results", str(tmp_path / "point-results")],
+                              cwd=repo, capture_output=True, text=True, timeout=600)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    for name in ("runs", "archs"):
+        if (scratch / name).is_dir():
+            shutil.copytree(scratch / name, tmp_path / "point-results" / name)
+    run = snakemake(repo, "--cores", "2", "--configfile", str(tmp_path / "point" / "config.yaml"))
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert "map_run" not in run.stdout + run.stderr  # every run of the design was already mapped
+    row = pd.read_csv(tmp_path / "point-results/mobilenet/cifar10/costs_summary.csv").iloc[0]
+    assert row["accelerator"] == "hybrid"
+    for metric, column in (("energy_uJ", "energy_scaled_uJ"), ("cycles", "cycles"),
+                           ("mult_energy_uJ", "mult_energy_uJ"), ("area_um2", "mult_area_um2")):
+        assert row[column] == pytest.approx(float(point[metric]), rel=0.01), metric
+    res = pd.read_csv(tmp_path / "point-results/mobilenet/cifar10/res.csv").set_index("layer")
+    assert res.loc["total", "hybrid_c"] == pytest.approx(float(point["cycles"]))
+
+
 # ---- a re-run costs what changed --------------------------------------------------------------------------
 
 def job_counts(output: str) -> dict[str, int]:

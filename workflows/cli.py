@@ -74,6 +74,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", required=True, nargs="+", type=Path)
     p.add_argument("--outdir", required=True, type=Path)
 
+    def pair_costs(p: argparse.ArgumentParser) -> None:
+        for arg in ("--network", "--dataset"):
+            p.add_argument(arg, required=True)
+        p.add_argument("--layers", required=True, type=Path, help="the pair's layers.csv")
+        p.add_argument("--runs", required=True, type=_json, help="{accelerator: {layer: run key}}")
+        p.add_argument("--results", required=True, type=Path)
+        p.add_argument("--choices", required=True, type=Path)
+        p.add_argument("--settings", required=True, type=_json)
+
+    p = step("costs", "costs.csv + costs_summary.csv of one network/dataset")
+    pair_costs(p)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--summary-out", required=True, type=Path)
+
+    p = step("costs_summary", "the sweep's costs_summary.csv")
+    p.add_argument("--inputs", required=True, nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+
+    p = step("cost_plots", "cost plots (PNG + SVG) of one network/dataset")
+    pair_costs(p)
+    p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--done", required=True, type=Path)
+
+    p = step("search", "NSGA-II design-space search (dse/)")
+    p.add_argument("--space", required=True, type=Path)
+    p.add_argument("--results", required=True, type=Path)
+    p.add_argument("--settings", required=True, type=_json)
+    p.add_argument("--out", required=True, type=Path)
+
     p = step("cache", "the run cache: `clear` deletes every entry")
     p.add_argument("action", choices=["clear"])
     p.add_argument("--dir", required=True, type=Path)

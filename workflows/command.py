@@ -3,6 +3,8 @@
     fuseloop check [CONFIG ...]          validate configs (merged in order over the default) and print the sweep
     fuseloop run [CONFIG ...] [-- SNAKEMAKE ARGS]   check, then `snakemake --cores N --configfile CONFIG ...`
     fuseloop cache clear DIR             delete every entry of a run cache (config `run_cache`)
+    fuseloop search SPACE.yaml [...]     NSGA-II over per-layer choices and fusion (dse/README.md)
+    fuseloop search-export SPACE.yaml --point I   a Pareto point as choices.yaml + a workflow config.yaml
     fuseloop import-keras MODEL --name NAME [--dataset D] [--config FILE]
                                          a Keras model (.h5/.keras) as a network file, workloads/networks/NAME.yaml:
                                          its baseline and the ARCHON fused variant (workloads/keras_network.py);
@@ -151,6 +153,10 @@ def _summary(config: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("search", "search-export"):  # the design-space search has its own parser (dse/cli.py)
+        from dse.cli import main as search_main
+
+        return search_main(argv)
     extra: list[str] = []
     if "--" in argv:
         extra = argv[argv.index("--") + 1:]
@@ -163,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="check, then run snakemake (arguments after -- go to snakemake)")
     p.add_argument("configs", nargs="*", type=Path)
     p.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    sub.add_parser("search", help="NSGA-II design-space search over a space YAML (fuseloop search --help)")
+    sub.add_parser("search-export", help="a Pareto point of a search as a workflow config (fuseloop search-export --help)")
     p = sub.add_parser("cache", help="the run cache")
     p.add_argument("action", choices=["clear"])
     p.add_argument("directory", type=Path)

@@ -82,7 +82,7 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level")
     config = fill_defaults(config, full, full.get("$defs", {}))
-    config.setdefault("accelerators", list(accelerators.names()))
+    config.setdefault("accelerators", accelerators.default_sweep())
     errors = sorted(jsonschema.Draft202012Validator(full).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError(f"{source}: field {_field_path(errors[0])}: {errors[0].message}")
@@ -98,6 +98,9 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
         raise ConfigError(f"{source}: field engine_options: {exc}") from None
     if config["energy_tables"] == "derived":
         _check_derivable(source)
+    from . import costplan
+
+    costplan.validate(config, source)
     return config
 
 

@@ -32,6 +32,7 @@ class PlannedRun:
     key: str
     spec: RunSpec
     mapper_kind: str
+    options: str = "{}"  # JSON: the run options it was planned with (a map job rebuilds it from these)
 
 
 @lru_cache(maxsize=None)
@@ -99,7 +100,8 @@ def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, a
         spec = RunSpec(_portable(run.arch), problem, run.constraints,
                        _mapper_text(settings["mapper"], run.mapper_kind), settings["engine"],
                        settings["engine_options"], tables)
-    return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind)
+    return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind,
+                      _freeze(settings.get("options") or {}))
 
 
 def _recorded(run: LayerRun, name: str, dataset: str, accelerator: str):

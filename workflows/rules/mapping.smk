@@ -1,3 +1,5 @@
+import json
+
 # Energy and area tables derived from an arch (energy_tables: derived): a copy of the arch's run files with its
 # ERT/ART, named by the arch's content, so an arch edit gives a new copy (and new run keys) and nothing is stale.
 DERIVED_ARCHS = plan.derived_archs(RUNS)  # {copy name: source arch directory}
@@ -33,8 +35,8 @@ rule map_run:
         f"{RESULTS}/runs/{{key}}/stats.json",
     params:
         origin=lambda w: f"{RUNS[w.key].network}/{RUNS[w.key].dataset}/{RUNS[w.key].accelerator}/{RUNS[w.key].layer}",
-        settings=lambda w: as_json({**plan.run_settings(CONFIG, RUNS[w.key].mapper_kind), "options": plan.run_options(
-            CONFIG, RUNS[w.key].network, RUNS[w.key].dataset, RUNS[w.key].accelerator)}),
+        settings=lambda w: as_json({**plan.run_settings(CONFIG, RUNS[w.key].mapper_kind),
+                                     "options": json.loads(RUNS[w.key].options)}),
         cache=(f"--cache {shlex.quote(CONFIG['run_cache'])}" if CONFIG.get("run_cache") else ""),
         arch=lambda w: (f"--arch-dir {shlex.quote(RESULTS + '/archs/' + plan.derived_arch(RUNS[w.key].spec))}"
                         if plan.derived_arch(RUNS[w.key].spec) else ""),
