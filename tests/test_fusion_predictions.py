@@ -126,3 +126,13 @@ def test_paper_block1_worked_example(b1_runs):
     assert round(conv.terms["dw_fix"] * 1e-6, 1) == 1149.3
     assert round(conv.terms["inputs_quantized"] * 1e-6, 1) == -865.5
     assert conv.energy_pJ == pytest.approx(sum(conv.terms.values()))
+
+
+def test_capacity_mask_storage_moves_the_sign_writes_to_the_overhead():
+    """The default stores the masks in pred_glb (or spills them, fusion/overhead.py): the prediction itself writes
+    no sign bits to DRAM; the reference's proxy writes 10 outputs x 1 bit x 128 pJ / 16 bits."""
+    stats = synthetic_stats(3200)
+    capacity = prediction_cost(DW5, block(), stats, DEFAULT.with_(mask_storage="capacity"))
+    proxy = prediction_cost(DW5, block(), stats, DEFAULT)
+    assert (capacity.terms["sign_writes"], proxy.terms["sign_writes"]) == (0.0, 80.0)
+    assert proxy.energy_pJ - capacity.energy_pJ == pytest.approx(80.0)
