@@ -106,7 +106,8 @@ def depthwise_input_fix(stats: LayerStats, layer: Layer, depthwise_form: str,
     if not is_paper_depthwise(layer, depthwise_form):
         return {}
     if check not in FIX_CHECKS:
-        raise AcceleratorError(f"layer {layer.name}: depthwise fix check {check!r} is not one of {', '.join(FIX_CHECKS)}")
+        raise AcceleratorError(f"layer {layer.name}: depthwise fix check {check!r} is not one of "
+                               f"{', '.join(FIX_CHECKS)}")
     selected = [lvl for lvl in select_levels(stats, levels, layer) if "Inputs" in lvl.tensors]
     count = channels or layer.M
     closed = {lvl.name: lvl.tensors["Inputs"].energy_pJ * (count - 1) for lvl in selected}
@@ -114,7 +115,8 @@ def depthwise_input_fix(stats: LayerStats, layer: Layer, depthwise_form: str,
         return closed
     if count != layer.M:
         raise AcceleratorError(f"layer {layer.name}: a checked depthwise fix counts the layer's {layer.M} channels, "
-                               f"not {count} (depthwise_fix_channels: mid is the artifact's; use depthwise_fix: artifact)")
+                               f"not {count} (depthwise_fix_channels: mid is the artifact's; use depthwise_fix: "
+                               "artifact)")
     words = unique_input_words(stats, layer)
     rereads = {lvl.name: lvl.tensors["Inputs"].reads for lvl in selected if lvl.tensors["Inputs"].reads != words}
     if not rereads:

@@ -78,7 +78,8 @@ class FusionParams:
                             128 KiB global buffer (§4.1, §9 item 20). Fused head/tail layers use
                             arch/archon/predictions.
 
-    DRAM
+    DRAM (the closed forms only: mask_storage proxy, weight_refetch tiles / paper; the default models use the main
+    run's own DRAM energy per word, i.e. its energy table)
       dram_energy_pJ        128.0: energy of one DRAM access of dram_width_bits (DRAM_ACCESS_ENERGY).
       dram_width_bits       16 (DRAM_WIDTH): sign writes cost sign_bits x dram_energy_pJ / dram_width_bits.
 

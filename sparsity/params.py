@@ -14,11 +14,10 @@ the `ert` parameter's table.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
-
 
 from accelerators.dense import BASE_ENERGY_MODES
 from specs.records import read_presets
@@ -226,7 +225,8 @@ def _gating_ratio(value: Any, table: Callable[[], Any], where: str) -> float:
     try:
         return ert.energy("mac", "mac_gated") / ert.energy("mac", "mac_random")
     except (KeyError, ValueError, ZeroDivisionError) as exc:
-        raise SparseParamsError(f"{where}: {ert.source}: no usable mac mac_gated / mac_random energies ({exc})") from None
+        raise SparseParamsError(f"{where}: {ert.source}: no usable mac mac_gated / mac_random energies "
+                                f"({exc})") from None
 
 
 def _energy(value: Any, table: Callable[[], Any], where: str) -> float:

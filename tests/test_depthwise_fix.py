@@ -57,7 +57,8 @@ def test_precondition_holds_closed_form(tmp_path):
     assert [(inputs(paper, n).reads, inputs(paper, n).partition_size) for n in ("shared_glb", "DRAM")] == [(16, 16)] * 2
     closed = depthwise_input_fix(paper, DW, "paper", check="artifact")
     checked = depthwise_input_fix(paper, DW, "paper", check="checked")
-    assert closed == checked == {"shared_glb": pytest.approx(3 * 8 * GLB_BLOCK), "DRAM": pytest.approx(3 * 4 * DRAM_BLOCK)}
+    assert closed == checked == {"shared_glb": pytest.approx(3 * 8 * GLB_BLOCK),
+                                 "DRAM": pytest.approx(3 * 4 * DRAM_BLOCK)}
     coupled = model("coupled", A, tmp_path)  # the exact layer on the same loop nest
     for name in checked:
         assert inputs(paper, name).energy_pJ + checked[name] == pytest.approx(inputs(coupled, name).energy_pJ)

@@ -49,7 +49,8 @@ def main_stats(tmp_path_factory):
     keep = ("Weights", "Inputs", "Outputs")
     mapping = Mapping((
         LevelMapping("DRAM", (Loop("Q", 2),), keep),
-        LevelMapping("shared_glb", (Loop("P", 2), Loop("C", 8), Loop("M", 8), Loop("P", 8, "X")), ("Inputs", "Outputs")),
+        LevelMapping("shared_glb", (Loop("P", 2), Loop("C", 8), Loop("M", 8), Loop("P", 8, "X")),
+                     ("Inputs", "Outputs")),
         LevelMapping("DummyBuffer", (Loop("Q", 8, "Y"),), ()),
         LevelMapping("ifmap_spad", (), ("Inputs",)),
         LevelMapping("psum_spad", (Loop("S", 3), Loop("R", 3)), ("Outputs",)),

@@ -21,9 +21,9 @@ from accelerators.dense import EYERISS
 from analysis.summary import summarize
 from engines import get_engine
 from engines.mapping import LevelMapping, Loop, Mapping
-from specs.energy import parse_ert
 from sparsity import evaluate_layer
 from sparsity.params import SparseParamsError, bounds, load_params
+from specs.energy import parse_ert
 from workloads.layer import Layer
 from workloads.problem import problems_for, render_problem
 from workloads.zoo import load_network
