@@ -138,8 +138,10 @@ class Sparse(Accelerator):
         engine = setting(settings, "engine")
         names = _bounds(settings)
         table = _run_table(settings)
-        chosen = setting(settings, "sparse").get("bound", "conservative") if names else None
-        params = {name: _params(settings, name, table) for name in names} or {None: _params(settings, None, table)}
+        chosen: str | None = setting(settings, "sparse").get("bound", "conservative") if names else None
+        params: dict[str | None, Any] = {name: _params(settings, name, table) for name in names}
+        if not names:
+            params[None] = _params(settings, None, table)
         rows, details = [], {}
         with np.load(artifacts[WEIGHTS]) as archive:
             for layer in network.layers():

@@ -487,9 +487,10 @@ def write_report(config: dict, source: str, out: Path, paper_config: dict | None
     b1 = facts["b1"]["overhead_facts"]
     lines += ["", f"Block 1 of MobileNetV2 (16 -> 864 -> 24 at 32x32): {b1['fused_weights']:,.0f} kept fused weights = "
               f"{b1['fused_weight_words']:,.0f} words with their indices; the main run leaves "
-              f"{b1['main_glb_free_words']:,.0f} of the 51,200 GLB words free and streams its weights "
-              f"{b1['weight_passes']:.0f} times (4 x 4 output tiles of 8 x 8), so {b1['resident_weight_words']:,.0f} "
-              f"words stay and the rest is read 16 times; its masks are {b1['mask_bits']:,} bits against pred_glb's "
+              f"{b1['main_glb_free_words']:,.0f} GLB words free and streams its weights "
+              f"{b1['weight_passes']:.0f} times (once per output tile of its mapping), so "
+              f"{b1['resident_weight_words']:,.0f} words stay and the rest is read {b1['weight_passes']:.0f} times; "
+              f"its masks are {b1['mask_bits']:,} bits against pred_glb's "
               f"{b1['pred_glb_bits']:,}: {b1['spilled_mask_bits']:,} spill to DRAM.",
               "", "The main runs keep weights on chip at: " + (", ".join(on_chip_weights(mob)) or
                                                           "no level (arch/archon/main bypasses them at every level "
