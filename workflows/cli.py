@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -86,7 +87,15 @@ def _log(path: Path | None, text: str) -> None:
             handle.write(text.rstrip("\n") + "\n")
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM (scancel, a SLURM time limit, Snakemake shutting down) unwinds like an error, so the atomic writes
+    of specs.io delete their temporary files instead of leaving them in the results."""
+    print(f"fuseloop: terminated by signal {signum}", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = build_parser().parse_args(argv)
     from . import steps
 
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         line = f"fuseloop {args.step}: error: {exc}"
         _log(args.log, line)
-        print(line, file=sys.stderr)
+        print(line + (f" (log: {args.log})" if args.log else ""), file=sys.stderr)
         return 1
     _log(args.log, f"{summary}\n({time.perf_counter() - start:.2f} s)")
     return 0

@@ -194,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         print(_summary(config))
         return 0
-    command = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), *extra]
+    # concise: a progress line, no per-job blocks (a failed step prints its one-line error and its log's path);
+    # a `--quiet ...` after `--` replaces this
+    quiet = [] if "--quiet" in extra else ["--quiet", "rules"]
+    command = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), *quiet, *extra]
     if args.configs:  # one --configfile with every file (a repeated one keeps only the last), after any targets
         command += ["--configfile", *(str(path.resolve()) for path in args.configs)]
     return subprocess.call(command, cwd=ROOT)
