@@ -10,6 +10,7 @@ passes each step exactly those and re-runs a step only when they change.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,9 @@ ROW_COLUMNS = [
     "role",  # layer role (decom, conv, comp, se_reduce, pred_decom, main, overhead, layer, ...)
     "phase",  # layer | prediction | main | overhead
     "energy_uJ", "cycles", "macs", "utilisation",
+    # the band of energy_uJ for an accelerator whose model has bounds (e.g. sparse: optimistic / conservative);
+    # empty for the others
+    "energy_low_uJ", "energy_high_uJ",
 ]
 
 
@@ -99,7 +103,8 @@ class Accelerator:
     section_schema: ClassVar[dict[str, Any]] = {}  # JSON schema of that section (descriptions and defaults)
     columns: ClassVar[ResColumns]
     # config keys its table step reads
-    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise", "problem.depthwise_fix_channels")
+    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise", "problem.depthwise_fix_channels",
+                                              "problem.depthwise_fix")
     table_files: ClassVar[tuple[str, ...]] = ()  # repository files / directories its table step reads
     artifacts: ClassVar[tuple[str, ...]] = ()  # per-network files it prepares (under its results directory)
     artifact_reads: ClassVar[tuple[str, ...]] = ()  # config keys the preparation reads
@@ -144,12 +149,16 @@ class Accelerator:
 
 
 def row(network: Network, accelerator: str, engine: str, layer: Layer, role: str, phase: str, energy_pJ: float,
-        cycles: float, macs: int, utilisation: float, *, name: str | None = None) -> dict[str, Any]:
-    """One layers.csv row (energy given in pJ, written in uJ)."""
+        cycles: float, macs: int, utilisation: float, *, name: str | None = None,
+        band_pJ: tuple[float, float] | None = None) -> dict[str, Any]:
+    """One layers.csv row (energies given in pJ, written in uJ). `band_pJ`: (low, high) of energy_pJ when the
+    accelerator's model has bounds (the analysis sums them into summary.csv's energy_low_uJ / energy_high_uJ)."""
+    low, high = band_pJ if band_pJ is not None else (math.nan, math.nan)
     return {
         "network": network.name, "dataset": network.dataset, "accelerator": accelerator, "engine": engine,
         "part": layer.part, "block": layer.block, "layer": name or layer.name, "role": role, "phase": phase,
         "energy_uJ": energy_pJ / PJ_PER_UJ, "cycles": cycles, "macs": macs, "utilisation": utilisation,
+        "energy_low_uJ": low / PJ_PER_UJ, "energy_high_uJ": high / PJ_PER_UJ,
     }
 
 

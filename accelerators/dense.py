@@ -4,17 +4,20 @@ Shared rules (the sparse and ARCHON models reuse them):
   repeat               a grouped layer is one group's problem repeated G times (workloads.problem.problems_for);
   depthwise forms      `coupled` (channels coupled, exact) or the paper's `paper` (C=1, M=channels): its input
                        traffic is under-counted by the channel count, and `depthwise_input_fix` adds it back
-                       (docs/method.md, depthwise layers);
+                       (docs/method.md §3.1, §9 item 12): the artifact's closed form (Inputs energy x (channels
+                       - 1)) where its precondition holds, else the exact fix from the run's mapping
+                       (`coupled_input_fix`; config problem.depthwise_fix, docs/model.md);
   base energy          a run's energy: its full-precision total, or Timeloop's 2-decimal uJ summary line (the
                        paper artifact's post-processing read that one).
 Rows: each layer's run energy (+ the depthwise fix) and cycles, x repeat.
 """
 from __future__ import annotations
 
+from math import ceil
 from pathlib import Path
 from typing import Any, Mapping
 
-from engines.stats import LayerStats, LevelStats
+from engines.stats import LayerStats, LevelStats, TensorStats
 from specs.constraints import render_constraints
 from workloads.layer import Layer
 from workloads.network import Network
@@ -24,6 +27,7 @@ from .base import REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns
 
 BASE_ENERGY_MODES = ("total", "summary")
 FIX_CHANNELS = ("layer", "mid")
+FIX_CHECKS = ("checked", "artifact")
 LEVEL_KEYWORDS = ("chip", "all")
 SUMMARY_DECIMALS = 2  # Timeloop prints the summary energy in uJ with 2 decimals
 EYERISS = REPO_ROOT / "arch" / "eyeriss"
@@ -86,21 +90,101 @@ def fix_channels(network: Network, layer: Layer, rule: str = "layer") -> int:
 
 
 def depthwise_input_fix(stats: LayerStats, layer: Layer, depthwise_form: str,
-                        levels: str | tuple[str, ...] = "chip", channels: int | None = None) -> dict[str, float]:
-    """{level: pJ added} for a paper-form depthwise run: Inputs energy x (channels - 1) at the selected levels
-    (every channel reads its own input channel; the C=1 problem counted one); `channels` defaults to the layer's.
-    Empty for any other run."""
+                        levels: str | tuple[str, ...] = "chip", channels: int | None = None,
+                        check: str = "artifact", arch: Path | None = None) -> dict[str, float]:
+    """{level: pJ added} for a paper-form depthwise run (empty for any other run). The C=1 problem counted one
+    input channel; every channel reads its own.
+
+    check 'artifact': the closed form, Inputs energy x (channels - 1) at the selected levels, whatever the mapping
+    (`channels` defaults to the layer's). It is exact only when the run reads each input word once at those levels:
+    a C=1 mapping with output-channel loops above a level re-reads the one channel there, and the closed form turns
+    each re-read into reads of distinct channels (docs/fidelity.md).
+    check 'checked': the closed form where that precondition holds at every selected level (Inputs reads == the
+    channel's input words, the outermost level's Inputs partition size); otherwise the exact fix from the run's
+    own loop nest re-evaluated on the channel-coupled problem (`coupled_input_fix`, on the run's arch: its
+    stats meta `arch`, else `arch`), or an error naming the layer and the levels when that is impossible."""
     if not is_paper_depthwise(layer, depthwise_form):
         return {}
-    return {lvl.name: lvl.tensors["Inputs"].energy_pJ * ((channels or layer.M) - 1)
-            for lvl in select_levels(stats, levels, layer) if "Inputs" in lvl.tensors}
+    if check not in FIX_CHECKS:
+        raise AcceleratorError(f"layer {layer.name}: depthwise fix check {check!r} is not one of "
+                               f"{', '.join(FIX_CHECKS)}")
+    selected = [lvl for lvl in select_levels(stats, levels, layer) if "Inputs" in lvl.tensors]
+    count = channels or layer.M
+    closed = {lvl.name: lvl.tensors["Inputs"].energy_pJ * (count - 1) for lvl in selected}
+    if check == "artifact":
+        return closed
+    if count != layer.M:
+        raise AcceleratorError(f"layer {layer.name}: a checked depthwise fix counts the layer's {layer.M} channels, "
+                               f"not {count} (depthwise_fix_channels: mid is the artifact's; use depthwise_fix: "
+                               "artifact)")
+    words = unique_input_words(stats, layer)
+    rereads = {lvl.name: lvl.tensors["Inputs"].reads for lvl in selected if lvl.tensors["Inputs"].reads != words}
+    if not rereads:
+        return closed
+    source = stats.meta.get("arch")
+    return coupled_input_fix(stats, layer, selected, REPO_ROOT / source if source else arch, rereads, words)
+
+
+def unique_input_words(stats: LayerStats, layer: Layer) -> int:
+    """Input words of the one channel a paper-form depthwise run reads (its outermost level's partition)."""
+    outer = stats.levels[-1].tensors.get("Inputs")
+    if outer is None or outer.partition_size <= 0:
+        raise AcceleratorError(f"layer {layer.name}: the run has no Inputs partition size at {stats.levels[-1].name}")
+    return outer.partition_size
+
+
+def coupled_input_fix(stats: LayerStats, layer: Layer, levels: list[LevelStats], arch: Path | None,
+                      rereads: dict[str, int], words: int) -> dict[str, float]:
+    """The exact paper-form depthwise fix: the run's loop nest analysed on the channel-coupled problem (the embedded
+    model's nest analysis; its M loops then walk distinct channels), per level the coupled Inputs energy minus the
+    run's, both priced at the run's own energy per access block at that level (no energy table needed). Tile
+    capacities are not re-checked: the fix prices the traffic the loop nest implies at the scaled levels."""
+    from engines.base import EngineError
+    from engines.embedded.analysis import fast_analysis
+    from engines.embedded.nest import build_nest
+    from engines.embedded.problem import from_spec
+    from specs.arch import load_arch
+
+    where = (f"layer {layer.name}: the paper-form depthwise input fix needs each input word read once, but "
+             + ", ".join(f"{name} reads {reads} words for the channel's {words}" for name, reads in rereads.items()))
+    if stats.mapping is None or arch is None:
+        raise AcceleratorError(f"{where}; the exact fix needs the run's mapping and arch (use problem.depthwise: "
+                               "coupled, or depthwise_fix: artifact for the artifact's closed form)")
+    spec = load_arch(arch)
+    (problem,) = problems_for(layer, "coupled")
+    coupled = from_spec(problem)
+    try:
+        tiles = fast_analysis(coupled, build_nest(spec, coupled, stats.mapping)).tiles
+    except (EngineError, ValueError) as exc:
+        raise AcceleratorError(f"{where}; the run's mapping cannot be laid onto the channel-coupled problem ({exc}): "
+                               "use problem.depthwise: coupled (or depthwise_fix: artifact)") from None
+    k = coupled.tensor_names.index("Inputs")
+    fix = {}
+    for lvl in levels:
+        i = spec.storage_index(lvl.name)
+        storage, tile, ours = spec.storage[i], tiles[i][k], lvl.tensors["Inputs"]
+        theirs = TensorStats(0.0, reads=tile.content_accesses, fills=tile.fills, utilized_instances=tile.instances)
+        blocks = _access_blocks(ours, storage.block_size, storage.instances, storage.cluster_size)
+        per_block = ours.energy_pJ / blocks if blocks else 0.0
+        fix[lvl.name] = per_block * _access_blocks(theirs, storage.block_size, storage.instances,
+                                                   storage.cluster_size) - ours.energy_pJ
+    return fix
+
+
+def _access_blocks(tensor: TensorStats, block_size: int, instances: int, cluster_size: int) -> float:
+    """Vector accesses a tensor's energy is made of (Timeloop's rule, engines/embedded/model.py): per instance
+    ceil(accesses / block size), shared within a cluster, times the utilized instances."""
+    if tensor.utilized_instances <= 0:
+        return 0.0
+    clusters = instances // cluster_size
+    share = tensor.utilized_instances / min(tensor.utilized_instances, clusters)
+    return ceil((tensor.reads + tensor.updates + tensor.fills) / block_size) / share * tensor.utilized_instances
 
 
 def layer_cost(layer: Layer, stats: LayerStats, depthwise_form: str, base_energy: str = "total",
-               fix_levels: str | tuple[str, ...] = "chip", channels: int | None = None) -> tuple[float, int]:
-    """(energy pJ, cycles) of a whole layer from its (one-copy) run."""
+               fix: float = 0.0) -> tuple[float, int]:
+    """(energy pJ, cycles) of a whole layer from its (one-copy) run and its depthwise fix (pJ per copy)."""
     copies = repeat(layer, depthwise_form)
-    fix = sum(depthwise_input_fix(stats, layer, depthwise_form, fix_levels, channels).values())
     return (base_energy_pJ(stats, base_energy) + fix) * copies, stats.cycles * copies
 
 
@@ -123,19 +207,30 @@ def layer_runs(network: Network, settings: Mapping[str, Any], arch: Path, kind: 
     return runs
 
 
+def problem_fix(network: Network, layer: Layer, stats: LayerStats, settings: Mapping[str, Any],
+                arch: Path = EYERISS) -> dict[str, float]:
+    """{level: pJ} of the paper-form depthwise fix of a dense/sparse layer run, as the config's `problem` section
+    says (depthwise, depthwise_fix_channels, depthwise_fix; the latter two default to layer and checked)."""
+    problem = setting(settings, "problem")
+    channels = fix_channels(network, layer, problem.get("depthwise_fix_channels", "layer"))
+    return depthwise_input_fix(stats, layer, setting(settings, "problem.depthwise"), channels=channels,
+                               check=problem.get("depthwise_fix", "checked"), arch=arch)
+
+
 def layer_rows(accelerator: str, network: Network, stats: Mapping[str, LayerStats],
-               settings: Mapping[str, Any]) -> TableResult:
-    """One row per layer: its run's energy (+ the paper-form depthwise fix) and cycles, x repeat."""
+               settings: Mapping[str, Any], arch: Path = EYERISS) -> TableResult:
+    """One row per layer: its run's energy (+ the paper-form depthwise fix) and cycles, x repeat (`arch`: where
+    the runs were mapped, for a run whose stats do not say)."""
     form, engine = setting(settings, "problem.depthwise"), setting(settings, "engine")
-    rule = setting(settings, "problem").get("depthwise_fix_channels", "layer")
     rows, details = [], {}
     for layer in network.layers():
-        run, channels = stats[layer.name], fix_channels(network, layer, rule)
-        energy, cycles = layer_cost(layer, run, form, channels=channels)
+        run = stats[layer.name]
+        fix = sum(problem_fix(network, layer, run, settings, arch).values())
+        energy, cycles = layer_cost(layer, run, form, fix=fix)
         rows.append(row(network, accelerator, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
                         run.utilization))
         details[layer.name] = {"repeat": repeat(layer, form), "run_energy_pJ": run.total_energy_pJ,
-                               "depthwise_fix_pJ": sum(depthwise_input_fix(run, layer, form, channels=channels).values())}
+                               "depthwise_fix_pJ": fix}
     return TableResult(rows, details)
 
 

@@ -46,4 +46,4 @@ class Systolic(Accelerator):
 
     def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
               settings: dict[str, Any]) -> TableResult:
-        return layer_rows(self.name, network, stats, settings)
+        return layer_rows(self.name, network, stats, settings, SYSTOLIC)

@@ -11,6 +11,8 @@ import accelerators
 from accelerators.base import ROW_COLUMNS
 
 LAYER_COLUMNS = list(ROW_COLUMNS)
+BAND_COLUMNS = ["energy_low_uJ", "energy_high_uJ"]  # optional: a layers table without a band is complete
+REQUIRED_LAYER_COLUMNS = [c for c in LAYER_COLUMNS if c not in BAND_COLUMNS]
 
 _PLUGINS = accelerators.all_plugins()
 
@@ -35,6 +37,7 @@ TOTAL_COLUMNS = {p.name: p.columns.totals for p in _PLUGINS}
 SUMMARY_COLUMNS = [
     "network", "dataset", "accelerator", "engine",
     "energy_uJ", "cycles",
+    "energy_low_uJ", "energy_high_uJ",  # the band of energy_uJ (accelerators whose model has bounds; else empty)
     "archon_speedup",  # this accelerator's cycles / ARCHON's cycles (>1: ARCHON is faster)
     "archon_energy_ratio",  # this accelerator's energy / ARCHON's energy (>1: ARCHON uses less)
     "head_energy_share", "body_energy_share", "tail_energy_share",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .schema import BODY_SLOTS, EDGE_SLOTS, LAYER_COLUMNS, TOTAL_COLUMNS, res_columns
+from .schema import BODY_SLOTS, EDGE_SLOTS, REQUIRED_LAYER_COLUMNS, TOTAL_COLUMNS, res_columns
 
 
 class TableError(ValueError):
@@ -16,7 +16,7 @@ class TableError(ValueError):
 
 
 def check_layers(df: pd.DataFrame, source: str = "layers table") -> pd.DataFrame:
-    missing = [c for c in LAYER_COLUMNS if c not in df.columns]
+    missing = [c for c in REQUIRED_LAYER_COLUMNS if c not in df.columns]
     if missing:
         raise TableError(f"{source}: missing columns {missing}")
     if len(df[["network", "dataset"]].drop_duplicates()) > 1:

@@ -20,11 +20,11 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from specs.energy import USER_TABLES, find_area_table, find_energy_table
+from specs.energy import USER_TABLES, EnergyTable, find_area_table, find_energy_table, load_ert
 from specs.errors import SpecError
 from specs.io import umask
 
@@ -106,6 +106,21 @@ def arch_digest(arch: str, tables: str = "paper") -> str:
 def arch_id(arch: Path, tables: str) -> str:
     """A directory name for an arch's copy with derived tables: its path and content digest."""
     return f"{'-'.join(Path(arch).parts[-2:])}-{arch_digest(str(arch), tables)[:16]}"
+
+
+@cache
+def run_energy_table(arch: str, tables: str = "paper") -> EnergyTable:
+    """The energy table the runs of arch directory `arch` read with `energy_tables: tables`: a user's Accelergy
+    ERT.yaml beside it, else the shipped table (paper) or the one derived from its sizes (derived: estimation/,
+    cached by arch content). For post-processing that prices actions the runs do not report (idle, zero-delta)."""
+    path = Path(arch)
+    if tables == "paper" or (path / "ERT.yaml").is_file():
+        return load_ert(find_energy_table(path))
+    from estimation import derive_tables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ert, _ = derive_tables(path, tmp, tables)
+        return load_ert(ert)
 
 
 def write_arch_with_tables(arch: Path, out: Path, preset: str = "derived") -> tuple[Path, Path]:

@@ -41,6 +41,8 @@ class BlockResult(JsonRecord):
     main_c: int
     main_from: int
     overhead_terms: dict[str, float] = field(default_factory=dict)
+    overhead_facts: dict[str, float] = field(default_factory=dict)  # fused-weight and mask quantities
+    prediction_terms: dict[str, dict[str, float]] = field(default_factory=dict)  # {role: energy breakdown, pJ}
 
     @property
     def energy_pJ(self) -> float:
@@ -92,9 +94,10 @@ def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStat
     if main_result is None and main is None:
         raise FusionError(f"block {block.index}: no main run given")
     main_part = main_result or main_cost(block.layer("main"), main, params)
-    overhead = overhead_cost(block, main_part.cycles, params)
+    overhead = overhead_cost(block, main_part, params)
     return BlockResult(block.index, second, decom.energy_pJ, other.energy_pJ, main_part.energy_pJ, overhead.energy_pJ,
-                       decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms)
+                       decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms,
+                       overhead.facts, {"pred_decom": decom.terms, second: other.terms})
 
 
 def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], params: FusionParams) -> list[BlockResult]:

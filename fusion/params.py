@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 
-from accelerators.dense import BASE_ENERGY_MODES, LEVEL_KEYWORDS
+from accelerators.dense import BASE_ENERGY_MODES, FIX_CHECKS, LEVEL_KEYWORDS
 from specs.records import read_presets
 from workloads.problem import DEPTHWISE_FORMS
 
@@ -66,6 +66,11 @@ class FusionParams:
                             depthwise prediction; 'chip' = every single-instance level (GLB + DRAM, the same
                             formula as accelerators.dense for dense/sparse), 'all', or a list of names.
       dw_fix_edge_levels    'chip' ['shared_glb']: the same for depthwise head/tail layers.
+      dw_fix_check          'checked' ['artifact']: how a paper-form depthwise fix is made (accelerators.dense
+                            depthwise_input_fix): 'checked' = the closed form only where its precondition holds
+                            (each input word read once at the scaled levels), else the exact fix from the mapping
+                            re-evaluated on the channel-coupled problem (or a clear error); 'artifact' = the
+                            closed form unconditionally, as the artifact did.
 
       prediction_arch       'arch/archon/predictions' ['arch/archon/predictions-128KiB' for mobilenet and
                             shufflenet]: the arch directory (relative to the repo root) the body prediction layers
@@ -73,7 +78,8 @@ class FusionParams:
                             128 KiB global buffer (§4.1, §9 item 20). Fused head/tail layers use
                             arch/archon/predictions.
 
-    DRAM
+    DRAM (the closed forms only: mask_storage proxy, weight_refetch tiles / paper; the default models use the main
+    run's own DRAM energy per word, i.e. its energy table)
       dram_energy_pJ        128.0: energy of one DRAM access of dram_width_bits (DRAM_ACCESS_ENERGY).
       dram_width_bits       16 (DRAM_WIDTH): sign writes cost sign_bits x dram_energy_pJ / dram_width_bits.
 
@@ -105,10 +111,23 @@ class FusionParams:
       index_bits            10: bits of the index stored with each kept fused weight.
       index_factor          null [1.6 = 16/10]: DRAM cost of a kept weight relative to its bare bits; null =
                             (fused_weight_bits + index_bits) / fused_weight_bits.
-      weight_refetch        'tiles' ['paper']: fused weights are re-fetched once per main tile of f_pes output
-                            pixels: 'tiles' = ceil(pix^2 / f_pes), 'paper' = pix^2 / f_pes.
-      pred_dram_scale       128/18 [128/18 A, 8 B]: pred_DRAM = pred_glb energy x this (DRAM-cost proxy).
-      count_pred_glb        false: also count the pred_glb energy itself (the reference counted it as 0).
+      weight_refetch        'mapping' ['paper']: how the kept fused weights move (fusion/overhead.py):
+                            'mapping' = from the main run: the part that fits the global buffer space the main
+                            run leaves free is read from DRAM once, written to and re-read from the buffer once per
+                            weight pass of the main mapping; the rest is re-read from DRAM per pass (the buffer is
+                            used only where it saves energy); 'tiles' = every kept weight read from DRAM
+                            ceil(pix^2 / f_pes) times; 'paper' = pix^2 / f_pes times (WEIGHTS_REFETCH).
+      mask_storage          'capacity' ['proxy']: how the prediction masks (the ReLU-sign bits of the block's
+                            prediction layers) are stored: 'capacity' = as much as pred_glb holds is written to
+                            and read from it once (pred_glb energy), the rest spills to DRAM (one write and one
+                            read per bit at the main run's DRAM energy per bit), and the prediction layers write no
+                            sign bits to DRAM themselves; 'proxy' = the reference's model: each prediction writes
+                            its sign bits to DRAM (sign_write_pJ), pred_glb is counted by the A/B formulas and its
+                            energy enters as pred_dram_scale x that (pred_DRAM).
+      pred_glb_bits         null: pred_glb capacity in bits (capacity mode); null = memory_depth x memory_width of
+                            pred_glb in the overhead arch (the overhead_ert directory's arch.yaml): 1094 x 64.
+      pred_dram_scale       128/18 [128/18 A, 8 B]: proxy mode: pred_DRAM = pred_glb energy x this.
+      count_pred_glb        true [false]: count the pred_glb energy itself (the reference counted it as 0).
       adder_fifo_ops_per_add 0.0: adder_fifo pushes (= pops) per add (the reference gave it no counts).
       overhead_ert          'arch/archon/overhead': per-action energies: a table file, or a directory whose
                             ERT.yaml (Accelergy) or else ERT.fuseloop.yaml is used (relative to the repo root).
@@ -132,6 +151,7 @@ class FusionParams:
     dw_mac_divisor: int | None = None
     dw_fix_pred_levels: str | tuple[str, ...] = "chip"
     dw_fix_edge_levels: str | tuple[str, ...] = "chip"
+    dw_fix_check: str = "checked"
     prediction_arch: str = "arch/archon/predictions"
     dram_energy_pJ: float = 128.0
     dram_width_bits: int = 16
@@ -150,9 +170,11 @@ class FusionParams:
     fused_weight_bits: int = 16
     index_bits: int = 10
     index_factor: float | None = None
-    weight_refetch: str = "tiles"
+    weight_refetch: str = "mapping"
+    mask_storage: str = "capacity"
+    pred_glb_bits: int | None = None
     pred_dram_scale: float = 128 / 18
-    count_pred_glb: bool = False
+    count_pred_glb: bool = True
     adder_fifo_ops_per_add: float = 0.0
     overhead_ert: str = "arch/archon/overhead"
     overrides: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -179,12 +201,29 @@ class FusionParams:
         return self.sign_bits * self.dram_energy_pJ / self.dram_width_bits
 
     @property
+    def kept_weight_factor(self) -> float:
+        """Size of a kept fused weight with its index relative to the bare weight (index_factor, or
+        (fused_weight_bits + index_bits) / fused_weight_bits)."""
+        if self.index_factor is not None:
+            return self.index_factor
+        return (self.fused_weight_bits + self.index_bits) / self.fused_weight_bits
+
+    @property
+    def kept_weight_words(self) -> float:
+        """Datapath words one kept fused weight with its index occupies (26/16 by default)."""
+        return self.fused_weight_bits / self.word_bits * self.kept_weight_factor
+
+    @property
     def fused_weight_pJ(self) -> float:
-        """DRAM energy of one kept fused weight with its index."""
-        factor = self.index_factor
-        if factor is None:
-            factor = (self.fused_weight_bits + self.index_bits) / self.fused_weight_bits
-        return self.dram_energy_pJ * self.fused_weight_bits / self.dram_width_bits * factor
+        """DRAM energy of one kept fused weight with its index at dram_energy_pJ (tiles / paper refetch)."""
+        return self.dram_energy_pJ * self.fused_weight_bits / self.dram_width_bits * self.kept_weight_factor
+
+    @property
+    def overhead_arch_dir(self) -> Path:
+        """The overhead arch directory: overhead_ert itself, or the directory of the table file it names."""
+        path = Path(self.overhead_ert)
+        path = path if path.is_absolute() else REPO_ROOT / path
+        return path if path.is_dir() else path.parent
 
     @property
     def prediction_arch_dir(self) -> Path:
@@ -366,6 +405,7 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "dw_mac_divisor": _number(raw["dw_mac_divisor"], w["dw_mac_divisor"], 1, integer=True, allow_null=True),
         "dw_fix_pred_levels": _levels(raw["dw_fix_pred_levels"], w["dw_fix_pred_levels"]),
         "dw_fix_edge_levels": _levels(raw["dw_fix_edge_levels"], w["dw_fix_edge_levels"]),
+        "dw_fix_check": _choice(raw["dw_fix_check"], FIX_CHECKS, w["dw_fix_check"]),
         "dram_energy_pJ": _number(raw["dram_energy_pJ"], w["dram_energy_pJ"]),
         "dram_width_bits": _number(raw["dram_width_bits"], w["dram_width_bits"], 1, integer=True),
         "main_reuse": _blocks(raw["main_reuse"], w["main_reuse"]),
@@ -384,7 +424,9 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "fused_weight_bits": _number(raw["fused_weight_bits"], w["fused_weight_bits"], 1, integer=True),
         "index_bits": _number(raw["index_bits"], w["index_bits"], 0, integer=True),
         "index_factor": _number(raw["index_factor"], w["index_factor"], allow_null=True),
-        "weight_refetch": _choice(raw["weight_refetch"], ("tiles", "paper"), w["weight_refetch"]),
+        "weight_refetch": _choice(raw["weight_refetch"], ("mapping", "tiles", "paper"), w["weight_refetch"]),
+        "mask_storage": _choice(raw["mask_storage"], ("capacity", "proxy"), w["mask_storage"]),
+        "pred_glb_bits": _number(raw["pred_glb_bits"], w["pred_glb_bits"], 1, integer=True, allow_null=True),
         "pred_dram_scale": _number(raw["pred_dram_scale"], w["pred_dram_scale"]),
         "count_pred_glb": _bool(raw["count_pred_glb"], w["count_pred_glb"]),
         "adder_fifo_ops_per_add": _number(raw["adder_fifo_ops_per_add"], w["adder_fifo_ops_per_add"]),

@@ -6,7 +6,9 @@ A prediction layer is simulated as an ordinary dense layer on the predictions ar
   * activations are `q` bits: 1 - b_r (b_r = q/word_bits) of all Inputs energy is removed;
   * multiplies become additions: the MAC energy is replaced by one `add_energy_pJ` per MAC (x b_r) plus one
     `mac_energy_pJ` per predicted output;
-  * only the sign of each output leaves the array: `sign_bits` per output are written to DRAM. The first
+  * only the sign of each output leaves the array: `sign_bits` per output, written to DRAM here with
+    mask_storage proxy (the reference), or stored in pred_glb / spilled to DRAM and costed in the overhead with
+    mask_storage capacity (fusion/overhead.py). The first
     prediction (pred_decom) also writes its q-bit outputs, which feed the second prediction (b_r of its DRAM
     Outputs energy is kept); the second prediction (pred_conv / pred_comp) writes nothing else (its global
     buffer and DRAM Outputs energy is removed);
@@ -73,9 +75,11 @@ def _outputs_per_copy(layer: Layer, stats: LayerStats, params: FusionParams) -> 
 
 def _common(layer: Layer, stats: LayerStats, params: FusionParams) -> dict[str, float]:
     """Terms both formulas share: the run, sign writes, low-precision weights, no multiplier energy."""
+    # mask_storage capacity: the masks' writes (and reads) are costed where they are stored (overhead)
+    signs = outputs_partition(stats, layer) * params.sign_write_pJ if params.mask_storage == "proxy" else 0.0
     return {
         "run": base_energy_pJ(stats, params),
-        "sign_writes": outputs_partition(stats, layer) * params.sign_write_pJ,
+        "sign_writes": signs,
         "weights": -params.weight_traffic_removed * tensor_pJ(storage(stats), "Weights"),
         "mac": -stats.mac_energy_pJ,
     }

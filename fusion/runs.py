@@ -10,7 +10,7 @@ from accelerators import dense
 from engines.stats import LayerStats, LevelStats
 from workloads.layer import Layer
 
-from .params import FusionParams
+from .params import REPO_ROOT, FusionParams
 
 chip_levels = dense.chip_levels
 
@@ -28,9 +28,13 @@ def repeat(layer: Layer, params: FusionParams) -> int:
 
 
 def dw_input_fix(stats: LayerStats, layer: Layer, spec: str | tuple[str, ...], params: FusionParams) -> dict[str, float]:
-    """{level: pJ added} of a paper-form depthwise run at the levels of `spec` (empty otherwise)."""
+    """{level: pJ added} of a paper-form depthwise run at the levels of `spec` (empty otherwise), made as
+    `dw_fix_check` says (a run whose stats do not name their arch: the prediction arch for a body layer, else
+    arch/archon/predictions)."""
+    arch = params.prediction_arch_dir if layer.part == "body" else REPO_ROOT / "arch" / "archon" / "predictions"
     try:
-        return dense.depthwise_input_fix(stats, layer, params.depthwise_form, spec)
+        return dense.depthwise_input_fix(stats, layer, params.depthwise_form, spec, check=params.dw_fix_check,
+                                         arch=arch)
     except ValueError as exc:
         raise FusionError(str(exc)) from None
 

@@ -43,7 +43,9 @@ def block(in_ch: int = 4) -> Block:
     return Block(1, in_ch, 8, 8, 4, 1, 5, 1, (DECOM_G4, DW5, MAIN), pred_bits=4, prune_factor=0.1)
 
 
-DEFAULT = load_params("default")
+# the default preset with the reference's mask model (each prediction writes its sign bits to DRAM) and the
+# artifact's closed-form depthwise fix (the synthetic runs have no mapping); capacity and checks: see below
+DEFAULT = load_params("default").with_(mask_storage="proxy", dw_fix_check="artifact")
 
 
 def test_default_depthwise_5x5_by_hand():
@@ -124,3 +126,13 @@ def test_paper_block1_worked_example(b1_runs):
     assert round(conv.terms["dw_fix"] * 1e-6, 1) == 1149.3
     assert round(conv.terms["inputs_quantized"] * 1e-6, 1) == -865.5
     assert conv.energy_pJ == pytest.approx(sum(conv.terms.values()))
+
+
+def test_capacity_mask_storage_moves_the_sign_writes_to_the_overhead():
+    """The default stores the masks in pred_glb (or spills them, fusion/overhead.py): the prediction itself writes
+    no sign bits to DRAM; the reference's proxy writes 10 outputs x 1 bit x 128 pJ / 16 bits."""
+    stats = synthetic_stats(3200)
+    capacity = prediction_cost(DW5, block(), stats, DEFAULT.with_(mask_storage="capacity"))
+    proxy = prediction_cost(DW5, block(), stats, DEFAULT)
+    assert (capacity.terms["sign_writes"], proxy.terms["sign_writes"]) == (0.0, 80.0)
+    assert proxy.energy_pJ - capacity.energy_pJ == pytest.approx(80.0)

@@ -9,7 +9,7 @@ from analysis.replay import replay
 from analysis.validate import compare, read_reference, report
 from fixtures import read_run
 
-PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3"},
+PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix": "artifact"},
          "sparse": {"preset": "paper"}, "archon": {"preset": "paper", "overrides": {}}}
 # Intended differences: the artifact's CIFAR-10 head skipped the depthwise input fix it applied everywhere else
 # (docs/method.md §9 item 12); fuseloop applies it to every depthwise layer.

@@ -173,7 +173,7 @@ def test_bad_files_name_the_file_and_field(tmp_path):
         load_params("default", path=path)
     spec["presets"]["default"]["word_bits"] = 16
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(SparseParamsError, match=r"field presets.default.ert: .*missing.yaml: no usable mac"):
+    with pytest.raises(SparseParamsError, match=r"field presets.default.ert: .*missing.yaml: cannot read an energy table"):
         load_params("default", path=path)
     path.write_text("presets: [1, 2")
     with pytest.raises(SparseParamsError, match=rf"{path}: not valid YAML"):

@@ -139,8 +139,8 @@ def test_every_layer_kind_maps(mapped):
 
 # ---- rows: the dense accelerator's cost rules --------------------------------------------------------------
 
-def _settings(form: str) -> dict:
-    return {"engine": "embedded", "problem": {"depthwise": form}}
+def _settings(form: str, fix: str = "checked") -> dict:
+    return {"engine": "embedded", "problem": {"depthwise": form, "depthwise_fix": fix}}
 
 
 def test_rows_repeat_grouped_layers(mapped):
@@ -158,7 +158,7 @@ def test_rows_repeat_grouped_layers(mapped):
 def test_rows_add_the_paper_depthwise_input_fix(mapped):
     network = _network("mobilenet")
     stats = mapped("mobilenet", "paper")
-    result = Systolic().table(network, stats, {}, _settings("paper"))
+    result = Systolic().table(network, stats, {}, _settings("paper", "artifact"))
     rows = {r["layer"]: r for r in result.rows}
     layer = network.blocks[0].layer("conv")
     run = stats[layer.name]
@@ -170,6 +170,23 @@ def test_rows_add_the_paper_depthwise_input_fix(mapped):
     assert result.details[layer.name]["depthwise_fix_pJ"] == pytest.approx(fix, rel=1e-12)
     pointwise = network.blocks[0].layer("decom")  # no fix for other layers
     assert rows[pointwise.name]["energy_uJ"] == pytest.approx(stats[pointwise.name].total_energy_pJ / 1e6, rel=1e-12)
+
+
+def test_checked_depthwise_fix_follows_the_mapping(mapped):
+    """b1.conv (96 channels) in the C=1 form: DRAM M3 | GLB M2, 16 M lanes across X, the 3x3 taps across Y. DRAM
+    reads the 1156-word channel once, so the closed form holds there; the GLB sends it to all 16 M lanes at once
+    (one multicast read per use), where the 16 lanes of the real layer need 16 different channels: the checked fix
+    prices 16 x the reads plus 96 channels' fills instead of 96 x everything."""
+    network = _network("mobilenet")
+    stats = mapped("mobilenet", "paper")
+    layer = network.blocks[0].layer("conv")
+    run = stats[layer.name]
+    glb, dram = run.level("shared_glb").tensors["Inputs"], run.level("DRAM").tensors["Inputs"]
+    assert (dram.reads, glb.fills, glb.reads) == (1156, 1156, 3 * 2 * 9 * 32 * 32)
+    checked = Systolic().table(network, stats, {}, _settings("paper")).details[layer.name]["depthwise_fix_pJ"]
+    coupled_glb = glb.energy_pJ * (16 * glb.reads + 96 * 1156) / (glb.reads + glb.fills)
+    assert checked == pytest.approx(dram.energy_pJ * 95 + coupled_glb - glb.energy_pJ, rel=1e-9)
+    assert checked < (dram.energy_pJ + glb.energy_pJ) * 95 / 2
 
 
 def test_rows_fill_its_res_columns(mapped):

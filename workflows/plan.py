@@ -54,8 +54,10 @@ def run_settings(config: dict[str, Any], kind: str | None = None) -> dict[str, A
     """What the runs of this config depend on besides their layers and the plug-ins' run options: problem form and
     version, mapper settings (of one mapper kind when given: all a run of that kind reads), engine and options,
     energy tables, and whether recorded mappings are evaluated instead of searched."""
-    keys: tuple[str, ...] = ("problem", "engine", "engine_options", "energy_tables", "mapping",
-                             "mapper.optimization_metrics")
+    # problem: only what shapes the runs (the depthwise fix keys are table-step settings; a mapper job that
+    # received them would re-run when they change)
+    keys: tuple[str, ...] = ("problem.version", "problem.depthwise", "engine", "engine_options", "energy_tables",
+                             "mapping", "mapper.optimization_metrics")
     return subset(config, keys + ((f"mapper.{kind}",) if kind else ("mapper",)))
 
 
