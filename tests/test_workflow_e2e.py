@@ -103,7 +103,7 @@ def test_each_layer_points_at_its_run(results):
         layers = pd.read_csv(results / "mobilenet/cifar10" / accelerator / "layers.csv")
         assert set(layers.loc[layers["role"] != "overhead", "layer"]) <= set(index)
         for run in index.values():
-            run_dir = results.parent / run
+            run_dir = results / run
             assert {"problem.yaml", "constraints.yaml", "mapper.yaml", "stats.json", "map.txt"} <= {
                 p.name for p in run_dir.iterdir()}
     details = json.loads((results / "mobilenet/cifar10/sparse/details.json").read_text())
@@ -197,7 +197,7 @@ def test_costs_example_config_adds_cost_columns_and_nothing_else(workspace, tmp_
     assert dense.loc["b16.comp", "psum_bits"] == 32 and dense.loc["head.conv1", "weight_bits"] == 8
     # energy_scaled_uJ of a dense row = its energy x the fast-mode ratio of its run (recomputed here)
     index = json.loads((results / "mobilenet/cifar10/dense/runs.json").read_text())
-    stats = LayerStats.from_json(results.parent / index["b2.decom"] / "stats.json")
+    stats = LayerStats.from_json(results / index["b2.decom"] / "stats.json")
     choice = load_choices(repo / "costs/examples/mobilenet_8bit.yaml").for_layer("b2.decom")
     ratio = fast_mode(stats, choice).total_energy_pJ / stats.total_energy_pJ
     assert dense.loc["b2.decom", "energy_scaled_uJ"] == pytest.approx(dense.loc["b2.decom", "energy_uJ"] * ratio)
@@ -233,7 +233,7 @@ def test_hybrid_with_every_block_fused_is_archon(workspace):
     _, results, config_path = workspace
     config = wfconfig.validate(yaml.safe_load(config_path.read_text()))
     index = json.loads((results / "mobilenet/cifar10/archon/runs.json").read_text())
-    stats = {layer: LayerStats.from_json(results.parent / run / "stats.json") for layer, run in index.items()}
+    stats = {layer: LayerStats.from_json(results / run / "stats.json") for layer, run in index.items()}
     network = plan.network("mobilenet", "cifar10", "hybrid")
     plugin = accelerators.get("hybrid")
     rows = pd.DataFrame(plugin.table_for(network, stats, plan.table_settings(config, "hybrid"),

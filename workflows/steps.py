@@ -52,7 +52,8 @@ def prepare(accelerator: str, artifact: str, network: str, dataset: str, setting
 
 def table(accelerator: str, network: str, dataset: str, runs: dict[str, str], results: Path,
           settings: dict[str, Any], out: Path) -> str:
-    """<accelerator>/layers.csv, plus details.json (per-layer details) and runs.json (layer -> run) next to it."""
+    """<accelerator>/layers.csv, plus details.json (per-layer details) and runs.json (layer -> its run directory,
+    relative to the results directory) next to it."""
     import pandas as pd
 
     import accelerators
@@ -69,7 +70,7 @@ def table(accelerator: str, network: str, dataset: str, runs: dict[str, str], re
     frame = pd.DataFrame(result.rows, columns=ROW_COLUMNS)
     write_text(Path(out).parent / DETAILS_FILE, json.dumps(result.details, indent=1, default=str) + "\n")
     write_text(Path(out).parent / RUNS_FILE, json.dumps(
-        {layer: f"{Path(results).name}/runs/{key}" for layer, key in runs.items()}, indent=1) + "\n")
+        {layer: f"runs/{key}" for layer, key in runs.items()}, indent=1) + "\n")
     with atomic_path(out) as tmp:
         frame.to_csv(tmp, index=False)
     return (f"{accelerator} on {network}/{dataset}: {len(frame)} rows from {len(stats)} runs; "
