@@ -320,3 +320,27 @@ def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too
         engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]], tmp_path / "mapper.yaml")
     stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]], tmp_path / "mapper.yaml")
     assert stats.cycles * 64 == stats.macs == dims["C"] * dims["M"] * 25 * dims["P"] * dims["Q"]  # all 64 PEs busy
+
+
+@pytest.mark.parametrize(("side", "tile", "busy_pes"), [(8, 8, 64), (4, 4, 16), (14, 7, 49), (12, 6, 36), (1, 1, 1)])
+def test_main_convolution_maps_a_map_that_8_does_not_divide_with_the_largest_tile_that_does(
+        tmp_path, side, tile, busy_pes):
+    """The fused main convolution keeps one output pixel per PE: 8 x 8 tiles where 8 divides the map, else tiles of the
+    largest divisor below 8 (a 4 x 4 map on 16 PEs), so a small-map block of a user's network still runs on ARCHON."""
+    import dataclasses
+
+    from accelerators.archon import archon_run, main_tile_side
+    from engines.embedded import EmbeddedEngine
+    from specs.problem import render_problem
+
+    assert main_tile_side(side) == tile
+    net = zoo.load_network("mobilenet", "cifar10", "fused")
+    layer = dataclasses.replace(net.layer("b2.main"), P=side, Q=side)
+    run = archon_run(net, layer, "coupled")
+    (tmp_path / "problem.yaml").write_text(render_problem(run.problem))
+    (tmp_path / "constraints.yaml").write_text(run.constraints)
+    (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 50, timeout: 1000}\n")
+    stats = EmbeddedEngine().evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml",
+                                      [tmp_path / "constraints.yaml"], tmp_path / "mapper.yaml")
+    assert stats.macs == layer.C * layer.M * 9 * side * side
+    assert stats.cycles * busy_pes == stats.macs  # each busy PE accumulates its pixel's whole kernel

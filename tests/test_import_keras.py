@@ -90,7 +90,7 @@ def test_tiny_model_file_is_the_model_and_its_fused_variant(tmp_path):
     main = fused.layer("b1.main")  # fused block 1 is the model's block 2
     assert (main.kind, main.R, main.C, main.M, main.P, main.stride) == ("conv", 3, 16, 24, 16, 2)
     assert [l.name for l in fused.tail] == [l.name for l in baseline.tail] == ["tail.last_conv", "tail.classifier"]
-    assert (imported.baseline_blocks, imported.fused_blocks, imported.unfused, imported.warnings) == (3, 2, [1], [])
+    assert (imported.baseline_blocks, imported.fused_blocks, imported.unfused) == (3, 2, [1])
     knobs = network_file(model, "tinynet", "cifar10", pred_bits=2, prune_factor=0.05)
     fused = load_text(tmp_path / "knobs", knobs.text, "tinynet", "cifar10", "fused")
     assert [(b.pred_bits, b.prune_factor) for b in fused.blocks] == [(2, 0.05)] * 2
@@ -108,11 +108,6 @@ def test_keras_mobilenetv2_file(tmp_path):
     assert len(fused.blocks) == 16 and [l.name for l in fused.head] == [
         "head.Conv1", "head.expanded_conv_depthwise", "head.expanded_conv_project"]
     assert fused.block(1).mid_ch == 96 and fused.layer("b16.main").M == 320
-    # maps smaller than 8x8 (fused blocks 3-16) cannot run ARCHON's 8x8-tile main convolution: said at import
-    assert imported.warnings == [(
-        f"fused block(s) {', '.join(map(str, range(3, 17)))} run at maps that are not a multiple of 8x8; ARCHON's "
-        "main convolution maps 8x8 output tiles (accelerators/archon.py) and cannot run them: leave archon out of "
-        "that sweep")]
 
 
 def test_grouped_model_with_a_ratio_se(tmp_path):

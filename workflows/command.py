@@ -119,7 +119,6 @@ def import_keras(args: argparse.Namespace) -> str:
               f"{imported.baseline_blocks} blocks; fused {imported.fused_blocks} ARCHON blocks (pred_bits "
               f"{args.pred_bits}, prune_factor {args.prune_factor}){unfused}"),
              f"model weights: {len(weights)} kernels match the baseline's layers; non-zero fraction {kept:.4f}"]
-    lines += [f"warning: {w}" for w in imported.warnings]
     if out_dir.resolve() != NETWORKS_DIR:
         lines.append(f"note: the workflow reads networks from {_shown(NETWORKS_DIR)}/; copy the file there to run it")
     snippet = (f"sweep:\n  - {{network: {args.name}, dataset: {args.dataset}}}\n"

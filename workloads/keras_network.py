@@ -36,7 +36,6 @@ from .network import Block
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 PRED_BITS = 4  # the paper's MobileNetV2 PRED_QTZ (workloads/networks/mobilenet.yaml)
 PRUNE_FACTOR = 0.013  # the paper's MobileNetV2 prune_factors: fraction of fused weights kept
-ARCHON_TILE = 8  # ARCHON's main convolution maps 8 x 8 output tiles (accelerators/archon.py, spatial_x / spatial_y)
 SE_RULES = [(ratio, base) for ratio in (0.25, 0.125, 0.0625, 0.5) for base in ("in", "mid")]
 
 
@@ -50,7 +49,6 @@ class ImportedNetwork:
     baseline_blocks: int
     fused_blocks: int
     unfused: list[int] = field(default_factory=list)  # baseline blocks run unfused in the fused head / tail
-    warnings: list[str] = field(default_factory=list)
 
 
 def check_name(name: str, what: str = "network name") -> str:
@@ -93,13 +91,7 @@ def network_file(model: Any, name: str, dataset: str = "custom", pred_bits: int 
     doc = _document(parts, blocks, fused, before, after, name, dataset, pred_bits, prune_factor, source)
     text = _render(doc, parts, blocks, before, after, source)
     _verify(model, text, name, dataset)
-    warnings = []
-    small = [j + 1 for j, b in enumerate(fused) if b.pixels % ARCHON_TILE]
-    if small:
-        warnings.append(f"fused block(s) {_listed(small)} run at maps that are not a multiple of {ARCHON_TILE}x"
-                        f"{ARCHON_TILE}; ARCHON's main convolution maps {ARCHON_TILE}x{ARCHON_TILE} output tiles "
-                        "(accelerators/archon.py) and cannot run them: leave archon out of that sweep")
-    return ImportedNetwork(name, dataset, text, len(blocks), len(fused), [b.index for b in before + after], warnings)
+    return ImportedNetwork(name, dataset, text, len(blocks), len(fused), [b.index for b in before + after])
 
 
 # ----------------------------------------------------------------------------------------- blocks
