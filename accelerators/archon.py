@@ -8,9 +8,10 @@ main convolution and the fusion-unit overhead (fusion.evaluate_blocks); head/tai
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from engines.stats import LayerStats
 from specs.arch import load_arch
@@ -20,8 +21,17 @@ from workloads.layer import Layer
 from workloads.network import Network
 from workloads.problem import problems_for
 
-from .base import (REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting,
-                   settings_error)
+from .base import (
+    REPO_ROOT,
+    Accelerator,
+    AcceleratorError,
+    LayerRun,
+    ResColumns,
+    TableResult,
+    row,
+    setting,
+    settings_error,
+)
 from .dense import mapper_kind
 
 PREDICTIONS = REPO_ROOT / "arch" / "archon" / "predictions"
@@ -31,7 +41,7 @@ PRESETS_FILE = "fusion/presets.yaml"
 OVERHEAD_DIR = "arch/archon/overhead"
 
 
-@lru_cache(maxsize=None)
+@cache
 def storage_words(arch: Path, level: str) -> int:
     """Capacity in words of one storage level of an arch (e.g. the main arch's ifmap_spad: 12)."""
     spec = load_arch(arch)
@@ -41,7 +51,7 @@ def storage_words(arch: Path, level: str) -> int:
     return size
 
 
-@lru_cache(maxsize=None)
+@cache
 def prediction_profiles() -> dict[str, Any]:
     return read_mapping(PROFILES, "constraint profiles", AcceleratorError)
 

@@ -21,12 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import numpy as np  # noqa: E402
-
 from conftest import MOBILENET_RUNS  # noqa: E402
+
+from accelerators.dense import depthwise_input_fix  # noqa: E402
 from engines.parsers import parse_run  # noqa: E402
 from sparsity import analyse, derive_pe_level, evaluate_layer, load_params, problem_tensor, split_problems  # noqa: E402
 from sparsity.pruning import density, pruned_weights  # noqa: E402
-from accelerators.dense import depthwise_input_fix  # noqa: E402
 from workloads.layer import Layer  # noqa: E402
 from workloads.problem import parse_problem  # noqa: E402
 from workloads.zoo import load_network  # noqa: E402

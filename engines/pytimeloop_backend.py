@@ -20,8 +20,9 @@ optimization_metrics, use_energy_tables).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -31,9 +32,23 @@ from .base import Engine, EngineError, PathLike
 from .mapping import Mapping
 from .parsers import ParseError, parse_run
 from .stats import LayerStats
-from .timeloop import EFFECTIVE_MAPPER_FILE, MAPPER_BINARY, MAPPING_FILE, MODEL_BINARY, TimeloopEngine, _existing, \
-    _output_dir
-from .timeloop_inputs import COMPONENTS_DIR, arch_input_files, effective_mapper, fanout_levels, mapping_to_yaml, problem_shape
+from .timeloop import (
+    EFFECTIVE_MAPPER_FILE,
+    MAPPER_BINARY,
+    MAPPING_FILE,
+    MODEL_BINARY,
+    TimeloopEngine,
+    _existing,
+    _output_dir,
+)
+from .timeloop_inputs import (
+    COMPONENTS_DIR,
+    arch_input_files,
+    effective_mapper,
+    fanout_levels,
+    mapping_to_yaml,
+    problem_shape,
+)
 
 MODULE = "pytimeloop"
 OPTIONS = ("timeout", "victory_condition", "optimization_metrics", "use_energy_tables")

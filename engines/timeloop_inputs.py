@@ -9,8 +9,9 @@ a spatial directive's `split` is the number of leading permutation entries that 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 

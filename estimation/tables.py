@@ -16,21 +16,19 @@ output whose record has the current key is left untouched, and a cache directory
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from . import paper
+from specs.components import COMPONENTS_DIR, SpecError, arch_components, compound_classes
+from specs.io import read_yaml, write_text
 from specs.table_record import RECORD_KEY, check_tables, component_record, recorded
+
+from . import paper
 from .compound import Pricer
 from .primitives import library_versions
-from specs.io import read_yaml, write_text
-from specs.components import COMPONENTS_DIR, SpecError, arch_components, compound_classes
 
 PRESETS = ("derived", "paper")
 MODEL_VERSION = "1"  # bump when primitives.py / compound.py change how figures are obtained

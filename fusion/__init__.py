@@ -9,7 +9,14 @@ block (per-block and head/tail evaluation), workflow (layers.csv rows for the Sn
 """
 from .block import BlockResult, EdgeResult, evaluate_block, evaluate_blocks, evaluate_edge_layer
 from .main import MainCost, main_cost
-from .overhead import OverheadCost, OverheadCounts, action_counts, overhead_cost, read_action_counts, write_action_counts
+from .overhead import (
+           OverheadCost,
+           OverheadCounts,
+           action_counts,
+           overhead_cost,
+           read_action_counts,
+           write_action_counts,
+)
 from .params import FusionParams, FusionParamsError, load_params, presets
 from .predictions import PredictionCost, prediction_cost
 from .runs import FusionError

@@ -9,11 +9,11 @@ Fused head/tail layers are ordinary layers on the predictions arch (`evaluate_ed
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
 
-from specs.records import JsonRecord
 from engines.stats import LayerStats
+from specs.records import JsonRecord
 from workloads.layer import Layer
 from workloads.network import Block
 

@@ -17,7 +17,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-
 from accelerators.dense import BASE_ENERGY_MODES, FIX_CHECKS, LEVEL_KEYWORDS
 from specs.records import read_presets
 from workloads.problem import DEPTHWISE_FORMS
@@ -267,7 +266,7 @@ class FusionParams:
     def taps(self, block) -> int:
         return self.kernel_taps if self.kernel_taps is not None else block.kernel * block.kernel
 
-    def with_(self, **changes) -> "FusionParams":
+    def with_(self, **changes) -> FusionParams:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:

@@ -27,8 +27,18 @@ from workloads.layer import Layer
 from workloads.network import Block
 
 from .params import FusionParams
-from .runs import (FusionError, base_energy_pJ, chip_levels, dw_input_fix, outer, outputs_partition, pe_levels,
-                   repeat, storage, tensor_pJ)
+from .runs import (
+    FusionError,
+    base_energy_pJ,
+    chip_levels,
+    dw_input_fix,
+    outer,
+    outputs_partition,
+    pe_levels,
+    repeat,
+    storage,
+    tensor_pJ,
+)
 
 PREDICTION_ROLES = ("pred_decom", "pred_conv", "pred_comp")
 

@@ -16,8 +16,8 @@ from math import ceil
 
 import numpy as np
 
-from specs.records import JsonRecord
 from engines.stats import LayerStats
+from specs.records import JsonRecord
 from workloads.layer import Layer
 
 from .energy import base_energy_pJ, omitted_costs, sparse_energy

@@ -22,9 +22,9 @@ entry per weight) and never touches individual MACs.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from math import ceil, prod
-from typing import Iterable
 
 import numpy as np
 
@@ -32,7 +32,6 @@ from engines.mapping import Loop, Mapping
 from engines.stats import LayerStats
 
 from .kernels import WEIGHT_DIMS
-
 
 GATHER_CHUNK = 1 << 22  # weights gathered per NumPy step (memory bound, not a model parameter)
 

@@ -100,7 +100,7 @@ class SparseParams:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def with_(self, **changes) -> "SparseParams":
+    def with_(self, **changes) -> SparseParams:
         return replace(self, **changes)
 
 

@@ -22,9 +22,10 @@ in a parameter cannot silently disappear. Factor tokens must be `DIM=int` or `DI
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import SpecError
 from .io import parse_yaml, read_yaml

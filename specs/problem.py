@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from math import prod
 from pathlib import Path
 from typing import Any
@@ -230,7 +230,7 @@ def _positive(value: Any, source: str, where: str) -> int:
 
 # ---- writing ----------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _template(version: str):
     import jinja2
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REFERENCE, corpus
+from fixtures import read_run
+
 from engines.embedded import EmbeddedEngine
 from estimation import paper as make_ert
-from fixtures import read_run
 from specs.arch import load_arch
 from specs.components import arch_components, compound_classes
 from specs.energy import load_art, load_ert

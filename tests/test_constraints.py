@@ -3,12 +3,17 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import MOBILENET_RUNS, ROOT, corpus
+
 import accelerators
+from specs.constraints import (
+    ConstraintsError,
+    constraint_templates,
+    load_constraints,
+    parse_factors,
+    render_constraints,
+)
 from workloads import zoo
-from specs.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
-                                   render_constraints)
 from workloads.problem import problems_for
 
 CNN_DIMS = ["C", "M", "R", "S", "N", "P", "Q"]

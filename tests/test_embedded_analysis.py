@@ -10,17 +10,17 @@ from __future__ import annotations
 import random
 from math import prod
 
+import fixtures
 import pytest
 import yaml
 
-import fixtures
-from engines.embedded.search import _prime_factors
 from engines.embedded.analysis import fast_analysis
-from specs.arch import ArchSpec
 from engines.embedded.nest import build_nest
 from engines.embedded.problem import Problem, parse_problem
 from engines.embedded.reference import reference_analysis
+from engines.embedded.search import _prime_factors
 from engines.mapping import LevelMapping, Loop, Mapping
+from specs.arch import ArchSpec
 
 SEED = 20240601
 N_MAPPINGS = 60

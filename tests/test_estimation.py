@@ -11,11 +11,11 @@ from conftest import MOBILENET_RUNS
 from test_embedded_model import read_map
 
 from engines.embedded import EmbeddedEngine
-from specs.energy import load_art, load_ert
 from estimation import TableMismatch, check_tables, derive_tables, primitives
 from estimation.__main__ import main as cli
 from estimation.compound import Pricer
 from specs.components import arch_components, argument_ranges, compound_classes, evaluate
+from specs.energy import load_art, load_ert
 from specs.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[1]

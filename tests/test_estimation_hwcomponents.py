@@ -13,8 +13,8 @@ from test_estimation import EYERISS, ROOT, edited
 
 from engines.embedded import EmbeddedEngine, evaluate_mapping, fast_analysis, load_arch, load_energy_table
 from engines.embedded.problem import load_problem
-from specs.energy import load_art, load_ert
 from estimation import derive_tables
+from specs.energy import load_art, load_ert
 from specs.errors import SpecError
 
 

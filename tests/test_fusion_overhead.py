@@ -7,9 +7,9 @@ import math
 import pytest
 import yaml
 
-from specs.energy import load_ert
 from fusion import FusionError, action_counts, load_params, overhead_cost, read_action_counts, write_action_counts
 from fusion.overhead import estimate_energy, fused_weights, overhead_ert, weight_dram_pJ
+from specs.energy import load_ert
 from workloads.zoo import load_network
 
 B1_MAIN_CYCLES = 55296

@@ -4,8 +4,8 @@ fix, one chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycl
 from __future__ import annotations
 
 import pytest
-
 from fixtures import read_run
+
 from engines.stats import LayerStats, LevelStats, TensorStats
 from fusion import FusionError, evaluate_edge_layer, load_params, prediction_cost
 from workloads.layer import Layer

@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 import pytest
-
 from fixtures import read_run
-from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
+
 import accelerators
+from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
 from workloads.zoo import load_network
 
 ENERGY = ("pred_decom_e", "pred_conv_e", "main_e", "overhead_e")

@@ -15,7 +15,7 @@ from workloads.keras_import import KerasImportError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras", reason="Keras / TensorFlow not installed (pip install tensorflow-cpu)")
-from workloads.keras_network import PRED_BITS, PRUNE_FACTOR, check_name, network_file
+from workloads.keras_network import PRED_BITS, PRUNE_FACTOR, check_name, network_file  # noqa: E402  (after the skip)
 
 pytestmark = pytest.mark.tensorflow
 KERNEL_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import run_names
+from test_mapper import KEEP_ALL, TINY_ERT, _write, tiny  # noqa: F401  (fixture)
+
 from engines import get_engine
 from engines.embedded import load_arch_and_energy, load_problem_cached
 from engines.embedded.artifact import RecordedRun
 from engines.embedded.constraints import LevelConstraint, load_constraints
 from engines.embedded.legality import mapping_violations, spatial_axes_allowed
 from engines.embedded.mapspace import Mapspace
-from engines.mapping import LevelMapping, Loop, Mapping
+from engines.mapping import Loop, Mapping
 from engines.parsers import parse_map
-from test_mapper import KEEP_ALL, TINY_ERT, _write, tiny  # noqa: F401  (fixture)
 
 DIMS = ("A", "B", "C", "D", "E")
 
@@ -158,7 +158,7 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
             y = {d for d, _, s in loops if s == "Y"}
             fx = 1
             fy = 1
-            for d, f, s in loops:
+            for _dim, f, s in loops:
                 fx, fy = (fx * f, fy) if s == "X" else (fx, fy * f)
             if fx <= 2 and fy <= 2 and spatial_axes_allowed(parsed.spatial["glb"], ms.dims, x, y):
                 brute.add(frozenset((d, f, s) for d, f, s in loops))

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs, corpus
+from fixtures import read_run
+
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
 from engines.parsers import ParseError, parse_map, parse_map_stats_xml, parse_run, parse_stats
-from fixtures import read_run
 from specs.energy import AreaTable, load_art, load_ert
 from specs.errors import SpecError
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 import yaml
-
 from conftest import run_names
+
 from workloads import Layer, load_network, zoo
 from workloads.problem import Problem, ProblemError, parse_problem, problems_for, render_problem, shapes
 

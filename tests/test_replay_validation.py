@@ -3,11 +3,11 @@ result.csv block by block (runs and table from the corpus and from the fixtures)
 comparison."""
 import numpy as np
 import pytest
+from fixtures import read_run
 
 from analysis import accelerator_totals, res_table
 from analysis.replay import replay
 from analysis.validate import compare, read_reference, report
-from fixtures import read_run
 
 PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix": "artifact"},
          "sparse": {"preset": "paper"}, "archon": {"preset": "paper", "overrides": {}}}

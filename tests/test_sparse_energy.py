@@ -7,14 +7,14 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import yaml
-
 from fixtures import read_run
-from sparsity.evaluate import evaluate_layer
+
 from accelerators.dense import depthwise_input_fix
+from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
+from sparsity.evaluate import evaluate_layer
+from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 from workloads.layer import Layer
 from workloads.problem import parse_problem
-from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
-from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 
 PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from fixtures import read_run
+
+import accelerators
+from accelerators.dense import depthwise_input_fix
 from sparsity import SparseEvaluationError, SparseResult, analyse, evaluate_layer, load_params, sparse_energy
 from sparsity.kernels import problem_tensor
 from sparsity.pruning import glorot_kernel, keras_kernel_shape, magnitude_prune
-import accelerators
-from accelerators.dense import depthwise_input_fix
 from workloads.layer import Layer
 
 

@@ -9,10 +9,10 @@ from math import ceil, prod
 
 import numpy as np
 import pytest
-
 from conftest import run_names
-from engines.mapping import LevelMapping, Loop, Mapping
 from fixtures import read_run
+
+from engines.mapping import LevelMapping, Loop, Mapping
 from sparsity.imbalance import ImbalanceError, analyse, derive_pe_level, pe_pass_counts
 
 LEVELS = ("DRAM", "glb", "spad")
@@ -77,7 +77,7 @@ def test_dimension_split_over_three_levels_and_a_kernel():
     # PE (cx, s) -> index cx*2 + s; pass co. c=0,1 -> PE 0 pass 0; the three c=2,3 weights have s=1 -> PE 3
     # pass 0; c=6 (co 1, cx 1, s 0) -> PE 2 pass 1. cycles = max(2, 0, 0, 3) + max(0, 0, 1, 0) = 4.
     expected = np.zeros((4, 2), dtype=int)
-    for r, s, c, _ in nonzero:
+    for _r, s, c, _ in nonzero:
         expected[(c // 2 % 2) * 2 + s, c // 4] += 1
     assert counts.tolist() == expected.tolist() == [[2, 0], [0, 0], [0, 1], [3, 0]]
     result = analyse(mapping, w, "spad")

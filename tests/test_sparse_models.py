@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sparsity.models import (ModelError, build_model, generated_model_path, load_pruned_weights, match_kernels,
-                             network_weights, read_kernels, save_pruned_model)
+import accelerators
+from sparsity.models import (
+    ModelError,
+    build_model,
+    generated_model_path,
+    load_pruned_weights,
+    match_kernels,
+    network_weights,
+    read_kernels,
+    save_pruned_model,
+)
 from sparsity.params import load_params
 from sparsity.pruning import density, magnitude_prune, pruned_weights
-import accelerators
 from workloads.zoo import load_network, network_names
 
 TARGETS = load_params("default").target_sparsity
@@ -104,7 +112,6 @@ def test_keras_format_and_user_model(tmp_path):
 
 @pytest.mark.tensorflow
 def test_bad_model_files(tmp_path):
-    net = load_network("mobilenet", "cifar10")
     corrupt = tmp_path / "corrupt.h5"
     corrupt.write_bytes(b"\x89HDF\r\n not really a model")
     with pytest.raises(ModelError, match=rf"^{corrupt}: cannot read Keras model \(\w+") as info:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import MOBILENET_RUNS, REFERENCE, ROOT, corpus
+
 from engines import get_engine
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping

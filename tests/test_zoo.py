@@ -8,16 +8,14 @@ cannot silently disappear.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from workloads import Block, Network, load_network
-from workloads import zoo
+from workloads import Block, Network, load_network, zoo
 from workloads.problem import problems_for
 from workloads.zoo import ZooError
 

@@ -95,12 +95,12 @@ class Layer:
         """Input feature-map side (no padding modelled: (P-1)*stride + R)."""
         return (self.P - 1) * self.stride + self.R
 
-    def with_(self, **changes) -> "Layer":
+    def with_(self, **changes) -> Layer:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Layer":
+    def from_dict(cls, data: dict) -> Layer:
         return cls(**data)

@@ -16,7 +16,7 @@ How a layer becomes problems (`problems_for`):
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from specs.errors import SpecError
@@ -37,7 +37,7 @@ __all__ = ["CNN", "DEPTHWISE", "DEPTHWISE_FORMS", "VERSIONS", "Problem", "Proble
            "problems_for", "render_problem", "shapes"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def shapes() -> dict[str, Shape]:
     """The shapes defined in templates/shapes.yaml, by name (data spaces in the v0.3 spelling)."""
     out = {}

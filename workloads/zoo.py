@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,7 @@ def load_network(network: str, dataset: str, variant: str = "baseline") -> Netwo
     return load_network_file(_path(network), dataset, variant)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_network_file(path: str | Path, dataset: str, variant: str = "baseline") -> Network:
     """Load a network from any file in the zoo schema."""
     path = Path(path)
@@ -135,7 +135,7 @@ def _path(network: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> dict[str, Any]:
     spec = read_yaml(path, "network file", ZooError)
     where = _Where(path)
@@ -171,7 +171,7 @@ class _Where:
     def __init__(self, path: Path, field: str = "") -> None:
         self.path, self.field = path, field
 
-    def at(self, field: str) -> "_Where":
+    def at(self, field: str) -> _Where:
         return _Where(self.path, field)
 
     def error(self, message: str) -> ZooError:

@@ -15,9 +15,10 @@ Several files are merged; a field given in two files for one level is an error, 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from specs.constraints import load_constraints as read_constraints
 from specs.constraints import parse_factors as read_factors

@@ -7,11 +7,12 @@ keep / bypass flags and the minimum parallelism. Capacity is the model's check (
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
-from typing import Sequence
+
+from specs.arch import ArchSpec
 
 from ..mapping import LevelMapping, Mapping
-from specs.arch import ArchSpec
 from .constraints import Constraints, LevelConstraint
 from .problem import Problem
 

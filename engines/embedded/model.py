@@ -16,15 +16,16 @@ Networks are Timeloop's legacy networks without wire/router energies, so they ad
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from math import ceil
-from typing import Callable
+
+from specs.arch import ArchSpec, StorageSpec
 
 from ..base import EngineError
 from ..mapping import Mapping
 from ..stats import LayerStats, LevelStats, TensorStats
 from .analysis import fast_analysis
-from specs.arch import ArchSpec, StorageSpec
 from .energy import EnergyTable
 from .nest import Nest, build_nest
 from .problem import Problem

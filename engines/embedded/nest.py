@@ -12,9 +12,10 @@ from collections import Counter
 from dataclasses import dataclass
 from math import prod
 
+from specs.arch import ArchSpec
+
 from ..base import EngineError
 from ..mapping import LevelMapping, Mapping
-from specs.arch import ArchSpec
 from .problem import Problem
 
 

@@ -2,10 +2,11 @@
 coefficient values resolved. Generic over the shape: nothing is CNN-specific."""
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingT
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import Any, Mapping as MappingT
+from typing import Any
 
 from specs import problem as spec
 
