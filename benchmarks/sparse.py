@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,11 @@ def reference_layer(zoo_layer: Layer, run_dir: Path) -> Layer:
     """The zoo layer with the feature-map size and stride the recorded run used."""
     inst = parse_problem(run_dir / "prob" / "prob.yaml").instance
     return zoo_layer.with_(P=inst["P"], Q=inst["Q"], stride=inst["Wstride"])
+
+
+def analyse_all(mapping, tensors, pe) -> list:
+    """The imbalance analysis of every split problem of one layer."""
+    return [analyse(mapping, w, pe) for w in tensors]
 
 
 def mean_time(fn, repeat: int) -> float:
@@ -83,8 +89,8 @@ def main() -> None:
         pe = derive_pe_level(stats.mapping, stats)
         bounds = {d: stats.mapping.factors(d) for d in "RSCM"}
         tensors = split_problems(layer, problem_tensor(layer, kernel), bounds)
-        t_analyse = mean_time(lambda: [analyse(stats.mapping, w, pe) for w in tensors], args.repeat)
-        t_eval = mean_time(lambda: evaluate_layer(layer, stats, kernel, params, extra), args.repeat)
+        t_analyse = mean_time(partial(analyse_all, stats.mapping, tensors, pe), args.repeat)
+        t_eval = mean_time(partial(evaluate_layer, layer, stats, kernel, params, extra), args.repeat)
         result = evaluate_layer(layer, stats, kernel, params, extra)
         totals["analyse"] += t_analyse
         totals["evaluate"] += t_eval
