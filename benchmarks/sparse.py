@@ -117,7 +117,7 @@ def main() -> None:
         by_kind[layer.kind][0] += int(np.count_nonzero(weights[layer.name]))
         by_kind[layer.kind][1] += weights[layer.name].size
     for kind, (kept, size) in sorted(by_kind.items()):
-        per_layer = [density(weights[l.name]) for l in net.layers() if l.kind == kind]
+        per_layer = [density(weights[layer.name]) for layer in net.layers() if layer.kind == kind]
         print(f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  (per layer {min(per_layer):.4f} .. {max(per_layer):.4f})")
 
 

@@ -69,7 +69,7 @@ class _Builder:
             x = self.layer(x, layer, activation="relu")
         span = False
         for block in self.net.blocks:
-            roles = [l.role for l in block.layers]
+            roles = [layer.role for layer in block.layers]
             span = roles.index("comp") < roles.index("conv")
             x = self.shuffle_span(x, block) if span else self.inverted(x, block)
         for i, layer in enumerate(self.net.tail):
@@ -225,7 +225,7 @@ def load_pruned_weights(path: str | Path, network: Network) -> dict[str, np.ndar
 def generated_model_path(network: Network, target_sparsity: dict[str, float], seed: int, cache_dir: str | Path) -> Path:
     """Cache file of a generated model: network, dataset, seed and a digest of the targets and layer shapes."""
     key = json.dumps({"targets": sorted(target_sparsity.items()), "seed": seed,
-                      "layers": [[l.name, l.kind, l.C, l.M, l.R, l.groups] for l in network.layers()]})
+                      "layers": [[layer.name, layer.kind, layer.C, layer.M, layer.R, layer.groups] for layer in network.layers()]})
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return Path(cache_dir) / f"{network.name}-{network.dataset}-seed{seed}-{digest}.h5"
 

@@ -75,7 +75,7 @@ def test_grouped_main_repeat_depends_on_problem_form():
 
 
 def test_default_simulates_every_block():
-    blocks = [BLOCK, Block(2, 8, 16, 8, 4, 1, 3, 1, tuple(l.with_(name=f"b2.{l.role}", block=2) for l in BLOCK.layers),
+    blocks = [BLOCK, Block(2, 8, 16, 8, 4, 1, 3, 1, tuple(layer.with_(name=f"b2.{layer.role}", block=2) for layer in BLOCK.layers),
                            pred_bits=4, prune_factor=0.1)]
     stats = {f"b{k}.{role}": run(macs=2048) for k in (1, 2) for role in ("pred_decom", "pred_conv")}
     stats |= {"b1.main": run(total=9000.0, cycles=700), "b2.main": run(total=5000.0, cycles=300)}

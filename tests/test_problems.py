@@ -66,7 +66,7 @@ def test_unknown_depthwise_form_and_version():
 
 @pytest.mark.parametrize("version", ["0.3", "0.4"])
 @pytest.mark.parametrize("form", ["coupled", "paper"])
-@pytest.mark.parametrize("layer", LAYERS, ids=lambda l: l.kind)
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.kind)
 def test_round_trip_every_kind(layer, form, version, tmp_path):
     for problem in problems_for(layer, form):
         text = render_problem(problem, version)

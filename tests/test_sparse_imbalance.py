@@ -100,11 +100,11 @@ def brute_force(mapping: Mapping, w: np.ndarray, pe_level: str) -> np.ndarray:
     """Per-MAC reference: walk every loop iteration, rebuild each index, count non-zero weights per (PE, pass)."""
     names = [lvl.level for lvl in mapping.levels]
     loops = [(i < names.index(pe_level), loop) for i, lvl in enumerate(mapping.levels) for loop in lvl.loops]
-    xs = [l.bound for outer, l in loops if outer and l.spatial == "X"]
-    ys = [l.bound for outer, l in loops if outer and l.spatial == "Y"]
-    ts = [l.bound for outer, l in loops if outer and not l.spatial]
+    xs = [loop.bound for outer, loop in loops if outer and loop.spatial == "X"]
+    ys = [loop.bound for outer, loop in loops if outer and loop.spatial == "Y"]
+    ts = [loop.bound for outer, loop in loops if outer and not loop.spatial]
     counts = np.zeros((prod(xs) * prod(ys), prod(ts)), dtype=int)
-    for values in itertools.product(*(range(l.bound) for _, l in loops)):
+    for values in itertools.product(*(range(loop.bound) for _, loop in loops)):
         index = {d: 0 for d in "RSCM"}
         digits = {"X": [], "Y": [], "T": []}
         for (outer, loop), v in zip(loops, values):

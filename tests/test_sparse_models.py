@@ -74,7 +74,7 @@ def test_zoo_models_have_the_network_layers(name):
 
     net = load_network(name, "cifar10")
     model = build_model(net)
-    shape = lambda layers: [(l.kind, l.C, l.M, l.R, l.S, l.P, l.Q, l.stride, l.groups) for l in layers]  # noqa: E731
+    shape = lambda layers: [(layer.kind, layer.C, layer.M, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups) for layer in layers]  # noqa: E731
     assert shape(from_keras(model).layers()) == shape(net.layers())
     kernels = [(layer.name, keras.ops.convert_to_numpy(layer.kernel)) for layer in model.layers if hasattr(layer, "kernel")]
     assert list(match_kernels(net, kernels, "<model>")) == [layer.name for layer in net.layers()]
@@ -85,10 +85,10 @@ def test_residuals_and_units_in_the_topology():
     import keras
 
     mobilenet = build_model(load_network("mobilenet", "cifar10"))
-    adds = [l.name for l in mobilenet.layers if isinstance(l, keras.layers.Add)]
+    adds = [keras_layer.name for keras_layer in mobilenet.layers if isinstance(keras_layer, keras.layers.Add)]
     assert adds == [f"b{k}_add" for k in (2, 4, 5, 7, 8, 9, 11, 12, 14, 15)]  # in == out and stride 1
     shuffle = build_model(load_network("shufflenet", "cifar10"))
-    concats = [l.name for l in shuffle.layers if isinstance(l, keras.layers.Concatenate)]
+    concats = [keras_layer.name for keras_layer in shuffle.layers if isinstance(keras_layer, keras.layers.Concatenate)]
     assert concats == ["b1_decom_concat", "b5_decom_concat", "b13_decom_concat"]
     assert shuffle.get_layer("b5_decom_concat").output.shape[1:] == (16, 16, 480)
     assert shuffle.get_layer("tail_PW1_add").output.shape[1:] == (8, 8, 960)

@@ -98,23 +98,23 @@ def reference_records(entry: dict, entries: dict, body: bool = True) -> dict[str
     edges = entry
     if entry["head"] is None:
         edges = entries[(entry["network"], "cifar10", entry["variant"])]
-    out = {f"head.{l['name']}": _ref_record(l) for l in edges["head"]}
+    out = {f"head.{ref_layer['name']}": _ref_record(ref_layer) for ref_layer in edges["head"]}
     if body:
         for b in entry["blocks"]:
-            for l in b["layers"]:
-                role = "main" if l["role"] == "main_fused" else l["role"]
-                out[f"b{b['block']}.{role}"] = _ref_record(l)
-    for l in edges["tail"]:
-        rec = _ref_record(l)
-        if l["type"] == "FC":
+            for ref_layer in b["layers"]:
+                role = "main" if ref_layer["role"] == "main_fused" else ref_layer["role"]
+                out[f"b{b['block']}.{role}"] = _ref_record(ref_layer)
+    for ref_layer in edges["tail"]:
+        rec = _ref_record(ref_layer)
+        if ref_layer["type"] == "FC":
             rec = rec[:5] + (entry["num_classes"],) + rec[6:]
-        out[f"tail.{l['name']}"] = rec
+        out[f"tail.{ref_layer['name']}"] = rec
     return out
 
 
 def our_records(net: Network, body: bool = True) -> dict[str, tuple]:
     layers = net.layers() if body else list(net.head) + list(net.tail)
-    return {l.name: _our_record(l) for l in layers}
+    return {layer.name: _our_record(layer) for layer in layers}
 
 
 def differences(ref: dict, ours: dict) -> dict:
@@ -165,7 +165,7 @@ def test_fusionet_baseline_body(reference_entries, dataset):
     """§9 item 8: the reference baseline body is ShuffleNet's; ours is FusioNet's own blocks, unfused."""
     ref = reference_entries[("fusionet", dataset, "baseline")]
     shuffle = reference_entries[("shufflenet", "cifar10", "baseline")]
-    strip = lambda blocks: [[_ref_record(l) for l in b["layers"]] for b in blocks]  # noqa: E731
+    strip = lambda blocks: [[_ref_record(ref_layer) for ref_layer in b["layers"]] for b in blocks]  # noqa: E731
     assert strip(ref["blocks"]) == strip(shuffle["blocks"])  # the verbatim copy we replace
 
     fused = reference_entries[("fusionet", dataset, "fused")]["blocks"]
@@ -176,12 +176,12 @@ def test_fusionet_baseline_body(reference_entries, dataset):
         i, m, o = ref_block["in_ch"], ref_block["mid_ch"], ref_block["out_ch"]
         pix, s, k = ref_block["pixels_out"], ref_block["stride"], ref_block["dw_kernel"]
         assert (block.in_ch, block.mid_ch, block.out_ch, block.groups) == (i, m, o, G)
-        assert [_our_record(l) for l in block.layers] == [
+        assert [_our_record(layer) for layer in block.layers] == [
             (1, 1, pix * s, pix * s, i // G, m // G, 1, G, False),  # grouped 1x1 in -> mid
             (k, k, pix, pix, 1, m, s, 1, True),  # depthwise on mid
             (1, 1, pix, pix, m // G, o // G, 1, G, False),  # grouped 1x1 mid -> out
         ]
-        assert [l.role for l in block.layers] == ["decom", "conv", "comp"]
+        assert [layer.role for layer in block.layers] == ["decom", "conv", "comp"]
 
 
 def test_fixes_are_documented_in_the_zoo_files():
@@ -199,7 +199,7 @@ def test_shufflenet_cifar100_is_cifar10_with_a_100_way_fc():
         c10, c100 = (load_network("shufflenet", d, variant) for d in ("cifar10", "cifar100"))
         assert c100.num_classes == 100
         assert c100.layer("tail.FC1").M == 100 and c100.layer("tail.FC1").C == 960
-        assert [l for l in c10.layers() if l.name != "tail.FC1"] == [l for l in c100.layers() if l.name != "tail.FC1"]
+        assert [layer for layer in c10.layers() if layer.name != "tail.FC1"] == [layer for layer in c100.layers() if layer.name != "tail.FC1"]
 
 
 # ------------------------------------------------------------------------------------------ network model
@@ -210,15 +210,15 @@ def test_every_network_loads_with_consistent_layers():
         for dataset in zoo.datasets(name):
             for variant in zoo.variants():
                 net = load_network(name, dataset, variant)
-                names = [l.name for l in net.layers()]
+                names = [layer.name for layer in net.layers()]
                 assert len(names) == len(set(names))
                 for block in net.blocks:
-                    assert all(l.part == "body" and l.block == block.index for l in block.layers)
-                    assert all(l.name == f"b{block.index}.{l.role}" for l in block.layers)
+                    assert all(layer.part == "body" and layer.block == block.index for layer in block.layers)
+                    assert all(layer.name == f"b{block.index}.{layer.role}" for layer in block.layers)
                     assert (block.pred_bits is not None) == (variant == "fused")
                     assert (block.prune_factor is not None) == (variant == "fused")
-                assert all(l.part == "head" and l.name.startswith("head.") for l in net.head)
-                assert all(l.part == "tail" and l.name.startswith("tail.") for l in net.tail)
+                assert all(layer.part == "head" and layer.name.startswith("head.") for layer in net.head)
+                assert all(layer.part == "tail" and layer.name.startswith("tail.") for layer in net.tail)
                 for layer in net.layers():  # the problem form never changes the work
                     for form in ("coupled", "paper"):
                         assert sum(p.total_macs for p in problems_for(layer, form)) == layer.macs
@@ -247,11 +247,11 @@ def test_network_api():
     assert isinstance(fused.block(1), Block) and fused.block(1).prune_factor == 0.014
     mnas = load_network("mnasnet", "cifar10", "fused")
     assert [b.pred_bits for b in mnas.blocks] == [2, 2, 2] + [4] * 12
-    assert [l.role for l in mnas.block(3).layers] == ["pred_decom", "pred_conv", "main"]
-    assert [l.role for l in load_network("mnasnet", "cifar10").block(3).layers] == [
+    assert [layer.role for layer in mnas.block(3).layers] == ["pred_decom", "pred_conv", "main"]
+    assert [layer.role for layer in load_network("mnasnet", "cifar10").block(3).layers] == [
         "decom", "conv", "se_reduce", "se_expand", "comp"]
     shuffle = load_network("shufflenet", "cifar10", "fused")
-    assert [l.role for l in shuffle.block(1).layers] == ["pred_decom", "pred_comp", "main"]
+    assert [layer.role for layer in shuffle.block(1).layers] == ["pred_decom", "pred_comp", "main"]
 
 
 def test_import_workloads_stays_light():
@@ -303,7 +303,7 @@ def load(path: Path, dataset: str = "tiny", variant: str = "baseline") -> Networ
 
 def test_a_small_custom_network_loads(tmp_path):
     net = load(write(tmp_path, GOOD.format(name="tiny")))
-    assert [l.name for l in net.layers()] == ["head.conv1", "b1.decom", "b1.conv", "b1.comp",
+    assert [layer.name for layer in net.layers()] == ["head.conv1", "b1.decom", "b1.conv", "b1.comp",
                                               "b2.decom", "b2.conv", "b2.comp", "tail.FC1"]
     assert net.layer("b1.decom").P == 8 and net.layer("b1.conv").P == 4 and net.layer("b1.conv").stride == 2
     assert net.layer("b2.conv").C == 32 and net.layer("tail.FC1").M == 4
@@ -316,14 +316,14 @@ def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
                      "      se: {blocks: [2, 1], width: [5, 3], kind: pointwise}\n    tail")
             .replace("{name: FC1, kind: fc, C: 16, M: num_classes}", "{name: FC1, kind: fc, C: 256, M: num_classes}"))
     net = load(write(tmp_path, text))
-    assert [l.name for l in net.block(1).layers] == ["b1.conv", "b1.se_reduce", "b1.se_expand", "b1.comp"]
+    assert [layer.name for layer in net.block(1).layers] == ["b1.conv", "b1.se_reduce", "b1.se_expand", "b1.comp"]
     assert (net.block(1).in_ch, net.block(1).mid_ch, net.layer("b1.conv").C, net.layer("b1.conv").P) == (8, 8, 8, 4)
-    assert [(l.kind, l.C, l.M, l.P) for l in net.block(2).layers if l.role.startswith("se")] == [
+    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in net.block(2).layers if layer.role.startswith("se")] == [
         ("pointwise", 32, 5, 1), ("pointwise", 5, 32, 1)]
     assert net.layer("b1.se_reduce").M == 3
     assert net.layer("tail.FC1").C == 4 * 4 * 16  # flattened 4x4x16
     ratio = text.replace("se: {blocks: [2, 1], width: [5, 3], kind: pointwise}", "se: {blocks: [2], ratio: 0.25, of: mid}")
-    assert [(l.kind, l.M) for l in load(write(tmp_path, ratio)).block(2).layers if l.role == "se_reduce"] == [("fc", 8)]
+    assert [(layer.kind, layer.M) for layer in load(write(tmp_path, ratio)).block(2).layers if layer.role == "se_reduce"] == [("fc", 8)]
     fused = (text.replace("style: inverted-residual", "style: fused\n      predict: conv\n      pred_bits: 4\n"
                           "      prune_factor: 0.5").replace("  baseline:", "  fused:"))
     with pytest.raises(ZooError, match=r"body\.no_decom: only for the inverted-residual style"):

@@ -62,8 +62,8 @@ def split_model(model: Any) -> KerasParts:
 def from_keras(model: Any, name: str = "keras", dataset: str = "custom") -> Network:
     """The model as a `Network` (variant "baseline"; see the module docstring for the rule)."""
     parts = split_model(model)
-    head = tuple(l.with_(name=f"head.{l.name}", part="head") for l in parts.head)
-    tail = tuple(l.with_(name=f"tail.{l.name}", part="tail") for l in parts.tail)
+    head = tuple(layer.with_(name=f"head.{layer.name}", part="head") for layer in parts.head)
+    tail = tuple(layer.with_(name=f"tail.{layer.name}", part="tail") for layer in parts.tail)
     blocks = tuple(_block(i + 1, members) for i, members in enumerate(parts.blocks))
     try:
         return Network(name, dataset, "baseline", parts.num_classes, head, blocks, tail,
@@ -193,9 +193,9 @@ def _match_block(layers: list[Layer], i: int) -> list[tuple[str, Layer]] | None:
     members.append(("conv", dw))
     j += 1
     rest = layers[j:j + 3]
-    if (len(rest) == 3 and all(l.P == l.Q == 1 for l in rest[:2]) and rest[0].C == dw.M and rest[1].M == dw.M
+    if (len(rest) == 3 and all(layer.P == layer.Q == 1 for layer in rest[:2]) and rest[0].C == dw.M and rest[1].M == dw.M
             and rest[0].M == rest[1].C and _is_1x1(rest[2]) and rest[2].C == dw.M
-            and all(l.kind in ("fc", "pointwise") for l in rest[:2])):
+            and all(layer.kind in ("fc", "pointwise") for layer in rest[:2])):
         members += [("se_reduce", rest[0]), ("se_expand", rest[1])]
         j += 2
     if j < len(layers) and _is_1x1(layers[j]) and layers[j].C == dw.M:
@@ -219,7 +219,7 @@ def _split(layers: list[Layer]) -> tuple[list[Layer], list[list[tuple[str, Layer
     if not blocks:
         return layers, [], []
     first, last = starts[0], starts[-1] + len(blocks[-1])
-    covered = {id(l) for block in blocks for _, l in block}
+    covered = {id(layer) for block in blocks for _, layer in block}
     for layer in layers[first:last]:
         if id(layer) not in covered:
             raise KerasImportError(f"layer {layer.name!r} sits between bottleneck blocks but fits no "
@@ -231,6 +231,6 @@ def _block(k: int, members: list[tuple[str, Layer]]) -> Block:
     roles = dict(members)
     dw, proj = roles["conv"], roles["comp"]
     first = members[0][1]
-    layers = tuple(l.with_(name=f"b{k}.{role}", part="body", block=k, role=role) for role, l in members)
+    layers = tuple(layer.with_(name=f"b{k}.{role}", part="body", block=k, role=role) for role, layer in members)
     groups = roles["decom"].groups if "decom" in roles else proj.groups
     return Block(k, first.C, dw.C, proj.M, dw.P, dw.stride, dw.R, groups, layers)

@@ -45,7 +45,7 @@ class Block:
         for layer in self.layers:
             if layer.role == role:
                 return layer
-        raise KeyError(f"block {self.index} has no layer with role {role!r} (roles: {[l.role for l in self.layers]})")
+        raise KeyError(f"block {self.index} has no layer with role {role!r} (roles: {[layer.role for layer in self.layers]})")
 
 
 @dataclass(frozen=True)

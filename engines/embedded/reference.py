@@ -145,10 +145,10 @@ class ReferenceAnalysis:
         self.fanout = [1] * n
         for level in range(n):
             if self.is_master[level]:
-                fan, l = 1, level
-                while l >= 0 and self.is_spatial[l]:
-                    fan *= loops[l].bound
-                    l -= 1
+                fan, inner = 1, level
+                while inner >= 0 and self.is_spatial[inner]:
+                    fan *= loops[inner].bound
+                    inner -= 1
                 self.fanout[level] = fan
         # Per-loop dimension scales (product of inner bounds) and box extents.
         n_dims = len(problem.dims)
@@ -292,11 +292,11 @@ class ReferenceAnalysis:
         self._deltas(n - 1)
         per_level: list[list[list[LoopTile]]] = []  # [storage level][tensor][valid loop]
         for lvl in range(self.nest.num_levels):
-            valid = [l for l in self.nest.level_range(lvl) if not self.is_spatial[l] or self.is_master[l]]
+            valid = [loop_index for loop_index in self.nest.level_range(lvl) if not self.is_spatial[loop_index] or self.is_master[loop_index]]
             per_level.append([
-                [LoopTile(size=self.states[l][0].max_size[k], accesses=list(self.states[l][0].accesses[k]),
-                          scatter=list(self.states[l][0].scatter[k]), replication=self.replication[l],
-                          is_master_spatial=self.is_master[l]) for l in valid]
+                [LoopTile(size=self.states[loop_index][0].max_size[k], accesses=list(self.states[loop_index][0].accesses[k]),
+                          scatter=list(self.states[loop_index][0].scatter[k]), replication=self.replication[loop_index],
+                          is_master_spatial=self.is_master[loop_index]) for loop_index in valid]
                 for k in range(len(self.spaces))])
         tiles_by_tensor = [collapse([per_level[lvl][k] for lvl in range(len(per_level))],
                                     [keep[k] for keep in self.nest.keep])
