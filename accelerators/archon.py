@@ -154,7 +154,7 @@ class Archon(Accelerator):
         for layer in network.head:
             rows.append(self._edge_row(network, engine, layer, stats[layer.name], evaluate_edge_layer, params))
         details: dict[str, Any] = {}
-        for block, result in zip(network.blocks, evaluate_blocks(network.blocks, stats, params)):
+        for block, result in zip(network.blocks, evaluate_blocks(network.blocks, stats, params), strict=True):
             decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")
             main_stats = stats.get(f"b{result.main_from}.main") or stats[main.name]
             rows += [

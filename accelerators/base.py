@@ -75,7 +75,7 @@ class ResColumns:
 
     @property
     def trailing(self) -> list[str]:
-        return [c for pair in zip(self.extra_energy, self.extra_cycles) for c in pair]
+        return [c for pair in zip(self.extra_energy, self.extra_cycles, strict=True) for c in pair]
 
     @property
     def totals(self) -> tuple[list[str], list[str]]:

@@ -149,11 +149,11 @@ def derive_tables(arch_dir: str | Path, out_dir: str | Path | None = None, prese
         header = _header(preset)
         texts = [header + yaml.safe_dump(doc, sort_keys=False, width=120) for doc in (ert, art)]
         try:
-            for path, text in zip((cached_ert, cached_art), texts):
+            for path, text in zip((cached_ert, cached_art), texts, strict=True):
                 write_text(path, text)
         except OSError:
             shutil.rmtree(cached / key, ignore_errors=True)  # an unwritable cache only costs recomputation
-    for path, text in zip((ert_path, art_path), texts):
+    for path, text in zip((ert_path, art_path), texts, strict=True):
         write_text(path, text)
     check_tables(arch_dir, ert_path, art_path)
     return ert_path, art_path

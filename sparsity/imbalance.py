@@ -136,7 +136,7 @@ class _Nest:
         loops = outer + inner
         flat = {d: int(np.prod(weights.shape[i + 1:])) for i, d in enumerate(WEIGHT_DIMS)}
         entries = [_Entry(loop.bound, loop.spatial, stride * flat[loop.dim] if loop.dim in flat else None)
-                   for loop, stride in zip(loops, _dim_strides(loops))]
+                   for loop, stride in zip(loops, _dim_strides(loops), strict=True)]
         self.outer, self.inner = entries[:len(outer)], entries[len(outer):]
         self.nonzero = (weights != 0).ravel()
 

@@ -212,7 +212,7 @@ def match_kernels(network: Network, kernels: list[tuple[str, np.ndarray]], sourc
     if len(kernels) > len(layers):
         raise ModelError(f"{source}: the model has {len(kernels)} weighted layers, network {network.key} has "
                          f"{len(layers)}; first extra model layer: {kernels[len(layers)][0]!r}")
-    return {layer.name: kernel for layer, (_, kernel) in zip(layers, kernels)}
+    return {layer.name: kernel for layer, (_, kernel) in zip(layers, kernels, strict=True)}
 
 
 def load_pruned_weights(path: str | Path, network: Network) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from math import prod
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,7 @@ def _walk_flat(local: Any, source: str) -> list[_Component]:
         groups.setdefault(tuple(parts[:-1]), []).append(
             _Component(base, str(comp["class"]), dict(comp.get("attributes") or {}), prod(counts)))
     paths = sorted(groups, key=len)
-    for outer, inner in zip(paths, paths[1:]):
+    for outer, inner in pairwise(paths):
         if len(outer) == len(inner) or inner[:len(outer)] != outer:
             raise SpecError(f"{source}: flattened architecture is not a single chain of sub-trees "
                               f"({'.'.join(outer)} vs {'.'.join(inner)})")
@@ -227,7 +228,7 @@ def _build(components: list[_Component], source: str) -> ArchSpec:
     if not storage_outer_first:
         raise SpecError(f"{source}: architecture has no storage levels")
     storage = tuple(reversed(storage_outer_first))
-    for inner, outer in zip((arithmetic,) + storage, storage):
+    for inner, outer in pairwise((arithmetic,) + storage):
         if inner.instances % outer.instances:
             raise SpecError(f"{source}: level {outer.name!r}: {outer.instances} instances do not divide "
                               f"the {inner.instances} instances of {inner.name!r}")

@@ -162,6 +162,6 @@ def argument_ranges(ranges: dict[str, Any] | None, attributes: dict, where: str)
             raise SpecError(f"{where}: argument {name}: bounds {ranges[name]!r} are not whole numbers here ({bounds})")
         axes.append(range(int(bounds[0]), int(bounds[1]) + 1))
     combos: list[dict[str, int] | None] = [{}]
-    for name, axis in zip(names, axes):
+    for name, axis in zip(names, axes, strict=True):
         combos = [{**c, name: v} for c in combos for v in axis]  # type: ignore[dict-item]
     return combos

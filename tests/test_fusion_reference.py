@@ -92,7 +92,7 @@ def test_fused_head_and_tail_rows(net, runs, result_csv):
     params = load_params("paper", "mobilenet", "cifar10")
     head = result_csv.iloc[:4]
     tail = result_csv.iloc[-2:]
-    for layer, (_, row) in zip(net.head + net.tail, list(head.iterrows()) + list(tail.iterrows())):
+    for layer, (_, row) in zip(net.head + net.tail, list(head.iterrows()) + list(tail.iterrows()), strict=True):
         assert layer.name.split(".", 1)[1] == row["layer"]
         result = evaluate_edge_layer(layer, runs[layer.name], params)
         assert result.energy_pJ * 1e-6 == pytest.approx(row["main_e"], rel=1e-9), layer.name

@@ -43,7 +43,7 @@ def test_spatial_axes_match_timeloop_permutation_and_split(prefix, split):
         for active in itertools.combinations(DIMS, n_active):
             reachable = _timeloop_reachable(prefix, split, set(active))
             for sides in itertools.product("XY", repeat=n_active):
-                x = frozenset(d for d, side in zip(active, sides) if side == "X")
+                x = frozenset(d for d, side in zip(active, sides, strict=True) if side == "X")
                 y = frozenset(active) - x
                 assert spatial_axes_allowed(constraint, DIMS, set(x), set(y)) == ((x, y) in reachable), (active, x)
 
@@ -56,7 +56,7 @@ def _recorded_runs(reference_dir: Path) -> list[RecordedRun]:
 def _load(run, reference_dir):
     arch, _ = load_arch_and_energy(run.arch(reference_dir / "accelerators"))
     problem = load_problem_cached(run.problem)
-    constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds)),
+    constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds, strict=True)),
                                    [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
     return arch, problem, constraints
@@ -144,7 +144,7 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     cons = _write(tmp, "c.yaml", KEEP_ALL + "- " + spatial + "\n")
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds)), [s.name for s in a.storage], p.tensor_names,
+    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage], p.tensor_names,
                               Mapspace.spatial_level_names(a))
     ms = Mapspace(a, p, parsed)
     assert ms.spatial_slots[0].fanout == {"X": 2, "Y": 2}
@@ -153,7 +153,7 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     brute = set()
     for c, m, pp in itertools.product((1, 2, 4), (1, 2), (1, 2)):
         for sides in itertools.product("XY", repeat=3):
-            loops = [(d, f, s) for d, f, s in zip("CMP", (c, m, pp), sides) if f > 1]
+            loops = [(d, f, s) for d, f, s in zip("CMP", (c, m, pp), sides, strict=True) if f > 1]
             x = {d for d, _, s in loops if s == "X"}
             y = {d for d, _, s in loops if s == "Y"}
             fx = 1

@@ -140,7 +140,7 @@ def test_newer_layout_sample_has_the_same_structure(mobilenet_runs):
     assert [level.name for level in new.levels] == [level.name for level in old.levels]
     assert new.meta["hidden_levels"] == [4]  # DummyBuffer: no accesses, no energy, not printed
     assert new.level("DummyBuffer").tensors == {} and new.level("DummyBuffer").energy_pJ == 0.0
-    for a, b in zip(new.levels, old.levels):
+    for a, b in zip(new.levels, old.levels, strict=True):
         assert a.energy_pJ == pytest.approx(b.energy_pJ, abs=0.01)
         assert set(a.tensors) == set(b.tensors)
         for tensor, t in a.tensors.items():

@@ -119,7 +119,7 @@ def test_rendered_problems_load_in_the_embedded_engine():
             (p,) = problems_for(layer, form)
             prob = engine_parse(yaml.load(render_problem(p, "0.3"), Loader=LOADER))
             assert prob.macs == p.macs
-            assert dict(zip(prob.dims, prob.bounds)) == p.bounds
+            assert dict(zip(prob.dims, prob.bounds, strict=True)) == p.bounds
             assert prob.coefficients["Wstride"] == layer.stride
 
 

@@ -31,7 +31,7 @@ def test_every_block_matches_the_artifact(replayed):
     printed = report(diffs)
     assert "b16" in printed and "max |difference|" in printed
     checked = diffs[~diffs["column"].isin(NOT_COMPARABLE)]
-    checked = checked[[(layer, column) not in INTENDED for layer, column in zip(checked["layer"], checked["column"])]]
+    checked = checked[[(layer, column) not in INTENDED for layer, column in zip(checked["layer"], checked["column"], strict=True)]]
     both_zero = (checked["reference"] == 0) & (checked["ours"].fillna(0) == 0)
     values = checked[~both_zero]
     assert values["ours"].notna().all(), values[values["ours"].isna()]

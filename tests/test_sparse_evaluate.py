@@ -171,7 +171,7 @@ def test_plugin_table(mobilenet_runs, tmp_path):
         accelerators.get("sparse").table(one_block, stats, {"weights.npz": tmp_path / "weights.npz"}, settings)
     two = replace(one_block, blocks=(replace(net.blocks[0], layers=net.blocks[0].layers[:2]),))
     result = accelerators.get("sparse").table(two, stats, {"weights.npz": tmp_path / "weights.npz"}, settings)
-    for row, expected_uJ in zip(result.rows, (24.5128535296, 41.5729234)):
+    for row, expected_uJ in zip(result.rows, (24.5128535296, 41.5729234), strict=True):
         assert row["energy_uJ"] == pytest.approx(expected_uJ, abs=1e-9)
         details = result.details[row["layer"]]
         assert details["utilisation"] > 0 and row["cycles"] == details["cycles"] < details["dense_cycles"]

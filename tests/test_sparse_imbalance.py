@@ -107,7 +107,7 @@ def brute_force(mapping: Mapping, w: np.ndarray, pe_level: str) -> np.ndarray:
     for values in itertools.product(*(range(loop.bound) for _, loop in loops)):
         index = {d: 0 for d in "RSCM"}
         digits = {"X": [], "Y": [], "T": []}
-        for (outer, loop), v in zip(loops, values):
+        for (outer, loop), v in zip(loops, values, strict=True):
             if loop.dim in index:
                 index[loop.dim] = index[loop.dim] * loop.bound + v
             if outer:

@@ -279,7 +279,7 @@ def _mapping_from_directives(directives: list[dict]) -> Mapping:
         order = list(d["permutation"])  # innermost first
         axes = [None] * len(order) if d["type"] == "temporal" else \
             ["X" if i < d["split"] else "Y" for i in range(len(order))]
-        loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes) if factors[dim] > 1]
+        loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes, strict=True) if factors[dim] > 1]
         level["loops"] += reversed(loops)
     return Mapping(tuple(LevelMapping(name, tuple(v["loops"]), v["keep"]) for name, v in levels.items()))
 

@@ -124,7 +124,7 @@ def differences(ref: dict, ours: dict) -> dict:
     for key in ours.keys() - ref.keys():
         out[(key, ADDED)] = (None, ours[key])
     for key in ref.keys() & ours.keys():
-        for field, a, b in zip(FIELDS, ref[key], ours[key]):
+        for field, a, b in zip(FIELDS, ref[key], ours[key], strict=True):
             if a != b:
                 out[(key, field)] = (a, b)
     return out
@@ -172,7 +172,7 @@ def test_fusionet_baseline_body(reference_entries, dataset):
     net = load_network("fusionet", dataset, "baseline")
     assert len(net.blocks) == len(fused) == 16
     G = 4
-    for ref_block, block in zip(fused, net.blocks):
+    for ref_block, block in zip(fused, net.blocks, strict=True):
         i, m, o = ref_block["in_ch"], ref_block["mid_ch"], ref_block["out_ch"]
         pix, s, k = ref_block["pixels_out"], ref_block["stride"], ref_block["dw_kernel"]
         assert (block.in_ch, block.mid_ch, block.out_ch, block.groups) == (i, m, o, G)

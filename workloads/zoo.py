@@ -291,7 +291,7 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
         mids = per_block("mid")
     else:
         mids = []
-        for i, (c, e) in enumerate(zip(ins, per_block("expansion", float))):
+        for i, (c, e) in enumerate(zip(ins, per_block("expansion", float), strict=True)):
             if c * e != int(c * e):
                 raise where.at(f"{where.field}.expansion").error(f"block {i + 1}: in {c} x expansion {e} is not an integer")
             mids.append(int(c * e))
@@ -377,10 +377,10 @@ def _se(spec: Any, n: int, style: str, where: _Where) -> dict[int, _SE]:
         if "ratio" in spec or "of" in spec:
             raise where.at(f"{where.field}.width").error("give either width or ratio and of")
         widths = _expand_list(spec["width"], len(blocks), where.at(f"{where.field}.width"))
-        for k, w in zip(blocks, widths):
+        for k, w in zip(blocks, widths, strict=True):
             if w < 1:
                 raise where.at(f"{where.field}.width").error(f"entry for block {k} must be positive, got {w}")
-        return {k: _SE(kind, width=w) for k, w in zip(blocks, widths)}
+        return {k: _SE(kind, width=w) for k, w in zip(blocks, widths, strict=True)}
     ratio = spec.get("ratio")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
         raise where.at(f"{where.field}.ratio").error(f"must be a number in (0, 1], got {ratio!r}")

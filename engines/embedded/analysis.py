@@ -151,7 +151,7 @@ class FastAnalysis:
             grown: Counter = Counter()
             for point, count in positions.items():
                 for i in range(loops[loop_index].bound):
-                    grown[tuple(p + i * s for p, s in zip(point, step))] += count
+                    grown[tuple(p + i * s for p, s in zip(point, step, strict=True))] += count
             positions = grown
         return Counter(positions.values())
 

@@ -95,7 +95,7 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: 
 
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
-    bounds = dict(zip(problem.dims, problem.bounds))
+    bounds = dict(zip(problem.dims, problem.bounds, strict=True))
     settings = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1), seed)
     start = time.perf_counter()
     stats = map_layer(arch, energy, problem, run.constraints, settings)

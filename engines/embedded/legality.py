@@ -53,7 +53,7 @@ def mapping_violations(mapping: Mapping, constraints: Constraints, arch: ArchSpe
     if [lvl.level for lvl in mapping.levels] != names[::-1]:
         return [f"levels {[lvl.level for lvl in mapping.levels]} are not the architecture's {names[::-1]}"]
     dims = list(problem.dims)
-    for dim, bound in zip(problem.dims, problem.bounds):
+    for dim, bound in zip(problem.dims, problem.bounds, strict=True):
         if mapping.factors(dim) != bound:
             out.append(f"loops over {dim} multiply to {mapping.factors(dim)}, the problem has {dim}={bound}")
     total_fanout, parallelism = 1, 1

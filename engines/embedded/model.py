@@ -78,13 +78,13 @@ def _storage_level(spec: StorageSpec, energy: EnergyTable, problem: Problem, kee
     used = sum(tile.size for tile in tiles)
     capacity = spec.effective_size
     if capacity is not None and used > capacity:
-        detail = ", ".join(f"{n}:{t.size}" for n, t in zip(names, tiles) if t.size)
+        detail = ", ".join(f"{n}:{t.size}" for n, t in zip(names, tiles, strict=True) if t.size)
         raise EngineError(f"level {spec.name!r}: mapped tiles ({detail}) use {used} words, "
                           f"capacity is {capacity}")
     if capacity is not None and spec.min_utilization and used < capacity * spec.min_utilization:
         raise EngineError(f"level {spec.name!r}: mapped tiles use {used} words, below the minimum "
                           f"utilization {spec.min_utilization} of {capacity}")
-    for name, tile in zip(names, tiles):
+    for name, tile in zip(names, tiles, strict=True):
         if tile.instances > spec.instances:
             raise EngineError(f"level {spec.name!r}, tensor {name}: mapping uses {tile.instances} instances, "
                               f"the architecture has {spec.instances}")
@@ -93,7 +93,7 @@ def _storage_level(spec: StorageSpec, energy: EnergyTable, problem: Problem, kee
     tensors: dict[str, TensorStats] = {}
     reads_per_tensor: list[int] = []
     writes_per_tensor: list[int] = []
-    for k, (name, tile) in enumerate(zip(names, tiles)):
+    for k, (name, tile) in enumerate(zip(names, tiles, strict=True)):
         if problem.data_spaces[k].read_write:
             reads, updates = tile.content_accesses - tile.partition_size, tile.content_accesses
         else:

@@ -128,7 +128,7 @@ def _check_fanout(arch: ArchSpec, i: int, lvl: LevelMapping | None) -> None:
 
 
 def _check_factors(problem: Problem, loops: list[NestLoop]) -> None:
-    for d, (name, bound) in enumerate(zip(problem.dims, problem.bounds)):
+    for d, (name, bound) in enumerate(zip(problem.dims, problem.bounds, strict=True)):
         got = prod(loop.bound for loop in loops if loop.dim == d)
         if got != bound:
             raise EngineError(f"mapping factors of dimension {name} multiply to {got}, "

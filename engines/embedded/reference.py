@@ -37,7 +37,7 @@ def box_size(box: Box) -> int:
     if box is None:
         return 0
     size = 1
-    for lo, hi in zip(*box):
+    for lo, hi in zip(*box, strict=True):
         size *= hi - lo
     return size
 
@@ -94,8 +94,8 @@ def _translation(a: Box, b: Box) -> tuple[int, ...] | None:
         return None
     if a is None or b is None:
         raise EngineError("cannot extrapolate spatial deltas of different shapes")
-    shift = tuple(y - x for x, y in zip(a[0], b[0]))
-    if shift != tuple(y - x for x, y in zip(a[1], b[1])):
+    shift = tuple(y - x for x, y in zip(a[0], b[0], strict=True))
+    if shift != tuple(y - x for x, y in zip(a[1], b[1], strict=True)):
         raise EngineError("cannot extrapolate spatial deltas of different shapes")
     return shift
 
@@ -103,7 +103,7 @@ def _translation(a: Box, b: Box) -> tuple[int, ...] | None:
 def _translate(box: Box, shift: tuple[int, ...] | None) -> Box:
     if box is None or shift is None:
         return box
-    return tuple(x + s for x, s in zip(box[0], shift)), tuple(x + s for x, s in zip(box[1], shift))
+    return tuple(x + s for x, s in zip(box[0], shift, strict=True)), tuple(x + s for x, s in zip(box[1], shift, strict=True))
 
 
 class _State:
@@ -165,7 +165,7 @@ class ReferenceAnalysis:
 
     def _boxes(self, level: int) -> list[Box]:
         lo = self.transform
-        hi = [t + e for t, e in zip(lo, self.extent[level])]
+        hi = [t + e for t, e in zip(lo, self.extent[level], strict=True)]
         boxes: list[Box] = []
         for space in self.spaces:
             blo, bhi = [], []
@@ -274,9 +274,9 @@ class ReferenceAnalysis:
                 deltas[base + idx] = self._deltas(level - 1)
                 self.transform[dim] += step
             if loop.bound > runs:
-                shifts = [_translation(a, b) for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1])]
+                shifts = [_translation(a, b) for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1], strict=True)]
                 for idx in range(runs, loop.bound):
-                    deltas[base + idx] = [_translate(box, s) for box, s in zip(deltas[base + idx - 1], shifts)]
+                    deltas[base + idx] = [_translate(box, s) for box, s in zip(deltas[base + idx - 1], shifts, strict=True)]
         self.transform[dim] = saved
         self.spatial_id = orig_id
 

@@ -90,7 +90,7 @@ def parse_map_stats_xml(path: str | Path, problem: str | Path | None = None) -> 
         raise ParseError(f"{path}: level 0 is not an arithmetic level")
 
     mapping = Mapping(tuple(LevelMapping(lvl.name, tuple(loops), keep, tile) for lvl, loops, keep, tile
-                            in reversed(list(zip(levels[1:], subnests, keeps, tiles)))))
+                            in reversed(list(zip(levels[1:], subnests, keeps, tiles, strict=True)))))
     arithmetic = levels[0]
     macs = int(_number(_px_text(items[0], "maccs_", source, "level 0"), source, "maccs_"))
     cycles = max(level.cycles for level in levels)
