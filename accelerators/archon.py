@@ -81,8 +81,8 @@ def archon_run(network: Network, layer: Layer, depthwise_form: str, prediction_a
                   "spatial_x": 8, "spatial_y": 8, "ifmap_words": storage_words(MAIN, "ifmap_spad")}
         text = render_constraints(MAIN / "constraints" / "main.yaml.j2", problem.dimensions, **params)
         return LayerRun(layer.name, layer, problem, MAIN, text, "main")
-    params = _profile(network.name, layer, instance)
-    text = render_constraints(PREDICTIONS / "constraints" / "layer.yaml.j2", problem.dimensions, **params)
+    profile = _profile(network.name, layer, instance)
+    text = render_constraints(PREDICTIONS / "constraints" / "layer.yaml.j2", problem.dimensions, **profile)
     arch = prediction_arch if layer.part == "body" else PREDICTIONS
     return LayerRun(layer.name, layer, problem, arch, text, mapper_kind(layer))
 

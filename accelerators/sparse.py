@@ -128,7 +128,8 @@ class Sparse(Accelerator):
         else:
             weights = pruned_weights(network, _params(settings).target_sparsity, int(setting(settings, "sparse").get("seed", 0)))
         with atomic_path(out) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **weights)
+            # numpy's stub types **kwds as if a key could be its allow_pickle flag (bool); these are arrays
+            np.savez(handle, **weights)  # type: ignore[arg-type]
         kept = sum(int(np.count_nonzero(w)) for w in weights.values()) / sum(w.size for w in weights.values())
         return f"{len(weights)} layers from {model or 'generated magnitude pruning'}; kept fraction {kept:.4f}"
 

@@ -67,7 +67,7 @@ class ArtifactRun:
             raise ArtifactRunError(f"{ARTIFACT_MAPPINGS}: run {self.name} is a stale copy of {self.stale_copy_of} "
                                    "(no mapping of its own problem)")
         if engine is None:
-            return _embedded_model(self)
+            return _embedded_model(self, self.mapping)
         if problem_file is None:
             raise ArtifactRunError(f"run {self.name}: an engine other than the embedded model needs a problem file")
         return engine.model(self.arch_dir, problem_file, self.mapping)
@@ -106,13 +106,13 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= ENERGY_TOL * max(abs(b), 1.0)
 
 
-def _embedded_model(run: ArtifactRun) -> LayerStats:
+def _embedded_model(run: ArtifactRun, mapping: Mapping) -> LayerStats:
     from engines.embedded import evaluate_mapping, fast_analysis, load_arch_and_energy
     from engines.embedded.problem import parse_problem
 
     arch, energy = load_arch_and_energy(run.arch_dir)
     problem = parse_problem({"problem": {"shape": _cnn_shape(), "instance": dict(run.problem)}}, run.name)
-    stats = evaluate_mapping(arch, energy, problem, run.mapping, fast_analysis)
+    stats = evaluate_mapping(arch, energy, problem, mapping, fast_analysis)
     stats.meta.update({"arch": f"arch/{run.arch}", "mapping_source": f"artifact:{run.key}"})
     return stats
 

@@ -79,17 +79,19 @@ def main() -> None:
         layer = reference_layer(net.layer(name), run_dir)
         # the recorded depthwise runs are in the paper's C=1 form: add back their missing input energy, as the workflow does
         extra = sum(depthwise_input_fix(stats, layer, "paper").values())
-        cases.append((layer, stats, weights[name], extra))
+        if stats.mapping is None:
+            raise SystemExit(f"{run_dir}: the recorded run has no mapping (map.txt)")
+        cases.append((layer, stats, stats.mapping, weights[name], extra))
 
     print(f"\npreset {args.preset}; mean of {args.repeat} runs per layer")
     print(f"{'layer':12} {'MACs':>10} {'PEs':>4} {'passes':>6} {'dense cyc':>9} {'sparse cyc':>10} {'balanced':>9} "
           f"{'density':>7} {'analyse ms':>10} {'evaluate ms':>11}")
-    totals = defaultdict(float)
-    for layer, stats, kernel, extra in cases:
-        pe = derive_pe_level(stats.mapping, stats)
-        bounds = {d: stats.mapping.factors(d) for d in "RSCM"}
+    totals: defaultdict[str, float] = defaultdict(float)
+    for layer, stats, mapping, kernel, extra in cases:
+        pe = derive_pe_level(mapping, stats)
+        bounds = {d: mapping.factors(d) for d in "RSCM"}
         tensors = split_problems(layer, problem_tensor(layer, kernel), bounds)
-        t_analyse = mean_time(partial(analyse_all, stats.mapping, tensors, pe), args.repeat)
+        t_analyse = mean_time(partial(analyse_all, mapping, tensors, pe), args.repeat)
         t_eval = mean_time(partial(evaluate_layer, layer, stats, kernel, params, extra), args.repeat)
         result = evaluate_layer(layer, stats, kernel, params, extra)
         totals["analyse"] += t_analyse
@@ -103,7 +105,7 @@ def main() -> None:
               f"{result.cycles:10d} {result.balanced_cycles:9d} {result.density:7.4f} {1e3 * t_analyse:10.3f} "
               f"{1e3 * t_eval:11.3f}")
     start = time.perf_counter()
-    for layer, stats, kernel, extra in cases:
+    for layer, stats, _, kernel, extra in cases:
         evaluate_layer(layer, stats, kernel, params, extra)
     whole = time.perf_counter() - start
     print(f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, evaluate {totals['evaluate']:.3f} s "

@@ -97,12 +97,12 @@ class PyTimeloopEngine(Engine):
                  outdir: PathLike | None = None, threads: int = 1) -> LayerStats:
         files = arch_input_files(arch, self.use_energy_tables)
         problem = _existing(problem, "problem")
-        constraints = [_existing(c, "constraints") for c in constraints]
+        constraint_files = [_existing(c, "constraints") for c in constraints]
         with _output_dir(outdir) as out:
             settings_file = out / EFFECTIVE_MAPPER_FILE
             settings_file.write_text(yaml.safe_dump(effective_mapper(mapper, threads, self.mapper_overrides),
                                                     sort_keys=False))
-            text = _concatenate(files + [settings_file, problem] + constraints, out)
+            text = _concatenate(files + [settings_file, problem] + constraint_files, out)
             stats_text, map_text = self._call(self.app.MapperApp, text, out, mapper=True)
             stats = self._results(out, MAPPER_BINARY, stats_text, map_text)
             stats.meta.update(threads=int(threads), mapper_settings=str(settings_file))

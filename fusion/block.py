@@ -91,9 +91,12 @@ def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStat
             raise FusionError(f"block {block.index}: no run for {role} (got {sorted(pred)})")
     decom = prediction_cost(block.layer("pred_decom"), block, pred["pred_decom"], params)
     other = prediction_cost(block.layer(second), block, pred[second], params)
-    if main_result is None and main is None:
+    if main_result is not None:
+        main_part = main_result
+    elif main is not None:
+        main_part = main_cost(block.layer("main"), main, params)
+    else:
         raise FusionError(f"block {block.index}: no main run given")
-    main_part = main_result or main_cost(block.layer("main"), main, params)
     overhead = overhead_cost(block, main_part, params)
     return BlockResult(block.index, second, decom.energy_pJ, other.energy_pJ, main_part.energy_pJ, overhead.energy_pJ,
                        decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms,

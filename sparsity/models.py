@@ -59,7 +59,7 @@ def build_model(network: Network) -> Any:
 class _Builder:
     def __init__(self, network: Network, keras: Any) -> None:
         self.net, self.keras, self.L = network, keras, keras.layers
-        self.unit_in = None  # input of the current ShuffleNet-style unit (shuffle-span)
+        self.unit_in: Any | None = None  # input of the current ShuffleNet-style unit (shuffle-span)
         self.order = network.layers()
 
     def model(self) -> Any:
@@ -132,6 +132,9 @@ class _Builder:
         L, name = self.L, keras_name(layer.name)
         y = self.layer(x, layer, activation=None)
         shortcut = self.unit_in
+        if shortcut is None:
+            raise ModelError(f"network {self.net.key}: layer {layer.name} closes a unit that no 1x1 before a "
+                             "depthwise layer opened")
         if shortcut.shape[1] != y.shape[1]:
             shortcut = L.AveragePooling2D(SHORTCUT_POOL, strides=shortcut.shape[1] // y.shape[1], padding="same",
                                           name=f"{name}_shortcut_pool")(shortcut)

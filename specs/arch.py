@@ -156,7 +156,8 @@ def split_path(name: str) -> list[str]:
 def _walk_tree(root: dict, source: str) -> list[_Component]:
     """Outermost-first component list of a hierarchical spec."""
     out: list[_Component] = []
-    node, field, multiplicity, inherited = root, "architecture", 1, {}
+    node, field, multiplicity = root, "architecture", 1
+    inherited: dict[str, Any] = {}
     while "subtree" in node:
         subtrees = node["subtree"]
         if not isinstance(subtrees, list) or len(subtrees) != 1:

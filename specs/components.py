@@ -161,7 +161,7 @@ def argument_ranges(ranges: dict[str, Any] | None, attributes: dict, where: str)
         if not all(isinstance(b, (int, float)) and float(b).is_integer() for b in bounds):
             raise SpecError(f"{where}: argument {name}: bounds {ranges[name]!r} are not whole numbers here ({bounds})")
         axes.append(range(int(bounds[0]), int(bounds[1]) + 1))
-    combos: list[dict[str, int] | None] = [{}]
+    combos: list[dict[str, int]] = [{}]
     for name, axis in zip(names, axes, strict=True):
-        combos = [{**c, name: v} for c in combos for v in axis]  # type: ignore[dict-item]
-    return combos
+        combos = [{**c, name: v} for c in combos for v in axis]
+    return [*combos]

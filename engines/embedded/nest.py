@@ -77,9 +77,10 @@ def build_nest(arch: ArchSpec, problem: Problem, mapping: Mapping) -> Nest:
         # Spatial loops of the next level out fan its tile out to this level's instances.
         if i + 1 < len(arch.storage):
             outer = by_name.get(arch.storage[i + 1].name)
-            for loop in reversed(outer.spatial() if outer else ()):
-                if loop.bound > 1:
-                    loops.append(NestLoop(_dim(problem, loop.dim, outer.level), loop.bound, loop.spatial))
+            if outer is not None:
+                for loop in reversed(outer.spatial()):
+                    if loop.bound > 1:
+                        loops.append(NestLoop(_dim(problem, loop.dim, outer.level), loop.bound, loop.spatial))
     _check_factors(problem, loops)
     return Nest(tuple(loops), tuple(boundaries), tuple(keep))
 

@@ -122,6 +122,11 @@ class _State:
 class ReferenceAnalysis:
     """Replays the nest; `run()` returns the collapsed per-level tiles."""
 
+    # state of the replay, reset by run()
+    epochs: int
+    spatial_id: int
+    compute_cycles: int
+
     def __init__(self, problem: Problem, nest: Nest):
         self.problem, self.nest = problem, nest
         loops = nest.loops
@@ -242,7 +247,7 @@ class ReferenceAnalysis:
         boxes = self._boxes(level)
         fan = self.fanout[level]
         self.spatial_id *= fan
-        deltas: list[list[Box] | None] = [None] * fan
+        deltas: list[list[Box]] = [[] for _ in range(fan)]  # _fill sets every instance's boxes
         self._fill(level, 0, deltas)
         self.spatial_id //= fan
         for k in range(len(self.spaces)):

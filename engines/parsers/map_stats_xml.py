@@ -177,7 +177,7 @@ def _buffer(px: ET.Element, source: str, where: str, dims, data_spaces):
     name = _level_name(px, source, where)
     where = f"{where} ({name})"
     specs = _find(px, "specs_", source)
-    stats = px.find("stats_")
+    stats = _find(px, "stats_", source)  # the caller checked it is there
     arrays = {key: _array(stats, key, source, where + "/stats_") for key in (
         "keep", "partition_size", "utilized_capacity", "utilized_instances", "utilized_clusters", "reads",
         "updates", "fills", "energy_per_access", "energy", "temporal_reduction_energy", "addr_gen_energy")}
