@@ -54,7 +54,8 @@ def unfused_layers(block: Block) -> tuple[Layer, ...]:
 
     roles = {layer.role for layer in block.layers}
     if roles - {"pred_decom", "pred_conv", "pred_comp", "main"}:
-        raise AcceleratorError(f"block {k}: hybrid handles fused blocks of predictions and main only, got {sorted(roles)}")
+        raise AcceleratorError(f"block {k}: hybrid handles fused blocks of predictions and main only, "
+                               f"got {sorted(roles)}")
     decom = one_by_one("decom", block.in_ch, block.mid_ch, pix * s)
     if "pred_conv" in roles:
         return decom, depthwise(block.mid_ch), one_by_one("comp", block.mid_ch, block.out_ch, pix)

@@ -95,8 +95,8 @@ class ArtifactRun:
             for short, (energy, reads, updates, fills, partition) in tensors.items():
                 ts = lvl.tensors[TENSORS[short]]
                 if (ts.reads, ts.updates, ts.fills, ts.partition_size) != (reads, updates, fills, partition):
-                    out.append(f"{level}.{TENSORS[short]} accesses {(ts.reads, ts.updates, ts.fills, ts.partition_size)}"
-                               f" != {(reads, updates, fills, partition)}")
+                    ours = (ts.reads, ts.updates, ts.fills, ts.partition_size)
+                    out.append(f"{level}.{TENSORS[short]} accesses {ours} != {(reads, updates, fills, partition)}")
                 if not _close(ts.energy_pJ, energy):
                     out.append(f"{level}.{TENSORS[short]} energy {ts.energy_pJ:.4f} != {energy} pJ")
         return out
@@ -174,7 +174,8 @@ def matching_run(network: str, dataset: str, variant: str, layer, shape, instanc
     coupled depthwise form), or its run is a stale copy."""
     from workloads.problem import CNN
 
-    if getattr(shape, "name", shape) != CNN or (layer.part == "body" and variant == "fused" and layer.role not in FUSED_RUNS):
+    fused_only = layer.part == "body" and variant == "fused" and layer.role not in FUSED_RUNS
+    if getattr(shape, "name", shape) != CNN or fused_only:
         return None
     runs = artifact_runs(network, dataset, path)
     if not runs and layer.part == "body":  # the artifact's CIFAR-100 bottleneck runs are CIFAR-10's, byte for byte

@@ -77,7 +77,8 @@ def main() -> None:
     for name, run_dir in reference_runs():
         stats = parse_run(run_dir)
         layer = reference_layer(net.layer(name), run_dir)
-        # the recorded depthwise runs are in the paper's C=1 form: add back their missing input energy, as the workflow does
+        # the recorded depthwise runs are in the paper's C=1 form: add back their missing input energy, as the
+        # workflow does
         extra = sum(depthwise_input_fix(stats, layer, "paper").values())
         if stats.mapping is None:
             raise SystemExit(f"{run_dir}: the recorded run has no mapping (map.txt)")
@@ -108,9 +109,10 @@ def main() -> None:
     for layer, stats, _, kernel, extra in cases:
         evaluate_layer(layer, stats, kernel, params, extra)
     whole = time.perf_counter() - start
-    print(f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, evaluate {totals['evaluate']:.3f} s "
-          f"(one pass end to end: {whole:.3f} s)")
-    print(f"cycles: dense {totals['dense']:.0f}, sparse {totals['sparse']:.0f}, balanced bound {totals['balanced']:.0f}")
+    print(f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, "
+          f"evaluate {totals['evaluate']:.3f} s (one pass end to end: {whole:.3f} s)")
+    print(f"cycles: dense {totals['dense']:.0f}, sparse {totals['sparse']:.0f}, "
+          f"balanced bound {totals['balanced']:.0f}")
     print(f"energy: dense base {totals['dense_uJ']:.2f} uJ, sparse {totals['sparse_uJ']:.2f} uJ")
 
     print("\ngenerated model density per layer kind (non-zero / all weights):")
@@ -120,7 +122,8 @@ def main() -> None:
         by_kind[layer.kind][1] += weights[layer.name].size
     for kind, (kept, size) in sorted(by_kind.items()):
         per_layer = [density(weights[layer.name]) for layer in net.layers() if layer.kind == kind]
-        print(f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  (per layer {min(per_layer):.4f} .. {max(per_layer):.4f})")
+        print(f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  "
+              f"(per layer {min(per_layer):.4f} .. {max(per_layer):.4f})")
 
 
 if __name__ == "__main__":

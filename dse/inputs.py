@@ -53,7 +53,8 @@ def _design_configs(space: Space, config: dict[str, Any]) -> list[dict[str, Any]
     out = []
     for mask in fusion_masks(space, network):
         design = copy.deepcopy(config)
-        design.setdefault("hybrid", {})["fused_blocks"] = [b.index for b, on in zip(network.blocks, mask, strict=True) if on]
+        fused = [b.index for b, on in zip(network.blocks, mask, strict=True) if on]
+        design.setdefault("hybrid", {})["fused_blocks"] = fused
         out.append(design)
     return out
 

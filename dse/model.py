@@ -132,8 +132,8 @@ class DesignModel:
         else:
             missing = sorted(set(chosen) - set(self.blocks))
             if missing:
-                raise self.space.error("fusion.blocks", f"block(s) {missing} not in the network (blocks "
-                                                        f"{self.blocks[0] if self.blocks else '-'}..{self.blocks[-1] if self.blocks else '-'})")
+                span = f"{self.blocks[0]}..{self.blocks[-1]}" if self.blocks else "-..-"
+                raise self.space.error("fusion.blocks", f"block(s) {missing} not in the network (blocks {span})")
             gene_blocks = sorted(chosen)
         self.fusion_blocks = tuple(gene_blocks)
         start = len(self._upper_layers)

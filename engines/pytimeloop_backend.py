@@ -87,7 +87,8 @@ class PyTimeloopEngine(Engine):
     def __init__(self, timeout: int | None = None, victory_condition: int | None = None,
                  optimization_metrics: Sequence[str] | None = None, use_energy_tables: bool = True, **unknown: Any):
         if unknown:
-            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; options are {', '.join(OPTIONS)}")
+            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; "
+                              f"options are {', '.join(OPTIONS)}")
         self.app = _app_module()
         self.mapper_overrides = {"timeout": timeout, "victory_condition": victory_condition,
                                  "optimization_metrics": optimization_metrics}

@@ -157,7 +157,7 @@ class LayerStats:
 
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> LayerStats:
-        if isinstance(text_or_path, Path) or (isinstance(text_or_path, str) and not text_or_path.lstrip().startswith("{")):
+        if isinstance(text_or_path, Path) or not text_or_path.lstrip().startswith("{"):
             text = Path(text_or_path).read_text()
         else:
             text = text_or_path

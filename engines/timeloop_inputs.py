@@ -125,7 +125,8 @@ def mapping_directives(mapping: Mapping, dims: Sequence[str], data_spaces: Seque
     return directives
 
 
-def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str], data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
+def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str],
+                    data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
                     spatial_levels: set[str] | None = None) -> str:
     """A `Mapping` as a Timeloop v0.3 mapping YAML (`mapping:` list of directives).
 

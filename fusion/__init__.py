@@ -4,8 +4,9 @@
     result = evaluate_block(block, {"pred_decom": s1, "pred_conv": s2}, main_stats, params)
     result.energy_pJ, result.cycles, result.columns_uJ()
 
-Modules: params (knobs + presets.yaml), predictions, main, overhead (action counts x the energy table in arch/archon/overhead/),
-block (per-block and head/tail evaluation), workflow (layers.csv rows for the Snakemake workflow).
+Modules: params (knobs + presets.yaml), predictions, main, overhead (action counts x the energy table in
+arch/archon/overhead/), block (per-block and head/tail evaluation), workflow (layers.csv rows for the Snakemake
+workflow).
 """
 from .block import BlockResult, EdgeResult, evaluate_block, evaluate_blocks, evaluate_edge_layer
 from .main import MainCost, main_cost

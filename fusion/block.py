@@ -103,7 +103,8 @@ def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStat
                        overhead.facts, {"pred_decom": decom.terms, second: other.terms})
 
 
-def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], params: FusionParams) -> list[BlockResult]:
+def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats],
+                    params: FusionParams) -> list[BlockResult]:
     """Evaluate every block; `stats` maps layer names (`b<k>.<role>`) to runs.
 
     Blocks listed in params.main_reuse take the previous block's main result (energy and cycles) instead of their

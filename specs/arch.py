@@ -161,7 +161,8 @@ def _walk_tree(root: dict, source: str) -> list[_Component]:
     while "subtree" in node:
         subtrees = node["subtree"]
         if not isinstance(subtrees, list) or len(subtrees) != 1:
-            raise SpecError(f"{source}: {field}.subtree must hold exactly one sub-tree (Timeloop supports one per level)")
+            raise SpecError(f"{source}: {field}.subtree must hold exactly one sub-tree "
+                            "(Timeloop supports one per level)")
         node, field = subtrees[0], f"{field}.subtree[0]"
         if not isinstance(node, dict) or "name" not in node:
             raise SpecError(f"{source}: {field} needs a 'name'")

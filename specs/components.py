@@ -1,6 +1,7 @@
 """Accelergy's view of an arch directory (the reader the energy-table generators use; specs.arch reads the same
-files as Timeloop's levels): what an Accelergy v0.3 arch directory says about its components: `arch.yaml` flattened into (full name, class,
-attributes) and the compound classes of `components/*.yaml`, plus the small attribute-expression language the
+files as Timeloop's levels): what an Accelergy v0.3 arch directory says about its components: `arch.yaml`
+flattened into (full name, class, attributes) and the compound classes of `components/*.yaml`, plus the small
+attribute-expression language the
 compound classes use (`width: log(memory_depth)`).
 
 Names follow Accelergy's ERT: `system.eyeriss.PE[0..71].mac` (the path of sub-tree names, instance ranges kept).
@@ -103,8 +104,8 @@ def _log(value: float) -> int:
     return max(1, math.ceil(math.log2(value)))
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {"log": _log, "log2": math.log2, "ceil": math.ceil, "floor": math.floor, "round": round,
-             "min": min, "max": max, "abs": abs, "int": int}
+FUNCTIONS: dict[str, Callable[..., Any]] = {"log": _log, "log2": math.log2, "ceil": math.ceil, "floor": math.floor,
+                                            "round": round, "min": min, "max": max, "abs": abs, "int": int}
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 

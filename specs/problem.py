@@ -112,7 +112,8 @@ def parse_problem(data: Any, source: str = "<problem>", text: str = "") -> Probl
     prob = data["problem"]
     v04 = "version" in prob
     if v04 and str(prob["version"]) != "0.4":
-        raise SpecError(f"{source}: field problem.version: {prob['version']!r} is not supported (0.4, or absent for 0.3)")
+        raise SpecError(f"{source}: field problem.version: {prob['version']!r} is not supported "
+                        "(0.4, or absent for 0.3)")
     shape = _shape(prob.get("shape"), v04, source)
     raw = prob.get("instance")
     if not isinstance(raw, dict):

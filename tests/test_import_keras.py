@@ -75,7 +75,8 @@ def test_tiny_model_file_is_the_model_and_its_fused_variant(tmp_path):
     assert baseline.layers() == expected.layers()  # names, kinds, shapes, strides, groups, parts, blocks, roles
     assert [shape(b) for b in baseline.blocks] == [shape(b) for b in expected.blocks] == [
         (16, 16, 16, 32, 1, 3, 1), (16, 64, 24, 16, 2, 3, 1), (24, 96, 24, 16, 1, 5, 1)]
-    assert [(layer.name, layer.kind, layer.C, layer.M) for layer in baseline.block(2).layers if layer.role.startswith("se")] == [
+    se_layers = [layer for layer in baseline.block(2).layers if layer.role.startswith("se")]
+    assert [(layer.name, layer.kind, layer.C, layer.M) for layer in se_layers] == [
         ("b2.se_reduce", "pointwise", 64, 6), ("b2.se_expand", "pointwise", 6, 64)]
     spec = yaml.safe_load(imported.text)["variants"]
     assert spec["baseline"]["body"]["no_decom"] == [1]
@@ -83,13 +84,16 @@ def test_tiny_model_file_is_the_model_and_its_fused_variant(tmp_path):
     fused = load_text(tmp_path, imported.text, "tinynet", "cifar10", "fused")
     # block 1 has no expand 1x1: nothing to fuse, it runs as ordinary layers after the stem
     assert [layer.name for layer in fused.head] == ["head.stem", "head.b1_dw", "head.b1_project"]
-    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in fused.head[1:]] == [("depthwise", 16, 16, 32), ("pointwise", 16, 16, 32)]
+    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in fused.head[1:]] == [
+        ("depthwise", 16, 16, 32), ("pointwise", 16, 16, 32)]
     assert [shape(b) for b in fused.blocks] == [shape(b) for b in baseline.blocks[1:]]
-    assert [[layer.role for layer in b.layers] for b in fused.blocks] == [["pred_decom", "pred_conv", "main"]] * 2  # no SE
+    roles = [[layer.role for layer in b.layers] for b in fused.blocks]
+    assert roles == [["pred_decom", "pred_conv", "main"]] * 2  # no SE
     assert [(b.pred_bits, b.prune_factor) for b in fused.blocks] == [(PRED_BITS, PRUNE_FACTOR)] * 2 == [(4, 0.013)] * 2
     main = fused.layer("b1.main")  # fused block 1 is the model's block 2
     assert (main.kind, main.R, main.C, main.M, main.P, main.stride) == ("conv", 3, 16, 24, 16, 2)
-    assert [layer.name for layer in fused.tail] == [layer.name for layer in baseline.tail] == ["tail.last_conv", "tail.classifier"]
+    tail_names = [layer.name for layer in fused.tail]
+    assert tail_names == [layer.name for layer in baseline.tail] == ["tail.last_conv", "tail.classifier"]
     assert (imported.baseline_blocks, imported.fused_blocks, imported.unfused, imported.warnings) == (3, 2, [1], [])
     knobs = network_file(model, "tinynet", "cifar10", pred_bits=2, prune_factor=0.05)
     fused = load_text(tmp_path / "knobs", knobs.text, "tinynet", "cifar10", "fused")
@@ -191,8 +195,9 @@ def test_command_writes_the_network_and_a_config(tmp_path, capsys):
             "--config", str(config)]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert f"wrote {(out / 'tinynet.yaml').resolve()} (tinynet/cifar10): baseline 13 layers, 3 blocks; fused 2 ARCHON blocks " \
-           "(pred_bits 4, prune_factor 0.013); model block(s) 1 (no expand 1x1) run unfused" in printed
+    assert f"wrote {(out / 'tinynet.yaml').resolve()} (tinynet/cifar10): baseline 13 layers, 3 blocks; " \
+           "fused 2 ARCHON blocks (pred_bits 4, prune_factor 0.013); model block(s) 1 (no expand 1x1) run unfused" \
+           in printed
     sizes = {layer.name: layer.get_weights()[0].size for layer in model.layers if isinstance(layer, KERNEL_LAYERS)}
     overall = sum(kept[n] * sizes[n] for n in sizes) / sum(sizes.values())
     assert f"13 kernels match the baseline's layers; non-zero fraction {overall:.4f}" in printed

@@ -22,7 +22,8 @@ from engines.parsers import parse_map
 DIMS = ("A", "B", "C", "D", "E")
 
 
-def _timeloop_reachable(prefix: tuple[str, ...], split: int | None, active: set[str]) -> set[tuple[frozenset, frozenset]]:
+def _timeloop_reachable(prefix: tuple[str, ...], split: int | None,
+                        active: set[str]) -> set[tuple[frozenset, frozenset]]:
     """(X, Y) sets of the non-unit `active` dims that Timeloop's uber mapspace can build: loop order = the
     permutation prefix then any order of the rest; the first `split` loops (every split point if None) go to X."""
     others = [d for d in DIMS if d not in prefix]
@@ -144,8 +145,8 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     cons = _write(tmp, "c.yaml", KEEP_ALL + "- " + spatial + "\n")
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage], p.tensor_names,
-                              Mapspace.spatial_level_names(a))
+    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage],
+                              p.tensor_names, Mapspace.spatial_level_names(a))
     ms = Mapspace(a, p, parsed)
     assert ms.spatial_slots[0].fanout == {"X": 2, "Y": 2}
     choices = ms.spatial_choices()

@@ -131,7 +131,8 @@ def random_mapping(rng: np.random.Generator) -> tuple[Mapping, tuple[int, int, i
     for dim, size in dims.items():
         remaining = size
         for level in LEVELS:
-            factor = remaining if level == LEVELS[-1] else int(rng.choice([f for f in range(1, remaining + 1) if remaining % f == 0]))
+            divisors = [f for f in range(1, remaining + 1) if remaining % f == 0]
+            factor = remaining if level == LEVELS[-1] else int(rng.choice(divisors))
             remaining //= factor
             if factor > 1:
                 spatial = str(rng.choice(["X", "Y"])) if level == "glb" and rng.random() < 0.5 else None
@@ -172,9 +173,11 @@ def test_errors_name_the_problem():
     mapping, w = two_by_two()
     with pytest.raises(ImbalanceError, match="PE level 'nowhere' is not a level"):
         analyse(mapping, w, "nowhere")
-    with pytest.raises(ImbalanceError, match=r"spatial loop 'for C in \[0:2\) \(Spatial-X\)' at or below the PE level 'glb'"):
+    with pytest.raises(ImbalanceError,
+                       match=r"spatial loop 'for C in \[0:2\) \(Spatial-X\)' at or below the PE level 'glb'"):
         analyse(mapping, w, "glb")
-    with pytest.raises(ImbalanceError, match=r"R,S,C,M = \(1, 1, 2, 4\) do not match the weights' shape \(1, 1, 4, 2\)"):
+    with pytest.raises(ImbalanceError,
+                       match=r"R,S,C,M = \(1, 1, 2, 4\) do not match the weights' shape \(1, 1, 4, 2\)"):
         analyse(mapping, np.ones((1, 1, 4, 2)), "spad")
     with pytest.raises(ImbalanceError, match="innermost mapped level 'spad' fans out spatially"):
         derive_pe_level(nest(("DRAM", [Loop("M", 4)]), ("spad", [Loop("C", 2, "X")])))

@@ -44,7 +44,8 @@ def test_pruned_weights_are_seeded_and_hit_their_targets():
     for layer in net.layers():
         kernel = a[layer.name]
         assert np.count_nonzero(kernel) == kernel.size - round(TARGETS[layer.kind] * kernel.size), layer.name
-    assert density(a["b1.decom"]) == pytest.approx(0.2, abs=1e-3) and density(a["b1.conv"]) == pytest.approx(0.3, abs=1e-3)
+    assert density(a["b1.decom"]) == pytest.approx(0.2, abs=1e-3)
+    assert density(a["b1.conv"]) == pytest.approx(0.3, abs=1e-3)
 
 
 # ----------------------------------------------------------------------------------------- Keras
@@ -74,9 +75,11 @@ def test_zoo_models_have_the_network_layers(name):
 
     net = load_network(name, "cifar10")
     model = build_model(net)
-    shape = lambda layers: [(layer.kind, layer.C, layer.M, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups) for layer in layers]  # noqa: E731
+    shape = lambda layers: [(layer.kind, layer.C, layer.M, layer.R, layer.S, layer.P, layer.Q, layer.stride,  # noqa: E731
+                             layer.groups) for layer in layers]
     assert shape(from_keras(model).layers()) == shape(net.layers())
-    kernels = [(layer.name, keras.ops.convert_to_numpy(layer.kernel)) for layer in model.layers if hasattr(layer, "kernel")]
+    kernels = [(layer.name, keras.ops.convert_to_numpy(layer.kernel))
+               for layer in model.layers if hasattr(layer, "kernel")]
     assert list(match_kernels(net, kernels, "<model>")) == [layer.name for layer in net.layers()]
 
 
@@ -135,8 +138,9 @@ def test_models_of_another_network_are_refused(tmp_path):
     inp = keras.Input((32, 32, 3))
     short = keras.Model(inp, keras.layers.Conv2D(32, 3, padding="same", use_bias=False)(inp))
     short.save(tmp_path / "short.h5")
-    with pytest.raises(ModelError, match=r"short.h5: the model has 1 weighted layers, network mobilenet/cifar10/baseline "
-                                         r"has 54; first unmatched network layer: head.PW1"):
+    with pytest.raises(ModelError, match=r"short.h5: the model has 1 weighted layers, "
+                                         r"network mobilenet/cifar10/baseline has 54; "
+                                         r"first unmatched network layer: head.PW1"):
         load_pruned_weights(tmp_path / "short.h5", mobilenet)
 
 

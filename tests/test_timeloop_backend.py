@@ -125,7 +125,8 @@ def test_mapper_command_line_settings_and_results(fake_bin, tmp_path):
         os.dup2(saved, 0)
         os.close(saved)
     call = _call(out.resolve())
-    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml", ARCH / "ART.yaml"]
+    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml",
+                  ARCH / "ART.yaml"]
     expected = [str(fake_bin / "timeloop-mapper"), *(str(p.resolve()) for p in arch_files),
                 str(out.resolve() / "fuseloop-mapper.yaml"), str((DECOM / "prob" / "prob.yaml").resolve()),
                 *(str(p.resolve()) for p in _constraints(DECOM)), "-o", str(out.resolve())]

@@ -27,7 +27,8 @@ ADDED = "added"  # field name for a layer only we have (value: its record)
 
 # ------------------------------------------------------------------------------------------ intended differences
 
-MNASNET_SE_BLOCKS = (3, 4, 5, 10, 11, 12, 13, 14)  # MnasNet-A1's SE blocks, as listed by the reference's analyze_layers.py
+# MnasNet-A1's SE blocks, as listed by the reference's analyze_layers.py
+MNASNET_SE_BLOCKS = (3, 4, 5, 10, 11, 12, 13, 14)
 
 
 def _pq(key: str, ref: int, ours: int, why: str) -> dict:
@@ -76,7 +77,8 @@ def expected_differences(entry: dict) -> dict:
 
 # Entries whose head/tail the reference never simulated (§9 item 8): we compare against the same network's
 # cifar10 head/tail of that variant, with the FC producing num_classes outputs.
-NOT_SIMULATED = {("mobilenet", "cifar100", "fused"), ("mnasnet", "cifar100", "fused"), ("fusionet", "cifar100", "baseline")}
+NOT_SIMULATED = {("mobilenet", "cifar100", "fused"), ("mnasnet", "cifar100", "fused"),
+                 ("fusionet", "cifar100", "baseline")}
 BODY_REPLACED = {("fusionet", "cifar10", "baseline"), ("fusionet", "cifar100", "baseline")}  # §9 item 8
 
 # ------------------------------------------------------------------------------------------ records
@@ -132,7 +134,8 @@ def differences(ref: dict, ours: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def reference_entries(reference_dir: Path) -> dict:
-    data = yaml.load((reference_dir / "networks.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml.load((reference_dir / "networks.yaml").read_text(),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return {(e["network"], e["dataset"], e["variant"]): e for e in data["entries"]}
 
 
@@ -199,7 +202,8 @@ def test_shufflenet_cifar100_is_cifar10_with_a_100_way_fc():
         c10, c100 = (load_network("shufflenet", d, variant) for d in ("cifar10", "cifar100"))
         assert c100.num_classes == 100
         assert c100.layer("tail.FC1").M == 100 and c100.layer("tail.FC1").C == 960
-        assert [layer for layer in c10.layers() if layer.name != "tail.FC1"] == [layer for layer in c100.layers() if layer.name != "tail.FC1"]
+        but_fc = lambda net: [layer for layer in net.layers() if layer.name != "tail.FC1"]  # noqa: E731
+        assert but_fc(c10) == but_fc(c100)
 
 
 # ------------------------------------------------------------------------------------------ network model
@@ -318,12 +322,15 @@ def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
     net = load(write(tmp_path, text))
     assert [layer.name for layer in net.block(1).layers] == ["b1.conv", "b1.se_reduce", "b1.se_expand", "b1.comp"]
     assert (net.block(1).in_ch, net.block(1).mid_ch, net.layer("b1.conv").C, net.layer("b1.conv").P) == (8, 8, 8, 4)
-    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in net.block(2).layers if layer.role.startswith("se")] == [
+    se_layers = [layer for layer in net.block(2).layers if layer.role.startswith("se")]
+    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in se_layers] == [
         ("pointwise", 32, 5, 1), ("pointwise", 5, 32, 1)]
     assert net.layer("b1.se_reduce").M == 3
     assert net.layer("tail.FC1").C == 4 * 4 * 16  # flattened 4x4x16
-    ratio = text.replace("se: {blocks: [2, 1], width: [5, 3], kind: pointwise}", "se: {blocks: [2], ratio: 0.25, of: mid}")
-    assert [(layer.kind, layer.M) for layer in load(write(tmp_path, ratio)).block(2).layers if layer.role == "se_reduce"] == [("fc", 8)]
+    ratio = text.replace("se: {blocks: [2, 1], width: [5, 3], kind: pointwise}",
+                         "se: {blocks: [2], ratio: 0.25, of: mid}")
+    ratio_layers = load(write(tmp_path, ratio)).block(2).layers
+    assert [(layer.kind, layer.M) for layer in ratio_layers if layer.role == "se_reduce"] == [("fc", 8)]
     fused = (text.replace("style: inverted-residual", "style: fused\n      predict: conv\n      pred_bits: 4\n"
                           "      prune_factor: 0.5").replace("  baseline:", "  fused:"))
     with pytest.raises(ZooError, match=r"body\.no_decom: only for the inverted-residual style"):
@@ -333,7 +340,8 @@ def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
 @pytest.mark.parametrize("old, new, message", [
     ("pixels: [4, 4]", "pixels: [4, 2]", r"field variants\.baseline: block 2 reads a 2x2 map .* block 1 produces 4x4"),
     ("C: 16, M: num", "C: 32, M: num", r"layer tail\.FC1 reads 32 channels but block 2 produces 16"),
-    ("in: [8, 16]", "in: [8, 16, 16]", r"field variants\.baseline\.body\.in: has 3 entries, expected one per block \(2\)"),
+    ("in: [8, 16]", "in: [8, 16, 16]",
+     r"field variants\.baseline\.body\.in: has 3 entries, expected one per block \(2\)"),
     ("in: [8, 16]", "in: [8, 16x0]", r"field variants\.baseline\.body\.in: has 1 entries"),
     ("in: [8, 16]", "in: [8, sixteen]", r"body\.in: entry 1 'sixteen' is neither a number nor 'VALUExCOUNT'"),
     ("expansion: 2", "expansion: 2\n      mid: 16", r"body\.mid: give exactly one of mid / expansion"),
@@ -345,11 +353,15 @@ def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
     ("kernel: 3\n    tail", "kernel: 3\n      concat: [1]\n    tail", r"body\.concat: only for the shuffle-span style"),
     ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [3], ratio: 0.25, of: in}\n    tail",
      r"body\.se\.blocks: 3 is not a block index 1\.\.2"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], ratio: 2, of: in}\n    tail", r"body\.se\.ratio: must be a number in \(0, 1\]"),
-    ("kind: conv, C: 3", "kind: convolution, C: 3", r"head\[0\]: layer 'head\.conv1': kind 'convolution' is not one of"),
-    ("kind: conv, C: 3, M: 8, kernel: 3,", "kind: conv, C: 3, M: 8,", r"head\[0\]\.kernel: missing \(required for a conv layer\)"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], ratio: 2, of: in}\n    tail",
+     r"body\.se\.ratio: must be a number in \(0, 1\]"),
+    ("kind: conv, C: 3", "kind: convolution, C: 3",
+     r"head\[0\]: layer 'head\.conv1': kind 'convolution' is not one of"),
+    ("kind: conv, C: 3, M: 8, kernel: 3,", "kind: conv, C: 3, M: 8,",
+     r"head\[0\]\.kernel: missing \(required for a conv layer\)"),
     ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3", r"head\[0\]\.pixels: missing"),
-    ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3, pixels: 8, stride: 0", r"head\[0\]\.stride: must be a positive integer, got 0"),
+    ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3, pixels: 8, stride: 0",
+     r"head\[0\]\.stride: must be a positive integer, got 0"),
     ("{name: conv1,", "{name: conv1, padding: same,", r"head\[0\]: unknown key\(s\) padding"),
     ("num_classes: 4", "num_classes: four", r"field datasets\.tiny\.num_classes: must be a positive integer"),
     ("size: 8", "size: 16", r"layer head\.conv1 reads a 8x8 map \(P\*stride\) but the input image produces 16x16"),
@@ -362,7 +374,8 @@ def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
      r"body\.se\.width: give either width or ratio and of"),
     ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [0]}\n    tail",
      r"body\.se\.width: entry for block 1 must be positive, got 0"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 1], width: [4, 4]}\n    tail", r"body\.se\.blocks: lists a block twice"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 1], width: [4, 4]}\n    tail",
+     r"body\.se\.blocks: lists a block twice"),
     ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], kind: conv}\n    tail",
      r"body\.se\.kind: 'conv' is not one of fc, pointwise"),
     ("C: 16, M: num", "C: 128, M: num", r"layer tail\.FC1 reads 128 channels but block 2 produces 16"),
@@ -407,7 +420,8 @@ def test_the_reference_defects_fail_validation(tmp_path):
     with pytest.raises(ZooError, match=r"layer tail\.PW1 reads a 64x64 map"):
         load(path, "cifar10", "fused")
     text = (zoo.NETWORKS_DIR / "fusionet.yaml").read_text()
-    bad = text.replace("{name: FC1, kind: fc, C: 960, M: num_classes}", "{name: FC1, kind: fc, C: 1280, M: num_classes}")
+    bad = text.replace("{name: FC1, kind: fc, C: 960, M: num_classes}",
+                       "{name: FC1, kind: fc, C: 1280, M: num_classes}")
     path = write(tmp_path, bad, name="fusionet")
     with pytest.raises(ZooError, match=r"layer tail\.FC1 reads 1280 channels but layer tail\.PW1 produces 960"):
         load(path, "cifar10", "fused")

@@ -162,10 +162,16 @@ def _check_square(layer: Layer, where: str) -> None:
 def _check_chain(parts: KerasParts, blocks: list[_BlockShape], where: str) -> None:
     """workloads.zoo's chain rule, with the model's layer names in the error."""
     side, channels, source = parts.input_size, parts.input_channels, "the input"
-    units = [(layer.name, layer.name, layer.P * layer.stride, layer.C, layer.P, layer.M, layer.kind == "fc" and layer.P == 1) for layer in parts.head]
+
+    def edge_unit(layer: Layer) -> tuple[str, str, int, int, int, int, bool]:
+        """(first name, last name, in side, in channels, out side, out channels, pooled) of a head/tail layer."""
+        pooled = layer.kind == "fc" and layer.P == 1
+        return layer.name, layer.name, layer.P * layer.stride, layer.C, layer.P, layer.M, pooled
+
+    units = [edge_unit(layer) for layer in parts.head]
     units += [(b.layers[0][1].name, b.layers[-1][1].name, b.pixels * b.stride, b.in_ch, b.pixels, b.out, False)
               for b in blocks]
-    units += [(layer.name, layer.name, layer.P * layer.stride, layer.C, layer.P, layer.M, layer.kind == "fc" and layer.P == 1) for layer in parts.tail]
+    units += [edge_unit(layer) for layer in parts.tail]
     for name, last, in_side, in_ch, out_side, out_ch, pooled in units:
         flattened = pooled and in_ch == side * side * channels
         if (in_side != side and not pooled) or (in_ch != channels and not flattened):
@@ -283,7 +289,8 @@ def _render(doc: dict[str, Any], parts: KerasParts, blocks: list[_BlockShape], b
             after: list[_BlockShape], source: str) -> str:
     lines = [f"# {doc['name']}: imported by `fuseloop import-keras` from Keras model {parts.model!r}"
              + (f" ({source})" if source else "") + ".",
-             "# Schema and expansion rules: workloads/zoo.py; how the variants are derived: workloads/keras_network.py.",
+             "# Schema and expansion rules: workloads/zoo.py; "
+             "how the variants are derived: workloads/keras_network.py.",
              "# Layer names are the model's; block k holds the model's k-th [expand 1x1] -> depthwise -> project 1x1.",
              *(f"#   block {b.index}: {', '.join(layer.name for _, layer in b.layers)}" for b in blocks)]
     for key in ("name", "description", "input", "datasets"):
@@ -335,4 +342,5 @@ def _verify(model: Any, text: str, name: str, dataset: str) -> None:
 
 
 def _block_key(block: Block) -> tuple:
-    return (block.index, block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.stride, block.kernel, block.groups)
+    return (block.index, block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.stride, block.kernel,
+            block.groups)

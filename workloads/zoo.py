@@ -255,7 +255,8 @@ def _expand_list(value: Any, count: int, where: _Where, kind: type = int) -> lis
                 if entry != int(entry):
                     raise where.error(f"entry {i}: {entry} is not an integer")
                 entry = int(entry)
-        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or (kind is int and not isinstance(entry, int)):
+        wrong_kind = kind is int and not isinstance(entry, int)
+        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or wrong_kind:
             raise where.error(f"entry {i} {entry!r} must be {'an integer' if kind is int else 'a number'}")
         out.extend([entry] * times)
     if len(out) != count:
@@ -293,7 +294,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
         mids = []
         for i, (c, e) in enumerate(zip(ins, per_block("expansion", float), strict=True)):
             if c * e != int(c * e):
-                raise where.at(f"{where.field}.expansion").error(f"block {i + 1}: in {c} x expansion {e} is not an integer")
+                raise where.at(f"{where.field}.expansion").error(
+                    f"block {i + 1}: in {c} x expansion {e} is not an integer")
             mids.append(int(c * e))
     pixels, strides = per_block("pixels"), per_block("stride")
     kernels, groups = per_block("kernel"), per_block("groups", default=1)
@@ -301,7 +303,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     fused = style == "fused"
     for key in ("pred_bits", "prune_factor", "predict"):
         if (key in body) != fused:
-            raise where.at(f"{where.field}.{key}").error("required for the fused style" if fused else "only for the fused style")
+            raise where.at(f"{where.field}.{key}").error(
+                "required for the fused style" if fused else "only for the fused style")
     bits = per_block("pred_bits") if fused else [None] * n
     prune = per_block("prune_factor", float) if fused else [None] * n
     for i, p in enumerate(prune):
@@ -325,7 +328,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     blocks = []
     for i in range(n):
         k = i + 1
-        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i], g=groups[i])
+        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i],
+                 g=groups[i])
         try:
             if style == "inverted-residual":
                 layers = _inverted(se.get(k), k not in no_decom, **p)

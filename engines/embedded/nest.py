@@ -72,7 +72,8 @@ def build_nest(arch: ArchSpec, problem: Problem, mapping: Mapping) -> Nest:
         else:
             unknown = [t for t in lvl.keep if t not in tensors]
             if unknown:
-                raise EngineError(f"level {spec.name!r}: keeps unknown tensor(s) {unknown}; tensors are {list(tensors)}")
+                raise EngineError(f"level {spec.name!r}: keeps unknown tensor(s) {unknown}; "
+                                  f"tensors are {list(tensors)}")
             keep.append(tuple(t in lvl.keep for t in tensors))
         # Spatial loops of the next level out fan its tile out to this level's instances.
         if i + 1 < len(arch.storage):

@@ -48,7 +48,8 @@ class Problem:
         try:
             return self.dims.index(name)
         except ValueError:
-            raise EngineError(f"problem {self.name!r} has no dimension {name!r}; dimensions are {list(self.dims)}") from None
+            raise EngineError(f"problem {self.name!r} has no dimension {name!r}; "
+                              f"dimensions are {list(self.dims)}") from None
 
     def bound(self, name: str) -> int:
         return self.bounds[self.dim_index(name)]

@@ -103,7 +103,8 @@ def _translation(a: Box, b: Box) -> tuple[int, ...] | None:
 def _translate(box: Box, shift: tuple[int, ...] | None) -> Box:
     if box is None or shift is None:
         return box
-    return tuple(x + s for x, s in zip(box[0], shift, strict=True)), tuple(x + s for x, s in zip(box[1], shift, strict=True))
+    low, high = box
+    return tuple(x + s for x, s in zip(low, shift, strict=True)), tuple(x + s for x, s in zip(high, shift, strict=True))
 
 
 class _State:
@@ -279,9 +280,11 @@ class ReferenceAnalysis:
                 deltas[base + idx] = self._deltas(level - 1)
                 self.transform[dim] += step
             if loop.bound > runs:
-                shifts = [_translation(a, b) for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1], strict=True)]
+                shifts = [_translation(a, b)
+                          for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1], strict=True)]
                 for idx in range(runs, loop.bound):
-                    deltas[base + idx] = [_translate(box, s) for box, s in zip(deltas[base + idx - 1], shifts, strict=True)]
+                    deltas[base + idx] = [_translate(box, s)
+                                          for box, s in zip(deltas[base + idx - 1], shifts, strict=True)]
         self.transform[dim] = saved
         self.spatial_id = orig_id
 
@@ -297,9 +300,11 @@ class ReferenceAnalysis:
         self._deltas(n - 1)
         per_level: list[list[list[LoopTile]]] = []  # [storage level][tensor][valid loop]
         for lvl in range(self.nest.num_levels):
-            valid = [loop_index for loop_index in self.nest.level_range(lvl) if not self.is_spatial[loop_index] or self.is_master[loop_index]]
+            valid = [loop_index for loop_index in self.nest.level_range(lvl)
+                     if not self.is_spatial[loop_index] or self.is_master[loop_index]]
             per_level.append([
-                [LoopTile(size=self.states[loop_index][0].max_size[k], accesses=list(self.states[loop_index][0].accesses[k]),
+                [LoopTile(size=self.states[loop_index][0].max_size[k],
+                          accesses=list(self.states[loop_index][0].accesses[k]),
                           scatter=list(self.states[loop_index][0].scatter[k]), replication=self.replication[loop_index],
                           is_master_spatial=self.is_master[loop_index]) for loop_index in valid]
                 for k in range(len(self.spaces))])

@@ -136,7 +136,8 @@ def _number(text: str | None, source: str, where: str) -> float:
 
 
 def _scalar(node: ET.Element, tag: str, source: str, where: str) -> float:
-    """A plain value (`<cycles_>16</cycles_>`) or a specified Timeloop Attribute (`<instances><t_>4</t_></instances>`)."""
+    """A plain value (`<cycles_>16</cycles_>`) or a specified Timeloop Attribute
+    (`<instances><t_>4</t_></instances>`)."""
     child = node.find(tag)
     if child is None:
         raise ParseError(f"{source}: {where}: missing <{tag}>")
