@@ -7,7 +7,7 @@ plug-in never imports the others). To add an accelerator, write its module and a
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 
 from .base import Accelerator, AcceleratorError
 
@@ -24,7 +24,7 @@ def names() -> tuple[str, ...]:
     return tuple(REGISTRY)
 
 
-@lru_cache(maxsize=None)
+@cache
 def get(name: str) -> Accelerator:
     """The plug-in registered as `name`."""
     if name not in REGISTRY:

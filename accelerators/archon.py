@@ -8,9 +8,10 @@ main convolution and the fusion-unit overhead (fusion.evaluate_blocks); head/tai
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from engines.stats import LayerStats
 from specs.arch import load_arch
@@ -20,8 +21,17 @@ from workloads.layer import Layer
 from workloads.network import Network
 from workloads.problem import problems_for
 
-from .base import (REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting,
-                   settings_error)
+from .base import (
+    REPO_ROOT,
+    Accelerator,
+    AcceleratorError,
+    LayerRun,
+    ResColumns,
+    TableResult,
+    row,
+    setting,
+    settings_error,
+)
 from .dense import mapper_kind
 
 PREDICTIONS = REPO_ROOT / "arch" / "archon" / "predictions"
@@ -32,7 +42,7 @@ PRESETS_FILE = "fusion/presets.yaml"
 OVERHEAD_DIR = "arch/archon/overhead"
 
 
-@lru_cache(maxsize=None)
+@cache
 def storage_words(arch: Path, level: str) -> int:
     """Capacity in words of one storage level of an arch (e.g. the main arch's ifmap_spad: 12)."""
     spec = load_arch(arch)
@@ -42,7 +52,7 @@ def storage_words(arch: Path, level: str) -> int:
     return size
 
 
-@lru_cache(maxsize=None)
+@cache
 def prediction_profiles() -> dict[str, Any]:
     return read_mapping(PROFILES, "constraint profiles", AcceleratorError)
 
@@ -82,8 +92,8 @@ def archon_run(network: Network, layer: Layer, depthwise_form: str, prediction_a
                   "ifmap_words": storage_words(MAIN, "ifmap_spad")}
         text = render_constraints(MAIN / "constraints" / "main.yaml.j2", problem.dimensions, **params)
         return LayerRun(layer.name, layer, problem, MAIN, text, "main")
-    params = _profile(network.name, layer, instance)
-    text = render_constraints(PREDICTIONS / "constraints" / "layer.yaml.j2", problem.dimensions, **params)
+    profile = _profile(network.name, layer, instance)
+    text = render_constraints(PREDICTIONS / "constraints" / "layer.yaml.j2", problem.dimensions, **profile)
     arch = prediction_arch if layer.part == "body" else PREDICTIONS
     return LayerRun(layer.name, layer, problem, arch, text, mapper_kind(layer))
 
@@ -155,7 +165,7 @@ class Archon(Accelerator):
         for layer in network.head:
             rows.append(self._edge_row(network, engine, layer, stats[layer.name], evaluate_edge_layer, params))
         details: dict[str, Any] = {}
-        for block, result in zip(network.blocks, evaluate_blocks(network.blocks, stats, params)):
+        for block, result in zip(network.blocks, evaluate_blocks(network.blocks, stats, params), strict=True):
             decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")
             main_stats = stats.get(f"b{result.main_from}.main") or stats[main.name]
             rows += [

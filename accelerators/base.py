@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from engines.stats import LayerStats
 from workloads.layer import Layer
@@ -74,7 +75,7 @@ class ResColumns:
 
     @property
     def trailing(self) -> list[str]:
-        return [c for pair in zip(self.extra_energy, self.extra_cycles) for c in pair]
+        return [c for pair in zip(self.extra_energy, self.extra_cycles, strict=True) for c in pair]
 
     @property
     def totals(self) -> tuple[list[str], list[str]]:

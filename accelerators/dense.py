@@ -13,9 +13,10 @@ Rows: each layer's run energy (+ the depthwise fix) and cycles, x repeat.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from math import ceil
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from engines.stats import LayerStats, LevelStats, TensorStats
 from specs.constraints import render_constraints

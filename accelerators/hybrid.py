@@ -54,7 +54,8 @@ def unfused_layers(block: Block) -> tuple[Layer, ...]:
 
     roles = {layer.role for layer in block.layers}
     if roles - {"pred_decom", "pred_conv", "pred_comp", "main"}:
-        raise AcceleratorError(f"block {k}: hybrid handles fused blocks of predictions and main only, got {sorted(roles)}")
+        raise AcceleratorError(f"block {k}: hybrid handles fused blocks of predictions and main only, "
+                               f"got {sorted(roles)}")
     decom = one_by_one("decom", block.in_ch, block.mid_ch, pix * s)
     if "pred_conv" in roles:
         return decom, depthwise(block.mid_ch), one_by_one("comp", block.mid_ch, block.out_ch, pix)
@@ -81,7 +82,7 @@ def fused_mask(network: Network, value: Any, where: str = "hybrid.fused_blocks")
 def hybrid_network(network: Network, mask: tuple[bool, ...]) -> Network:
     """The fused variant with every block whose mask is False replaced by its unfused layers."""
     blocks = tuple(block if fused else replace(block, layers=unfused_layers(block), pred_bits=None, prune_factor=None)
-                   for block, fused in zip(network.blocks, mask))
+                   for block, fused in zip(network.blocks, mask, strict=True))
     return replace(network, blocks=blocks)
 
 
@@ -128,7 +129,7 @@ class Hybrid(Accelerator):
         """ARCHON's (the prediction arch) plus the fused blocks: they decide which runs a design needs."""
         mask = fused_mask(network, (settings.get("hybrid") or {}).get("fused_blocks", ALL))
         return {**ARCHON.run_options(network, settings),
-                "fused_blocks": [b.index for b, on in zip(network.blocks, mask) if on]}
+                "fused_blocks": [b.index for b, on in zip(network.blocks, mask, strict=True) if on]}
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         options = settings.get("options") or {}
@@ -161,7 +162,7 @@ class Hybrid(Accelerator):
             network = zoo.load_network(entry["network"], entry["dataset"], self.variant)
             try:
                 mask = fused_mask(network, value)
-                for block, fused in zip(network.blocks, mask):
+                for block, fused in zip(network.blocks, mask, strict=True):
                     if not fused:
                         unfused_layers(block)
             except AcceleratorError as exc:
@@ -192,11 +193,11 @@ class Hybrid(Accelerator):
             return row(network, self.name, engine, layer, layer.role, "layer", result.energy_pJ, result.cycles,
                        layer.macs, stats[layer.name].utilization)
 
-        fused = [block for block, on in zip(network.blocks, mask) if on]
+        fused = [block for block, on in zip(network.blocks, mask, strict=True) if on]
         results = {r.block: r for r in evaluate_blocks(fused, stats, params)} if fused else {}
         rows = [edge(layer) for layer in network.head]
         details: dict[str, Any] = {}
-        for block, on in zip(network.blocks, mask):
+        for block, on in zip(network.blocks, mask, strict=True):
             if on:
                 result = results[block.index]
                 decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")

@@ -11,8 +11,9 @@ seeded magnitude pruning (NumPy only).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,8 @@ class Sparse(Accelerator):
         },
     }
     columns = ResColumns(
-        energy=("sparse_PW1/L1_e", "sparse_DW_e", "sparse_PW2_e"), cycles=("sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"),
+        energy=("sparse_PW1/L1_e", "sparse_DW_e", "sparse_PW2_e"),
+        cycles=("sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"),
         body={"decom": ("sparse_PW1/L1_e", "sparse_PW1_c"), "conv": ("sparse_DW_e", "sparse_DW_c"),
               "comp": ("sparse_PW2_e", "sparse_PW2_c"), "se_reduce": ("sparse_SE_e", "sparse_SE_c"),
               "se_expand": ("sparse_SE_e", "sparse_SE_c")},
@@ -125,9 +127,11 @@ class Sparse(Accelerator):
         if model is not None:
             weights = load_pruned_weights(model, network)
         else:
-            weights = pruned_weights(network, _params(settings).target_sparsity, int(setting(settings, "sparse").get("seed", 0)))
+            seed = int(setting(settings, "sparse").get("seed", 0))
+            weights = pruned_weights(network, _params(settings).target_sparsity, seed)
         with atomic_path(out) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **weights)
+            # numpy's stub types **kwds as if a key could be its allow_pickle flag (bool); these are arrays
+            np.savez(handle, **weights)  # type: ignore[arg-type]
         kept = sum(int(np.count_nonzero(w)) for w in weights.values()) / sum(w.size for w in weights.values())
         return f"{len(weights)} layers from {model or 'generated magnitude pruning'}; kept fraction {kept:.4f}"
 

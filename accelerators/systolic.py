@@ -11,8 +11,9 @@ input fix) and cycles, x repeat. Adding it took this module, its arch directory 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from engines.stats import LayerStats
 from workloads.network import Network

@@ -111,7 +111,8 @@ def _run_dirs(source: ArtifactSource, net: str) -> dict[str, str]:
     name = net.split("/")[0]
     base = f"{net}/bottlenecks/"
     runs: dict[str, str] = {}
-    body = re.compile(r"^" + re.escape(base) + r"((?:baseline|fusion/predictions)/b\d+/\w+|fusion/main_computations/b\d+)"
+    body = re.compile(r"^" + re.escape(base)
+                      + r"((?:baseline|fusion/predictions)/b\d+/\w+|fusion/main_computations/b\d+)"
                       r"/output/timeloop-mapper\.stats\.txt$")
     for path in source.files():
         match = body.match(path)

@@ -67,7 +67,7 @@ class ArtifactRun:
             raise ArtifactRunError(f"{ARTIFACT_MAPPINGS}: run {self.name} is a stale copy of {self.stale_copy_of} "
                                    "(no mapping of its own problem)")
         if engine is None:
-            return _embedded_model(self)
+            return _embedded_model(self, self.mapping)
         if problem_file is None:
             raise ArtifactRunError(f"run {self.name}: an engine other than the embedded model needs a problem file")
         return engine.model(self.arch_dir, problem_file, self.mapping)
@@ -95,8 +95,8 @@ class ArtifactRun:
             for short, (energy, reads, updates, fills, partition) in tensors.items():
                 ts = lvl.tensors[TENSORS[short]]
                 if (ts.reads, ts.updates, ts.fills, ts.partition_size) != (reads, updates, fills, partition):
-                    out.append(f"{level}.{TENSORS[short]} accesses {(ts.reads, ts.updates, ts.fills, ts.partition_size)}"
-                               f" != {(reads, updates, fills, partition)}")
+                    ours = (ts.reads, ts.updates, ts.fills, ts.partition_size)
+                    out.append(f"{level}.{TENSORS[short]} accesses {ours} != {(reads, updates, fills, partition)}")
                 if not _close(ts.energy_pJ, energy):
                     out.append(f"{level}.{TENSORS[short]} energy {ts.energy_pJ:.4f} != {energy} pJ")
         return out
@@ -106,13 +106,13 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= ENERGY_TOL * max(abs(b), 1.0)
 
 
-def _embedded_model(run: ArtifactRun) -> LayerStats:
+def _embedded_model(run: ArtifactRun, mapping: Mapping) -> LayerStats:
     from engines.embedded import evaluate_mapping, fast_analysis, load_arch_and_energy
     from engines.embedded.problem import parse_problem
 
     arch, energy = load_arch_and_energy(run.arch_dir)
     problem = parse_problem({"problem": {"shape": _cnn_shape(), "instance": dict(run.problem)}}, run.name)
-    stats = evaluate_mapping(arch, energy, problem, run.mapping, fast_analysis)
+    stats = evaluate_mapping(arch, energy, problem, mapping, fast_analysis)
     stats.meta.update({"arch": f"arch/{run.arch}", "mapping_source": f"artifact:{run.key}"})
     return stats
 
@@ -174,7 +174,8 @@ def matching_run(network: str, dataset: str, variant: str, layer, shape, instanc
     coupled depthwise form), or its run is a stale copy."""
     from workloads.problem import CNN
 
-    if getattr(shape, "name", shape) != CNN or (layer.part == "body" and variant == "fused" and layer.role not in FUSED_RUNS):
+    fused_only = layer.part == "body" and variant == "fused" and layer.role not in FUSED_RUNS
+    if getattr(shape, "name", shape) != CNN or fused_only:
         return None
     runs = artifact_runs(network, dataset, path)
     if not runs and layer.part == "body":  # the artifact's CIFAR-100 bottleneck runs are CIFAR-10's, byte for byte

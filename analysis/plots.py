@@ -35,11 +35,11 @@ def totals_plot(layers: pd.DataFrame, base: Path) -> list[Path]:
     from matplotlib.transforms import blended_transform_factory
 
     sums = layers.groupby(["network", "dataset", "accelerator", "part"])[["energy_uJ", "cycles"]].sum()
-    groups = list(dict.fromkeys(zip(layers["network"], layers["dataset"])))
+    groups = list(dict.fromkeys(zip(layers["network"], layers["dataset"], strict=True)))
     accelerators = list(dict.fromkeys(layers["accelerator"]))
     positions = [g * (len(accelerators) + 0.8) + i for g in range(len(groups)) for i in range(len(accelerators))]
     fig, axes = plt.subplots(2, 1, figsize=(max(7.0, 0.5 * len(positions) + 2.5), 7.5), sharex=True)
-    for ax, metric, label in zip(axes, ("energy_uJ", "cycles"), ("energy (µJ)", "cycles")):
+    for ax, metric, label in zip(axes, ("energy_uJ", "cycles"), ("energy (µJ)", "cycles"), strict=True):
         x = iter(positions)
         for network, dataset in groups:
             for accelerator in accelerators:
@@ -69,7 +69,7 @@ def phases_plot(layers: pd.DataFrame, base: Path) -> list[Path]:
     """Per network/dataset: ARCHON energy per block, stacked by phase (prediction, main, overhead)."""
     plt = _pyplot()
     archon = layers[(layers["accelerator"] == "archon") & (layers["part"] == "body")]
-    groups = list(dict.fromkeys(zip(archon["network"], archon["dataset"])))
+    groups = list(dict.fromkeys(zip(archon["network"], archon["dataset"], strict=True)))
     if not groups:  # ARCHON is not in this sweep: say so rather than draw an empty axis
         fig, ax = plt.subplots(figsize=(6, 1.5))
         ax.axis("off")
@@ -79,7 +79,7 @@ def phases_plot(layers: pd.DataFrame, base: Path) -> list[Path]:
         plt.close(fig)
         return paths
     fig, axes = plt.subplots(len(groups) or 1, 1, figsize=(9, 2.6 * max(1, len(groups))), squeeze=False)
-    for ax, (network, dataset) in zip(axes[:, 0], groups):
+    for ax, (network, dataset) in zip(axes[:, 0], groups, strict=True):
         rows = archon[(archon["network"] == network) & (archon["dataset"] == dataset)]
         table = rows.pivot_table(index="block", columns="phase", values="energy_uJ", aggfunc="sum").fillna(0.0)
         bottom = None

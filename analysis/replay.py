@@ -20,9 +20,10 @@ Group counts stay the zoo's (the artifact's single-group FusioNet head/tail laye
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import pandas as pd
 

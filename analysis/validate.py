@@ -65,7 +65,8 @@ def align_edge_rows(reference: pd.DataFrame, network: str) -> pd.DataFrame:
 
 
 def compare(ours: pd.DataFrame, reference: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """Long table: layer, column, ours, reference, rel_diff ((ours - ref) / ref; NaN where either is missing or ref is 0)."""
+    """Long table: layer, column, ours, reference, rel_diff ((ours - ref) / ref; NaN where either is missing or
+    ref is 0)."""
     columns = [c for c in (columns or VALUE_COLUMNS) if c in reference.columns and c in ours.columns]
     ours_idx = ours.set_index("layer")
     rows = []

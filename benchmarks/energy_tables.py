@@ -25,10 +25,18 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engines.embedded import EmbeddedEngine, evaluate_mapping, fast_analysis, load_arch, load_energy_table
-from engines.embedded.problem import load_problem
-from specs.energy import load_art, load_ert
-from estimation import derive_tables
+# run as a script: the project imports need the repository root on sys.path first
+from engines.embedded import (  # noqa: E402
+    EmbeddedEngine,
+    evaluate_mapping,
+    fast_analysis,
+    load_arch,
+    load_energy_table,
+)
+from engines.embedded.problem import load_problem  # noqa: E402
+from engines.mapping import Mapping  # noqa: E402
+from estimation import derive_tables  # noqa: E402
+from specs.energy import load_art, load_ert  # noqa: E402
 
 PJ_PER_UJ = 1e6
 
@@ -69,10 +77,12 @@ def _layer_inputs(network: str, dataset: str, out: Path) -> list[tuple[str, int,
     return layers
 
 
-def _map(job: tuple[str, str]) -> tuple[str, float, int, object]:
+def _map(job: tuple[str, str]) -> tuple[str, float, int, Mapping]:
     arch, inputs = Path(job[0]), Path(job[1])
     stats = EmbeddedEngine().evaluate(arch, inputs / "problem.yaml", [inputs / "constraints.yaml"],
                                       inputs / "mapper.yaml")
+    if stats.mapping is None:
+        raise RuntimeError(f"{inputs}: the mapper returned no mapping")
     return inputs.name, stats.total_energy_pJ, stats.cycles, stats.mapping
 
 

@@ -89,8 +89,8 @@ def main() -> None:
     rows.append(("no-op", *run(repo, base, args.cores, scratch), ""))
     edits = {
         "archon": {**base, "archon": {**base.get("archon", {}), "overrides": {"adders_per_pe": 4}}},
-        "main": {**base, "mapper": {**base["mapper"], "main": {**base["mapper"]["main"],
-                                                               "victory_condition": base["mapper"]["main"]["victory_condition"] + 1}}},
+        "main": {**base, "mapper": {**base["mapper"], "main": {
+            **base["mapper"]["main"], "victory_condition": base["mapper"]["main"]["victory_condition"] + 1}}},
         "sparse": {**base, "sparse": {**base.get("sparse", {}), "seed": 1 + base.get("sparse", {}).get("seed", 0)}},
     }
     for name, config in edits.items():

@@ -29,7 +29,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
@@ -80,6 +80,13 @@ class LayerChoice:
 DEFAULT_CHOICE = LayerChoice()
 
 
+@runtime_checkable
+class _HasLayers(Protocol):
+    """A Network, or anything else that lists its layers."""
+
+    def layers(self) -> Iterable[Any]: ...
+
+
 class _Where:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -107,12 +114,11 @@ class ChoiceTable:
         except ValueError as exc:
             raise ChoicesError(f"{self.source}: layer {name}: {exc}") from None
 
-    def resolve(self, layers: Iterable[Any], strict: bool = True) -> dict[str, LayerChoice]:
+    def resolve(self, layers: _HasLayers | Iterable[Any], strict: bool = True) -> dict[str, LayerChoice]:
         """{layer name: LayerChoice} for a Network (its `.layers()`) or any iterable of layers / names.
         strict: a `layers:` pattern that matches no layer is an error (a typo would otherwise go unnoticed)."""
-        if hasattr(layers, "layers"):
-            layers = layers.layers()
-        names = [getattr(layer, "name", layer) for layer in layers]
+        items = layers.layers() if isinstance(layers, _HasLayers) else layers
+        names = [getattr(layer, "name", layer) for layer in items]
         if strict:
             for pattern, _ in self.rules:
                 if not any(fnmatch.fnmatchcase(n, pattern) for n in names):

@@ -80,7 +80,8 @@ def cost_columns(network: Any, rows: pd.DataFrame | None, choices: ChoiceTable |
         layers = rows.merge(costs, on="layer", how="left")
         ratios = []
         phases = layers["phase"] if "phase" in layers else [""] * len(layers)
-        for accelerator, layer, phase in zip(layers.get("accelerator", [""] * len(layers)), layers["layer"], phases):
+        accelerators = layers.get("accelerator", [""] * len(layers))
+        for accelerator, layer, phase in zip(accelerators, layers["layer"], phases, strict=True):
             if phase in keep_phases:
                 ratios.append(1.0)
                 continue

@@ -20,12 +20,12 @@ from typing import Any
 
 import yaml
 
+from engines.stats import LayerStats
 from specs.arch import COMPUTE_CLASS_KEYS, STORAGE_CLASS_KEYS, find_arch_file, load_arch
 from specs.energy import ART_FILE_NAMES, ERT_FILE_NAMES
 from specs.energy import short_name as component_base_name
 from specs.io import read_mapping
 from specs.table_record import RECORD_KEY, component_record
-from engines.stats import LayerStats
 
 from .choices import LayerChoice
 from .precision import DEFAULT_MODEL, PrecisionModel, scale_stats, tensor_widths

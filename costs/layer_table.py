@@ -55,7 +55,7 @@ def _structure(layers: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _base_rows(layers: Sequence[Any]) -> list[dict[str, Any]]:
     rows = []
-    for layer, structure in zip(layers, _structure(layers)):
+    for layer, structure in zip(layers, _structure(layers), strict=True):
         row = {"layer": layer.name, "part": layer.part, "block": layer.block, "role": layer.role, "kind": layer.kind}
         row.update({key: getattr(layer, key) for key in SHAPE_COLUMNS})
         row.update(macs=layer.macs, weights=layer.weights, outputs=layer.N * layer.P * layer.Q * layer.M)

@@ -49,7 +49,7 @@ def _align(nodes: list[Node], network: Any) -> None:
     if len(mults) != len(layers):
         raise QuantizedGraphError(f"model has {len(mults)} conv/dense layers but its fuseloop network "
                                   f"has {len(layers)}")
-    for node, layer in zip(mults, layers):
+    for node, layer in zip(mults, layers, strict=True):
         if node.params["kernel"].shape[-1] != layer.M:
             outputs = node.params["kernel"].shape[-1]
             raise QuantizedGraphError(f"layer {node.params['keras_name']!r}: {outputs} outputs, "

@@ -46,7 +46,7 @@ class CostTable:
         if unknown:
             raise KeyError(f"options for unknown layer(s) {', '.join(unknown)}")
         per_layer = tuple(tuple(options.get(name, [LayerChoice()])) for name in names)
-        table = option_table(layers, dict(zip(names, per_layer)))
+        table = option_table(layers, dict(zip(names, per_layer, strict=True)))
         mac = None
         if stats:
             mac = table["layer"].map(lambda n: stats[n].mac_energy_pJ / stats[n].macs if n in stats else np.nan)
@@ -60,7 +60,7 @@ class CostTable:
             values[objective] = grid
         if stats:
             grid = np.full((len(names), width), np.nan)
-            for i, (name, opts) in enumerate(zip(names, per_layer)):
+            for i, (name, opts) in enumerate(zip(names, per_layer, strict=True)):
                 run = stats.get(name)
                 if run is not None:
                     repeat = int(run.meta.get("repeat", 1))
@@ -78,7 +78,7 @@ class CostTable:
         combos = []
         for values in itertools.product(*(genes[k] for k in keys)):
             try:
-                combos.append(base.with_(**dict(zip(keys, values))))
+                combos.append(base.with_(**dict(zip(keys, values, strict=True))))
             except ValueError:
                 continue
         return cls.build(network, {name: combos for name in names}, **kwargs)
@@ -99,4 +99,4 @@ class CostTable:
 
     def choices(self, genes: Sequence[int]) -> dict[str, LayerChoice]:
         """The choice vector a gene vector stands for (for an accuracy evaluator or a workflow config)."""
-        return {name: opts[int(g)] for name, opts, g in zip(self.layers, self.options, genes)}
+        return {name: opts[int(g)] for name, opts, g in zip(self.layers, self.options, genes, strict=True)}

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2,
                    help="processes for mapping missing runs and for the accuracy evaluator (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p = sub.add_parser("export", aliases=["search-export"], parents=[common], help="a Pareto point as a workflow config")
+    p = sub.add_parser("export", aliases=["search-export"], parents=[common],
+                       help="a Pareto point as a workflow config")
     p.add_argument("--point", type=int, required=True, help="pareto.csv `point` to export")
     p.add_argument("--to", type=Path, default=None, help="directory for choices.yaml + config.yaml")
     p.add_argument("--point-results", default=None, help="results directory the exported config names")

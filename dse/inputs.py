@@ -53,7 +53,8 @@ def _design_configs(space: Space, config: dict[str, Any]) -> list[dict[str, Any]
     out = []
     for mask in fusion_masks(space, network):
         design = copy.deepcopy(config)
-        design.setdefault("hybrid", {})["fused_blocks"] = [b.index for b, on in zip(network.blocks, mask) if on]
+        fused = [b.index for b, on in zip(network.blocks, mask, strict=True) if on]
+        design.setdefault("hybrid", {})["fused_blocks"] = fused
         out.append(design)
     return out
 
@@ -136,12 +137,13 @@ def design_inputs(space: Space, config: dict[str, Any], stats: Mapping[str, Laye
         result = plugin.table(network, stats, {}, settings)
         return DesignInputs(plugin.evaluated_network(network, settings), {},
                             pd.DataFrame(result.rows, columns=ROW_COLUMNS), stats)
-    from accelerators.hybrid import UNFUSED_ROLES, superset_network
+    from accelerators.hybrid import UNFUSED_ROLES, Hybrid, superset_network
 
+    assert isinstance(plugin, Hybrid)  # the registry's "hybrid"
     masks = fusion_masks(space, network)
     rows = []
     for mask in masks:
-        rows += plugin.table_for(network, stats, settings, mask).rows  # type: ignore[attr-defined]
+        rows += plugin.table_for(network, stats, settings, mask).rows
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS).drop_duplicates("layer", ignore_index=True)
     # the network of the layers with options: both forms of a gene block, the fixed form of the others
     both = superset_network(network)

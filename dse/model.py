@@ -97,7 +97,7 @@ class DesignModel:
             option_of: list[int] = []
             for combo in itertools.product(*(range(d) for d in dims)):
                 chosen = {f: values[f][0] for f in FIELDS}
-                chosen.update({f: values[f][i] for f, i in zip(fields, combo)})
+                chosen.update({f: values[f][i] for f, i in zip(fields, combo, strict=True)})
                 try:
                     choice = LayerChoice(**chosen)
                 except ValueError:
@@ -132,8 +132,8 @@ class DesignModel:
         else:
             missing = sorted(set(chosen) - set(self.blocks))
             if missing:
-                raise self.space.error("fusion.blocks", f"block(s) {missing} not in the network (blocks "
-                                                        f"{self.blocks[0] if self.blocks else '-'}..{self.blocks[-1] if self.blocks else '-'})")
+                span = f"{self.blocks[0]}..{self.blocks[-1]}" if self.blocks else "-..-"
+                raise self.space.error("fusion.blocks", f"block(s) {missing} not in the network (blocks {span})")
             gene_blocks = sorted(chosen)
         self.fusion_blocks = tuple(gene_blocks)
         start = len(self._upper_layers)
@@ -147,7 +147,7 @@ class DesignModel:
 
     def _build_tables(self) -> None:
         space, inputs = self.space, self.inputs
-        options = dict(zip(self.layers, self.options))
+        options = dict(zip(self.layers, self.options, strict=True))
         table = CostTable.build(inputs.network, options, self.settings, inputs.stats or None)
         self.table = table
         n, width = len(self.layers), max(len(o) for o in self.options)
@@ -200,7 +200,7 @@ class DesignModel:
         genes = np.atleast_2d(genes)
         default = self.space.fusion_default
         out = np.full((len(genes), len(self.blocks)), default, dtype=bool)
-        for var, block in zip(self.fusion_variables, self.fusion_blocks):
+        for var, block in zip(self.fusion_variables, self.fusion_blocks, strict=True):
             out[:, self._block_col[block]] = (genes[:, var] == 1) != default
         return out
 
@@ -243,7 +243,7 @@ class DesignModel:
         fused = self.fused(genes)[0]
         active, opts = self.active(genes)[0], self.option_indices(genes)[0]
         choices = {name: self.options[i][opts[i]] for i, name in enumerate(self.layers) if active[i]}
-        return tuple(k for k, on in zip(self.blocks, fused) if on), choices
+        return tuple(k for k, on in zip(self.blocks, fused, strict=True) if on), choices
 
     # ---- evaluation -----------------------------------------------------------------------------------------
     def evaluate(self, genes: np.ndarray, accuracy: bool = True) -> dict[str, np.ndarray]:
@@ -277,7 +277,7 @@ class DesignModel:
     def _accuracy_of(self, genes: np.ndarray) -> np.ndarray:
         assert self.evaluator is not None
         keys = [row.astype(np.int16).tobytes() for row in genes]  # repaired genes: one vector per design
-        todo = {key: row for key, row in zip(keys, genes) if key not in self.accuracy_cache}
+        todo = {key: row for key, row in zip(keys, genes, strict=True) if key not in self.accuracy_cache}
         designs = [self.design(row)[1] for row in todo.values()]
         if self.accuracy_jobs > 1 and len(designs) > 1:
             if self._pool is None:
@@ -287,7 +287,7 @@ class DesignModel:
             values = self._pool.map(self.evaluator, designs)
         else:
             values = [self.evaluator(design) for design in designs]
-        self.accuracy_cache.update(zip(todo, map(float, values)))
+        self.accuracy_cache.update(zip(todo, map(float, values), strict=True))
         return np.array([self.accuracy_cache[key] for key in keys])
 
     def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the model, not its worker processes
@@ -309,7 +309,7 @@ class DesignModel:
                 data[f"{self.layers[i]}:{f}"] = [
                     _plain(getattr(self.options[i][opts[p, i]], f)) if active[p, i] else "" for p in range(len(genes))]
         if self.fusion_blocks:
-            data["fused_blocks"] = [" ".join(str(k) for k, on in zip(self.blocks, row) if on)
+            data["fused_blocks"] = [" ".join(str(k) for k, on in zip(self.blocks, row, strict=True) if on)
                                     for row in self.fused(genes)]
         return pd.DataFrame(data, index=range(len(genes)))
 

@@ -77,7 +77,8 @@ def objective_matrix(model: DesignModel, metrics: dict[str, np.ndarray]) -> np.n
 
 def constraint_matrix(model: DesignModel, metrics: dict[str, np.ndarray]) -> np.ndarray:
     """(n, n_constr), feasible where <= 0 (accuracy: a lower bound, the others upper bounds)."""
-    cols = [bound - metrics[m] if m in MAXIMISED else metrics[m] - bound for m, bound in model.space.constraints.items()]
+    cols = [bound - metrics[m] if m in MAXIMISED else metrics[m] - bound
+            for m, bound in model.space.constraints.items()]
     return np.column_stack(cols) if cols else np.zeros((len(next(iter(metrics.values()))), 0))
 
 

@@ -4,9 +4,9 @@ progress.csv (per generation), pareto.png / .svg.
 Metric columns (dse.space.METRICS): energy_uJ, cycles, edp_uJ_cycles (with an accelerator), area_um2,
 mult_energy_uJ, micronet_imagenet, micronet_cifar100, E_W, error_proxy, mre_weighted_pct (error_proxy / MACs run,
 in %), bitstream_energy, accuracy, accuracy_drop (with an evaluator). Columns that are NaN for every design are
-left out. `genes` is the repaired gene vector (space-separated; `fuseloop search-export` reads it), `reference` marks the
-reference design (option 0 everywhere), then one column per (layer, gene field) (empty where the design does not
-run that layer) and `fused_blocks` (hybrid).
+left out. `genes` is the repaired gene vector (space-separated; `fuseloop search-export` reads it), `reference`
+marks the reference design (option 0 everywhere), then one column per (layer, gene field) (empty where the design
+does not run that layer) and `fused_blocks` (hybrid).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def pareto_plot(model, evaluated: pd.DataFrame, pareto: pd.DataFrame, base: str 
         objectives.append(next(m for m in ("mult_energy", "error_proxy") if m != objectives[0]))
     pairs = list(itertools.combinations(objectives[:3], 2))
     fig, axes = plt.subplots(1, len(pairs), figsize=(6.2 * len(pairs), 4.6), squeeze=False)
-    for ax, (x, y) in zip(axes[0], pairs):
+    for ax, (x, y) in zip(axes[0], pairs, strict=True):
         ax.scatter(_values(evaluated, x), _values(evaluated, y), s=8, color="#bbbbbb", label="evaluated", zorder=1)
         front = pareto.sort_values(_column(x))
         style = "-o" if len(model.space.objectives) == 2 else "o"  # a projected 3-D front is not a line

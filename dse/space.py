@@ -210,7 +210,8 @@ def _check_network(network: str, dataset: str, accelerator: Any, error) -> None:
     import accelerators
 
     if accelerator not in accelerators.names():
-        raise error("accelerator", f"unknown accelerator {accelerator!r} (registered: {', '.join(accelerators.names())})")
+        raise error("accelerator",
+                    f"unknown accelerator {accelerator!r} (registered: {', '.join(accelerators.names())})")
     if accelerators.get(accelerator).artifacts:
         raise error("accelerator", f"{accelerator} needs prepared artifacts; the search supports accelerators without")
 

@@ -20,8 +20,9 @@ optimization_metrics, use_energy_tables).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -31,9 +32,23 @@ from .base import Engine, EngineError, PathLike
 from .mapping import Mapping
 from .parsers import ParseError, parse_run
 from .stats import LayerStats
-from .timeloop import EFFECTIVE_MAPPER_FILE, MAPPER_BINARY, MAPPING_FILE, MODEL_BINARY, TimeloopEngine, _existing, \
-    _output_dir
-from .timeloop_inputs import COMPONENTS_DIR, arch_input_files, effective_mapper, fanout_levels, mapping_to_yaml, problem_shape
+from .timeloop import (
+    EFFECTIVE_MAPPER_FILE,
+    MAPPER_BINARY,
+    MAPPING_FILE,
+    MODEL_BINARY,
+    TimeloopEngine,
+    _existing,
+    _output_dir,
+)
+from .timeloop_inputs import (
+    COMPONENTS_DIR,
+    arch_input_files,
+    effective_mapper,
+    fanout_levels,
+    mapping_to_yaml,
+    problem_shape,
+)
 
 MODULE = "pytimeloop"
 OPTIONS = ("timeout", "victory_condition", "optimization_metrics", "use_energy_tables")
@@ -72,7 +87,8 @@ class PyTimeloopEngine(Engine):
     def __init__(self, timeout: int | None = None, victory_condition: int | None = None,
                  optimization_metrics: Sequence[str] | None = None, use_energy_tables: bool = True, **unknown: Any):
         if unknown:
-            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; options are {', '.join(OPTIONS)}")
+            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; "
+                              f"options are {', '.join(OPTIONS)}")
         self.app = _app_module()
         self.mapper_overrides = {"timeout": timeout, "victory_condition": victory_condition,
                                  "optimization_metrics": optimization_metrics}
@@ -82,12 +98,12 @@ class PyTimeloopEngine(Engine):
                  outdir: PathLike | None = None, threads: int = 1) -> LayerStats:
         files = arch_input_files(arch, self.use_energy_tables)
         problem = _existing(problem, "problem")
-        constraints = [_existing(c, "constraints") for c in constraints]
+        constraint_files = [_existing(c, "constraints") for c in constraints]
         with _output_dir(outdir) as out:
             settings_file = out / EFFECTIVE_MAPPER_FILE
             settings_file.write_text(yaml.safe_dump(effective_mapper(mapper, threads, self.mapper_overrides),
                                                     sort_keys=False))
-            text = _concatenate(files + [settings_file, problem] + constraints, out)
+            text = _concatenate(files + [settings_file, problem] + constraint_files, out)
             stats_text, map_text = self._call(self.app.MapperApp, text, out, mapper=True)
             stats = self._results(out, MAPPER_BINARY, stats_text, map_text)
             stats.meta.update(threads=int(threads), mapper_settings=str(settings_file))

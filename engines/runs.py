@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ class RunSpec:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "RunSpec":
+    def from_json(cls, text: str) -> RunSpec:
         return cls(**json.loads(text))
 
 
@@ -82,7 +82,7 @@ def arch_files(arch: Path, tables: str = "paper") -> list[Path]:
     return files + ([area] if area is not None else [])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _digest(arch: str, tables: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
     for path in arch_files(Path(arch), tables):

@@ -9,8 +9,9 @@ a spatial directive's `split` is the number of leading permutation entries that 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -124,7 +125,8 @@ def mapping_directives(mapping: Mapping, dims: Sequence[str], data_spaces: Seque
     return directives
 
 
-def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str], data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
+def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str],
+                    data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
                     spatial_levels: set[str] | None = None) -> str:
     """A `Mapping` as a Timeloop v0.3 mapping YAML (`mapping:` list of directives).
 

@@ -8,8 +8,9 @@
 every component with the hwcomponents packages (Python >= 3.12; `python -m estimation.install` makes their
 CACTI runnable); `paper` is the shipped 45 nm table. See arch/README.md ("Derived energy tables").
 """
-from specs.table_record import TableMismatch, check_tables
 from specs.components import SpecError
+from specs.table_record import TableMismatch, check_tables
+
 from .tables import PRESETS, derive_tables, documents, table_names
 
 __all__ = ["PRESETS", "SpecError", "TableMismatch", "check_tables", "derive_tables", "documents", "table_names"]

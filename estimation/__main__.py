@@ -11,8 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from specs.table_record import check_tables
 from specs.components import SpecError
+from specs.table_record import check_tables
+
 from .tables import PRESETS, derive_tables, table_names
 
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import primitives
 from specs.components import SpecError, argument_ranges, evaluate, instance_range
+
+from . import primitives
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,10 @@ def tables_for(arch_dir: Path, table: dict | None = None) -> tuple[dict, dict]:
             if action not in entry["actions"]:
                 raise TableError(f"{where}: action {action!r} has no figures in {TABLE.name}")
             figures = entry["actions"][action]
-            arg_ranges = ranges.get(action) if compound else (entry.get("arguments") if isinstance(figures, dict) else None)
+            if compound:
+                arg_ranges = ranges.get(action)
+            else:
+                arg_ranges = entry.get("arguments") if isinstance(figures, dict) else None
             combos = argument_ranges(arg_ranges, attributes, f"{where}.{action}")
             maxima = {name: max(c[name] for c in combos if c) for name in (combos[0] or {})}
             for arguments in combos:
@@ -98,7 +101,8 @@ def derivation(arch_dir: Path) -> dict[str, Any]:
     """What the tables were computed for (estimation/check.py): every component's class and attributes."""
     from specs.table_record import component_record
 
-    return {"preset": "paper", "regenerate": "python arch/make_ert.py ARCH_DIR", "components": component_record(arch_dir)}
+    return {"preset": "paper", "regenerate": "python arch/make_ert.py ARCH_DIR",
+            "components": component_record(arch_dir)}
 
 
 def rendered(arch_dir: Path) -> dict[str, str]:

@@ -16,21 +16,19 @@ output whose record has the current key is left untouched, and a cache directory
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from . import paper
+from specs.components import COMPONENTS_DIR, SpecError, arch_components, compound_classes
+from specs.io import read_yaml, write_text
 from specs.table_record import RECORD_KEY, check_tables, component_record, recorded
+
+from . import paper
 from .compound import Pricer
 from .primitives import library_versions
-from specs.io import read_yaml, write_text
-from specs.components import COMPONENTS_DIR, SpecError, arch_components, compound_classes
 
 PRESETS = ("derived", "paper")
 MODEL_VERSION = "1"  # bump when primitives.py / compound.py change how figures are obtained
@@ -151,11 +149,11 @@ def derive_tables(arch_dir: str | Path, out_dir: str | Path | None = None, prese
         header = _header(preset)
         texts = [header + yaml.safe_dump(doc, sort_keys=False, width=120) for doc in (ert, art)]
         try:
-            for path, text in zip((cached_ert, cached_art), texts):
+            for path, text in zip((cached_ert, cached_art), texts, strict=True):
                 write_text(path, text)
         except OSError:
             shutil.rmtree(cached / key, ignore_errors=True)  # an unwritable cache only costs recomputation
-    for path, text in zip((ert_path, art_path), texts):
+    for path, text in zip((ert_path, art_path), texts, strict=True):
         write_text(path, text)
     check_tables(arch_dir, ert_path, art_path)
     return ert_path, art_path

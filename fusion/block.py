@@ -9,11 +9,11 @@ Fused head/tail layers are ordinary layers on the predictions arch (`evaluate_ed
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
 
-from specs.records import JsonRecord
 from engines.stats import LayerStats
+from specs.records import JsonRecord
 from workloads.layer import Layer
 from workloads.network import Block
 
@@ -91,16 +91,20 @@ def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStat
             raise FusionError(f"block {block.index}: no run for {role} (got {sorted(pred)})")
     decom = prediction_cost(block.layer("pred_decom"), block, pred["pred_decom"], params)
     other = prediction_cost(block.layer(second), block, pred[second], params)
-    if main_result is None and main is None:
+    if main_result is not None:
+        main_part = main_result
+    elif main is not None:
+        main_part = main_cost(block.layer("main"), main, params)
+    else:
         raise FusionError(f"block {block.index}: no main run given")
-    main_part = main_result or main_cost(block.layer("main"), main, params)
     overhead = overhead_cost(block, main_part, params)
     return BlockResult(block.index, second, decom.energy_pJ, other.energy_pJ, main_part.energy_pJ, overhead.energy_pJ,
                        decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms,
                        overhead.facts, {"pred_decom": decom.terms, second: other.terms})
 
 
-def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], params: FusionParams) -> list[BlockResult]:
+def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats],
+                    params: FusionParams) -> list[BlockResult]:
     """Evaluate every block; `stats` maps layer names (`b<k>.<role>`) to runs.
 
     Blocks listed in params.main_reuse take the previous block's main result (energy and cycles) instead of their

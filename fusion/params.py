@@ -17,7 +17,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-
 from accelerators.dense import BASE_ENERGY_MODES, FIX_CHECKS, LEVEL_KEYWORDS
 from specs.records import read_presets
 from workloads.problem import DEPTHWISE_FORMS
@@ -249,7 +248,8 @@ class FusionParams:
             return int(block.pred_bits)
         if isinstance(bits, tuple):
             if not 1 <= block.index <= len(bits):
-                raise FusionParamsError(f"field pred_act_bits: has {len(bits)} entries, no entry for block {block.index}")
+                raise FusionParamsError(f"field pred_act_bits: has {len(bits)} entries, "
+                                        f"no entry for block {block.index}")
             return bits[block.index - 1]
         return bits
 
@@ -267,7 +267,7 @@ class FusionParams:
     def taps(self, block) -> int:
         return self.kernel_taps if self.kernel_taps is not None else block.kernel * block.kernel
 
-    def with_(self, **changes) -> "FusionParams":
+    def with_(self, **changes) -> FusionParams:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -415,7 +415,8 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "overhead_adders": _number(raw["overhead_adders"], w["overhead_adders"], 1, integer=True, allow_null=True),
         "binary_decoder_factor": _number(raw["binary_decoder_factor"], w["binary_decoder_factor"]),
         "fusion_unit_activity": _number(raw["fusion_unit_activity"], w["fusion_unit_activity"]),
-        "pred_buffer_extra_reads": _number(raw["pred_buffer_extra_reads"], w["pred_buffer_extra_reads"], 0, integer=True),
+        "pred_buffer_extra_reads": _number(raw["pred_buffer_extra_reads"], w["pred_buffer_extra_reads"], 0,
+                                           integer=True),
         "pred_buffer_bits_per_write": _number(raw["pred_buffer_bits_per_write"], w["pred_buffer_bits_per_write"], 1,
                                               integer=True),
         "pred_glb_write_bits": _number(raw["pred_glb_write_bits"], w["pred_glb_write_bits"], 1, integer=True),

@@ -27,8 +27,18 @@ from workloads.layer import Layer
 from workloads.network import Block
 
 from .params import FusionParams
-from .runs import (FusionError, base_energy_pJ, chip_levels, dw_input_fix, outer, outputs_partition, pe_levels,
-                   repeat, storage, tensor_pJ)
+from .runs import (
+    FusionError,
+    base_energy_pJ,
+    chip_levels,
+    dw_input_fix,
+    outer,
+    outputs_partition,
+    pe_levels,
+    repeat,
+    storage,
+    tensor_pJ,
+)
 
 PREDICTION_ROLES = ("pred_decom", "pred_conv", "pred_comp")
 
@@ -52,8 +62,10 @@ def prediction_cycles(stats: LayerStats, layer: Layer, params: FusionParams) -> 
 def prediction_cost(layer: Layer, block: Block, stats: LayerStats, params: FusionParams) -> PredictionCost:
     """The cost of prediction layer `layer` of `block` from its dense run `stats` (one problem copy)."""
     if layer.role not in PREDICTION_ROLES:
-        raise FusionError(f"layer {layer.name}: role {layer.role!r} is not a prediction role ({', '.join(PREDICTION_ROLES)})")
-    terms = _formula_a(layer, block, stats, params) if params.pred_formula == "A" else _formula_b(layer, block, stats, params)
+        raise FusionError(f"layer {layer.name}: role {layer.role!r} is not a prediction role "
+                          f"({', '.join(PREDICTION_ROLES)})")
+    formula = _formula_a if params.pred_formula == "A" else _formula_b
+    terms = formula(layer, block, stats, params)
     copies = repeat(layer, params)
     terms = {key: value * copies for key, value in terms.items()}
     return PredictionCost(sum(terms.values()), prediction_cycles(stats, layer, params), terms)

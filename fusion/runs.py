@@ -27,7 +27,8 @@ def repeat(layer: Layer, params: FusionParams) -> int:
     return dense.repeat(layer, params.depthwise_form)
 
 
-def dw_input_fix(stats: LayerStats, layer: Layer, spec: str | tuple[str, ...], params: FusionParams) -> dict[str, float]:
+def dw_input_fix(stats: LayerStats, layer: Layer, spec: str | tuple[str, ...],
+                 params: FusionParams) -> dict[str, float]:
     """{level: pJ added} of a paper-form depthwise run at the levels of `spec` (empty otherwise), made as
     `dw_fix_check` says (a run whose stats do not name their arch: the prediction arch for a body layer, else
     arch/archon/predictions)."""

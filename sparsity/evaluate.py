@@ -16,8 +16,8 @@ from math import ceil
 
 import numpy as np
 
-from specs.records import JsonRecord
 from engines.stats import LayerStats
+from specs.records import JsonRecord
 from workloads.layer import Layer
 
 from .energy import base_energy_pJ, omitted_costs, sparse_energy
@@ -88,8 +88,8 @@ def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, p
     first = parts[0]
     dense_macs = sum(p.dense_macs for p in parts) * scale
     if dense_macs != layer.macs:
-        raise SparseEvaluationError(f"layer {layer.name}: the mapping covers {dense_macs} MACs, the layer has {layer.macs}"
-                                    " (a dense run of another layer?)")
+        raise SparseEvaluationError(f"layer {layer.name}: the mapping covers {dense_macs} MACs, "
+                                    f"the layer has {layer.macs} (a dense run of another layer?)")
     sparse_macs = sum(p.sparse_macs for p in parts) * scale
     imbalance_cycles = sum(p.cycles for p in parts) * scale
     dense_cycles = first.dense_cycles * repeat

@@ -27,7 +27,8 @@ LAYER_KINDS = ("conv", "pointwise", "grouped-pointwise", "depthwise", "fc", "gro
 LAYER_PARTS = ("head", "body", "tail")
 
 PARAMETERS: dict[str, str] = {
-    "target_sparsity": "fraction of weights removed per layer kind when a pruned model is generated (magnitude, per layer)",
+    "target_sparsity": "fraction of weights removed per layer kind when a pruned model is generated "
+                       "(magnitude, per layer)",
     "pe_level": "outermost storage level inside a PE; loops above it enumerate PEs and passes (null: derived)",
     "groups": "grouped layers: 'all' analyses every group and adds their cycles; 'first' analyses group 0 x G",
     "keep_bandwidth_slowdown": "multiply sparse cycles by the dense run's cycles / compute cycles when that is > 1",
@@ -39,7 +40,8 @@ PARAMETERS: dict[str, str] = {
     "weight_levels": "'all' or level names whose Weights energy is discounted",
     "operand_levels": "'pe' (every level inside a PE) or level names whose per-MAC operand accesses are discounted",
     "operand_tensors": "tensors (Inputs, Outputs) discounted at operand_levels",
-    "operand_accesses": "'mac': only MAC-driven accesses (Inputs reads, Outputs reads+updates) scale by d; 'all': the whole energy",
+    "operand_accesses": "'mac': only MAC-driven accesses (Inputs reads, Outputs reads+updates) scale by d; "
+                        "'all': the whole energy",
     "mac_gating_ratio": "energy of a skipped MAC relative to a performed one ('ert': mac_gated / mac_random of `ert`)",
     "ert": "energy reference table for mac_gating_ratio: 'ert' (path relative to the sparse YAML)",
     "base_energy": "'total' (full-precision topology energy) or 'summary' (Timeloop's 2-decimal uJ summary line)",
@@ -100,7 +102,7 @@ class SparseParams:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def with_(self, **changes) -> "SparseParams":
+    def with_(self, **changes) -> SparseParams:
         return replace(self, **changes)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from math import prod
 from pathlib import Path
 from typing import Any
@@ -155,11 +156,13 @@ def split_path(name: str) -> list[str]:
 def _walk_tree(root: dict, source: str) -> list[_Component]:
     """Outermost-first component list of a hierarchical spec."""
     out: list[_Component] = []
-    node, field, multiplicity, inherited = root, "architecture", 1, {}
+    node, field, multiplicity = root, "architecture", 1
+    inherited: dict[str, Any] = {}
     while "subtree" in node:
         subtrees = node["subtree"]
         if not isinstance(subtrees, list) or len(subtrees) != 1:
-            raise SpecError(f"{source}: {field}.subtree must hold exactly one sub-tree (Timeloop supports one per level)")
+            raise SpecError(f"{source}: {field}.subtree must hold exactly one sub-tree "
+                            "(Timeloop supports one per level)")
         node, field = subtrees[0], f"{field}.subtree[0]"
         if not isinstance(node, dict) or "name" not in node:
             raise SpecError(f"{source}: {field} needs a 'name'")
@@ -191,7 +194,7 @@ def _walk_flat(local: Any, source: str) -> list[_Component]:
         groups.setdefault(tuple(parts[:-1]), []).append(
             _Component(base, str(comp["class"]), dict(comp.get("attributes") or {}), prod(counts)))
     paths = sorted(groups, key=len)
-    for outer, inner in zip(paths, paths[1:]):
+    for outer, inner in pairwise(paths):
         if len(outer) == len(inner) or inner[:len(outer)] != outer:
             raise SpecError(f"{source}: flattened architecture is not a single chain of sub-trees "
                               f"({'.'.join(outer)} vs {'.'.join(inner)})")
@@ -227,7 +230,7 @@ def _build(components: list[_Component], source: str) -> ArchSpec:
     if not storage_outer_first:
         raise SpecError(f"{source}: architecture has no storage levels")
     storage = tuple(reversed(storage_outer_first))
-    for inner, outer in zip((arithmetic,) + storage, storage):
+    for inner, outer in pairwise((arithmetic,) + storage):
         if inner.instances % outer.instances:
             raise SpecError(f"{source}: level {outer.name!r}: {outer.instances} instances do not divide "
                               f"the {inner.instances} instances of {inner.name!r}")

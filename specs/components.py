@@ -1,6 +1,7 @@
 """Accelergy's view of an arch directory (the reader the energy-table generators use; specs.arch reads the same
-files as Timeloop's levels): what an Accelergy v0.3 arch directory says about its components: `arch.yaml` flattened into (full name, class,
-attributes) and the compound classes of `components/*.yaml`, plus the small attribute-expression language the
+files as Timeloop's levels): what an Accelergy v0.3 arch directory says about its components: `arch.yaml`
+flattened into (full name, class, attributes) and the compound classes of `components/*.yaml`, plus the small
+attribute-expression language the
 compound classes use (`width: log(memory_depth)`).
 
 Names follow Accelergy's ERT: `system.eyeriss.PE[0..71].mac` (the path of sub-tree names, instance ranges kept).
@@ -103,8 +104,8 @@ def _log(value: float) -> int:
     return max(1, math.ceil(math.log2(value)))
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {"log": _log, "log2": math.log2, "ceil": math.ceil, "floor": math.floor, "round": round,
-             "min": min, "max": max, "abs": abs, "int": int}
+FUNCTIONS: dict[str, Callable[..., Any]] = {"log": _log, "log2": math.log2, "ceil": math.ceil, "floor": math.floor,
+                                            "round": round, "min": min, "max": max, "abs": abs, "int": int}
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 
@@ -161,7 +162,7 @@ def argument_ranges(ranges: dict[str, Any] | None, attributes: dict, where: str)
         if not all(isinstance(b, (int, float)) and float(b).is_integer() for b in bounds):
             raise SpecError(f"{where}: argument {name}: bounds {ranges[name]!r} are not whole numbers here ({bounds})")
         axes.append(range(int(bounds[0]), int(bounds[1]) + 1))
-    combos: list[dict[str, int] | None] = [{}]
-    for name, axis in zip(names, axes):
-        combos = [{**c, name: v} for c in combos for v in axis]  # type: ignore[dict-item]
-    return combos
+    combos: list[dict[str, int]] = [{}]
+    for name, axis in zip(names, axes, strict=True):
+        combos = [{**c, name: v} for c in combos for v in axis]
+    return [*combos]

@@ -22,9 +22,10 @@ in a parameter cannot silently disappear. Factor tokens must be `DIM=int` or `DI
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import SpecError
 from .io import parse_yaml, read_yaml
@@ -32,7 +33,8 @@ from .io import parse_yaml, read_yaml
 TEMPLATE_SUFFIX = ".yaml.j2"
 SECTIONS = ("architecture_constraints", "mapspace_constraints")
 # Timeloop's accepted spellings of the two sections (mapper.hpp), mapped to ours.
-SECTION_ALIASES = {"architecture_constraints": "architecture_constraints", "arch_constraints": "architecture_constraints",
+SECTION_ALIASES = {"architecture_constraints": "architecture_constraints",
+                   "arch_constraints": "architecture_constraints",
                    "mapspace_constraints": "mapspace_constraints", "mapspace": "mapspace_constraints"}
 TYPE_ALIASES = {"temporal": "temporal", "spatial": "spatial", "bypass": "bypass", "datatype": "bypass",
                 "bypassing": "bypass", "utilization": "utilization", "parallelism": "utilization"}
@@ -208,7 +210,8 @@ def constraint_templates(arch_dir: str | Path) -> dict[str, Path]:
 
 def _read(path_or_text: str | Path) -> tuple[Any, str]:
     text = str(path_or_text)
-    if isinstance(path_or_text, Path) or ("\n" not in text and (text.endswith((".yaml", ".yml")) or Path(text).is_file())):
+    looks_like_a_path = "\n" not in text and (text.endswith((".yaml", ".yml")) or Path(text).is_file())
+    if isinstance(path_or_text, Path) or looks_like_a_path:
         path = Path(path_or_text)
         return read_yaml(path, "constraints file", ConstraintsError), str(path)
     return parse_yaml(text, "<constraints text>", ConstraintsError), "<constraints text>"
@@ -284,7 +287,8 @@ def _load_one(path_or_text: str | Path, out: dict[str, dict[str, dict[str, Any]]
             for target, kind, attributes in _single_constraints(entry):
                 where = f"{source}: {section}[{i}] ({target} {kind})"
                 if not target or kind not in TYPE_ALIASES:
-                    raise ConstraintsError(f"{where}: needs a target and a type among {', '.join(sorted(TYPE_ALIASES))}")
+                    raise ConstraintsError(f"{where}: needs a target and a type among "
+                                           f"{', '.join(sorted(TYPE_ALIASES))}")
                 kind = TYPE_ALIASES[kind]
                 spec = out.setdefault(str(target), {}).setdefault(kind, {})
                 if not isinstance(attributes, dict):

@@ -229,11 +229,11 @@ def load_art(path: str | Path) -> AreaTable:
 
 def parse_art(data: Any, source: str = "<ART>") -> AreaTable:
     """An already-loaded ART / ART_summary document."""
-    for key, list_key in (("ART", "tables"), ("ART_summary", "table_summary")):
-        if isinstance(data, dict) and key in data:
-            break
-    else:
+    list_keys = {"ART": "tables", "ART_summary": "table_summary"}
+    key = next((k for k in list_keys if isinstance(data, dict) and k in data), None)
+    if key is None:
         raise SpecError(f"{source}: neither an 'ART' nor an 'ART_summary' top-level key")
+    list_key = list_keys[key]
     entries = (data[key] or {}).get(list_key) if isinstance(data[key], dict) else None
     if not isinstance(entries, list):
         raise SpecError(f"{source}: {key}.{list_key}: missing or not a list")

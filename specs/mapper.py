@@ -12,10 +12,11 @@ precedence over `optimization-metrics`, as in Timeloop.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import SpecError
 from .io import read_mapping

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from math import prod
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,8 @@ def parse_problem(data: Any, source: str = "<problem>", text: str = "") -> Probl
     prob = data["problem"]
     v04 = "version" in prob
     if v04 and str(prob["version"]) != "0.4":
-        raise SpecError(f"{source}: field problem.version: {prob['version']!r} is not supported (0.4, or absent for 0.3)")
+        raise SpecError(f"{source}: field problem.version: {prob['version']!r} is not supported "
+                        "(0.4, or absent for 0.3)")
     shape = _shape(prob.get("shape"), v04, source)
     raw = prob.get("instance")
     if not isinstance(raw, dict):
@@ -230,7 +231,7 @@ def _positive(value: Any, source: str, where: str) -> int:
 
 # ---- writing ----------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _template(version: str):
     import jinja2
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .io import read_yaml
 
 
 class JsonRecord:
     """Mixin for dataclasses: to_dict / from_dict (unknown fields rejected) / to_json / from_json."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # the subclass is a dataclass (tells type checkers so)
 
     def to_dict(self) -> dict:
         return asdict(self)

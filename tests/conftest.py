@@ -9,9 +9,8 @@ reference itself. Tests that need the reference's own files (parsing stats.txt, 
 import os
 from pathlib import Path
 
-import pytest
-
 import fixtures
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("FUSELOOP_REFERENCE") or ROOT.parent / "shared" / "reference").resolve()

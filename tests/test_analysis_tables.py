@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import res_table, summarize, accelerator_totals
+from analysis import accelerator_totals, res_table, summarize
 from analysis.schema import RES_COLUMNS
 from analysis.tables import TableError
 from analysis.validate import compare, read_reference

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REFERENCE, corpus
+from fixtures import read_run
+
 from engines.embedded import EmbeddedEngine
 from estimation import paper as make_ert
-from fixtures import read_run
 from specs.arch import load_arch
 from specs.components import arch_components, compound_classes
 from specs.energy import load_art, load_ert
@@ -19,7 +19,8 @@ from specs.errors import SpecError
 from specs.mapper import artifact_mapper as mapper_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"eyeriss": ROOT / "arch/eyeriss", "predictions": ROOT / "arch/archon/predictions", "main": ROOT / "arch/archon/main"}
+OURS = {"eyeriss": ROOT / "arch/eyeriss", "predictions": ROOT / "arch/archon/predictions",
+        "main": ROOT / "arch/archon/main"}
 THEIRS = {"eyeriss": "baseline", "predictions": "fusion/predictions", "main": "fusion/main"}
 ACCELERATORS = REFERENCE / "accelerators"
 # Intended differences from the artifact's arch files: none (only comments differ).
@@ -147,7 +148,8 @@ def test_make_ert_check_and_errors(tmp_path, capsys):
     bad = _variant(tmp_path / "bad", OURS["eyeriss"], memory_depth=(24, 20))
     assert make_ert.main([str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "component system.eyeriss.PE[0..71].psum_spad" in err and "no smartbuffer_RF entry" in err and "'memory_depth': 20" in err
+    assert "component system.eyeriss.PE[0..71].psum_spad" in err
+    assert "no smartbuffer_RF entry" in err and "'memory_depth': 20" in err
 
 
 def test_make_ert_refuses_another_technology(tmp_path, capsys):
@@ -157,7 +159,8 @@ def test_make_ert_refuses_another_technology(tmp_path, capsys):
 
 
 RUNS_ON_OUR_ARCHES = {  # recorded runs whose arch we ship (the prediction runs used an older 128 KiB GLB)
-    "baseline/b1/decom": "eyeriss", "baseline/b7/conv": "eyeriss", "head_and_tail/baseline/tail/baseline/FC1": "eyeriss",
+    "baseline/b1/decom": "eyeriss", "baseline/b7/conv": "eyeriss",
+    "head_and_tail/baseline/tail/baseline/FC1": "eyeriss",
     "fusion/main_computations/b1": "main", "fusion/main_computations/b9": "main",
     "head_and_tail/fused/fus_head/fusion/DW1": "predictions", "head_and_tail/fused/fus_tail/fusion/PW1": "predictions",
 }

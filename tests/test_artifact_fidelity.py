@@ -90,7 +90,7 @@ def test_replay_reproduces_the_artifact_table(network, replayed):
     values = checked[~both_zero]
     assert values["ours"].notna().all(), values[values["ours"].isna()]
     intended = INTENDED[network]
-    is_intended = [(layer, column) in intended for layer, column in zip(values["layer"], values["column"])]
+    is_intended = [(layer, column) in intended for layer, column in zip(values["layer"], values["column"], strict=True)]
     assert values[[not x for x in is_intended]]["rel_diff"].abs().max() < TOLERANCE, printed
     assert len(values) == EXPECTED_CELLS[network]
     for (layer, column), (_, ratio) in intended.items():

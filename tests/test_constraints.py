@@ -3,12 +3,17 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import MOBILENET_RUNS, ROOT, corpus
+
 import accelerators
+from specs.constraints import (
+    ConstraintsError,
+    constraint_templates,
+    load_constraints,
+    parse_factors,
+    render_constraints,
+)
 from workloads import zoo
-from specs.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
-                                   render_constraints)
 from workloads.problem import problems_for
 
 CNN_DIMS = ["C", "M", "R", "S", "N", "P", "Q"]
@@ -104,7 +109,8 @@ def test_main_block1_equals_the_reference(mobilenet_runs):
 
 @pytest.mark.parametrize("block", range(1, 15))
 def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block, mobilenet_runs):
-    for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"), ("pred_conv", f"fusion/predictions/b{block}/conv"),
+    for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"),
+                      ("pred_conv", f"fusion/predictions/b{block}/conv"),
                       ("main", f"fusion/main_computations/b{block}")):
         _, ours = layer_run("archon", "mobilenet", f"b{block}.{role}")
         assert ours == reference(mobilenet_runs, run), run
@@ -135,7 +141,8 @@ def test_coupled_depthwise_drops_the_channel_dimension_everywhere():
     problem, ours = layer_run("dense", "mobilenet", "b1.conv", depthwise="coupled")
     assert list(problem.dimensions) == COUPLED_DW_DIMS
     text = render_constraints(EYERISS, problem.dimensions)
-    assert "C=" not in text and "C" not in "".join(line.split(":")[-1] for line in text.splitlines() if "permutation" in line)
+    permutations = "".join(line.split(":")[-1] for line in text.splitlines() if "permutation" in line)
+    assert "C=" not in text and "C" not in permutations
     for target, types in ours.items():
         for kind, spec in types.items():
             assert "C" not in spec.get("factors", {}) and "C" not in spec.get("permutation", ""), (target, kind)
@@ -207,8 +214,10 @@ def test_constraint_templates_per_arch():
 # ---- load_constraints layouts ----------------------------------------------------------------------------------
 
 def test_load_constraints_accepts_timeloops_layouts():
-    flat = "architecture_constraints:\n  targets:\n  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n" \
-           "mapspace_constraints:\n  targets:\n  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
+    flat = "architecture_constraints:\n  targets:\n" \
+           "  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n" \
+           "mapspace_constraints:\n  targets:\n" \
+           "  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
     nested = "arch_constraints:\n  constraints:\n  - target: psum_spad\n    constraints:\n" \
              "    - {type: temporal, attributes: {factors: M=3 P<=4, permutation: NPM}}\n" \
              "mapspace:\n  - {target: psum_spad, type: datatype, keep: [Outputs], bypass: [Weights]}\n"
@@ -222,7 +231,8 @@ def test_load_constraints_accepts_timeloops_layouts():
 
 @pytest.mark.parametrize("text, message", [
     ("architecture_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=1}\n"
-     "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n", r"\(x temporal\): factor M= specified twice"),
+     "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n",
+     r"\(x temporal\): factor M= specified twice"),
     ("targets:\n  - {target: x, type: spatial, permutation: NM}\n  - {target: x, type: spatial, permutation: MN}\n",
      "permutation specified twice"),
     ("targets:\n  - {target: x, type: bypass, keep: [Inputs]}\n  - {target: x, type: bypass, bypass: [Inputs]}\n",
@@ -306,8 +316,9 @@ def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too
     params = dict(C=dims["C"], M=dims["M"], R=5, S=5, spatial_x=8, spatial_y=8)
     paper = rendered(MAIN, problem.dimensions, **params)
     fitted = rendered(MAIN, problem.dimensions, **params, ifmap_words=12)
-    assert paper["psum_spad"]["temporal"]["factors"]["S"] == 5 and paper["shared_glb"]["temporal"]["factors"]["S"] == 1
-    assert fitted["psum_spad"]["temporal"]["factors"]["S"] == 1 and fitted["shared_glb"]["temporal"]["factors"]["S"] == 5
+    s_factor = lambda constraints, level: constraints[level]["temporal"]["factors"]["S"]  # noqa: E731
+    assert s_factor(paper, "psum_spad") == 5 and s_factor(paper, "shared_glb") == 1
+    assert s_factor(fitted, "psum_spad") == 1 and s_factor(fitted, "shared_glb") == 5
     assert rendered(MAIN, **{**params, "R": 3, "S": 3}, ifmap_words=12) == rendered(MAIN, **{**params, "R": 3, "S": 3})
     (tmp_path / "problem.yaml").write_text(render_problem(problem))
     (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 400, timeout: 5000}\n")
@@ -317,8 +328,10 @@ def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too
         files[name].write_text(render_constraints(MAIN, problem.dimensions, **params, **extra))
     engine = EmbeddedEngine()
     with pytest.raises(EngineError, match="ifmap_spad.*capacity 12"):
-        engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]], tmp_path / "mapper.yaml")
-    stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]], tmp_path / "mapper.yaml")
+        engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]],
+                        tmp_path / "mapper.yaml")
+    stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]],
+                            tmp_path / "mapper.yaml")
     assert stats.cycles * 64 == stats.macs == dims["C"] * dims["M"] * 25 * dims["P"] * dims["Q"]  # all 64 PEs busy
 
 

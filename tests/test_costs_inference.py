@@ -193,13 +193,13 @@ def test_digits_example_is_deterministic_and_fast(keras):
     start = time.perf_counter()
     table = digits.run(["exact", "drum6", "drum4", "mitchell", "drum2"], seed=0)
     elapsed = time.perf_counter() - start
-    accuracy = dict(zip(table["multiplier"], table["accuracy"]))
+    accuracy = dict(zip(table["multiplier"], table["accuracy"], strict=True))
     assert accuracy["float"] > 0.95 and accuracy["exact"] > 0.95
     assert accuracy["drum2"] < accuracy["exact"]  # 2 kept bits per operand: visibly worse
     assert len(table) == 6 and table["accuracy"].between(0, 1).all()
     assert elapsed < 60, f"training + 5 evaluations took {elapsed:.1f} s"
     # the same seed trains the same network: identical weights, identical accuracy through the evaluator
     again = digits.trained_model.__wrapped__(0)
-    for a, b in zip(digits.trained_model(0).get_weights(), again.get_weights()):
+    for a, b in zip(digits.trained_model(0).get_weights(), again.get_weights(), strict=True):
         assert np.array_equal(a, b)
     assert digits.evaluate(digits.uniform(digits.quantized_digits(0)[0].layer_names, "drum4")) == accuracy["drum4"]

@@ -28,7 +28,7 @@ def lenet_table(psum_bits, operand_bits=8):
     layers = lenet()
     widths = psum_bits if isinstance(psum_bits, (list, tuple)) else [psum_bits] * len(layers)
     return layer_table(layers, {layer.name: LayerChoice(operand_bits, operand_bits, operand_bits, w)
-                                for layer, w in zip(layers, widths)})
+                                for layer, w in zip(layers, widths, strict=True)})
 
 
 # ------------------------------------------------------------------------------------------------ E_W (§4)

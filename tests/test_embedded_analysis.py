@@ -10,17 +10,17 @@ from __future__ import annotations
 import random
 from math import prod
 
+import fixtures
 import pytest
 import yaml
 
-import fixtures
-from engines.embedded.search import _prime_factors
 from engines.embedded.analysis import fast_analysis
-from specs.arch import ArchSpec
 from engines.embedded.nest import build_nest
 from engines.embedded.problem import Problem, parse_problem
 from engines.embedded.reference import reference_analysis
+from engines.embedded.search import _prime_factors
 from engines.mapping import LevelMapping, Loop, Mapping
+from specs.arch import ArchSpec
 
 SEED = 20240601
 N_MAPPINGS = 60
@@ -63,7 +63,7 @@ def random_mapping(arch: ArchSpec, prob: Problem, rng: random.Random) -> Mapping
                 slots.append((i, axis))
                 limits[(i, axis)] = lim
     loops: dict[tuple[int, str | None], list[Loop]] = {s: [] for s in slots}
-    for dim, bound in zip(prob.dims, prob.bounds):
+    for dim, bound in zip(prob.dims, prob.bounds, strict=True):
         for p in _prime_factors(bound):
             slot = rng.choice(slots)
             loops[slot].append(Loop(dim, p, slot[1]))
@@ -95,8 +95,8 @@ def test_fast_equals_reference(arch, prob, mapping):
     nest = build_nest(arch, prob, mapping)
     ref, fast = reference_analysis(prob, nest), fast_analysis(prob, nest)
     assert (fast.compute_cycles, fast.mac_instances) == (ref.compute_cycles, ref.mac_instances)
-    for level, (ref_tiles, fast_tiles) in enumerate(zip(ref.tiles, fast.tiles)):
-        for tensor, r, f in zip(prob.tensor_names, ref_tiles, fast_tiles):
+    for level, (ref_tiles, fast_tiles) in enumerate(zip(ref.tiles, fast.tiles, strict=True)):
+        for tensor, r, f in zip(prob.tensor_names, ref_tiles, fast_tiles, strict=True):
             got = (f.size, f.partition_size, f.content_accesses, f.fills, f.instances)
             want = (r.size, r.partition_size, r.content_accesses, r.fills, r.instances)
             assert got == want, f"{arch.storage[level].name}.{tensor}: fast {got} != reference {want}\n{mapping}"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from conftest import REFERENCE, corpus
+
 from engines.base import EngineError
-from specs.errors import SpecError
-from specs.arch import load_arch, parse_arch
 from engines.embedded.energy import find_ert_file, load_energy_table
-from specs.energy import short_name as component_base_name
 from engines.embedded.problem import load_problem
+from specs.arch import load_arch, parse_arch
+from specs.energy import short_name as component_base_name
+from specs.errors import SpecError
 
 ACC = REFERENCE / "accelerators"
 

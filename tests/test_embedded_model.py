@@ -24,15 +24,15 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import MOBILENET_RUNS, REFERENCE, corpus, run_names
+from fixtures import read_run
+
 from engines.embedded import EmbeddedEngine
-from specs.arch import load_arch
 from engines.embedded.artifact import RecordedRun
 from engines.mapping import Mapping
 from engines.parsers import parse_map, parse_stats
 from engines.stats import LayerStats
-from fixtures import read_run
+from specs.arch import load_arch
 
 ACCELERATORS = REFERENCE / "accelerators"
 TENSOR_FIGURES = ("partition_size", "utilized_capacity", "utilized_instances", "reads", "updates", "fills")

@@ -11,14 +11,14 @@ import copy
 import pytest
 
 from engines.base import EngineError
-from specs.errors import SpecError
 from engines.embedded.analysis import fast_analysis
-from specs.arch import parse_arch
 from engines.embedded.energy import parse_energy_table
 from engines.embedded.model import evaluate_mapping
 from engines.embedded.problem import parse_problem
 from engines.embedded.reference import reference_analysis
 from engines.mapping import LevelMapping, Loop, Mapping
+from specs.arch import parse_arch
+from specs.errors import SpecError
 
 ARCH = {"architecture": {"version": 0.3, "subtree": [{
     "name": "system",

@@ -13,8 +13,8 @@ from test_estimation import EYERISS, ROOT, edited
 
 from engines.embedded import EmbeddedEngine, evaluate_mapping, fast_analysis, load_arch, load_energy_table
 from engines.embedded.problem import load_problem
-from specs.energy import load_art, load_ert
 from estimation import derive_tables
+from specs.energy import load_art, load_ert
 from specs.errors import SpecError
 
 
@@ -94,7 +94,8 @@ def test_derived_eyeriss_table_is_the_libraries_figures(derive):
     add, multiply = mac()
     expected = {"shared_glb": smartbuffer_sram_max(64, 13824, 27), "weights_spad": smartbuffer_sram_max(16, 224),
                 "ifmap_spad": smartbuffer_rf_max(16, 16), "psum_spad": smartbuffer_rf_max(16, 24),
-                "mac": (add.add().energy + multiply.multiply().energy) * PJ, "DRAM": LPDDR4(width=64).read().energy * PJ}
+                "mac": (add.add().energy + multiply.multiply().energy) * PJ,
+                "DRAM": LPDDR4(width=64).read().energy * PJ}
     assert {name: ert.max_energy(name) for name in expected} == pytest.approx(expected, abs=2e-6)
     assert expected["DRAM"] == 512.0  # 8 pJ/bit x 64 bits, as the shipped table
     assert art.area("shared_glb") == pytest.approx(smartbuffer_sram_area(64, 13824, 27), abs=1e-3)
@@ -165,7 +166,8 @@ def test_a_larger_pe_array_renames_the_table_adds_area_and_maps_faster(tmp_path,
     big = tmp_path / "big"
     shutil.copytree(EYERISS, big)
     text = (big / "arch.yaml").read_text()
-    for old, new in (("PE[0..71]", "PE[0..143]"), ("DummyBuffer[0..7]", "DummyBuffer[0..15]"), ("meshX: 8", "meshX: 16")):
+    for old, new in (("PE[0..71]", "PE[0..143]"), ("DummyBuffer[0..7]", "DummyBuffer[0..15]"),
+                     ("meshX: 8", "meshX: 16")):
         text = text.replace(old, new)
     (big / "arch.yaml").write_text(text)  # 16 columns x 9 rows
     (ert_a, art_a), (ert_b, art_b) = derive(EYERISS, "a"), derive(big, "b")

@@ -2,8 +2,8 @@
 files, and written back as a reference-shaped directory they read back as themselves."""
 import shutil
 
-from conftest import REFERENCE, corpus
 import fixtures
+from conftest import REFERENCE, corpus
 from fixtures import build
 
 

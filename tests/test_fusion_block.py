@@ -23,7 +23,8 @@ def run(total: float = 6880.0, cycles: int = 1000, macs: int = 1152) -> LayerSta
         LevelStats("ifmap_spad", 64, tensors={"Inputs": T(600.0)}),
         LevelStats("DummyBuffer", 8),
         LevelStats("shared_glb", 1, tensors={"Inputs": T(400.0), "Outputs": T(300.0)}),
-        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0), "Outputs": T(1280.0, partition_size=10)}),
+        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0),
+                                       "Outputs": T(1280.0, partition_size=10)}),
     ]
     return LayerStats(levels, cycles=cycles, macs=macs, utilization=1.0, total_energy_pJ=total)
 
@@ -75,8 +76,8 @@ def test_grouped_main_repeat_depends_on_problem_form():
 
 
 def test_default_simulates_every_block():
-    blocks = [BLOCK, Block(2, 8, 16, 8, 4, 1, 3, 1, tuple(l.with_(name=f"b2.{l.role}", block=2) for l in BLOCK.layers),
-                           pred_bits=4, prune_factor=0.1)]
+    layers = tuple(layer.with_(name=f"b2.{layer.role}", block=2) for layer in BLOCK.layers)
+    blocks = [BLOCK, Block(2, 8, 16, 8, 4, 1, 3, 1, layers, pred_bits=4, prune_factor=0.1)]
     stats = {f"b{k}.{role}": run(macs=2048) for k in (1, 2) for role in ("pred_decom", "pred_conv")}
     stats |= {"b1.main": run(total=9000.0, cycles=700), "b2.main": run(total=5000.0, cycles=300)}
     own = evaluate_blocks(blocks, stats, CLOSED)

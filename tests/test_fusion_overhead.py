@@ -7,9 +7,9 @@ import math
 import pytest
 import yaml
 
-from specs.energy import load_ert
 from fusion import FusionError, action_counts, load_params, overhead_cost, read_action_counts, write_action_counts
 from fusion.overhead import estimate_energy, fused_weights, overhead_ert, weight_dram_pJ
+from specs.energy import load_ert
 from workloads.zoo import load_network
 
 B1_MAIN_CYCLES = 55296
@@ -111,10 +111,15 @@ def test_default_uses_one_formula_for_grouped_networks():
     block = load_network("fusionet", "cifar10", "fused").block(1)
     assert (block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.groups) == (32, 2368, 32, 32, 4)
     cycles = 1000
-    default = {(a.component, a.action): a.count for a in action_counts(block, cycles, load_params("default", "fusionet", "cifar10")).per_pe}
-    paper = {(a.component, a.action): a.count for a in action_counts(block, cycles, load_params("paper", "fusionet", "cifar10")).per_pe}
+
+    def counts(preset: str) -> dict:
+        per_pe = action_counts(block, cycles, load_params(preset, "fusionet", "cifar10")).per_pe
+        return {(a.component, a.action): a.count for a in per_pe}
+
+    default, paper = counts("default"), counts("paper")
     assert default[("adders", "add")] == 24 * cycles and paper[("adders", "add")] == 12 * cycles
-    assert default[("prediction_buffer", "read")] == 24 * cycles and paper[("prediction_buffer", "read")] == 24 * cycles + 1
+    assert default[("prediction_buffer", "read")] == 24 * cycles
+    assert paper[("prediction_buffer", "read")] == 24 * cycles + 1
     assert default[("prediction_buffer", "write")] == 296 * 16 * 9
     assert paper[("prediction_buffer", "write")] == math.ceil((2368 + 32) / 8) * 16
     p = load_params("default")
@@ -140,5 +145,6 @@ def test_missing_ert_row_and_bad_counts_file(tmp_path, paper, b1):
         overhead_cost(b1, B1_MAIN_CYCLES, paper, ert=load_ert(ert))
     bad = tmp_path / "counts.yaml"
     bad.write_text("action_counts:\n  local:\n  - name: x\n    action_counts:\n    - {name: add, counts: many}\n")
-    with pytest.raises(FusionError, match=r"field action_counts.local\[0\].action_counts\[0\]: needs a name and integer counts"):
+    with pytest.raises(FusionError,
+                       match=r"field action_counts.local\[0\].action_counts\[0\]: needs a name and integer counts"):
         read_action_counts(bad)

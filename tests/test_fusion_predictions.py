@@ -4,8 +4,8 @@ fix, one chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycl
 from __future__ import annotations
 
 import pytest
-
 from fixtures import read_run
+
 from engines.stats import LayerStats, LevelStats, TensorStats
 from fusion import FusionError, evaluate_edge_layer, load_params, prediction_cost
 from workloads.layer import Layer
@@ -24,7 +24,8 @@ def synthetic_stats(macs: int) -> LayerStats:
         LevelStats("ifmap_spad", 64, tensors={"Inputs": T(600.0)}),
         LevelStats("DummyBuffer", 8),
         LevelStats("shared_glb", 1, tensors={"Inputs": T(400.0), "Outputs": T(300.0)}),
-        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0), "Outputs": T(1280.0, partition_size=10)}),
+        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0),
+                                       "Outputs": T(1280.0, partition_size=10)}),
     ]
     return LayerStats(levels, cycles=1000, macs=macs, utilization=1.0, total_energy_pJ=6880.0)
 
@@ -95,9 +96,11 @@ def test_formula_b_by_hand():
     params = DEFAULT.with_(pred_formula="B", depthwise_form="paper", dw_fix_pred_levels=("DRAM",))
     b = block(in_ch=8)
     decom = prediction_cost(DECOM_G4, b, synthetic_stats(128), params)
-    assert decom.energy_pJ == pytest.approx(4 * (6880 + 80 - 2100 - 700 - 0.75 * 1280 - 0.75 * 600 + 0.22 * 128 / 8 + 0.043 * 128))
+    assert decom.energy_pJ == pytest.approx(
+        4 * (6880 + 80 - 2100 - 700 - 0.75 * 1280 - 0.75 * 600 + 0.22 * 128 / 8 + 0.043 * 128))
     conv = prediction_cost(DW5, b, synthetic_stats(3200), params)  # fix on DRAM inputs, quantized term unfixed
-    assert conv.energy_pJ == pytest.approx(6880 + 80 - 2100 - 700 + 1400 - 0.75 * 1200 - 1580 + 0.22 * 3200 / 8 + 0.043 * 3200)
+    assert conv.energy_pJ == pytest.approx(
+        6880 + 80 - 2100 - 700 + 1400 - 0.75 * 1200 - 1580 + 0.22 * 3200 / 8 + 0.043 * 3200)
     comp = prediction_cost(COMP, b, synthetic_stats(3200), params)  # outputs: DRAM only
     assert comp.energy_pJ == pytest.approx(6880 + 80 - 2100 - 700 - 0.75 * 1200 - 1280 + 0.22 * 3200 / 8 + 0.043 * 3200)
 

@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 import pytest
-
 from fixtures import read_run
-from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
+
 import accelerators
+from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
 from workloads.zoo import load_network
 
 ENERGY = ("pred_decom_e", "pred_conv_e", "main_e", "overhead_e")
@@ -92,7 +92,7 @@ def test_fused_head_and_tail_rows(net, runs, result_csv):
     params = load_params("paper", "mobilenet", "cifar10")
     head = result_csv.iloc[:4]
     tail = result_csv.iloc[-2:]
-    for layer, (_, row) in zip(net.head + net.tail, list(head.iterrows()) + list(tail.iterrows())):
+    for layer, (_, row) in zip(net.head + net.tail, list(head.iterrows()) + list(tail.iterrows()), strict=True):
         assert layer.name.split(".", 1)[1] == row["layer"]
         result = evaluate_edge_layer(layer, runs[layer.name], params)
         assert result.energy_pJ * 1e-6 == pytest.approx(row["main_e"], rel=1e-9), layer.name

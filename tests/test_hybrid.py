@@ -39,7 +39,7 @@ def test_masks_and_networks(fused):
     n = len(fused.blocks)
     assert fused_mask(fused, "all") == (True,) * n and fused_mask(fused, "none") == (False,) * n
     mask = fused_mask(fused, [2, 5])
-    assert [b.index for b, on in zip(fused.blocks, mask) if on] == [2, 5]
+    assert [b.index for b, on in zip(fused.blocks, mask, strict=True) if on] == [2, 5]
     mixed = hybrid_network(fused, mask)
     assert {layer.role for layer in mixed.block(2).layers} == {"pred_decom", "pred_conv", "main"}
     assert {layer.role for layer in mixed.block(3).layers} == {"decom", "conv", "comp"}

@@ -15,7 +15,7 @@ from workloads.keras_import import KerasImportError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras", reason="Keras / TensorFlow not installed (pip install tensorflow-cpu)")
-from workloads.keras_network import PRED_BITS, PRUNE_FACTOR, check_name, network_file
+from workloads.keras_network import PRED_BITS, PRUNE_FACTOR, check_name, network_file  # noqa: E402  (after the skip)
 
 pytestmark = pytest.mark.tensorflow
 KERNEL_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
@@ -75,21 +75,25 @@ def test_tiny_model_file_is_the_model_and_its_fused_variant(tmp_path):
     assert baseline.layers() == expected.layers()  # names, kinds, shapes, strides, groups, parts, blocks, roles
     assert [shape(b) for b in baseline.blocks] == [shape(b) for b in expected.blocks] == [
         (16, 16, 16, 32, 1, 3, 1), (16, 64, 24, 16, 2, 3, 1), (24, 96, 24, 16, 1, 5, 1)]
-    assert [(l.name, l.kind, l.C, l.M) for l in baseline.block(2).layers if l.role.startswith("se")] == [
+    se_layers = [layer for layer in baseline.block(2).layers if layer.role.startswith("se")]
+    assert [(layer.name, layer.kind, layer.C, layer.M) for layer in se_layers] == [
         ("b2.se_reduce", "pointwise", 64, 6), ("b2.se_expand", "pointwise", 6, 64)]
     spec = yaml.safe_load(imported.text)["variants"]
     assert spec["baseline"]["body"]["no_decom"] == [1]
     assert spec["baseline"]["body"]["se"] == {"blocks": [2], "width": [6], "kind": "pointwise"}  # no ratio gives 6
     fused = load_text(tmp_path, imported.text, "tinynet", "cifar10", "fused")
     # block 1 has no expand 1x1: nothing to fuse, it runs as ordinary layers after the stem
-    assert [l.name for l in fused.head] == ["head.stem", "head.b1_dw", "head.b1_project"]
-    assert [(l.kind, l.C, l.M, l.P) for l in fused.head[1:]] == [("depthwise", 16, 16, 32), ("pointwise", 16, 16, 32)]
+    assert [layer.name for layer in fused.head] == ["head.stem", "head.b1_dw", "head.b1_project"]
+    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in fused.head[1:]] == [
+        ("depthwise", 16, 16, 32), ("pointwise", 16, 16, 32)]
     assert [shape(b) for b in fused.blocks] == [shape(b) for b in baseline.blocks[1:]]
-    assert [[l.role for l in b.layers] for b in fused.blocks] == [["pred_decom", "pred_conv", "main"]] * 2  # no SE
+    roles = [[layer.role for layer in b.layers] for b in fused.blocks]
+    assert roles == [["pred_decom", "pred_conv", "main"]] * 2  # no SE
     assert [(b.pred_bits, b.prune_factor) for b in fused.blocks] == [(PRED_BITS, PRUNE_FACTOR)] * 2 == [(4, 0.013)] * 2
     main = fused.layer("b1.main")  # fused block 1 is the model's block 2
     assert (main.kind, main.R, main.C, main.M, main.P, main.stride) == ("conv", 3, 16, 24, 16, 2)
-    assert [l.name for l in fused.tail] == [l.name for l in baseline.tail] == ["tail.last_conv", "tail.classifier"]
+    tail_names = [layer.name for layer in fused.tail]
+    assert tail_names == [layer.name for layer in baseline.tail] == ["tail.last_conv", "tail.classifier"]
     assert (imported.baseline_blocks, imported.fused_blocks, imported.unfused) == (3, 2, [1])
     knobs = network_file(model, "tinynet", "cifar10", pred_bits=2, prune_factor=0.05)
     fused = load_text(tmp_path / "knobs", knobs.text, "tinynet", "cifar10", "fused")
@@ -105,7 +109,7 @@ def test_keras_mobilenetv2_file(tmp_path):
     assert baseline.macs == 6_124_928 and len(baseline.blocks) == 17
     assert "in: [32, 16, 24x2, 32x3, 64x4, 96x3, 160x3]" in imported.text and "no_decom: [1]" in imported.text
     fused = load_text(tmp_path, imported.text, "mobilenetv2_keras", "cifar10", "fused")
-    assert len(fused.blocks) == 16 and [l.name for l in fused.head] == [
+    assert len(fused.blocks) == 16 and [layer.name for layer in fused.head] == [
         "head.Conv1", "head.expanded_conv_depthwise", "head.expanded_conv_project"]
     assert fused.block(1).mid_ch == 96 and fused.layer("b16.main").M == 320
 
@@ -121,7 +125,7 @@ def test_grouped_model_with_a_ratio_se(tmp_path):
     fused = load_text(tmp_path, imported.text, "small", "toy", "fused")
     main = fused.layer("b1.main")
     assert (main.kind, main.C, main.M, main.groups, main.R) == ("grouped-conv", 24, 24, 4, 5)
-    assert [l.name for l in fused.head] == ["head.stem", "head.sep_dw", "head.sep_pw"]
+    assert [layer.name for layer in fused.head] == ["head.stem", "head.sep_dw", "head.sep_pw"]
 
 
 def layers_of(*specs):
@@ -186,8 +190,9 @@ def test_command_writes_the_network_and_a_config(tmp_path, capsys):
             "--config", str(config)]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert f"wrote {(out / 'tinynet.yaml').resolve()} (tinynet/cifar10): baseline 13 layers, 3 blocks; fused 2 ARCHON blocks " \
-           "(pred_bits 4, prune_factor 0.013); model block(s) 1 (no expand 1x1) run unfused" in printed
+    assert f"wrote {(out / 'tinynet.yaml').resolve()} (tinynet/cifar10): baseline 13 layers, 3 blocks; " \
+           "fused 2 ARCHON blocks (pred_bits 4, prune_factor 0.013); model block(s) 1 (no expand 1x1) run unfused" \
+           in printed
     sizes = {layer.name: layer.get_weights()[0].size for layer in model.layers if isinstance(layer, KERNEL_LAYERS)}
     overall = sum(kept[n] * sizes[n] for n in sizes) / sum(sizes.values())
     assert f"13 kernels match the baseline's layers; non-zero fraction {overall:.4f}" in printed

@@ -89,7 +89,8 @@ def kernel_fractions(path: Path, repo: Path) -> dict[str, float]:
     network = load_network_file(repo / "workloads/networks/tinynet.yaml", "cifar10", "baseline")
     kernels = read_kernels(path)
     assert len(kernels) == len(network.layers())
-    return {layer.name: float((kernel != 0).sum()) / kernel.size for layer, (_, kernel) in zip(network.layers(), kernels)}
+    return {layer.name: float((kernel != 0).sum()) / kernel.size
+            for layer, (_, kernel) in zip(network.layers(), kernels, strict=True)}
 
 
 def sparse_densities(results: Path) -> dict[str, float]:

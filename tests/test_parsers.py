@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs, corpus
+from fixtures import read_run
+
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
 from engines.parsers import ParseError, parse_map, parse_map_stats_xml, parse_run, parse_stats
-from fixtures import read_run
 from specs.energy import AreaTable, load_art, load_ert
 from specs.errors import SpecError
 
@@ -36,7 +36,8 @@ def _summary_numbers(text: str) -> dict:
         "macs": int(re.search(r"^MACCs = (\d+)$", text, re.M).group(1)),
         "utilization": float(re.search(r"^Utilization: (\S+)$", text, re.M).group(1)),
         "total": float(re.search(r"^Total topology energy: (\S+) pJ$", text, re.M).group(1)),
-        "pj_per_mac": {name.strip(): float(value) for name, value in re.findall(r"^ {4}(.+?)= (\S+)$", breakdown, re.M)},
+        "pj_per_mac": {name.strip(): float(value)
+                       for name, value in re.findall(r"^ {4}(.+?)= (\S+)$", breakdown, re.M)},
     }
 
 
@@ -55,7 +56,8 @@ def test_recorded_run_parses_consistently(run: Path):
     # totals: full-precision topology energy; the levels (+ zero network energy) add up to it
     assert stats.total_energy_pJ == summary["total"]
     level_sum = sum(level.energy_pJ for level in stats.levels)
-    assert level_sum + sum(stats.meta["network_energy_pJ"].values()) == pytest.approx(summary["total"], rel=TOTAL_REL_TOL)
+    network_sum = sum(stats.meta["network_energy_pJ"].values())
+    assert level_sum + network_sum == pytest.approx(summary["total"], rel=TOTAL_REL_TOL)
     assert set(stats.meta["network_energy_pJ"].values()) == {0.0}
     # cycles and MACs equal the summary, and agree with the arithmetic level
     assert (stats.cycles, stats.macs, stats.utilization) == (summary["cycles"], summary["macs"], summary["utilization"])
@@ -123,7 +125,8 @@ def test_spot_values_depthwise_and_fused_runs():
     conv = parse_run(MOBILENET_RUNS / "baseline/b1/conv")
     assert conv.total_energy_pJ == 20140268.66 and conv.cycles == 12288
     assert conv.energy("psum_spad") == 534380.54 and conv.energy("DRAM", "Inputs") == 147968.0
-    assert [(x.dim, x.bound, x.spatial) for x in conv.mapping.level("DummyBuffer").loops] == [("M", 3, "Y"), ("S", 3, "Y")]
+    dummy_loops = conv.mapping.level("DummyBuffer").loops
+    assert [(x.dim, x.bound, x.spatial) for x in dummy_loops] == [("M", 3, "Y"), ("S", 3, "Y")]
     fused = parse_run(MOBILENET_RUNS / "fusion/main_computations/b1")
     assert fused.total_energy_pJ == 40136722.16 and fused.macs == 3538944
     assert "weights_spad" not in [level.name for level in fused.levels]
@@ -140,7 +143,7 @@ def test_newer_layout_sample_has_the_same_structure(mobilenet_runs):
     assert [level.name for level in new.levels] == [level.name for level in old.levels]
     assert new.meta["hidden_levels"] == [4]  # DummyBuffer: no accesses, no energy, not printed
     assert new.level("DummyBuffer").tensors == {} and new.level("DummyBuffer").energy_pJ == 0.0
-    for a, b in zip(new.levels, old.levels):
+    for a, b in zip(new.levels, old.levels, strict=True):
         assert a.energy_pJ == pytest.approx(b.energy_pJ, abs=0.01)
         assert set(a.tensors) == set(b.tensors)
         for tensor, t in a.tensors.items():
@@ -170,7 +173,8 @@ def test_newer_layout_variants():
 
 def test_map_txt_round_trip_and_text_input(mobilenet_runs):
     mapping = Mapping((
-        LevelMapping("DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"), {"Weights": 3, "Inputs": 5, "Outputs": 7}),
+        LevelMapping("DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"),
+                     {"Weights": 3, "Inputs": 5, "Outputs": 7}),
         LevelMapping("glb", (Loop("P", 2), Loop("C", 3, "Y"), Loop("M", 2, "X")), ("Inputs",), {"Inputs": 2}),
         LevelMapping("spad", (), ("Weights",), {"Weights": 1}),
     ))
@@ -220,7 +224,8 @@ def test_truncated_and_incomplete_stats(tmp_path):
     path = tmp_path / "stats.txt"
     cases = [
         (text.split("Summary Stats")[0], "missing 'Summary Stats' section"),
-        (text[:text.index("STATS", text.index("=== weights_spad ==="))], "Level 2 (weights_spad): missing STATS section"),
+        (text[:text.index("STATS", text.index("=== weights_spad ==="))],
+         "Level 2 (weights_spad): missing STATS section"),
         (text.split("\nMACCs")[0], "Summary Stats: missing 'MACCs = N'"),
         (text.replace("Cycles: 24576\n", ""), "Summary Stats: missing 'Cycles:'"),
         (text.replace("Scalar fills (per-instance)              : 6144", "Scalar filz : 6144"),
@@ -312,7 +317,8 @@ def test_bad_accelergy_tables(tmp_path):
         ("ERT:\n  version: 0.3\n", "ERT.tables: missing or not a list"),
         ("ERT:\n  tables:\n  - name: x\n", "ERT.tables[0]: needs a 'name' and an 'actions' list"),
         ("ERT:\n  tables:\n  - name: x\n    actions:\n    - name: read\n", "x).read: no 'energy'"),
-        ("ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n", "expected a number, found 'lots'"),
+        ("ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n",
+         "expected a number, found 'lots'"),
     ]:
         path.write_text(text)
         with pytest.raises(SpecError, match=re.escape(message)):

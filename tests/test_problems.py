@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 import yaml
-
 from conftest import run_names
+
 from workloads import Layer, load_network, zoo
 from workloads.problem import Problem, ProblemError, parse_problem, problems_for, render_problem, shapes
 
@@ -31,7 +31,7 @@ def test_problem_rules_per_kind():
     conv, pw, gpw, dw, fc, gconv = LAYERS
     (p,) = problems_for(conv)
     assert (p.shape_name, p.bounds, p.repeat) == ("CNN-Layer", dict(C=3, M=32, R=3, S=3, N=1, P=16, Q=16), 1)
-    assert (p.instance["Wstride"], p.instance["Hstride"], p.instance["Wdilation"], p.instance["Hdilation"]) == (2, 2, 1, 1)
+    assert [p.instance[key] for key in ("Wstride", "Hstride", "Wdilation", "Hdilation")] == [2, 2, 1, 1]
     (p,) = problems_for(gpw)
     assert (p.bounds["C"], p.bounds["M"], p.repeat) == (80, 20, 3)  # one group of three
     (p,) = problems_for(dw, "coupled")
@@ -66,7 +66,7 @@ def test_unknown_depthwise_form_and_version():
 
 @pytest.mark.parametrize("version", ["0.3", "0.4"])
 @pytest.mark.parametrize("form", ["coupled", "paper"])
-@pytest.mark.parametrize("layer", LAYERS, ids=lambda l: l.kind)
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.kind)
 def test_round_trip_every_kind(layer, form, version, tmp_path):
     for problem in problems_for(layer, form):
         text = render_problem(problem, version)
@@ -119,7 +119,7 @@ def test_rendered_problems_load_in_the_embedded_engine():
             (p,) = problems_for(layer, form)
             prob = engine_parse(yaml.load(render_problem(p, "0.3"), Loader=LOADER))
             assert prob.macs == p.macs
-            assert dict(zip(prob.dims, prob.bounds)) == p.bounds
+            assert dict(zip(prob.dims, prob.bounds, strict=True)) == p.bounds
             assert prob.coefficients["Wstride"] == layer.stride
 
 
@@ -134,7 +134,8 @@ def test_parse_accepts_timeloop_compact_projections():
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d.pop("problem"), r"field problem: missing"),
     (lambda d: d["problem"].pop("shape"), r"field problem\.shape: missing or not a mapping"),
-    (lambda d: d["problem"]["shape"].update(name="GEMM"), r"field problem\.shape\.name: 'GEMM' is not a fuseloop shape"),
+    (lambda d: d["problem"]["shape"].update(name="GEMM"),
+     r"field problem\.shape\.name: 'GEMM' is not a fuseloop shape"),
     (lambda d: d["problem"]["shape"].update(dimensions=["M", "C", "R", "S", "N", "P", "Q"]),
      r"field problem\.shape\.dimensions: \['M', 'C'"),
     (lambda d: d["problem"]["shape"].update(dimensions=["C", "M"]), r"projection\[2\]\[0\]: unknown dimension 'R'"),
@@ -142,7 +143,8 @@ def test_parse_accepts_timeloop_compact_projections():
      r"field problem\.shape\.data-spaces: projections differ from CNN-Layer's"),
     (lambda d: d["problem"]["instance"].pop("P"), r"field problem\.instance\.P: missing"),
     (lambda d: d["problem"]["instance"].update(M=0), r"field problem\.instance\.M: must be a positive integer, got 0"),
-    (lambda d: d["problem"]["instance"].update(K=3), r"field problem\.instance: unknown key\(s\) K \(dimensions C M R S N P Q"),
+    (lambda d: d["problem"]["instance"].update(K=3),
+     r"field problem\.instance: unknown key\(s\) K \(dimensions C M R S N P Q"),
     (lambda d: d["problem"].update(version=0.5), r"field problem\.version: 0\.5 is not supported"),
 ])
 def test_parse_errors_name_the_field(edit, message):

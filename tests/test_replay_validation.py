@@ -3,11 +3,11 @@ result.csv block by block (runs and table from the corpus and from the fixtures)
 comparison."""
 import numpy as np
 import pytest
+from fixtures import read_run
 
 from analysis import accelerator_totals, res_table
 from analysis.replay import replay
 from analysis.validate import compare, read_reference, report
-from fixtures import read_run
 
 PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix": "artifact"},
          "sparse": {"preset": "paper"}, "archon": {"preset": "paper", "overrides": {}}}
@@ -31,7 +31,8 @@ def test_every_block_matches_the_artifact(replayed):
     printed = report(diffs)
     assert "b16" in printed and "max |difference|" in printed
     checked = diffs[~diffs["column"].isin(NOT_COMPARABLE)]
-    checked = checked[[(l, c) not in INTENDED for l, c in zip(checked["layer"], checked["column"])]]
+    checked = checked[[(layer, column) not in INTENDED
+                       for layer, column in zip(checked["layer"], checked["column"], strict=True)]]
     both_zero = (checked["reference"] == 0) & (checked["ours"].fillna(0) == 0)
     values = checked[~both_zero]
     assert values["ours"].notna().all(), values[values["ours"].isna()]
@@ -56,7 +57,8 @@ def test_headline_totals(replayed):
     assert sparse_e == pytest.approx(3384.98 + 7.00, abs=0.05)
     # generated weights: same 80 % / 70 % pruning targets, so the sparse speed-up lands near the paper's 2.1x
     assert 1.6 < sparse_c / archon_c < 2.6
-    assert np.isclose(sparse_c, res.loc[res["layer"] == "total", ["sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"]].sum(axis=1).iloc[0])
+    total_row = res.loc[res["layer"] == "total", ["sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"]]
+    assert np.isclose(sparse_c, total_row.sum(axis=1).iloc[0])
 
 
 def test_validate_command_fails_beyond_the_tolerance(replayed, reference_dir, tmp_path, capsys):

@@ -7,14 +7,14 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import yaml
-
 from fixtures import read_run
-from sparsity.evaluate import evaluate_layer
+
 from accelerators.dense import depthwise_input_fix
+from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
+from sparsity.evaluate import evaluate_layer
+from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 from workloads.layer import Layer
 from workloads.problem import parse_problem
-from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
-from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 
 PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 
@@ -23,7 +23,8 @@ PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 def reported_blocks(reference_dir) -> list[dict]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     entries = yaml.load((reference_dir / "networks.yaml").read_text(), Loader=loader)["entries"]
-    entry = next(e for e in entries if (e["network"], e["dataset"], e["variant"]) == ("mobilenet", "cifar10", "baseline"))
+    entry = next(e for e in entries
+                 if (e["network"], e["dataset"], e["variant"]) == ("mobilenet", "cifar10", "baseline"))
     return entry["blocks"]
 
 
@@ -35,19 +36,22 @@ def test_paper_b1_decom_worked_check(mobilenet_runs):
     stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("paper")
     assert params.base_energy == "summary" and base_energy_pJ(stats, params) == pytest.approx(25.59e6, abs=1e-6)
-    by_hand = 25.59e6 - (PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16) + PAPER_S * 411_238.40)
+    by_hand = 25.59e6 - (PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16)
+                         + PAPER_S * 411_238.40)
     result = sparse_energy(stats, params.density, params, "ifmap_spad")
     assert result.energy_pJ == pytest.approx(by_hand, rel=1e-12)
     assert result.energy_pJ / 1e6 == pytest.approx(24.5128535296, abs=1e-9)
     assert round(result.energy_pJ / 1e6, 4) == 24.5129
     assert result.savings_pJ["mac/MAC"] == 0.0
-    assert set(k for k, v in result.savings_pJ.items() if v) == {"DRAM/Weights", "weights_spad/Weights", "ifmap_spad/Inputs"}
+    assert {k for k, v in result.savings_pJ.items() if v} == {"DRAM/Weights", "weights_spad/Weights",
+                                                              "ifmap_spad/Inputs"}
 
 
 def test_paper_b1_comp(mobilenet_runs):
     stats = read_run(mobilenet_runs / "baseline" / "b1" / "comp")
     params = load_params("paper")
-    assert sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6 == pytest.approx(32.0414795297, abs=1e-9)
+    energy_uJ = sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6
+    assert energy_uJ == pytest.approx(32.0414795297, abs=1e-9)
 
 
 def test_paper_summary_base_vs_total(mobilenet_runs):
@@ -87,7 +91,8 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
 
 def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
     """Numbers from b1/decom stats.txt: DRAM W 196,608; wspad W 1,863,229.44; ifmap I 411,238.40 (reads 24,576,
-    fills 1,024); psum O 950,009.86 (reads 18,432, updates 24,576, fills 6,144); MAC 3,460,300.80; total 25,590,669.31."""
+    fills 1,024); psum O 950,009.86 (reads 18,432, updates 24,576, fills 6,144); MAC 3,460,300.80;
+    total 25,590,669.31."""
     stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("default")
     d, g = 0.2, 0.103 / 2.2
@@ -173,7 +178,8 @@ def test_bad_files_name_the_file_and_field(tmp_path):
         load_params("default", path=path)
     spec["presets"]["default"]["word_bits"] = 16
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(SparseParamsError, match=r"field presets.default.ert: .*missing.yaml: cannot read an energy table"):
+    with pytest.raises(SparseParamsError,
+                       match=r"field presets.default.ert: .*missing.yaml: cannot read an energy table"):
         load_params("default", path=path)
     path.write_text("presets: [1, 2")
     with pytest.raises(SparseParamsError, match=rf"{path}: not valid YAML"):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import MOBILENET_RUNS, REFERENCE, ROOT, corpus
+
 from engines import get_engine
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
@@ -125,7 +125,8 @@ def test_mapper_command_line_settings_and_results(fake_bin, tmp_path):
         os.dup2(saved, 0)
         os.close(saved)
     call = _call(out.resolve())
-    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml", ARCH / "ART.yaml"]
+    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml",
+                  ARCH / "ART.yaml"]
     expected = [str(fake_bin / "timeloop-mapper"), *(str(p.resolve()) for p in arch_files),
                 str(out.resolve() / "fuseloop-mapper.yaml"), str((DECOM / "prob" / "prob.yaml").resolve()),
                 *(str(p.resolve()) for p in _constraints(DECOM)), "-o", str(out.resolve())]
@@ -279,7 +280,7 @@ def _mapping_from_directives(directives: list[dict]) -> Mapping:
         order = list(d["permutation"])  # innermost first
         axes = [None] * len(order) if d["type"] == "temporal" else \
             ["X" if i < d["split"] else "Y" for i in range(len(order))]
-        loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes) if factors[dim] > 1]
+        loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes, strict=True) if factors[dim] > 1]
         level["loops"] += reversed(loops)
     return Mapping(tuple(LevelMapping(name, tuple(v["loops"]), v["keep"]) for name, v in levels.items()))
 

@@ -83,7 +83,8 @@ def _write_config(tmp_path, **changes):
         ({"problem": {"version": "0.3", "depthwise": "fancy"}}, "field problem.depthwise"),
         ({"sparse": {"preset": "paper", "models": {"vgg/cifar10": "x.h5"}}}, "field sparse.models.vgg/cifar10"),
         ({"archon": {"preset": "paper", "adders": 3}}, "field archon: Additional properties"),
-        ({"costs": {"choices": "no/such/choices.yaml"}}, "field costs.choices: choices file no/such/choices.yaml not found"),
+        ({"costs": {"choices": "no/such/choices.yaml"}},
+         "field costs.choices: choices file no/such/choices.yaml not found"),
         ({"costs": {"choices": {"vgg/cifar10": "costs/examples/mobilenet_8bit.yaml"}}},
          "field costs.choices.vgg/cifar10: not a network/dataset pair of the sweep"),
         ({"costs": {"choices": "costs/examples/mobilenet_8bit.yaml", "psum_bias": "some"}}, "field costs.psum_bias"),
@@ -159,8 +160,8 @@ def test_default_config_edits_change_exactly_what_reads_them(monkeypatch):
     from engines import runs as run_module
 
     digest = run_module.arch_digest
-    monkeypatch.setattr(run_module, "arch_digest",
-                        lambda arch, tables="paper": digest(arch, tables) + ("edited" if arch.endswith("eyeriss") else ""))
+    monkeypatch.setattr(run_module, "arch_digest", lambda arch, tables="paper": digest(arch, tables)
+                        + ("edited" if arch.endswith("eyeriss") else ""))
     plan._runs.cache_clear()
     try:
         changed = _changes(before, _plan_state(base))

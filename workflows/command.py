@@ -146,8 +146,8 @@ def _summary(config: dict[str, Any]) -> str:
 
     runs = plan.all_runs(config)
     sweep = ", ".join(p.key for p in pairs(config))
-    return (f"results: {config['results']}\nengine: {config['engine']}\naccelerators: {', '.join(config['accelerators'])}"
-            f"\nsweep: {sweep}\ndistinct mapper runs: {len(runs)}")
+    return (f"results: {config['results']}\nengine: {config['engine']}\n"
+            f"accelerators: {', '.join(config['accelerators'])}\nsweep: {sweep}\ndistinct mapper runs: {len(runs)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("configs", nargs="*", type=Path)
     p.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     sub.add_parser("search", help="NSGA-II design-space search over a space YAML (fuseloop search --help)")
-    sub.add_parser("search-export", help="a Pareto point of a search as a workflow config (fuseloop search-export --help)")
+    sub.add_parser("search-export",
+                   help="a Pareto point of a search as a workflow config (fuseloop search-export --help)")
     p = sub.add_parser("cache", help="the run cache")
     p.add_argument("action", choices=["clear"])
     p.add_argument("directory", type=Path)

@@ -122,7 +122,8 @@ def _check_sweep(config: dict[str, Any], source: str) -> None:
     for i, entry in enumerate(config["sweep"]):
         network, dataset = entry["network"], entry["dataset"]
         if network not in known:
-            raise ConfigError(f"{source}: field sweep[{i}].network: unknown network {network!r} (known: {', '.join(known)})")
+            raise ConfigError(f"{source}: field sweep[{i}].network: unknown network {network!r} "
+                              f"(known: {', '.join(known)})")
         if dataset not in zoo.datasets(network):
             raise ConfigError(f"{source}: field sweep[{i}].dataset: unknown dataset {dataset!r} for {network} "
                               f"(known: {', '.join(zoo.datasets(network))})")

@@ -42,7 +42,8 @@ def cost_settings(config: dict[str, Any]) -> dict[str, Any]:
 def step_settings(config: dict[str, Any]) -> dict[str, Any]:
     """What a cost step reads: the cost settings and each accelerator's table settings (they name its network)."""
     keys = {key for name in config["accelerators"] for key in accelerators.get(name).table_reads}
-    return {**subset(config, tuple(sorted(keys))), "costs": cost_settings(config), "accelerators": config["accelerators"]}
+    return {**subset(config, tuple(sorted(keys))), "costs": cost_settings(config),
+            "accelerators": config["accelerators"]}
 
 
 def evaluated_network(config: dict[str, Any], pair: Pair, accelerator: str):

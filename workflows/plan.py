@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class PlannedRun:
     options: str = "{}"  # JSON: the run options it was planned with (a map job rebuilds it from these)
 
 
-@lru_cache(maxsize=None)
+@cache
 def network(name: str, dataset: str, accelerator: str) -> Network:
     from workloads import zoo
 
@@ -71,7 +71,7 @@ def _mapper_text(mapper: dict[str, Any], kind: str) -> str:
     return _mapper_yaml(search["timeout"], search["victory_condition"], tuple(mapper["optimization_metrics"]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mapper_yaml(timeout: int, victory_condition: int, metrics: tuple[str, ...]) -> str:
     import yaml
 
@@ -82,7 +82,7 @@ def _freeze(settings: dict[str, Any]) -> str:
     return json.dumps(settings, sort_keys=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _layer_runs(problem: str, options: str, name: str, dataset: str, accelerator: str) -> tuple[LayerRun, ...]:
     """The plug-in's runs of a network; they depend only on the problem settings and its run options."""
     import json
@@ -121,7 +121,7 @@ def runs(config: dict[str, Any], name: str, dataset: str, accelerator: str) -> l
     return list(_runs(_freeze(settings), name, dataset, mapped))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _runs(frozen: str, name: str, dataset: str, accelerator: str) -> tuple[PlannedRun, ...]:
     settings = json.loads(frozen)
     layer_runs = _layer_runs(_freeze(settings["problem"]), _freeze(settings["options"]), name, dataset, accelerator)

@@ -154,10 +154,16 @@ def _check_square(layer: Layer, where: str) -> None:
 def _check_chain(parts: KerasParts, blocks: list[_BlockShape], where: str) -> None:
     """workloads.zoo's chain rule, with the model's layer names in the error."""
     side, channels, source = parts.input_size, parts.input_channels, "the input"
-    units = [(l.name, l.name, l.P * l.stride, l.C, l.P, l.M, l.kind == "fc" and l.P == 1) for l in parts.head]
+
+    def edge_unit(layer: Layer) -> tuple[str, str, int, int, int, int, bool]:
+        """(first name, last name, in side, in channels, out side, out channels, pooled) of a head/tail layer."""
+        pooled = layer.kind == "fc" and layer.P == 1
+        return layer.name, layer.name, layer.P * layer.stride, layer.C, layer.P, layer.M, pooled
+
+    units = [edge_unit(layer) for layer in parts.head]
     units += [(b.layers[0][1].name, b.layers[-1][1].name, b.pixels * b.stride, b.in_ch, b.pixels, b.out, False)
               for b in blocks]
-    units += [(l.name, l.name, l.P * l.stride, l.C, l.P, l.M, l.kind == "fc" and l.P == 1) for l in parts.tail]
+    units += [edge_unit(layer) for layer in parts.tail]
     for name, last, in_side, in_ch, out_side, out_ch, pooled in units:
         flattened = pooled and in_ch == side * side * channels
         if (in_side != side and not pooled) or (in_ch != channels and not flattened):
@@ -242,10 +248,10 @@ def _document(parts: KerasParts, blocks: list[_BlockShape], fused: list[_BlockSh
         "input": {"size": parts.input_size, "channels": parts.input_channels},
         "datasets": {dataset: {"num_classes": parts.num_classes}},
         "variants": {
-            "baseline": {"head": [_edge(l) for l in parts.head], "body": _body(blocks, False, where),
-                         "tail": [_edge(l) for l in parts.tail]},
-            "fused": {"head": [_edge(l) for l in parts.head] + _unfused(before), "body": fused_body,
-                      "tail": _unfused(after) + [_edge(l) for l in parts.tail]},
+            "baseline": {"head": [_edge(layer) for layer in parts.head], "body": _body(blocks, False, where),
+                         "tail": [_edge(layer) for layer in parts.tail]},
+            "fused": {"head": [_edge(layer) for layer in parts.head] + _unfused(before), "body": fused_body,
+                      "tail": _unfused(after) + [_edge(layer) for layer in parts.tail]},
         },
     }
 
@@ -275,9 +281,10 @@ def _render(doc: dict[str, Any], parts: KerasParts, blocks: list[_BlockShape], b
             after: list[_BlockShape], source: str) -> str:
     lines = [f"# {doc['name']}: imported by `fuseloop import-keras` from Keras model {parts.model!r}"
              + (f" ({source})" if source else "") + ".",
-             "# Schema and expansion rules: workloads/zoo.py; how the variants are derived: workloads/keras_network.py.",
+             "# Schema and expansion rules: workloads/zoo.py; "
+             "how the variants are derived: workloads/keras_network.py.",
              "# Layer names are the model's; block k holds the model's k-th [expand 1x1] -> depthwise -> project 1x1.",
-             *(f"#   block {b.index}: {', '.join(l.name for _, l in b.layers)}" for b in blocks)]
+             *(f"#   block {b.index}: {', '.join(layer.name for _, layer in b.layers)}" for b in blocks)]
     for key in ("name", "description", "input", "datasets"):
         lines.append(f"{key}: {_flow(doc[key])}")
     lines += ["", "variants:"]
@@ -327,4 +334,5 @@ def _verify(model: Any, text: str, name: str, dataset: str) -> None:
 
 
 def _block_key(block: Block) -> tuple:
-    return (block.index, block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.stride, block.kernel, block.groups)
+    return (block.index, block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.stride, block.kernel,
+            block.groups)

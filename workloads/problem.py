@@ -16,7 +16,7 @@ How a layer becomes problems (`problems_for`):
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from specs.errors import SpecError
@@ -37,7 +37,7 @@ __all__ = ["CNN", "DEPTHWISE", "DEPTHWISE_FORMS", "VERSIONS", "Problem", "Proble
            "problems_for", "render_problem", "shapes"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def shapes() -> dict[str, Shape]:
     """The shapes defined in templates/shapes.yaml, by name (data spaces in the v0.3 spelling)."""
     out = {}
@@ -54,7 +54,8 @@ def shapes() -> dict[str, Shape]:
 def problems_for(layer: Layer, depthwise: str = "coupled") -> list[Problem]:
     """The Timeloop problem(s) that evaluate `layer` (see the module docstring)."""
     if depthwise not in DEPTHWISE_FORMS:
-        raise ProblemError(f"layer {layer.name}: depthwise form {depthwise!r} is not one of {', '.join(DEPTHWISE_FORMS)}")
+        raise ProblemError(f"layer {layer.name}: depthwise form {depthwise!r} is not one of "
+                           f"{', '.join(DEPTHWISE_FORMS)}")
     G = layer.groups
     if layer.kind in ("depthwise", "grouped-conv"):
         if depthwise == "paper":
@@ -90,7 +91,8 @@ def parse_problem(source: str | Path) -> Problem:
     where = str(source) if isinstance(source, Path) or "\n" not in str(source) else "<problem text>"
     name = problem.shape.name
     if name not in shapes():
-        raise ProblemError(f"{where}: field problem.shape.name: {name!r} is not a fuseloop shape ({', '.join(shapes())})")
+        raise ProblemError(f"{where}: field problem.shape.name: {name!r} is not a fuseloop shape "
+                           f"({', '.join(shapes())})")
     ours = shapes()[name]
     if problem.shape.dimensions != ours.dimensions:
         raise ProblemError(f"{where}: field problem.shape.dimensions: {list(problem.shape.dimensions)} differ from "

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,7 @@ def load_network(network: str, dataset: str, variant: str = "baseline") -> Netwo
     return load_network_file(_path(network), dataset, variant)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_network_file(path: str | Path, dataset: str, variant: str = "baseline") -> Network:
     """Load a network from any file in the zoo schema."""
     path = Path(path)
@@ -135,7 +135,7 @@ def _path(network: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> dict[str, Any]:
     spec = read_yaml(path, "network file", ZooError)
     where = _Where(path)
@@ -171,7 +171,7 @@ class _Where:
     def __init__(self, path: Path, field: str = "") -> None:
         self.path, self.field = path, field
 
-    def at(self, field: str) -> "_Where":
+    def at(self, field: str) -> _Where:
         return _Where(self.path, field)
 
     def error(self, message: str) -> ZooError:
@@ -255,7 +255,8 @@ def _expand_list(value: Any, count: int, where: _Where, kind: type = int) -> lis
                 if entry != int(entry):
                     raise where.error(f"entry {i}: {entry} is not an integer")
                 entry = int(entry)
-        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or (kind is int and not isinstance(entry, int)):
+        wrong_kind = kind is int and not isinstance(entry, int)
+        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or wrong_kind:
             raise where.error(f"entry {i} {entry!r} must be {'an integer' if kind is int else 'a number'}")
         out.extend([entry] * times)
     if len(out) != count:
@@ -291,9 +292,10 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
         mids = per_block("mid")
     else:
         mids = []
-        for i, (c, e) in enumerate(zip(ins, per_block("expansion", float))):
+        for i, (c, e) in enumerate(zip(ins, per_block("expansion", float), strict=True)):
             if c * e != int(c * e):
-                raise where.at(f"{where.field}.expansion").error(f"block {i + 1}: in {c} x expansion {e} is not an integer")
+                raise where.at(f"{where.field}.expansion").error(
+                    f"block {i + 1}: in {c} x expansion {e} is not an integer")
             mids.append(int(c * e))
     pixels, strides = per_block("pixels"), per_block("stride")
     kernels, groups = per_block("kernel"), per_block("groups", default=1)
@@ -301,7 +303,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     fused = style == "fused"
     for key in ("pred_bits", "prune_factor", "predict"):
         if (key in body) != fused:
-            raise where.at(f"{where.field}.{key}").error("required for the fused style" if fused else "only for the fused style")
+            raise where.at(f"{where.field}.{key}").error(
+                "required for the fused style" if fused else "only for the fused style")
     bits = per_block("pred_bits") if fused else [None] * n
     prune = per_block("prune_factor", float) if fused else [None] * n
     for i, p in enumerate(prune):
@@ -325,7 +328,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     blocks = []
     for i in range(n):
         k = i + 1
-        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i], g=groups[i])
+        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i],
+                 g=groups[i])
         try:
             if style == "inverted-residual":
                 layers = _inverted(se.get(k), k not in no_decom, **p)
@@ -377,10 +381,10 @@ def _se(spec: Any, n: int, style: str, where: _Where) -> dict[int, _SE]:
         if "ratio" in spec or "of" in spec:
             raise where.at(f"{where.field}.width").error("give either width or ratio and of")
         widths = _expand_list(spec["width"], len(blocks), where.at(f"{where.field}.width"))
-        for k, w in zip(blocks, widths):
+        for k, w in zip(blocks, widths, strict=True):
             if w < 1:
                 raise where.at(f"{where.field}.width").error(f"entry for block {k} must be positive, got {w}")
-        return {k: _SE(kind, width=w) for k, w in zip(blocks, widths)}
+        return {k: _SE(kind, width=w) for k, w in zip(blocks, widths, strict=True)}
     ratio = spec.get("ratio")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
         raise where.at(f"{where.field}.ratio").error(f"must be a number in (0, 1], got {ratio!r}")

@@ -6,9 +6,9 @@ validated against the recorded reference runs.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from specs.arch import ArchSpec, find_arch_file, load_arch
 from specs.io import write_text

@@ -86,6 +86,7 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: 
     and energy ratios, and the constraints the found mapping breaks (`legality.mapping_violations`, expected empty)."""
     import time
 
+    from ..base import EngineError
     from ..parsers import parse_stats
     from . import load_arch_and_energy, load_problem_cached
     from .constraints import load_constraints
@@ -95,11 +96,13 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: 
 
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
-    bounds = dict(zip(problem.dims, problem.bounds))
+    bounds = dict(zip(problem.dims, problem.bounds, strict=True))
     settings = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1), seed)
     start = time.perf_counter()
     stats = map_layer(arch, energy, problem, run.constraints, settings)
     seconds = time.perf_counter() - start
+    if stats.mapping is None:
+        raise EngineError(f"run {run.name}: the mapper returned no mapping")
     if recorded is None:
         recorded = parse_stats(run.path / "stats.txt")
     constraints = load_constraints(run.constraints, bounds, [s.name for s in arch.storage], problem.tensor_names,

@@ -15,9 +15,10 @@ Several files are merged; a field given in two files for one level is an error, 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from specs.constraints import load_constraints as read_constraints
 from specs.constraints import parse_factors as read_factors
@@ -116,7 +117,8 @@ def _add(out: Constraints, name: str, kind: str, spec: dict[str, Any], where: st
         for flag, key in ((True, "keep"), (False, "bypass")):
             for tensor in spec.get(key) or []:
                 if tensor not in tensors:
-                    raise EngineError(f"{where}: {key} names tensor {tensor!r}, not in the problem ({', '.join(tensors)})")
+                    raise EngineError(f"{where}: {key} names tensor {tensor!r}, not in the problem "
+                                      f"({', '.join(tensors)})")
                 if tensor in flags and flags[tensor] != flag:
                     raise EngineError(f"{where}: tensor {tensor} is both kept and bypassed at {name}")
                 flags[tensor] = flag

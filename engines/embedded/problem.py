@@ -2,10 +2,11 @@
 coefficient values resolved. Generic over the shape: nothing is CNN-specific."""
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingT
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import Any, Mapping as MappingT
+from typing import Any
 
 from specs import problem as spec
 
@@ -47,7 +48,8 @@ class Problem:
         try:
             return self.dims.index(name)
         except ValueError:
-            raise EngineError(f"problem {self.name!r} has no dimension {name!r}; dimensions are {list(self.dims)}") from None
+            raise EngineError(f"problem {self.name!r} has no dimension {name!r}; "
+                              f"dimensions are {list(self.dims)}") from None
 
     def bound(self, name: str) -> int:
         return self.bounds[self.dim_index(name)]

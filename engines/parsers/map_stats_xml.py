@@ -90,7 +90,7 @@ def parse_map_stats_xml(path: str | Path, problem: str | Path | None = None) -> 
         raise ParseError(f"{path}: level 0 is not an arithmetic level")
 
     mapping = Mapping(tuple(LevelMapping(lvl.name, tuple(loops), keep, tile) for lvl, loops, keep, tile
-                            in reversed(list(zip(levels[1:], subnests, keeps, tiles)))))
+                            in reversed(list(zip(levels[1:], subnests, keeps, tiles, strict=True)))))
     arithmetic = levels[0]
     macs = int(_number(_px_text(items[0], "maccs_", source, "level 0"), source, "maccs_"))
     cycles = max(level.cycles for level in levels)
@@ -136,7 +136,8 @@ def _number(text: str | None, source: str, where: str) -> float:
 
 
 def _scalar(node: ET.Element, tag: str, source: str, where: str) -> float:
-    """A plain value (`<cycles_>16</cycles_>`) or a specified Timeloop Attribute (`<instances><t_>4</t_></instances>`)."""
+    """A plain value (`<cycles_>16</cycles_>`) or a specified Timeloop Attribute
+    (`<instances><t_>4</t_></instances>`)."""
     child = node.find(tag)
     if child is None:
         raise ParseError(f"{source}: {where}: missing <{tag}>")
@@ -177,7 +178,7 @@ def _buffer(px: ET.Element, source: str, where: str, dims, data_spaces):
     name = _level_name(px, source, where)
     where = f"{where} ({name})"
     specs = _find(px, "specs_", source)
-    stats = px.find("stats_")
+    stats = _find(px, "stats_", source)  # the caller checked it is there
     arrays = {key: _array(stats, key, source, where + "/stats_") for key in (
         "keep", "partition_size", "utilized_capacity", "utilized_instances", "utilized_clusters", "reads",
         "updates", "fills", "energy_per_access", "energy", "temporal_reduction_energy", "addr_gen_energy")}

@@ -174,7 +174,8 @@ def sweep(work, slurm_conf, local, report) -> SlurmSweep:
                 proc.kill()
     killed = Invocation(log.read_text(), proc.returncode, time.monotonic() - start)
     outputs = [Path(p) for p in re.findall(r"^\s+output: (.+)$", group_log.read_text(), re.MULTILINE)]
-    missing, half, unreadable = [p for p in outputs if not p.exists()], half_written(results), unreadable_outputs(results)
+    missing = [p for p in outputs if not p.exists()]
+    half, unreadable = half_written(results), unreadable_outputs(results)
     resumed = run(command, work / "slurm-resumed.log", env)
     assert resumed.returncode == 0, resumed.log[-4000:]
     report.append(f"SLURM run: {killed.seconds:.0f} s until the cancelled job stopped it, {resumed.seconds:.0f} s "
