@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .schema import LAYER_COLUMNS, RES_COLUMNS, SUMMARY_COLUMNS
+from .schema import REQUIRED_LAYER_COLUMNS, RES_COLUMNS, SUMMARY_COLUMNS
 
 
 @dataclass
@@ -45,7 +45,7 @@ def load_results(path: str | Path = "results") -> Results:
     layer_files = sorted(root.glob("*/*/layers.csv")) or sorted(root.glob("layers.csv"))
     if not layer_files:
         raise FileNotFoundError(f"{root}: no <network>/<dataset>/layers.csv found (has the workflow run?)")
-    layers = pd.concat([_read(f, LAYER_COLUMNS) for f in layer_files], ignore_index=True)
+    layers = pd.concat([_read(f, REQUIRED_LAYER_COLUMNS) for f in layer_files], ignore_index=True)
     res = {}
     for f in layer_files:
         res_file = f.with_name("res.csv")

@@ -1,4 +1,5 @@
-"""The sweep summary: totals per network/dataset/accelerator, ARCHON speedups and energy ratios, part shares."""
+"""The sweep summary: totals per network/dataset/accelerator, ARCHON speedups and energy ratios, part shares, and the
+energy band of an accelerator whose rows report one (layers.csv energy_low_uJ / energy_high_uJ; empty otherwise)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -26,6 +27,8 @@ def summarize(layers: pd.DataFrame) -> pd.DataFrame:
                 "engine": ",".join(sorted(set(acc_rows["engine"].astype(str)))),
                 "energy_uJ": energy,
                 "cycles": cycles,
+                "energy_low_uJ": _band(acc_rows, "energy_low_uJ"),
+                "energy_high_uJ": _band(acc_rows, "energy_high_uJ"),
                 "archon_speedup": cycles / archon["cycles"] if archon is not None else float("nan"),
                 "archon_energy_ratio": energy / archon["energy_uJ"] if archon is not None else float("nan"),
             }
@@ -36,3 +39,11 @@ def summarize(layers: pd.DataFrame) -> pd.DataFrame:
                 row[f"{part}_cycles_share"] = part_cycles / cycles if cycles else float("nan")
             rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _band(rows: pd.DataFrame, column: str) -> float:
+    """The sum of a band column, or NaN when the accelerator reports no band (a row without a band value counts
+    with its energy_uJ: its model has no bounds there)."""
+    if column not in rows or rows[column].isna().all():
+        return float("nan")
+    return float(rows[column].fillna(rows["energy_uJ"]).sum())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .schema import BODY_SLOTS, EDGE_SLOTS, LAYER_COLUMNS, RES_COLUMNS, TOTAL_COLUMNS
+from .schema import BODY_SLOTS, EDGE_SLOTS, REQUIRED_LAYER_COLUMNS, TOTAL_COLUMNS, res_columns
 
 
 class TableError(ValueError):
@@ -16,7 +16,7 @@ class TableError(ValueError):
 
 
 def check_layers(df: pd.DataFrame, source: str = "layers table") -> pd.DataFrame:
-    missing = [c for c in LAYER_COLUMNS if c not in df.columns]
+    missing = [c for c in REQUIRED_LAYER_COLUMNS if c not in df.columns]
     if missing:
         raise TableError(f"{source}: missing columns {missing}")
     if len(df[["network", "dataset"]].drop_duplicates()) > 1:
@@ -51,7 +51,8 @@ def res_table(layers: pd.DataFrame) -> pd.DataFrame:
     parts.update({f"b{b}": "body" for b in blocks})
     parts.update({k: "tail" for k in _edge_order(layers, "tail")})
 
-    table = pd.DataFrame(index=keys, columns=RES_COLUMNS[2:], dtype=float)
+    columns = res_columns(set(layers["accelerator"]))
+    table = pd.DataFrame(index=keys, columns=columns[2:], dtype=float)
     for _, row in layers.iterrows():
         acc, part, role = row["accelerator"], row["part"], row["role"]
         if part == "body":
@@ -70,17 +71,17 @@ def res_table(layers: pd.DataFrame) -> pd.DataFrame:
     table.insert(0, "layer", keys)
     totals = []
     for part in ("head", "body", "tail"):
-        totals.append(_sum_row(table[table["part"] == part], part, part))
-    totals.append(_sum_row(pd.DataFrame(totals), "total", "total"))
-    return pd.concat([table, pd.DataFrame(totals)], ignore_index=True)[RES_COLUMNS]
+        totals.append(_sum_row(table[table["part"] == part], part, part, columns))
+    totals.append(_sum_row(pd.DataFrame(totals), "total", "total", columns))
+    return pd.concat([table, pd.DataFrame(totals)], ignore_index=True)[columns]
 
 
 def _add(current, value):
     return value if pd.isna(current) else current + value
 
 
-def _sum_row(rows: pd.DataFrame, label: str, part: str) -> dict:
-    sums = rows[RES_COLUMNS[2:]].astype(float).sum(min_count=1)
+def _sum_row(rows: pd.DataFrame, label: str, part: str, columns: list[str]) -> dict:
+    sums = rows[columns[2:]].astype(float).sum(min_count=1)
     return {"layer": label, "part": part, **sums.to_dict()}
 
 

@@ -12,19 +12,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import accelerators
+
 from .schema import RES_COLUMNS
 
 VALUE_COLUMNS = [c for c in RES_COLUMNS if c not in ("layer", "part")]
+ARCHON_COLUMNS = accelerators.get("archon").columns.main
+# Where the artifact's result.csv names a fused head/tail layer differently from ours (reference defect: its rows
+# are named after the baseline layers, ShuffleNet adds fused-only rows): {network: {reference row: our row}}.
+FUSED_ONLY_ROWS = {"shufflenet": {"head.head_PW": "head.PW1", "head.head_DW": "head.DW1", "tail.last_PW": "tail.PW1"}}
+# Rows whose ARCHON columns belong to a fused layer of another name (the baseline layer keeps the row).
+FUSED_EDGE_ROWS = {"fusionet": {"tail.GPW1": "tail.PW1"}}
 
 
-def read_reference(path: str | Path, swapped_sparse_cycles: bool = False) -> pd.DataFrame:
-    """Reference result.csv -> rows keyed like ours: head.<name>, b<k>, tail.<name>."""
-    ref = pd.read_csv(path)
+def read_reference(path: str | Path | pd.DataFrame, swapped_sparse_cycles: bool = False) -> pd.DataFrame:
+    """Reference result.csv (a path, or its rows as a DataFrame) -> rows keyed like ours: head.<name>, b<k>,
+    tail.<name>."""
+    ref = path.copy() if isinstance(path, pd.DataFrame) else pd.read_csv(path)
     ref = ref.drop(columns=[c for c in ref.columns if c.startswith("Unnamed")])
     names = list(ref["layer"])
     blocks = [i for i, n in enumerate(names) if n.startswith("b") and n[1:].isdigit()]
     if not blocks:
-        raise ValueError(f"{path}: no block rows b<k>")
+        raise ValueError(f"{'reference table' if isinstance(path, pd.DataFrame) else path}: no block rows b<k>")
     keys = []
     for i, name in enumerate(names):
         if i < blocks[0]:
@@ -39,8 +48,25 @@ def read_reference(path: str | Path, swapped_sparse_cycles: bool = False) -> pd.
     return ref
 
 
+def align_edge_rows(reference: pd.DataFrame, network: str) -> pd.DataFrame:
+    """The reference with its fused head/tail values under our layer names (FUSED_ONLY_ROWS, FUSED_EDGE_ROWS)."""
+    ref = reference.copy()
+    ref["layer"] = [FUSED_ONLY_ROWS.get(network, {}).get(k, k) for k in ref["layer"]]
+    for source, target in FUSED_EDGE_ROWS.get(network, {}).items():
+        row = ref[ref["layer"] == source]
+        if row.empty:
+            raise ValueError(f"reference for {network}: no row {source}")
+        fused = row.copy()
+        fused["layer"] = target
+        fused[[c for c in VALUE_COLUMNS if c in ref.columns and c not in ARCHON_COLUMNS]] = 0.0
+        ref.loc[row.index, [c for c in ARCHON_COLUMNS if c in ref.columns]] = 0.0
+        ref = pd.concat([ref.loc[: row.index[0]], fused, ref.loc[row.index[0] + 1:]], ignore_index=True)
+    return ref
+
+
 def compare(ours: pd.DataFrame, reference: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """Long table: layer, column, ours, reference, rel_diff ((ours - ref) / ref; NaN where either is missing or ref is 0)."""
+    """Long table: layer, column, ours, reference, rel_diff ((ours - ref) / ref; NaN where either is missing or
+    ref is 0)."""
     columns = [c for c in (columns or VALUE_COLUMNS) if c in reference.columns and c in ours.columns]
     ours_idx = ours.set_index("layer")
     rows = []
@@ -68,7 +94,13 @@ def report(diffs: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def exceeding(diffs: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """The compared cells whose |relative difference| exceeds `tolerance` (a fraction)."""
+    return diffs[diffs["rel_diff"].abs() > tolerance]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the comparison; exit status 1 when a cell differs by more than --tolerance percent (default 0.5)."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Compare a fuseloop res.csv with a reference result.csv")
@@ -76,10 +108,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("reference", type=Path)
     parser.add_argument("--swapped-sparse-cycles", action="store_true", help="undo the reference's defect 14")
     parser.add_argument("--columns", nargs="*", help="only these columns")
+    parser.add_argument("--network", help="align the artifact's fused head/tail row names for this network")
+    parser.add_argument("--tolerance", type=float, default=0.5, help="percent; larger differences fail (exit 1)")
     args = parser.parse_args(argv)
-    diffs = compare(pd.read_csv(args.ours), read_reference(args.reference, args.swapped_sparse_cycles), args.columns)
+    reference = read_reference(args.reference, args.swapped_sparse_cycles)
+    if args.network:
+        reference = align_edge_rows(reference, args.network)
+    diffs = compare(pd.read_csv(args.ours), reference, args.columns)
     print(report(diffs))
+    bad = exceeding(diffs, args.tolerance / 100)
+    if len(bad):
+        print(f"{len(bad)} of {diffs['rel_diff'].notna().sum()} compared cells differ by more than {args.tolerance}%")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -18,12 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from test_embedded_model import RUNS, arch_dir, compare_run, read_map  # noqa: E402  (private readers)
+
 from engines.embedded import EmbeddedEngine, load_arch_and_energy, load_problem_cached  # noqa: E402
 from engines.embedded.analysis import fast_analysis  # noqa: E402
 from engines.embedded.model import evaluate_mapping  # noqa: E402
 from engines.embedded.nest import build_nest  # noqa: E402
 from engines.embedded.reference import reference_analysis  # noqa: E402
-from test_embedded_model import RUNS, arch_dir, compare_run, read_map  # noqa: E402  (private readers)
 
 
 def fidelity() -> None:

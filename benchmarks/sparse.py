@@ -15,18 +15,19 @@ import argparse
 import sys
 import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import numpy as np  # noqa: E402
-
 from conftest import MOBILENET_RUNS  # noqa: E402
+
+from accelerators.dense import depthwise_input_fix  # noqa: E402
 from engines.parsers import parse_run  # noqa: E402
 from sparsity import analyse, derive_pe_level, evaluate_layer, load_params, problem_tensor, split_problems  # noqa: E402
 from sparsity.pruning import density, pruned_weights  # noqa: E402
-from workflows.layer_rows import paper_depthwise_input_fix_pJ  # noqa: E402
 from workloads.layer import Layer  # noqa: E402
 from workloads.problem import parse_problem  # noqa: E402
 from workloads.zoo import load_network  # noqa: E402
@@ -46,6 +47,11 @@ def reference_layer(zoo_layer: Layer, run_dir: Path) -> Layer:
     """The zoo layer with the feature-map size and stride the recorded run used."""
     inst = parse_problem(run_dir / "prob" / "prob.yaml").instance
     return zoo_layer.with_(P=inst["P"], Q=inst["Q"], stride=inst["Wstride"])
+
+
+def analyse_all(mapping, tensors, pe) -> list:
+    """The imbalance analysis of every split problem of one layer."""
+    return [analyse(mapping, w, pe) for w in tensors]
 
 
 def mean_time(fn, repeat: int) -> float:
@@ -71,20 +77,23 @@ def main() -> None:
     for name, run_dir in reference_runs():
         stats = parse_run(run_dir)
         layer = reference_layer(net.layer(name), run_dir)
-        # the recorded depthwise runs are in the paper's C=1 form: add back their missing input energy, as the workflow does
-        extra = paper_depthwise_input_fix_pJ(stats, layer.M) if layer.kind == "depthwise" else 0.0
-        cases.append((layer, stats, weights[name], extra))
+        # the recorded depthwise runs are in the paper's C=1 form: add back their missing input energy, as the
+        # workflow does
+        extra = sum(depthwise_input_fix(stats, layer, "paper").values())
+        if stats.mapping is None:
+            raise SystemExit(f"{run_dir}: the recorded run has no mapping (map.txt)")
+        cases.append((layer, stats, stats.mapping, weights[name], extra))
 
     print(f"\npreset {args.preset}; mean of {args.repeat} runs per layer")
     print(f"{'layer':12} {'MACs':>10} {'PEs':>4} {'passes':>6} {'dense cyc':>9} {'sparse cyc':>10} {'balanced':>9} "
           f"{'density':>7} {'analyse ms':>10} {'evaluate ms':>11}")
-    totals = defaultdict(float)
-    for layer, stats, kernel, extra in cases:
-        pe = derive_pe_level(stats.mapping, stats)
-        bounds = {d: stats.mapping.factors(d) for d in "RSCM"}
+    totals: defaultdict[str, float] = defaultdict(float)
+    for layer, stats, mapping, kernel, extra in cases:
+        pe = derive_pe_level(mapping, stats)
+        bounds = {d: mapping.factors(d) for d in "RSCM"}
         tensors = split_problems(layer, problem_tensor(layer, kernel), bounds)
-        t_analyse = mean_time(lambda: [analyse(stats.mapping, w, pe) for w in tensors], args.repeat)
-        t_eval = mean_time(lambda: evaluate_layer(layer, stats, kernel, params, extra), args.repeat)
+        t_analyse = mean_time(partial(analyse_all, mapping, tensors, pe), args.repeat)
+        t_eval = mean_time(partial(evaluate_layer, layer, stats, kernel, params, extra), args.repeat)
         result = evaluate_layer(layer, stats, kernel, params, extra)
         totals["analyse"] += t_analyse
         totals["evaluate"] += t_eval
@@ -97,12 +106,13 @@ def main() -> None:
               f"{result.cycles:10d} {result.balanced_cycles:9d} {result.density:7.4f} {1e3 * t_analyse:10.3f} "
               f"{1e3 * t_eval:11.3f}")
     start = time.perf_counter()
-    for layer, stats, kernel, extra in cases:
+    for layer, stats, _, kernel, extra in cases:
         evaluate_layer(layer, stats, kernel, params, extra)
     whole = time.perf_counter() - start
-    print(f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, evaluate {totals['evaluate']:.3f} s "
-          f"(one pass end to end: {whole:.3f} s)")
-    print(f"cycles: dense {totals['dense']:.0f}, sparse {totals['sparse']:.0f}, balanced bound {totals['balanced']:.0f}")
+    print(f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, "
+          f"evaluate {totals['evaluate']:.3f} s (one pass end to end: {whole:.3f} s)")
+    print(f"cycles: dense {totals['dense']:.0f}, sparse {totals['sparse']:.0f}, "
+          f"balanced bound {totals['balanced']:.0f}")
     print(f"energy: dense base {totals['dense_uJ']:.2f} uJ, sparse {totals['sparse_uJ']:.2f} uJ")
 
     print("\ngenerated model density per layer kind (non-zero / all weights):")
@@ -111,8 +121,9 @@ def main() -> None:
         by_kind[layer.kind][0] += int(np.count_nonzero(weights[layer.name]))
         by_kind[layer.kind][1] += weights[layer.name].size
     for kind, (kept, size) in sorted(by_kind.items()):
-        per_layer = [density(weights[l.name]) for l in net.layers() if l.kind == kind]
-        print(f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  (per layer {min(per_layer):.4f} .. {max(per_layer):.4f})")
+        per_layer = [density(weights[layer.name]) for layer in net.layers() if layer.kind == kind]
+        print(f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  "
+              f"(per layer {min(per_layer):.4f} .. {max(per_layer):.4f})")
 
 
 if __name__ == "__main__":

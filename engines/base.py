@@ -13,8 +13,8 @@ Inputs are the files `timeloop-mapper` takes:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .mapping import Mapping
 from .stats import LayerStats

@@ -17,7 +17,7 @@ class Loop:
         return {"dim": self.dim, "bound": self.bound, "spatial": self.spatial}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Loop":
+    def from_dict(cls, data: dict) -> Loop:
         return cls(data["dim"], int(data["bound"]), data.get("spatial"))
 
     def __str__(self) -> str:
@@ -55,7 +55,7 @@ class LevelMapping:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LevelMapping":
+    def from_dict(cls, data: dict) -> LevelMapping:
         return cls(
             data["level"],
             tuple(Loop.from_dict(x) for x in data.get("loops", [])),
@@ -88,7 +88,7 @@ class Mapping:
         return {"levels": [lvl.to_dict() for lvl in self.levels]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Mapping":
+    def from_dict(cls, data: dict) -> Mapping:
         return cls(tuple(LevelMapping.from_dict(x) for x in data["levels"]))
 
     def __str__(self) -> str:

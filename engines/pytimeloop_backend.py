@@ -1,13 +1,16 @@
 """`PyTimeloopEngine`: Timeloop through its Python bindings (`pytimeloop`, Accelergy-Project/timeloop-python).
 
 The bindings' application classes take the whole Timeloop input as one YAML document (the input files
-concatenated, as its `timeloop-mapper.py` script does). Two generations of their API are supported:
+concatenated, as its `timeloop-mapper.py` script does). Two generations of their API are supported, each checked
+against timeloop-python's source (Accelergy-Project/timeloop-python):
 
-* recent: `pytimeloop.app.MapperApp(yaml_text, default_out_dir=outdir).run_subprocess(outdir)` returns the
-  stats.txt and map.txt texts (it runs the Timeloop binaries itself); `ModelApp` likewise;
-* older, in-process: `MapperApp(pytimeloop.Config.load_yaml(yaml_text), outdir).run()` returns
-  `(eval_stats, mapping)` and `ModelApp(yaml_text, default_out_dir=outdir).run()` returns `eval_stats`,
-  whose `pretty_print_stats()` / `pretty_print_mapping()` give the same texts.
+* C++ bindings (since May 2024, `bindings/applications.cpp`): `pytimeloop.app.MapperApp(Config(yaml_text, "yaml"),
+  outdir, "timeloop-mapper").run()` returns a result with `stats_string` and `mapping_string`;
+  `ModelApp(Config(...), outdir, "timeloop-model").run()` returns one with `stats_string` (`Config` from
+  `pytimeloop.config`). The applications also write their usual output files into `outdir`;
+* Python classes (2022 to May 2024, `pytimeloop/app/{mapper,model}.py`): `MapperApp(yaml_text,
+  default_out_dir=outdir).run_subprocess(outdir)` returns the stats.txt and map.txt texts (it runs the Timeloop
+  binaries itself); `ModelApp` likewise.
 
 The texts are written into the output directory as `timeloop-mapper.stats.txt` / `.map.txt` (or
 `timeloop-model.*`) and read with `engines.parsers.parse_run`, so results look exactly like the binary
@@ -17,18 +20,35 @@ optimization_metrics, use_energy_tables).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
+
+from specs.energy import ERT_FILE_NAMES
 
 from .base import Engine, EngineError, PathLike
 from .mapping import Mapping
 from .parsers import ParseError, parse_run
 from .stats import LayerStats
-from .timeloop import EFFECTIVE_MAPPER_FILE, MAPPER_BINARY, MAPPING_FILE, MODEL_BINARY, TimeloopEngine, _existing, \
-    _output_dir
-from .timeloop_inputs import COMPONENTS_DIR, arch_input_files, effective_mapper, fanout_levels, mapping_to_yaml, problem_shape
+from .timeloop import (
+    EFFECTIVE_MAPPER_FILE,
+    MAPPER_BINARY,
+    MAPPING_FILE,
+    MODEL_BINARY,
+    TimeloopEngine,
+    _existing,
+    _output_dir,
+)
+from .timeloop_inputs import (
+    COMPONENTS_DIR,
+    arch_input_files,
+    effective_mapper,
+    fanout_levels,
+    mapping_to_yaml,
+    problem_shape,
+)
 
 MODULE = "pytimeloop"
 OPTIONS = ("timeout", "victory_condition", "optimization_metrics", "use_energy_tables")
@@ -67,7 +87,8 @@ class PyTimeloopEngine(Engine):
     def __init__(self, timeout: int | None = None, victory_condition: int | None = None,
                  optimization_metrics: Sequence[str] | None = None, use_energy_tables: bool = True, **unknown: Any):
         if unknown:
-            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; options are {', '.join(OPTIONS)}")
+            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; "
+                              f"options are {', '.join(OPTIONS)}")
         self.app = _app_module()
         self.mapper_overrides = {"timeout": timeout, "victory_condition": victory_condition,
                                  "optimization_metrics": optimization_metrics}
@@ -77,12 +98,12 @@ class PyTimeloopEngine(Engine):
                  outdir: PathLike | None = None, threads: int = 1) -> LayerStats:
         files = arch_input_files(arch, self.use_energy_tables)
         problem = _existing(problem, "problem")
-        constraints = [_existing(c, "constraints") for c in constraints]
+        constraint_files = [_existing(c, "constraints") for c in constraints]
         with _output_dir(outdir) as out:
             settings_file = out / EFFECTIVE_MAPPER_FILE
             settings_file.write_text(yaml.safe_dump(effective_mapper(mapper, threads, self.mapper_overrides),
                                                     sort_keys=False))
-            text = _concatenate(files + [settings_file, problem] + constraints, out)
+            text = _concatenate(files + [settings_file, problem] + constraint_files, out)
             stats_text, map_text = self._call(self.app.MapperApp, text, out, mapper=True)
             stats = self._results(out, MAPPER_BINARY, stats_text, map_text)
             stats.meta.update(threads=int(threads), mapper_settings=str(settings_file))
@@ -105,15 +126,13 @@ class PyTimeloopEngine(Engine):
         """Run one pytimeloop application; (stats.txt text, map.txt text)."""
         tool = MAPPER_BINARY if mapper else MODEL_BINARY
         try:
-            if hasattr(app_class, "run_subprocess"):
+            if hasattr(app_class, "run_subprocess"):  # Python classes: the binaries in a subprocess
                 stats_text, map_text = app_class(text, default_out_dir=str(out)).run_subprocess(str(out))
-            else:
-                if mapper:
-                    config = importlib.import_module(MODULE).Config.load_yaml(text)
-                    eval_stats, _ = app_class(config, str(out)).run()
-                else:
-                    eval_stats = app_class(text, default_out_dir=str(out)).run()
-                stats_text, map_text = eval_stats.pretty_print_stats(), eval_stats.pretty_print_mapping()
+            else:  # C++ bindings: in process
+                config = importlib.import_module(f"{MODULE}.config").Config(text, "yaml")
+                result = app_class(config, str(out), tool).run()
+                stats_text = getattr(result, "stats_string", "")
+                map_text = getattr(result, "mapping_string", "") if mapper else _written(out, f"{tool}.map.txt")
         except EngineError:
             raise
         except Exception as exc:  # the bindings raise plain Exceptions
@@ -134,13 +153,19 @@ class PyTimeloopEngine(Engine):
         return stats
 
 
+def _written(out: Path, name: str) -> str:
+    """A file the in-process application wrote into `out` ("" when it wrote none)."""
+    path = out / name
+    return path.read_text() if path.is_file() else ""
+
+
 def _concatenate(files: list[Path], out: Path) -> str:
     """All input files as one YAML document (written to the output directory for reference).
 
     With an ERT among them the component-class files are left out: Timeloop then uses the ERT instead of
     calling Accelergy, and each component file repeats the top-level key `compound_components`, which a
     single concatenated document cannot hold twice."""
-    if any(Path(f).name == "ERT.yaml" for f in files):
+    if any(Path(f).name in ERT_FILE_NAMES for f in files):
         files = [f for f in files if Path(f).parent.name != COMPONENTS_DIR]
     text = "\n".join(Path(f).read_text() for f in files) + "\n"
     (out / INPUT_FILE).write_text(text)

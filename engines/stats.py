@@ -32,7 +32,7 @@ class TensorStats:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TensorStats":
+    def from_dict(cls, data: dict) -> TensorStats:
         return cls(**data)
 
 
@@ -62,7 +62,7 @@ class LevelStats:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LevelStats":
+    def from_dict(cls, data: dict) -> LevelStats:
         return cls(
             name=data["name"],
             instances=data.get("instances", 1),
@@ -136,7 +136,7 @@ class LayerStats:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LayerStats":
+    def from_dict(cls, data: dict) -> LayerStats:
         mapping = data.get("mapping")
         return cls(
             levels=[LevelStats.from_dict(x) for x in data["levels"]],
@@ -156,8 +156,8 @@ class LayerStats:
         return text
 
     @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "LayerStats":
-        if isinstance(text_or_path, Path) or (isinstance(text_or_path, str) and not text_or_path.lstrip().startswith("{")):
+    def from_json(cls, text_or_path: str | Path) -> LayerStats:
+        if isinstance(text_or_path, Path) or not text_or_path.lstrip().startswith("{"):
             text = Path(text_or_path).read_text()
         else:
             text = text_or_path

@@ -9,26 +9,24 @@ a spatial directive's `split` is the number of leading permutation entries that 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
+
+from specs.arch import load_arch
+from specs.energy import find_area_table, find_energy_table
+from specs.errors import SpecError
+from specs.io import read_mapping
+from specs.mapper import with_overrides
+from specs.problem import read_problem
 
 from .base import EngineError, PathLike
 from .mapping import Loop, Mapping
 
 ARCH_FILE = "arch.yaml"
 COMPONENTS_DIR = "components"
-# Accelergy's area table (Timeloop reads it with the ERT instead of calling Accelergy): a user's ART.yaml first,
-# else the one fuseloop ships.
-AREA_TABLES = ("ART.yaml", "ART.fuseloop.yaml")
-
-# Mapper YAML keys (Timeloop's spelling) -> engine option names (config spelling).
-MAPPER_OVERRIDE_KEYS = {
-    "timeout": "timeout",
-    "victory-condition": "victory_condition",
-    "optimization-metrics": "optimization_metrics",
-}
 
 
 def arch_input_files(arch: PathLike, use_energy_tables: bool = True) -> list[Path]:
@@ -46,62 +44,33 @@ def arch_input_files(arch: PathLike, use_energy_tables: bool = True) -> list[Pat
         raise EngineError(f"{path}: architecture path does not exist")
     files = [arch_file] + sorted((directory / COMPONENTS_DIR).glob("*.yaml"))
     if use_energy_tables:
-        from .embedded.energy import ERT_FILE_NAMES
-
-        ert = next((directory / name for name in ERT_FILE_NAMES if (directory / name).is_file()), None)
-        art = next((directory / name for name in AREA_TABLES if (directory / name).is_file()), None)
-        files += [f for f in (ert, art) if f is not None]
+        try:
+            files.append(find_energy_table(directory))
+        except SpecError:
+            pass  # no table: Timeloop runs Accelergy on the arch itself
+        art = find_area_table(directory)
+        files += [art] if art is not None else []
     return [f.resolve() for f in files]
-
-
-def _load_yaml(path: PathLike, what: str) -> Any:
-    path = Path(path)
-    try:
-        return yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise EngineError(f"{path}: {what} does not exist") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise EngineError(f"{path}: cannot read {what}: {str(exc).splitlines()[0]}") from None
 
 
 def effective_mapper(mapper: PathLike, threads: int, overrides: dict[str, Any] | None = None) -> dict:
     """The mapper YAML document with `live-status: false`, `num-threads: threads` and the non-None
     overrides (keys in config spelling: timeout, victory_condition, optimization_metrics)."""
-    data = _load_yaml(mapper, "mapper settings")
-    if not isinstance(data, dict) or not isinstance(data.get("mapper"), dict):
-        raise EngineError(f"{mapper}: mapper settings need a top-level 'mapper:' mapping")
-    if int(threads) < 1:
-        raise EngineError(f"threads must be >= 1, got {threads}")
-    section = dict(data["mapper"])
-    for yaml_key, option in MAPPER_OVERRIDE_KEYS.items():
-        value = (overrides or {}).get(option)
-        if value is not None:
-            section[yaml_key] = list(value) if yaml_key == "optimization-metrics" else int(value)
-    section["live-status"] = False
-    section["num-threads"] = int(threads)
-    return {**data, "mapper": section}
+    return with_overrides(read_mapping(mapper, "mapper settings"), threads, overrides, str(mapper))
 
 
 def problem_shape(problem: PathLike) -> tuple[list[str], list[str]]:
     """(dimension names, data-space names) of a Timeloop problem YAML, in the shape's order."""
-    data = _load_yaml(problem, "problem")
-    try:
-        shape = data["problem"]["shape"]
-        dims = [str(d) for d in shape["dimensions"]]
-        spaces = [str(ds["name"]) for ds in shape["data-spaces"]]
-    except (KeyError, TypeError):
-        raise EngineError(f"{problem}: problem.shape needs 'dimensions' and 'data-spaces' with names") from None
-    return dims, spaces
+    shape = read_problem(Path(problem)).shape
+    return list(shape.dimensions), list(shape.tensor_names)
 
 
 def fanout_levels(arch: PathLike) -> set[str] | None:
     """Storage levels with a spatial fan-out (fewer instances than the level below), or None when the
     architecture cannot be read here."""
-    from .embedded.arch import load_arch
-
     try:
         spec = load_arch(arch)
-    except EngineError:
+    except SpecError:
         return None
     below = spec.arithmetic.instances
     levels = set()
@@ -156,7 +125,8 @@ def mapping_directives(mapping: Mapping, dims: Sequence[str], data_spaces: Seque
     return directives
 
 
-def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str], data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
+def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str],
+                    data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
                     spatial_levels: set[str] | None = None) -> str:
     """A `Mapping` as a Timeloop v0.3 mapping YAML (`mapping:` list of directives).
 

@@ -1,4 +1,4 @@
-"""One ARCHON fused block (§6): predictions, then the fused main convolution, plus the fusion overhead.
+"""One ARCHON fused block (docs/method.md §6): predictions, then the fused main convolution, plus the fusion overhead.
 
     energy = pred_decom_e + pred_conv_e + main_e + overhead_e      (pJ)
     cycles = pred_decom_c + pred_conv_c + main_c                     (the three phases run one after another)
@@ -9,11 +9,11 @@ Fused head/tail layers are ordinary layers on the predictions arch (`evaluate_ed
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
 
-from engines.records import JsonRecord
 from engines.stats import LayerStats
+from specs.records import JsonRecord
 from workloads.layer import Layer
 from workloads.network import Block
 
@@ -41,6 +41,8 @@ class BlockResult(JsonRecord):
     main_c: int
     main_from: int
     overhead_terms: dict[str, float] = field(default_factory=dict)
+    overhead_facts: dict[str, float] = field(default_factory=dict)  # fused-weight and mask quantities
+    prediction_terms: dict[str, dict[str, float]] = field(default_factory=dict)  # {role: energy breakdown, pJ}
 
     @property
     def energy_pJ(self) -> float:
@@ -89,21 +91,30 @@ def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStat
             raise FusionError(f"block {block.index}: no run for {role} (got {sorted(pred)})")
     decom = prediction_cost(block.layer("pred_decom"), block, pred["pred_decom"], params)
     other = prediction_cost(block.layer(second), block, pred[second], params)
-    if main_result is None and main is None:
+    if main_result is not None:
+        main_part = main_result
+    elif main is not None:
+        main_part = main_cost(block.layer("main"), main, params)
+    else:
         raise FusionError(f"block {block.index}: no main run given")
-    main_part = main_result or main_cost(block.layer("main"), main, params)
-    overhead = overhead_cost(block, main_part.cycles, params)
+    overhead = overhead_cost(block, main_part, params)
     return BlockResult(block.index, second, decom.energy_pJ, other.energy_pJ, main_part.energy_pJ, overhead.energy_pJ,
-                       decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms)
+                       decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms,
+                       overhead.facts, {"pred_decom": decom.terms, second: other.terms})
 
 
-def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], params: FusionParams) -> list[BlockResult]:
+def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats],
+                    params: FusionParams) -> list[BlockResult]:
     """Evaluate every block; `stats` maps layer names (`b<k>.<role>`) to runs.
 
     Blocks listed in params.main_reuse take the previous block's main result (energy and cycles) instead of their
-    own run, as the reference's hard-coded list did (paper preset only); their own main run may then be absent."""
+    own run, as the reference's hard-coded list did; blocks in params.main_copied_from take another block's own
+    main run (the reference's stale copies). Both are paper-preset quirks; a block's own main run may then be
+    absent."""
     results: list[BlockResult] = []
     previous: tuple[MainCost, int] | None = None
+    copies = params.main_copies
+    by_index = {block.index: block for block in blocks}
     for block in blocks:
         pred = {layer.role: _run(stats, layer) for layer in block.layers if layer.role in PREDICTION_ROLES}
         if block.index in params.main_reuse:
@@ -111,8 +122,12 @@ def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats], pa
                 raise FusionError(f"field main_reuse: block {block.index} has no previous block to reuse")
             main_part, source = previous
         else:
-            main_layer = block.layer("main")
-            main_part, source = main_cost(main_layer, _run(stats, main_layer), params), block.index
+            source = copies.get(block.index, block.index)
+            if source not in by_index:
+                raise FusionError(f"field main_copied_from: block {block.index} copies block {source}, "
+                                  "which is not evaluated")
+            main_layer = by_index[source].layer("main")
+            main_part = main_cost(main_layer, _run(stats, main_layer), params)
         results.append(evaluate_block(block, pred, None, params, main_result=main_part, main_from=source))
         previous = (main_part, source)
     return results

@@ -1,10 +1,12 @@
 """Every knob of the ARCHON fusion model, read from `fusion/presets.yaml` (presets, per-network deltas, overrides).
 
 Presets:
-  default  the corrected model (reference-method.md §9 items 12, 15-17 fixed; see `FusionParams`).
+  default  the corrected model (docs/method.md §9 items 12, 15-17 fixed; see `FusionParams`).
   paper    reproduces the reference's post-processing exactly, per network/dataset (`per_network` deltas:
            ADDERS 24 vs 20, action-count adders A = 24/6/20, binary-decoder multiplier K = 24/16,
            formula version A for mobilenet/mnasnet and B for fusionet/shufflenet, the hard-coded main-run reuse).
+
+§ numbers refer to docs/method.md (§6 the ARCHON formulas, §9 the artifact's defects).
 
 Resolution order: preset body -> per_network[<network>] -> per_network[<network>/<dataset>] -> overrides.
 """
@@ -15,14 +17,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-
-from engines.records import read_presets
+from accelerators.dense import BASE_ENERGY_MODES, FIX_CHECKS, LEVEL_KEYWORDS
+from specs.records import read_presets
+from workloads.problem import DEPTHWISE_FORMS
 
 PRESETS_YAML = Path(__file__).resolve().parent / "presets.yaml"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-DEPTHWISE_FORMS = ("coupled", "paper")  # as workloads.problem.DEPTHWISE_FORMS
-LEVEL_KEYWORDS = ("chip", "all")
 
 
 class FusionParamsError(ValueError):
@@ -62,16 +63,32 @@ class FusionParams:
                             layer (kernel-size aware, §9 items 11/17; the reference used 9 for 5x5 too).
       dw_fix_pred_levels    'chip' ['DRAM']: levels whose Inputs energy is x channels for a paper-form
                             depthwise prediction; 'chip' = every single-instance level (GLB + DRAM, the same
-                            formula as workflows.layer_rows for dense/sparse), 'all', or a list of names.
+                            formula as accelerators.dense for dense/sparse), 'all', or a list of names.
       dw_fix_edge_levels    'chip' ['shared_glb']: the same for depthwise head/tail layers.
+      dw_fix_check          'checked' ['artifact']: how a paper-form depthwise fix is made (accelerators.dense
+                            depthwise_input_fix): 'checked' = the closed form only where its precondition holds
+                            (each input word read once at the scaled levels), else the exact fix from the mapping
+                            re-evaluated on the channel-coupled problem (or a clear error); 'artifact' = the
+                            closed form unconditionally, as the artifact did.
 
-    DRAM
+      prediction_arch       'arch/archon/predictions' ['arch/archon/predictions-128KiB' for mobilenet and
+                            shufflenet]: the arch directory (relative to the repo root) the body prediction layers
+                            are mapped on; the artifact's MobileNetV2 and ShuffleNet prediction runs used an older
+                            128 KiB global buffer (§4.1, §9 item 20). Fused head/tail layers use
+                            arch/archon/predictions.
+
+    DRAM (the closed forms only: mask_storage proxy, weight_refetch tiles / paper; the default models use the main
+    run's own DRAM energy per word, i.e. its energy table)
       dram_energy_pJ        128.0: energy of one DRAM access of dram_width_bits (DRAM_ACCESS_ENERGY).
       dram_width_bits       16 (DRAM_WIDTH): sign writes cost sign_bits x dram_energy_pJ / dram_width_bits.
 
     Main fused convolution (fusion/main.py)
       main_reuse            [] [[3, 6, 7, 10]]: 1-based blocks that take the previous block's main result
                             instead of their own run (the reference's hard-coded list, §9 item 15).
+      main_copied_from      {} [mnasnet {4: 2, 5: 2, 12: 11, 13: 11, 14: 11}]: {block: source block}: blocks
+                            whose main result is the source block's own main run. The reference's MnasNet 5x5
+                            main runs found no mapping (malformed constraint) and kept a copy of an earlier 3x3
+                            block's output (§6.2, §9 item 15).
 
     Overhead (fusion/overhead.py)
       overhead_counts       'A' ['A' mobilenet/mnasnet, 'B' fusionet/shufflenet]: action-count formulas
@@ -93,10 +110,23 @@ class FusionParams:
       index_bits            10: bits of the index stored with each kept fused weight.
       index_factor          null [1.6 = 16/10]: DRAM cost of a kept weight relative to its bare bits; null =
                             (fused_weight_bits + index_bits) / fused_weight_bits.
-      weight_refetch        'tiles' ['paper']: fused weights are re-fetched once per main tile of f_pes output
-                            pixels: 'tiles' = ceil(pix^2 / f_pes), 'paper' = pix^2 / f_pes.
-      pred_dram_scale       128/18 [128/18 A, 8 B]: pred_DRAM = pred_glb energy x this (DRAM-cost proxy).
-      count_pred_glb        false: also count the pred_glb energy itself (the reference counted it as 0).
+      weight_refetch        'mapping' ['paper']: how the kept fused weights move (fusion/overhead.py):
+                            'mapping' = from the main run: the part that fits the global buffer space the main
+                            run leaves free is read from DRAM once, written to and re-read from the buffer once per
+                            weight pass of the main mapping; the rest is re-read from DRAM per pass (the buffer is
+                            used only where it saves energy); 'tiles' = every kept weight read from DRAM
+                            ceil(pix^2 / f_pes) times; 'paper' = pix^2 / f_pes times (WEIGHTS_REFETCH).
+      mask_storage          'capacity' ['proxy']: how the prediction masks (the ReLU-sign bits of the block's
+                            prediction layers) are stored: 'capacity' = as much as pred_glb holds is written to
+                            and read from it once (pred_glb energy), the rest spills to DRAM (one write and one
+                            read per bit at the main run's DRAM energy per bit), and the prediction layers write no
+                            sign bits to DRAM themselves; 'proxy' = the reference's model: each prediction writes
+                            its sign bits to DRAM (sign_write_pJ), pred_glb is counted by the A/B formulas and its
+                            energy enters as pred_dram_scale x that (pred_DRAM).
+      pred_glb_bits         null: pred_glb capacity in bits (capacity mode); null = memory_depth x memory_width of
+                            pred_glb in the overhead arch (the overhead_ert directory's arch.yaml): 1094 x 64.
+      pred_dram_scale       128/18 [128/18 A, 8 B]: proxy mode: pred_DRAM = pred_glb energy x this.
+      count_pred_glb        true [false]: count the pred_glb energy itself (the reference counted it as 0).
       adder_fifo_ops_per_add 0.0: adder_fifo pushes (= pops) per add (the reference gave it no counts).
       overhead_ert          'arch/archon/overhead': per-action energies: a table file, or a directory whose
                             ERT.yaml (Accelergy) or else ERT.fuseloop.yaml is used (relative to the repo root).
@@ -120,9 +150,12 @@ class FusionParams:
     dw_mac_divisor: int | None = None
     dw_fix_pred_levels: str | tuple[str, ...] = "chip"
     dw_fix_edge_levels: str | tuple[str, ...] = "chip"
+    dw_fix_check: str = "checked"
+    prediction_arch: str = "arch/archon/predictions"
     dram_energy_pJ: float = 128.0
     dram_width_bits: int = 16
     main_reuse: tuple[int, ...] = ()
+    main_copied_from: tuple[tuple[int, int], ...] = ()
     overhead_counts: str = "A"
     f_pes: int = 64
     overhead_adders: int | None = None
@@ -136,9 +169,11 @@ class FusionParams:
     fused_weight_bits: int = 16
     index_bits: int = 10
     index_factor: float | None = None
-    weight_refetch: str = "tiles"
+    weight_refetch: str = "mapping"
+    mask_storage: str = "capacity"
+    pred_glb_bits: int | None = None
     pred_dram_scale: float = 128 / 18
-    count_pred_glb: bool = False
+    count_pred_glb: bool = True
     adder_fifo_ops_per_add: float = 0.0
     overhead_ert: str = "arch/archon/overhead"
     overrides: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -165,21 +200,43 @@ class FusionParams:
         return self.sign_bits * self.dram_energy_pJ / self.dram_width_bits
 
     @property
+    def kept_weight_factor(self) -> float:
+        """Size of a kept fused weight with its index relative to the bare weight (index_factor, or
+        (fused_weight_bits + index_bits) / fused_weight_bits)."""
+        if self.index_factor is not None:
+            return self.index_factor
+        return (self.fused_weight_bits + self.index_bits) / self.fused_weight_bits
+
+    @property
+    def kept_weight_words(self) -> float:
+        """Datapath words one kept fused weight with its index occupies (26/16 by default)."""
+        return self.fused_weight_bits / self.word_bits * self.kept_weight_factor
+
+    @property
     def fused_weight_pJ(self) -> float:
-        """DRAM energy of one kept fused weight with its index."""
-        factor = self.index_factor
-        if factor is None:
-            factor = (self.fused_weight_bits + self.index_bits) / self.fused_weight_bits
-        return self.dram_energy_pJ * self.fused_weight_bits / self.dram_width_bits * factor
+        """DRAM energy of one kept fused weight with its index at dram_energy_pJ (tiles / paper refetch)."""
+        return self.dram_energy_pJ * self.fused_weight_bits / self.dram_width_bits * self.kept_weight_factor
+
+    @property
+    def overhead_arch_dir(self) -> Path:
+        """The overhead arch directory: overhead_ert itself, or the directory of the table file it names."""
+        path = Path(self.overhead_ert)
+        path = path if path.is_absolute() else REPO_ROOT / path
+        return path if path.is_dir() else path.parent
+
+    @property
+    def prediction_arch_dir(self) -> Path:
+        path = Path(self.prediction_arch)
+        return path if path.is_absolute() else REPO_ROOT / path
 
     @property
     def ert_path(self) -> Path:
         path = Path(self.overhead_ert)
         path = path if path.is_absolute() else REPO_ROOT / path
         if path.is_dir():
-            from engines.embedded.energy import find_ert_file
+            from specs.energy import find_energy_table
 
-            path = find_ert_file(path)
+            path = find_energy_table(path)
         return path
 
     def act_bits(self, block) -> int:
@@ -191,7 +248,8 @@ class FusionParams:
             return int(block.pred_bits)
         if isinstance(bits, tuple):
             if not 1 <= block.index <= len(bits):
-                raise FusionParamsError(f"field pred_act_bits: has {len(bits)} entries, no entry for block {block.index}")
+                raise FusionParamsError(f"field pred_act_bits: has {len(bits)} entries, "
+                                        f"no entry for block {block.index}")
             return bits[block.index - 1]
         return bits
 
@@ -201,10 +259,15 @@ class FusionParams:
             raise FusionParamsError(f"block {block.index}: no prune_factor in the network and prune_factor is null")
         return float(value)
 
+    @property
+    def main_copies(self) -> dict[int, int]:
+        """{block: source block} of main_copied_from."""
+        return dict(self.main_copied_from)
+
     def taps(self, block) -> int:
         return self.kernel_taps if self.kernel_taps is not None else block.kernel * block.kernel
 
-    def with_(self, **changes) -> "FusionParams":
+    def with_(self, **changes) -> FusionParams:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -309,11 +372,24 @@ def _blocks(value: Any, where: str) -> tuple[int, ...]:
     return out
 
 
+def _copies(value: Any, where: str) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, dict):
+        raise FusionParamsError(f"{where}: must be a mapping {{block: source block}}, got {value!r}")
+    out = []
+    for block, source in value.items():
+        block = _number(block, f"{where}.{block}", 2, integer=True)
+        source = _number(source, f"{where}.{block}", 1, integer=True)
+        if source >= block:
+            raise FusionParamsError(f"{where}.{block}: the source block must come earlier, got {source}")
+        out.append((block, source))
+    return tuple(sorted(out))
+
+
 def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams:
     w = where
     values: dict[str, Any] = {
         "depthwise_form": _choice(raw["depthwise_form"], DEPTHWISE_FORMS, w["depthwise_form"]),
-        "base_energy": _choice(raw["base_energy"], ("total", "summary"), w["base_energy"]),
+        "base_energy": _choice(raw["base_energy"], BASE_ENERGY_MODES, w["base_energy"]),
         "word_bits": _number(raw["word_bits"], w["word_bits"], 1, integer=True),
         "pred_formula": _choice(raw["pred_formula"], ("A", "B"), w["pred_formula"]),
         "adders_per_pe": _number(raw["adders_per_pe"], w["adders_per_pe"], 1, integer=True),
@@ -329,15 +405,18 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "dw_mac_divisor": _number(raw["dw_mac_divisor"], w["dw_mac_divisor"], 1, integer=True, allow_null=True),
         "dw_fix_pred_levels": _levels(raw["dw_fix_pred_levels"], w["dw_fix_pred_levels"]),
         "dw_fix_edge_levels": _levels(raw["dw_fix_edge_levels"], w["dw_fix_edge_levels"]),
+        "dw_fix_check": _choice(raw["dw_fix_check"], FIX_CHECKS, w["dw_fix_check"]),
         "dram_energy_pJ": _number(raw["dram_energy_pJ"], w["dram_energy_pJ"]),
         "dram_width_bits": _number(raw["dram_width_bits"], w["dram_width_bits"], 1, integer=True),
         "main_reuse": _blocks(raw["main_reuse"], w["main_reuse"]),
+        "main_copied_from": _copies(raw["main_copied_from"], w["main_copied_from"]),
         "overhead_counts": _choice(raw["overhead_counts"], ("A", "B"), w["overhead_counts"]),
         "f_pes": _number(raw["f_pes"], w["f_pes"], 1, integer=True),
         "overhead_adders": _number(raw["overhead_adders"], w["overhead_adders"], 1, integer=True, allow_null=True),
         "binary_decoder_factor": _number(raw["binary_decoder_factor"], w["binary_decoder_factor"]),
         "fusion_unit_activity": _number(raw["fusion_unit_activity"], w["fusion_unit_activity"]),
-        "pred_buffer_extra_reads": _number(raw["pred_buffer_extra_reads"], w["pred_buffer_extra_reads"], 0, integer=True),
+        "pred_buffer_extra_reads": _number(raw["pred_buffer_extra_reads"], w["pred_buffer_extra_reads"], 0,
+                                           integer=True),
         "pred_buffer_bits_per_write": _number(raw["pred_buffer_bits_per_write"], w["pred_buffer_bits_per_write"], 1,
                                               integer=True),
         "pred_glb_write_bits": _number(raw["pred_glb_write_bits"], w["pred_glb_write_bits"], 1, integer=True),
@@ -346,12 +425,18 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "fused_weight_bits": _number(raw["fused_weight_bits"], w["fused_weight_bits"], 1, integer=True),
         "index_bits": _number(raw["index_bits"], w["index_bits"], 0, integer=True),
         "index_factor": _number(raw["index_factor"], w["index_factor"], allow_null=True),
-        "weight_refetch": _choice(raw["weight_refetch"], ("tiles", "paper"), w["weight_refetch"]),
+        "weight_refetch": _choice(raw["weight_refetch"], ("mapping", "tiles", "paper"), w["weight_refetch"]),
+        "mask_storage": _choice(raw["mask_storage"], ("capacity", "proxy"), w["mask_storage"]),
+        "pred_glb_bits": _number(raw["pred_glb_bits"], w["pred_glb_bits"], 1, integer=True, allow_null=True),
         "pred_dram_scale": _number(raw["pred_dram_scale"], w["pred_dram_scale"]),
         "count_pred_glb": _bool(raw["count_pred_glb"], w["count_pred_glb"]),
         "adder_fifo_ops_per_add": _number(raw["adder_fifo_ops_per_add"], w["adder_fifo_ops_per_add"]),
         "overhead_ert": raw["overhead_ert"],
+        "prediction_arch": raw["prediction_arch"],
     }
+    for key in ("overhead_ert", "prediction_arch"):
+        if not isinstance(raw[key], str) or not raw[key]:
+            raise FusionParamsError(f"{w[key]}: must be a path, got {raw[key]!r}")
     if not isinstance(values["overhead_ert"], str) or not values["overhead_ert"]:
         raise FusionParamsError(f"{w['overhead_ert']}: must be a path, got {raw['overhead_ert']!r}")
     if values["pred_weight_bits"] > values["word_bits"]:

@@ -1,11 +1,14 @@
-"""ARCHON prediction layers: a dense 16-bit run adjusted to the low-precision ReLU-sign prediction (§6.1).
+"""ARCHON prediction layers: a dense 16-bit run adjusted to the low-precision ReLU-sign prediction
+(docs/method.md §6.1).
 
 A prediction layer is simulated as an ordinary dense layer on the predictions arch, then corrected:
   * weights are `pred_weight_bits` wide: 1 - pred_weight_bits/word_bits of all Weights energy is removed;
   * activations are `q` bits: 1 - b_r (b_r = q/word_bits) of all Inputs energy is removed;
   * multiplies become additions: the MAC energy is replaced by one `add_energy_pJ` per MAC (x b_r) plus one
     `mac_energy_pJ` per predicted output;
-  * only the sign of each output leaves the array: `sign_bits` per output are written to DRAM. The first
+  * only the sign of each output leaves the array: `sign_bits` per output, written to DRAM here with
+    mask_storage proxy (the reference), or stored in pred_glb / spilled to DRAM and costed in the overhead with
+    mask_storage capacity (fusion/overhead.py). The first
     prediction (pred_decom) also writes its q-bit outputs, which feed the second prediction (b_r of its DRAM
     Outputs energy is kept); the second prediction (pred_conv / pred_comp) writes nothing else (its global
     buffer and DRAM Outputs energy is removed);
@@ -24,8 +27,18 @@ from workloads.layer import Layer
 from workloads.network import Block
 
 from .params import FusionParams
-from .runs import (FusionError, base_energy_pJ, chip_levels, dw_input_fix, outer, outputs_partition, pe_levels,
-                   repeat, storage, tensor_pJ)
+from .runs import (
+    FusionError,
+    base_energy_pJ,
+    chip_levels,
+    dw_input_fix,
+    outer,
+    outputs_partition,
+    pe_levels,
+    repeat,
+    storage,
+    tensor_pJ,
+)
 
 PREDICTION_ROLES = ("pred_decom", "pred_conv", "pred_comp")
 
@@ -49,8 +62,10 @@ def prediction_cycles(stats: LayerStats, layer: Layer, params: FusionParams) -> 
 def prediction_cost(layer: Layer, block: Block, stats: LayerStats, params: FusionParams) -> PredictionCost:
     """The cost of prediction layer `layer` of `block` from its dense run `stats` (one problem copy)."""
     if layer.role not in PREDICTION_ROLES:
-        raise FusionError(f"layer {layer.name}: role {layer.role!r} is not a prediction role ({', '.join(PREDICTION_ROLES)})")
-    terms = _formula_a(layer, block, stats, params) if params.pred_formula == "A" else _formula_b(layer, block, stats, params)
+        raise FusionError(f"layer {layer.name}: role {layer.role!r} is not a prediction role "
+                          f"({', '.join(PREDICTION_ROLES)})")
+    formula = _formula_a if params.pred_formula == "A" else _formula_b
+    terms = formula(layer, block, stats, params)
     copies = repeat(layer, params)
     terms = {key: value * copies for key, value in terms.items()}
     return PredictionCost(sum(terms.values()), prediction_cycles(stats, layer, params), terms)
@@ -72,9 +87,11 @@ def _outputs_per_copy(layer: Layer, stats: LayerStats, params: FusionParams) -> 
 
 def _common(layer: Layer, stats: LayerStats, params: FusionParams) -> dict[str, float]:
     """Terms both formulas share: the run, sign writes, low-precision weights, no multiplier energy."""
+    # mask_storage capacity: the masks' writes (and reads) are costed where they are stored (overhead)
+    signs = outputs_partition(stats, layer) * params.sign_write_pJ if params.mask_storage == "proxy" else 0.0
     return {
         "run": base_energy_pJ(stats, params),
-        "sign_writes": outputs_partition(stats, layer) * params.sign_write_pJ,
+        "sign_writes": signs,
         "weights": -params.weight_traffic_removed * tensor_pJ(storage(stats), "Weights"),
         "mac": -stats.mac_energy_pJ,
     }
@@ -97,9 +114,9 @@ def _formula_a(layer: Layer, block: Block, stats: LayerStats, params: FusionPara
 
 
 def _formula_b(layer: Layer, block: Block, stats: LayerStats, params: FusionParams) -> dict[str, float]:
-    """The reference's fusionet/shufflenet adjust_pred (§6.1 version B): DRAM-only dw fix whose quantization
-    term uses the unfixed inputs, no per-PE inputs in the decom term, MACs / in_ch for every layer, no b_r on
-    the additions."""
+    """The reference's fusionet/shufflenet adjust_pred (docs/method.md §6.1 version B): DRAM-only dw fix whose
+    quantization term uses the unfixed inputs, no per-PE inputs in the decom term, MACs / in_ch for every layer,
+    no b_r on the additions."""
     b_r = _kept_fraction(block, params)
     chip_in = tensor_pJ(chip_levels(stats), "Inputs")  # DRAM + GLB
     pe_in = tensor_pJ(pe_levels(stats), "Inputs")

@@ -24,7 +24,17 @@ and b = index_bits, every (level, tensor) energy E of the dense run becomes E' a
              reads mac_gated / mac_random = 0.103 / 2.2 from the arch's ERT; the paper: 1, no MAC saving).
     Everything else (GLB and DRAM inputs / outputs, ...) is unchanged.
 
-Paper preset (reference-method.md §5.3): d = 0.09 (its hard-coded s = 0.91), b = 10, index_model pruned, weights
+Costs of finding the non-zero weights (`omitted_costs`; 0 in the optimistic bound and the paper preset, charged by
+the conservative bound, docs/model.md), added to the sparse energy:
+    index_decode   performed (non-zero) MACs x index_decode_pJ: each kept weight's index becomes an input address
+    pointers       sum over the weight levels of E_Weights x pointer_bits / (w x M): one compressed-column pointer per
+                   M weights (M of the problem copy), moving with the weights
+    idle_pe        (cycles x PEs - performed MACs) x idle_pe_pJ: the PE-cycles a PE waits for the slowest PE of its
+                   pass (cycles: the imbalance analysis', before any bandwidth slowdown)
+A random-access penalty for the ifmap spad is not needed: Timeloop's rule (and the embedded model) already charges
+every access at the largest action energy, i.e. a changing address and changing data.
+
+Paper preset (docs/method.md §5.3): d = 0.09 (its hard-coded s = 0.91), b = 10, index_model pruned, weights
 at DRAM and weights_spad, ifmap_spad Inputs with f = 1, g = 1, base = summary:
     E_sp = E - s E_DW (1 - 10/16) - s E_SW (1 - 10/16) - s E_II.
 """
@@ -32,12 +42,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from accelerators import dense
 from engines.stats import LayerStats, TensorStats
 
 from .params import SparseParams
-
-PJ_PER_UJ = 1e6
-SUMMARY_DECIMALS = 2  # Timeloop prints the summary energy in uJ with 2 decimals
 
 
 class SparseEnergyError(ValueError):
@@ -55,12 +63,7 @@ class SparseEnergy:
 
 
 def base_energy_pJ(stats: LayerStats, params: SparseParams) -> float:
-    if params.base_energy == "total":
-        return stats.total_energy_pJ
-    summary = stats.meta.get("energy_summary_uJ")
-    if summary is None:
-        summary = round(stats.total_energy_pJ / PJ_PER_UJ, SUMMARY_DECIMALS)
-    return float(summary) * PJ_PER_UJ
+    return dense.base_energy_pJ(stats, params.base_energy)
 
 
 def pe_levels(stats: LayerStats, pe_level: str) -> list[str]:
@@ -107,3 +110,19 @@ def sparse_energy(stats: LayerStats, d: float, params: SparseParams, pe_level: s
     savings[f"{mac.name}/MAC"] = mac.arithmetic_energy_pJ * (1.0 - d) * (1.0 - params.mac_gating_ratio)
     base = base_energy_pJ(stats, params) + extra_dense_pJ
     return SparseEnergy(base, base - sum(savings.values()), d, savings)
+
+
+def weight_levels(stats: LayerStats, params: SparseParams) -> list[str]:
+    """Levels whose Weights energy the model scales (weight_levels: all, or the named ones that keep weights)."""
+    return [lvl.name for lvl in stats.levels[1:] if "Weights" in lvl.tensors
+            and (params.weight_levels == "all" or lvl.name in params.weight_levels)]
+
+
+def omitted_costs(stats: LayerStats, params: SparseParams, performed_macs: int, idle_pe_cycles: int,
+                  weights_per_pointer: int) -> dict[str, float]:
+    """The costs of finding the non-zero weights (module docstring), pJ, for the MACs and idle PE-cycles given."""
+    pointer_share = params.pointer_bits / (params.word_bits * weights_per_pointer) if weights_per_pointer else 0.0
+    pointers = sum(stats.level(name).tensors["Weights"].energy_pJ for name in weight_levels(stats, params))
+    return {"index_decode": performed_macs * params.index_decode_pJ,
+            "pointers": pointers * pointer_share,
+            "idle_pe": idle_pe_cycles * params.idle_pe_pJ}

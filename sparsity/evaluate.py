@@ -16,11 +16,11 @@ from math import ceil
 
 import numpy as np
 
-from engines.records import JsonRecord
 from engines.stats import LayerStats
+from specs.records import JsonRecord
 from workloads.layer import Layer
 
-from .energy import base_energy_pJ, sparse_energy
+from .energy import base_energy_pJ, omitted_costs, sparse_energy
 from .imbalance import analyse, derive_pe_level
 from .kernels import WEIGHT_DIMS, problem_tensor, split_problems
 from .params import SparseParams
@@ -57,6 +57,8 @@ class SparseResult(JsonRecord):
     sparse_cycles: bool  # cycles from the imbalance analysis (False: outside cycle_scope)
     preset: str
     savings_pJ: dict[str, float] = field(default_factory=dict)  # per 'level/tensor', all copies
+    costs_pJ: dict[str, float] = field(default_factory=dict)  # costs of finding the non-zero weights, all copies
+    bound: str | None = None  # the parameters' bound (sparsity/params.py)
 
 
 def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, params: SparseParams,
@@ -86,8 +88,8 @@ def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, p
     first = parts[0]
     dense_macs = sum(p.dense_macs for p in parts) * scale
     if dense_macs != layer.macs:
-        raise SparseEvaluationError(f"layer {layer.name}: the mapping covers {dense_macs} MACs, the layer has {layer.macs}"
-                                    " (a dense run of another layer?)")
+        raise SparseEvaluationError(f"layer {layer.name}: the mapping covers {dense_macs} MACs, "
+                                    f"the layer has {layer.macs} (a dense run of another layer?)")
     sparse_macs = sum(p.sparse_macs for p in parts) * scale
     imbalance_cycles = sum(p.cycles for p in parts) * scale
     dense_cycles = first.dense_cycles * repeat
@@ -99,15 +101,19 @@ def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, p
     measured = float(np.count_nonzero(tensor)) / tensor.size
     d = measured if params.density == "measured" else float(params.density)
     energy_sparse = params.energy_scope.covers(layer.part, layer.kind)
+    costs: dict[str, float] = {}
     if energy_sparse:
         copy = sparse_energy(dense_stats, d, params, pe_level, extra_dense_pJ)
         energy, base, savings = copy.energy_pJ, copy.base_pJ, copy.savings_pJ
+        idle = imbalance_cycles * first.pes - sparse_macs if cycle_sparse else 0
+        costs = omitted_costs(dense_stats, params, sparse_macs, idle, mapping.factors("M"))
+        costs["pointers"] *= repeat
     else:
         base = base_energy_pJ(dense_stats, params) + extra_dense_pJ
         energy, savings = base, {}
     return SparseResult(
         layer=layer.name,
-        energy_pJ=energy * repeat,
+        energy_pJ=energy * repeat + sum(costs.values()),
         cycles=cycles,
         balanced_cycles=ceil(sparse_macs / first.pes),
         dense_macs=dense_macs,
@@ -129,4 +135,6 @@ def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, p
         sparse_cycles=cycle_sparse,
         preset=params.preset,
         savings_pJ={k: v * repeat for k, v in savings.items()},
+        costs_pJ=costs,
+        bound=params.bound,
     )

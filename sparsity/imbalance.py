@@ -22,9 +22,9 @@ entry per weight) and never touches individual MACs.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from math import ceil, prod
-from typing import Iterable
 
 import numpy as np
 
@@ -32,7 +32,6 @@ from engines.mapping import Loop, Mapping
 from engines.stats import LayerStats
 
 from .kernels import WEIGHT_DIMS
-
 
 GATHER_CHUNK = 1 << 22  # weights gathered per NumPy step (memory bound, not a model parameter)
 
@@ -137,7 +136,7 @@ class _Nest:
         loops = outer + inner
         flat = {d: int(np.prod(weights.shape[i + 1:])) for i, d in enumerate(WEIGHT_DIMS)}
         entries = [_Entry(loop.bound, loop.spatial, stride * flat[loop.dim] if loop.dim in flat else None)
-                   for loop, stride in zip(loops, _dim_strides(loops))]
+                   for loop, stride in zip(loops, _dim_strides(loops), strict=True)]
         self.outer, self.inner = entries[:len(outer)], entries[len(outer):]
         self.nonzero = (weights != 0).ravel()
 

@@ -40,7 +40,8 @@ def problem_tensor(layer: Layer, kernel: np.ndarray) -> np.ndarray:
     allowed = keras_kernel_shapes(layer)
     if shape not in allowed:
         raise KernelError(f"layer {layer.name}: kernel shape {shape} does not fit a {layer.kind} layer "
-                          f"C={layer.C} M={layer.M} {layer.S}x{layer.R} groups={layer.groups} (expected {' or '.join(map(str, allowed))})")
+                          f"C={layer.C} M={layer.M} {layer.S}x{layer.R} groups={layer.groups} "
+                          f"(expected {' or '.join(map(str, allowed))})")
     if kernel.ndim == 2:
         kernel = kernel.reshape(1, 1, *shape)
     if layer.kind == "depthwise" and kernel.shape[3] == 1 and layer.C != 1:

@@ -8,7 +8,8 @@ Topology (baseline variants; weights are what matters here, the model is built a
   shuffle-span block (ShuffleNet units re-cut, see workloads/networks/shufflenet.yaml)   decom = the unit's second
                 grouped 1x1, joined with the unit's input: added when widths match, else concatenated after a
                 3x3 stride-2 average pooling of the input (stride-2 units); comp = the next unit's first grouped 1x1
-                -> channel shuffle; conv = its depthwise layer. A shuffle-span body's first tail 1x1 closes the last unit.
+                -> channel shuffle; conv = its depthwise layer. A shuffle-span body's first tail 1x1 closes the
+                last unit.
   A (grouped) 1x1 layer directly followed by a depthwise layer is followed by a channel shuffle when grouped.
 Grouped 1x1 layers are Conv2D(groups=G); depthwise layers DepthwiseConv2D; fc layers Dense. No batch normalisation.
 Keras layer names are the network layer names with '.' replaced by '_'.
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from specs.io import atomic_path
 from workloads.layer import Layer
 from workloads.network import Network
 
@@ -59,7 +60,7 @@ def build_model(network: Network) -> Any:
 class _Builder:
     def __init__(self, network: Network, keras: Any) -> None:
         self.net, self.keras, self.L = network, keras, keras.layers
-        self.unit_in = None  # input of the current ShuffleNet-style unit (shuffle-span)
+        self.unit_in: Any | None = None  # input of the current ShuffleNet-style unit (shuffle-span)
         self.order = network.layers()
 
     def model(self) -> Any:
@@ -69,7 +70,7 @@ class _Builder:
             x = self.layer(x, layer, activation="relu")
         span = False
         for block in self.net.blocks:
-            roles = [l.role for l in block.layers]
+            roles = [layer.role for layer in block.layers]
             span = roles.index("comp") < roles.index("conv")
             x = self.shuffle_span(x, block) if span else self.inverted(x, block)
         for i, layer in enumerate(self.net.tail):
@@ -132,6 +133,9 @@ class _Builder:
         L, name = self.L, keras_name(layer.name)
         y = self.layer(x, layer, activation=None)
         shortcut = self.unit_in
+        if shortcut is None:
+            raise ModelError(f"network {self.net.key}: layer {layer.name} closes a unit that no 1x1 before a "
+                             "depthwise layer opened")
         if shortcut.shape[1] != y.shape[1]:
             shortcut = L.AveragePooling2D(SHORTCUT_POOL, strides=shortcut.shape[1] // y.shape[1], padding="same",
                                           name=f"{name}_shortcut_pool")(shortcut)
@@ -162,13 +166,8 @@ def save_pruned_model(network: Network, weights: dict[str, np.ndarray], path: st
     model = build_model(network)
     for layer in network.layers():
         model.get_layer(keras_name(layer.name)).set_weights([weights[layer.name]])
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.h5")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with atomic_path(path, suffix=".tmp.h5") as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -190,7 +189,8 @@ def read_kernels(path: str | Path) -> list[tuple[str, np.ndarray]]:
     out = []
     for layer in _flatten(model, keras):
         if isinstance(layer, keras.layers.SeparableConv2D):
-            out += [(f"{layer.name}_dw", numpy(layer.depthwise_kernel)), (f"{layer.name}_pw", numpy(layer.pointwise_kernel))]
+            out += [(f"{layer.name}_dw", numpy(layer.depthwise_kernel)),
+                    (f"{layer.name}_pw", numpy(layer.pointwise_kernel))]
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
             out.append((layer.name, numpy(layer.kernel)))
     return out
@@ -212,12 +212,12 @@ def match_kernels(network: Network, kernels: list[tuple[str, np.ndarray]], sourc
                              f"{len(layers)}; first unmatched network layer: {layer.name}")
         name, kernel = kernels[i]
         if tuple(kernel.shape) not in keras_kernel_shapes(layer):
-            raise ModelError(f"{source}: model layer {i} {name!r} has kernel shape {tuple(kernel.shape)}, network layer "
-                             f"{layer.name} needs {' or '.join(map(str, keras_kernel_shapes(layer)))}")
+            raise ModelError(f"{source}: model layer {i} {name!r} has kernel shape {tuple(kernel.shape)}, "
+                             f"network layer {layer.name} needs {' or '.join(map(str, keras_kernel_shapes(layer)))}")
     if len(kernels) > len(layers):
         raise ModelError(f"{source}: the model has {len(kernels)} weighted layers, network {network.key} has "
                          f"{len(layers)}; first extra model layer: {kernels[len(layers)][0]!r}")
-    return {layer.name: kernel for layer, (_, kernel) in zip(layers, kernels)}
+    return {layer.name: kernel for layer, (_, kernel) in zip(layers, kernels, strict=True)}
 
 
 def load_pruned_weights(path: str | Path, network: Network) -> dict[str, np.ndarray]:
@@ -229,8 +229,8 @@ def load_pruned_weights(path: str | Path, network: Network) -> dict[str, np.ndar
 
 def generated_model_path(network: Network, target_sparsity: dict[str, float], seed: int, cache_dir: str | Path) -> Path:
     """Cache file of a generated model: network, dataset, seed and a digest of the targets and layer shapes."""
-    key = json.dumps({"targets": sorted(target_sparsity.items()), "seed": seed,
-                      "layers": [[l.name, l.kind, l.C, l.M, l.R, l.groups] for l in network.layers()]})
+    shapes = [[layer.name, layer.kind, layer.C, layer.M, layer.R, layer.groups] for layer in network.layers()]
+    key = json.dumps({"targets": sorted(target_sparsity.items()), "seed": seed, "layers": shapes})
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return Path(cache_dir) / f"{network.name}-{network.dataset}-seed{seed}-{digest}.h5"
 

@@ -1,54 +1,68 @@
-"""Shared fixtures. The reference data (real Timeloop runs) lives beside the checkout in ../shared/reference."""
+"""Shared fixtures. The reference data (the paper artifact's recorded Timeloop runs and tables) lives beside the
+checkout in ../shared/reference, or wherever $FUSELOOP_REFERENCE points.
+
+Golden tests read it through the `reference_dir` / `mobilenet_runs` fixtures, which give two sources: "fixtures", the
+figures kept in tests/fixtures/ written back as a reference-shaped directory (always available), and "corpus", the
+reference itself. Tests that need the reference's own files (parsing stats.txt, comparing file contents) are marked
+`corpus`. Without the reference, every corpus test is skipped with one reason, reported once.
+"""
 import os
-import subprocess
 from pathlib import Path
 
+import fixtures
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = Path(os.environ.get("FUSELOOP_REFERENCE") or ROOT.parent / "shared" / "reference").resolve()
+HAVE_REFERENCE = (REFERENCE / "networks.yaml").is_file()
+MOBILENET_RUNS = REFERENCE / fixtures.RUNS_DIR
+CORPUS_MISSING = (f"needs the recorded corpus, not found at {REFERENCE} (put shared/ beside the checkout or set "
+                  "FUSELOOP_REFERENCE); the golden tests ran on tests/fixtures")
+
+corpus = pytest.mark.corpus
+# The two sources of the reference figures, for tests that compare against them.
+SOURCES = [pytest.param("corpus", marks=corpus), "fixtures"]
 
 
-def reference_candidates() -> list[Path]:
-    """Where the reference data is looked for: $FUSELOOP_REFERENCE alone if set; else ../shared/reference beside
-    this checkout, then beside the local repository it was cloned from (a fresh clone in a temporary directory)."""
-    if os.environ.get("FUSELOOP_REFERENCE"):
-        return [Path(os.environ["FUSELOOP_REFERENCE"]).resolve()]
-    candidates = [ROOT.parent / "shared" / "reference"]
-    origin = subprocess.run(["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
-                            capture_output=True, text=True).stdout.strip().removeprefix("file://")
-    if origin and Path(origin).is_dir():
-        candidates.append(Path(origin).resolve().parent / "shared" / "reference")
-    return candidates
+def pytest_configure(config):
+    config.addinivalue_line("markers", "corpus: reads the recorded reference files in ../shared/reference")
 
 
-def _find_reference() -> Path:
-    candidates = reference_candidates()
-    return next((c for c in candidates if (c / "networks.yaml").is_file()), candidates[0])
+def pytest_report_header(config):
+    found = "found" if HAVE_REFERENCE else "not found: tests marked corpus are skipped"
+    return f"reference corpus: {REFERENCE} ({found})"
 
 
-REFERENCE = _find_reference()
-MOBILENET_RUNS = REFERENCE / "timeloop-runs" / "mobilenet-cifar10"
-
-
-def pytest_sessionstart(session):
-    # Without the reference data the golden suites would collect no cases or fail one by one; they are core and
-    # must not be skipped, so stop with one clear message instead.
-    if not (REFERENCE / "networks.yaml").is_file():
-        looked = ", ".join(str(c) for c in reference_candidates())
-        pytest.exit(f"reference data not found (looked for networks.yaml in: {looked}); put the shared/ directory "
-                    f"beside the checkout or set FUSELOOP_REFERENCE to its reference/ directory", returncode=4)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Raised here (not through a skip marker) so that every such skip has the same location and reason and -ra
+    # reports them on one line.
+    if not HAVE_REFERENCE and item.get_closest_marker("corpus"):
+        pytest.skip(CORPUS_MISSING)
 
 
 @pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    return REFERENCE
+def fixture_reference(tmp_path_factory) -> Path:
+    """The fixtures written back as a reference-shaped directory (see tests/fixtures/__init__.py)."""
+    return fixtures.materialize(tmp_path_factory.mktemp("fixture-reference") / "reference")
+
+
+@pytest.fixture(scope="session", params=SOURCES)
+def reference_dir(request) -> Path:
+    return REFERENCE if request.param == "corpus" else request.getfixturevalue("fixture_reference")
 
 
 @pytest.fixture(scope="session")
-def mobilenet_runs() -> Path:
-    return MOBILENET_RUNS
+def mobilenet_runs(reference_dir) -> Path:
+    return reference_dir / fixtures.RUNS_DIR
+
+
+def run_names() -> list[str]:
+    """The recorded MobileNetV2/CIFAR-10 runs (the fixtures list them; tests/test_fixtures.py checks the corpus
+    has the same)."""
+    return fixtures.run_names()
 
 
 def all_reference_runs() -> list[Path]:
-    """Every recorded MobileNetV2/CIFAR-10 Timeloop run directory (the ones with a stats.txt)."""
-    return sorted(p.parent for p in MOBILENET_RUNS.rglob("stats.txt"))
+    """Every recorded run directory of the corpus."""
+    return [MOBILENET_RUNS / name for name in run_names()]

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import res_table, summarize, accelerator_totals
+from analysis import accelerator_totals, res_table, summarize
 from analysis.schema import RES_COLUMNS
 from analysis.tables import TableError
 from analysis.validate import compare, read_reference
@@ -76,7 +76,7 @@ def test_reference_comparison_against_itself_and_a_perturbation(reference_dir):
     assert list(ref["layer"][:5]) == ["head.conv1", "head.PW1", "head.DW1", "head.PW2", "b1"]
     assert list(ref["layer"][-2:]) == ["tail.PW1", "tail.FC1"]
     b1 = ref.set_index("layer").loc["b1"]
-    assert (b1["sparse_DW_c"], b1["sparse_PW2_c"]) == (8192.0, 9088.0)  # un-swapped (§5.2 / §9.14)
+    assert (b1["sparse_DW_c"], b1["sparse_PW2_c"]) == (8192.0, 9088.0)  # un-swapped (docs/method.md §7.2, §9 item 14)
     diffs = compare(ref, ref)
     assert diffs["rel_diff"].abs().max() == 0.0
     perturbed = ref.copy()

@@ -1,22 +1,26 @@
 """Our own arch specs, component classes, energy/area tables and mapper settings against the paper artifact's,
-and the engine on our archs."""
-import importlib.util
+and the engine on our archs. The artifact's figures come from the reference corpus and from the fixtures; its arch
+files and component classes from the corpus alone."""
 import shutil
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REFERENCE, corpus
+from fixtures import read_run
 
-from conftest import MOBILENET_RUNS, REFERENCE
 from engines.embedded import EmbeddedEngine
-from engines.embedded.arch import load_arch
-from engines.parsers import load_art, load_ert
-from test_embedded_model import read_map, read_stats
-from workloads.constraints import ConstraintsError, mapper_settings
+from estimation import paper as make_ert
+from specs.arch import load_arch
+from specs.components import arch_components, compound_classes
+from specs.energy import load_art, load_ert
+from specs.errors import SpecError
+from specs.mapper import artifact_mapper as mapper_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"eyeriss": ROOT / "arch/eyeriss", "predictions": ROOT / "arch/archon/predictions", "main": ROOT / "arch/archon/main"}
+OURS = {"eyeriss": ROOT / "arch/eyeriss", "predictions": ROOT / "arch/archon/predictions",
+        "main": ROOT / "arch/archon/main"}
 THEIRS = {"eyeriss": "baseline", "predictions": "fusion/predictions", "main": "fusion/main"}
 ACCELERATORS = REFERENCE / "accelerators"
 # Intended differences from the artifact's arch files: none (only comments differ).
@@ -24,17 +28,12 @@ INTENDED_ARCH_DIFFERENCES: dict[str, dict] = {}
 # Intended differences in the component classes: the SRAM write's address generator calls `add`, not `count`.
 INTENDED_COMPONENT_FIX = ("smartbuffer_SRAM", "write", "address_generators[0]", "count", "add")
 
-spec = importlib.util.spec_from_file_location("make_ert", ROOT / "arch/make_ert.py")
-make_ert = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(make_ert)
-
-
 def flat_components(arch_dir: Path) -> dict[str, tuple[str, dict]]:
-    """{full component name: (class, attributes incl. inherited)} straight from arch.yaml."""
-    arch = yaml.safe_load((arch_dir / "arch.yaml").read_text())["architecture"]
-    return {name: (cls, attrs) for root in arch["subtree"] for name, cls, attrs in make_ert.components(root)}
+    """{full component name: (class, attributes incl. inherited and class defaults)} as Accelergy reads arch.yaml."""
+    return {c.name: (c.cls, c.attributes) for c in arch_components(arch_dir)}
 
 
+@corpus
 @pytest.mark.parametrize("name", OURS)
 def test_arch_components_equal_the_reference(name):
     ours, theirs = flat_components(OURS[name]), flat_components(ACCELERATORS / THEIRS[name])
@@ -46,16 +45,17 @@ def test_arch_components_equal_the_reference(name):
 
 
 @pytest.mark.parametrize("name", OURS)
-def test_arch_levels_as_the_engine_reads_them_equal_the_reference(name):
-    ours, theirs = load_arch(OURS[name]), load_arch(ACCELERATORS / THEIRS[name])
+def test_arch_levels_as_the_engine_reads_them_equal_the_reference(name, reference_dir):
+    ours, theirs = load_arch(OURS[name]), load_arch(reference_dir / "accelerators" / THEIRS[name])
     assert [asdict(level) for level in ours.storage] == [asdict(level) for level in theirs.storage]
     assert asdict(ours.arithmetic) == asdict(theirs.arithmetic)
 
 
 def _classes(arch_dir: Path) -> dict:
-    return make_ert.compound_classes(arch_dir)
+    return {name: {k: v for k, v in cls.items() if k != "_source"} for name, cls in compound_classes(arch_dir).items()}
 
 
+@corpus
 @pytest.mark.parametrize("name", OURS)
 def test_component_classes_equal_the_reference_but_for_the_count_fix(name):
     ours, theirs = _classes(OURS[name]), _classes(ACCELERATORS / THEIRS[name])
@@ -86,14 +86,14 @@ def _rows(path: Path) -> dict:
 
 
 @pytest.mark.parametrize("name", OURS)
-def test_ert_has_every_argument_combination_of_the_reference(name):
+def test_ert_has_every_argument_combination_of_the_reference(name, reference_dir):
     ours = _rows(OURS[name] / make_ert.ERT_OUTPUT)
-    theirs = _rows(ACCELERATORS / THEIRS[name] / "ERT.yaml")
+    theirs = _rows(reference_dir / "accelerators" / THEIRS[name] / "ERT.yaml")
     assert set(ours) == set(theirs)
     assert {key: value for key, value in ours.items() if theirs[key] != value} == {}
     glb = load_ert(OURS[name] / make_ert.ERT_OUTPUT)
     assert len(glb.rows("shared_glb", "read")) == 2 * (1 + {"eyeriss": 27}.get(name, 25))
-    assert glb.max_energy("shared_glb") == {"eyeriss": 70.264}.get(name, 68.751)  # reference-method.md §4.1
+    assert glb.max_energy("shared_glb") == {"eyeriss": 70.264}.get(name, 68.751)  # docs/method.md §4.1
 
 
 def _variant(tmp_path: Path, source: Path, **glb) -> Path:
@@ -107,18 +107,18 @@ def _variant(tmp_path: Path, source: Path, **glb) -> Path:
     return arch
 
 
-def test_the_128KiB_predictions_glb_variant_matches_the_artifacts_older_arch(tmp_path):
+def test_the_128KiB_predictions_glb_variant_matches_the_artifacts_older_arch(tmp_path, reference_dir):
     arch = _variant(tmp_path, OURS["predictions"], memory_depth=(12800, 16384), n_banks=(25, 32))
     assert make_ert.main([str(arch)]) == 0
-    old = ACCELERATORS / "fusion/predictions-128KiB-glb"
+    old = reference_dir / "accelerators" / "fusion/predictions-128KiB-glb"
     assert _rows(arch / make_ert.ERT_OUTPUT) == _rows(old / "ERT.yaml")
     assert dict(load_art(arch / make_ert.ART_OUTPUT)) == {k: float(v) for k, v in load_art(old / "ART.yaml").items()}
 
 
 @pytest.mark.parametrize("name", ["eyeriss", "main"])
-def test_art_equals_the_reference(name):
+def test_art_equals_the_reference(name, reference_dir):
     ours = load_art(OURS[name] / make_ert.ART_OUTPUT)
-    theirs = load_art(ACCELERATORS / THEIRS[name] / "ART.yaml")
+    theirs = load_art(reference_dir / "accelerators" / THEIRS[name] / "ART.yaml")
     assert dict(ours) == {k: float(v) for k, v in theirs.items()}
 
 
@@ -148,7 +148,8 @@ def test_make_ert_check_and_errors(tmp_path, capsys):
     bad = _variant(tmp_path / "bad", OURS["eyeriss"], memory_depth=(24, 20))
     assert make_ert.main([str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "component system.eyeriss.PE[0..71].psum_spad" in err and "no smartbuffer_RF entry" in err and "'memory_depth': 20" in err
+    assert "component system.eyeriss.PE[0..71].psum_spad" in err
+    assert "no smartbuffer_RF entry" in err and "'memory_depth': 20" in err
 
 
 def test_make_ert_refuses_another_technology(tmp_path, capsys):
@@ -158,30 +159,31 @@ def test_make_ert_refuses_another_technology(tmp_path, capsys):
 
 
 RUNS_ON_OUR_ARCHES = {  # recorded runs whose arch we ship (the prediction runs used an older 128 KiB GLB)
-    "baseline/b1/decom": "eyeriss", "baseline/b7/conv": "eyeriss", "head_and_tail/baseline/tail/baseline/FC1": "eyeriss",
+    "baseline/b1/decom": "eyeriss", "baseline/b7/conv": "eyeriss",
+    "head_and_tail/baseline/tail/baseline/FC1": "eyeriss",
     "fusion/main_computations/b1": "main", "fusion/main_computations/b9": "main",
     "head_and_tail/fused/fus_head/fusion/DW1": "predictions", "head_and_tail/fused/fus_tail/fusion/PW1": "predictions",
 }
 
 
 @pytest.mark.parametrize("run", RUNS_ON_OUR_ARCHES)
-def test_engine_on_our_arch_reproduces_recorded_runs(run):
-    run_dir = MOBILENET_RUNS / run
-    expected = read_stats(run_dir / "stats.txt")
-    got = EmbeddedEngine().model(OURS[RUNS_ON_OUR_ARCHES[run]], run_dir / "prob/prob.yaml", read_map(run_dir / "map.txt"))
-    assert got.cycles == expected["cycles"]
-    assert got.total_energy_pJ == pytest.approx(expected["total_energy"], rel=1e-6)
+def test_engine_on_our_arch_reproduces_recorded_runs(run, mobilenet_runs):
+    run_dir = mobilenet_runs / run
+    expected = read_run(run_dir)
+    got = EmbeddedEngine().model(OURS[RUNS_ON_OUR_ARCHES[run]], run_dir / "prob/prob.yaml", expected.mapping)
+    assert got.cycles == expected.cycles
+    assert got.total_energy_pJ == pytest.approx(expected.total_energy_pJ, rel=1e-6)
     for level in got.levels:
-        assert level.energy_pJ == pytest.approx(expected["levels"][level.name]["energy"], rel=1e-6, abs=0.01)
+        assert level.energy_pJ == pytest.approx(expected.level(level.name).energy_pJ, rel=1e-6, abs=0.01)
 
 
-def test_a_user_ert_takes_precedence_over_the_shipped_table(tmp_path):
+def test_a_user_ert_takes_precedence_over_the_shipped_table(tmp_path, fixture_reference):
     from engines.timeloop_inputs import arch_input_files
 
     arch = tmp_path / "eyeriss"
     shutil.copytree(OURS["eyeriss"], arch)
-    run_dir = MOBILENET_RUNS / "baseline/b1/decom"
-    mapping = read_map(run_dir / "map.txt")
+    run_dir = fixture_reference / "timeloop-runs/mobilenet-cifar10/baseline/b1/decom"
+    mapping = read_run(run_dir).mapping
     shipped = EmbeddedEngine().model(arch, run_dir / "prob/prob.yaml", mapping)
     assert "ERT.fuseloop.yaml" in [p.name for p in arch_input_files(arch)]
     user = yaml.safe_load((arch / "ERT.fuseloop.yaml").read_text())
@@ -207,8 +209,8 @@ REFERENCE_MAPPERS = {  # reference mapper file -> our entry
 
 
 @pytest.mark.parametrize("reference_file, entry", REFERENCE_MAPPERS.items())
-def test_mapper_settings_equal_the_reference_but_live_status(reference_file, entry):
-    theirs = yaml.safe_load((REFERENCE / "mappers" / reference_file).read_text())["mapper"]
+def test_mapper_settings_equal_the_reference_but_live_status(reference_file, entry, reference_dir):
+    theirs = yaml.safe_load((reference_dir / "mappers" / reference_file).read_text())["mapper"]
     ours = mapper_settings(entry)["mapper"]
     assert theirs.pop("live-status") is True and ours.pop("live-status") is False
     assert ours == theirs
@@ -236,5 +238,5 @@ def test_mapper_settings_feed_the_embedded_engine(tmp_path):
     path.write_text(yaml.safe_dump(mapper_settings("main")))
     settings = read_mapper_settings(path)
     assert (settings.timeout, settings.victory_condition, tuple(settings.metrics)) == (5000, 400, ("delay", "energy"))
-    with pytest.raises(ConstraintsError, match=r"mappers\.yaml: settings: no entry 'dw'"):
+    with pytest.raises(SpecError, match=r"mappers\.yaml: field settings: no entry 'dw'"):
         mapper_settings("dw")

@@ -3,12 +3,17 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import MOBILENET_RUNS, ROOT, corpus
 
-from conftest import MOBILENET_RUNS, ROOT
-from workflows.recipes import recipe
+import accelerators
+from specs.constraints import (
+    ConstraintsError,
+    constraint_templates,
+    load_constraints,
+    parse_factors,
+    render_constraints,
+)
 from workloads import zoo
-from workloads.constraints import (ConstraintsError, constraint_templates, load_constraints, parse_factors,
-                                   render_constraints)
 from workloads.problem import problems_for
 
 CNN_DIMS = ["C", "M", "R", "S", "N", "P", "Q"]
@@ -17,7 +22,7 @@ EYERISS = ROOT / "arch/eyeriss/constraints/layer.yaml.j2"
 PREDICTIONS = ROOT / "arch/archon/predictions/constraints/layer.yaml.j2"
 MAIN = ROOT / "arch/archon/main/constraints/main.yaml.j2"
 
-# The paper's prediction knobs for MobileNetV2 (reference-method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
+# The paper's prediction knobs for MobileNetV2 (docs/method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
 # decom Q=8 / M=8, conv Q=4 M=2 / M=8, plus the per-role spad factors), written out as the artifact's full strings.
 MOBILENET_PREDICTIONS = {
     "decom": dict(dummy_spatial="N=1 R=1 S=1 P=1 Q=1 C=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 Q=8 M=1 C=1",
@@ -33,8 +38,8 @@ MOBILENET_PREDICTIONS = {
 MALFORMED_IN_REFERENCE: dict[str, str] = {}
 
 
-def reference(run: str) -> dict:
-    files = sorted((MOBILENET_RUNS / run / "constraints").glob("*.yaml"))
+def reference(runs: Path, run: str) -> dict:
+    files = sorted((runs / run / "constraints").glob("*.yaml"))
     assert files, f"no constraint files in {run}"
     return load_constraints("\n".join(f.read_text() for f in files))
 
@@ -44,19 +49,18 @@ def rendered(template: Path, dims=CNN_DIMS, **params) -> dict:
 
 
 def layer_run(accelerator: str, network: str, layer_name: str, depthwise: str = "paper"):
-    """(problem, normalized constraints) of a zoo layer through the workflow's recipe."""
-    net = zoo.load_network(network, "cifar10", "fused" if accelerator == "archon" else "baseline")
-    layer = net.layer(layer_name)
-    (problem,) = problems_for(layer, depthwise=depthwise)
-    run = recipe(accelerator, net, layer, problem)
-    return problem, rendered(run.constraints_template, problem.dimensions, **run.constraint_params)
+    """(problem, normalized constraints) of a zoo layer's run, as the accelerator plug-in builds it."""
+    plugin = accelerators.get(accelerator)
+    net = zoo.load_network(network, "cifar10", plugin.variant)
+    (run,) = [r for r in plugin.runs(net, {"problem": {"depthwise": depthwise}}) if r.name == layer_name]
+    return run.problem, load_constraints(run.constraints)
 
 
 # ---- equality with the artifact's files ---------------------------------------------------------------------
 
-def test_eyeriss_pointwise_equals_the_reference():
+def test_eyeriss_pointwise_equals_the_reference(mobilenet_runs):
     ours = rendered(EYERISS)
-    theirs = reference("baseline/b1/decom")
+    theirs = reference(mobilenet_runs, "baseline/b1/decom")
     assert ours == theirs
     # a few facts of the normalized structure, so the comparison is known to look at real content
     assert ours["shared_glb"]["bypass"] == {"keep": ["Inputs", "Outputs"], "bypass": ["Weights"]}
@@ -65,27 +69,28 @@ def test_eyeriss_pointwise_equals_the_reference():
     assert ours["DRAM"]["temporal"]["permutation"] == "RSPCMNQ"
 
 
-def _baseline_runs() -> list[str]:
-    runs = [p.parent.relative_to(MOBILENET_RUNS) for p in MOBILENET_RUNS.glob("baseline/b*/*/constraints")]
-    runs += [p.parent.relative_to(MOBILENET_RUNS) for p in MOBILENET_RUNS.glob("head_and_tail/baseline/*/baseline/*/constraints")]
-    return sorted(str(r) for r in runs)
+def _baseline_runs(runs: Path) -> list[str]:
+    found = [p.parent.relative_to(runs) for p in runs.glob("baseline/b*/*/constraints")]
+    found += [p.parent.relative_to(runs) for p in runs.glob("head_and_tail/baseline/*/baseline/*/constraints")]
+    return sorted(str(r) for r in found)
 
 
-def test_eyeriss_constraints_are_those_of_every_baseline_run():
-    runs = _baseline_runs()
+def test_eyeriss_constraints_are_those_of_every_baseline_run(mobilenet_runs):
+    runs = _baseline_runs(mobilenet_runs)
     assert len(runs) == 16 * 3 + 12
     ours = rendered(EYERISS)
-    assert [run for run in runs if reference(run) != ours] == []
+    assert [run for run in runs if reference(mobilenet_runs, run) != ours] == []
 
 
 @pytest.mark.parametrize("role", ["decom", "conv"])
-def test_predictions_with_mobilenet_knobs_equal_the_reference(role):
+def test_predictions_with_mobilenet_knobs_equal_the_reference(role, mobilenet_runs):
     ours = rendered(PREDICTIONS, **MOBILENET_PREDICTIONS[role])
-    theirs = reference(f"fusion/predictions/b1/{role}")
+    theirs = reference(mobilenet_runs, f"fusion/predictions/b1/{role}")
     assert ours == theirs
     assert ours["shared_glb"]["spatial"]["factors"]["Q"] == {"decom": 8, "conv": 4}[role]
 
 
+@corpus
 def test_compared_reference_factor_strings_are_well_formed():
     files = sorted(MOBILENET_RUNS.glob("**/constraints/*.yaml"))
     tokens = []
@@ -96,18 +101,19 @@ def test_compared_reference_factor_strings_are_well_formed():
     assert len(files) == 169 and len(tokens) == 4365
 
 
-def test_main_block1_equals_the_reference():
+def test_main_block1_equals_the_reference(mobilenet_runs):
     ours = rendered(MAIN, C=16, M=24, R=3, S=3, spatial_x=8, spatial_y=8)
-    assert ours == reference("fusion/main_computations/b1")
+    assert ours == reference(mobilenet_runs, "fusion/main_computations/b1")
     assert ours["shared_glb"]["temporal"]["factors"] == {"N": 1, "R": 1, "S": 1, "Q": 1, "C": 16, "M": 24}
 
 
 @pytest.mark.parametrize("block", range(1, 15))
-def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block):
-    for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"), ("pred_conv", f"fusion/predictions/b{block}/conv"),
+def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block, mobilenet_runs):
+    for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"),
+                      ("pred_conv", f"fusion/predictions/b{block}/conv"),
                       ("main", f"fusion/main_computations/b{block}")):
         _, ours = layer_run("archon", "mobilenet", f"b{block}.{role}")
-        assert ours == reference(run), run
+        assert ours == reference(mobilenet_runs, run), run
 
 
 @pytest.mark.parametrize("layer, run", [
@@ -118,15 +124,15 @@ def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block):
     ("tail.PW1", "head_and_tail/fused/fus_tail/fusion/PW1"),
     ("tail.FC1", "head_and_tail/fused/fus_tail/fusion/FC1"),
 ])
-def test_fused_head_and_tail_equal_the_reference(layer, run):
+def test_fused_head_and_tail_equal_the_reference(layer, run, mobilenet_runs):
     _, ours = layer_run("archon", "mobilenet", layer)
-    assert ours == reference(run)
+    assert ours == reference(mobilenet_runs, run)
 
 
-def test_dense_recipe_uses_the_eyeriss_constraints():
+def test_dense_recipe_uses_the_eyeriss_constraints(mobilenet_runs):
     for layer in ("b1.decom", "b1.conv", "b1.comp", "tail.FC1"):
         _, ours = layer_run("dense", "mobilenet", layer)
-        assert ours == reference("baseline/b1/decom"), layer
+        assert ours == reference(mobilenet_runs, "baseline/b1/decom"), layer
 
 
 # ---- adapting to the problem's dimensions ---------------------------------------------------------------------
@@ -135,7 +141,8 @@ def test_coupled_depthwise_drops_the_channel_dimension_everywhere():
     problem, ours = layer_run("dense", "mobilenet", "b1.conv", depthwise="coupled")
     assert list(problem.dimensions) == COUPLED_DW_DIMS
     text = render_constraints(EYERISS, problem.dimensions)
-    assert "C=" not in text and "C" not in "".join(line.split(":")[-1] for line in text.splitlines() if "permutation" in line)
+    permutations = "".join(line.split(":")[-1] for line in text.splitlines() if "permutation" in line)
+    assert "C=" not in text and "C" not in permutations
     for target, types in ours.items():
         for kind, spec in types.items():
             assert "C" not in spec.get("factors", {}) and "C" not in spec.get("permutation", ""), (target, kind)
@@ -207,8 +214,10 @@ def test_constraint_templates_per_arch():
 # ---- load_constraints layouts ----------------------------------------------------------------------------------
 
 def test_load_constraints_accepts_timeloops_layouts():
-    flat = "architecture_constraints:\n  targets:\n  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n" \
-           "mapspace_constraints:\n  targets:\n  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
+    flat = "architecture_constraints:\n  targets:\n" \
+           "  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n" \
+           "mapspace_constraints:\n  targets:\n" \
+           "  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
     nested = "arch_constraints:\n  constraints:\n  - target: psum_spad\n    constraints:\n" \
              "    - {type: temporal, attributes: {factors: M=3 P<=4, permutation: NPM}}\n" \
              "mapspace:\n  - {target: psum_spad, type: datatype, keep: [Outputs], bypass: [Weights]}\n"
@@ -222,7 +231,8 @@ def test_load_constraints_accepts_timeloops_layouts():
 
 @pytest.mark.parametrize("text, message", [
     ("architecture_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=1}\n"
-     "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n", r"\(x temporal\): factor M= specified twice"),
+     "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n",
+     r"\(x temporal\): factor M= specified twice"),
     ("targets:\n  - {target: x, type: spatial, permutation: NM}\n  - {target: x, type: spatial, permutation: MN}\n",
      "permutation specified twice"),
     ("targets:\n  - {target: x, type: bypass, keep: [Inputs]}\n  - {target: x, type: bypass, bypass: [Inputs]}\n",
@@ -232,13 +242,24 @@ def test_load_constraints_accepts_timeloops_layouts():
 ])
 def test_load_constraints_errors(text, message):
     with pytest.raises(ConstraintsError, match=message):
-        load_constraints(text)
+        load_constraints(text, strict=True)
+
+
+def test_lenient_factors_read_as_timeloop_does():
+    """Without strict, factor strings are read with timeloop-mapper's patterns: `R=3S=3` is two factors and the
+    mnasnet files' `R=kS=k` constrains nothing."""
+    spec = load_constraints("targets:\n  - {target: x, type: temporal, factors: R=3S=3 P<=4}\n")
+    assert spec["x"]["temporal"]["factors"] == {"R": 3, "S": 3} and spec["x"]["temporal"]["max_factors"] == {"P": 4}
+    assert load_constraints("targets:\n  - {target: x, type: temporal, factors: R=kS=k}\n")["x"]["temporal"] == {
+        "factors": {}, "max_factors": {}}
+    with pytest.raises(ConstraintsError, match=r"none of architecture_constraints"):
+        load_constraints("architecture_constraint:\n  targets: []\n")
 
 
 def test_load_constraints_missing_file_names_it(tmp_path):
-    with pytest.raises(ConstraintsError, match=r"missing\.yaml: cannot read constraints"):
+    with pytest.raises(ConstraintsError, match=r"missing\.yaml: constraints file not found"):
         load_constraints(tmp_path / "missing.yaml")
-    with pytest.raises(ConstraintsError, match=r"nowhere\.yaml: cannot read constraints"):
+    with pytest.raises(ConstraintsError, match=r"nowhere\.yaml: constraints file not found"):
         load_constraints(str(tmp_path / "nowhere.yaml"))
 
 
@@ -260,7 +281,7 @@ def test_render_errors_name_the_template_and_the_parameter(tmp_path):
         render_constraints(tmp_path / "missing.yaml.j2", CNN_DIMS)
     bad = tmp_path / "bad.yaml.j2"
     bad.write_text("targets: [1, 2\n")
-    with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: rendered text is not valid YAML"):
+    with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2 \(rendered\): not valid YAML: line 2"):
         render_constraints(bad, CNN_DIMS)
     bad.write_text("targets: []\n")
     with pytest.raises(ConstraintsError, match=r"bad\.yaml\.j2: expected architecture_constraints and/or mapspace"):
@@ -270,7 +291,7 @@ def test_render_errors_name_the_template_and_the_parameter(tmp_path):
 @pytest.mark.parametrize("depthwise", ["paper", "coupled"])
 def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
     from engines.embedded import EmbeddedEngine
-    from workloads.problem import render_problem
+    from specs.problem import render_problem
 
     net = zoo.load_network("mobilenet", "cifar10", "baseline")
     (problem,) = problems_for(net.layer("b1.conv"), depthwise=depthwise)
@@ -286,7 +307,7 @@ def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
 def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too_small(tmp_path):
     from engines.base import EngineError
     from engines.embedded import EmbeddedEngine
-    from workloads.problem import render_problem
+    from specs.problem import render_problem
 
     net = zoo.load_network("mnasnet", "cifar10", "fused")
     (problem,) = problems_for(net.layer("b12.main"), depthwise="coupled")
@@ -295,8 +316,9 @@ def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too
     params = dict(C=dims["C"], M=dims["M"], R=5, S=5, spatial_x=8, spatial_y=8)
     paper = rendered(MAIN, problem.dimensions, **params)
     fitted = rendered(MAIN, problem.dimensions, **params, ifmap_words=12)
-    assert paper["psum_spad"]["temporal"]["factors"]["S"] == 5 and paper["shared_glb"]["temporal"]["factors"]["S"] == 1
-    assert fitted["psum_spad"]["temporal"]["factors"]["S"] == 1 and fitted["shared_glb"]["temporal"]["factors"]["S"] == 5
+    s_factor = lambda constraints, level: constraints[level]["temporal"]["factors"]["S"]  # noqa: E731
+    assert s_factor(paper, "psum_spad") == 5 and s_factor(paper, "shared_glb") == 1
+    assert s_factor(fitted, "psum_spad") == 1 and s_factor(fitted, "shared_glb") == 5
     assert rendered(MAIN, **{**params, "R": 3, "S": 3}, ifmap_words=12) == rendered(MAIN, **{**params, "R": 3, "S": 3})
     (tmp_path / "problem.yaml").write_text(render_problem(problem))
     (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 400, timeout: 5000}\n")
@@ -306,6 +328,32 @@ def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too
         files[name].write_text(render_constraints(MAIN, problem.dimensions, **params, **extra))
     engine = EmbeddedEngine()
     with pytest.raises(EngineError, match="ifmap_spad.*capacity 12"):
-        engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]], tmp_path / "mapper.yaml")
-    stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]], tmp_path / "mapper.yaml")
+        engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]],
+                        tmp_path / "mapper.yaml")
+    stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]],
+                            tmp_path / "mapper.yaml")
     assert stats.cycles * 64 == stats.macs == dims["C"] * dims["M"] * 25 * dims["P"] * dims["Q"]  # all 64 PEs busy
+
+
+@pytest.mark.parametrize(("side", "tile", "busy_pes"), [(8, 8, 64), (4, 4, 16), (14, 7, 49), (12, 6, 36), (1, 1, 1)])
+def test_main_convolution_maps_a_map_that_8_does_not_divide_with_the_largest_tile_that_does(
+        tmp_path, side, tile, busy_pes):
+    """The fused main convolution keeps one output pixel per PE: 8 x 8 tiles where 8 divides the map, else tiles of the
+    largest divisor below 8 (a 4 x 4 map on 16 PEs), so a small-map block of a user's network still runs on ARCHON."""
+    import dataclasses
+
+    from accelerators.archon import archon_run, main_tile_side
+    from engines.embedded import EmbeddedEngine
+    from specs.problem import render_problem
+
+    assert main_tile_side(side) == tile
+    net = zoo.load_network("mobilenet", "cifar10", "fused")
+    layer = dataclasses.replace(net.layer("b2.main"), P=side, Q=side)
+    run = archon_run(net, layer, "coupled")
+    (tmp_path / "problem.yaml").write_text(render_problem(run.problem))
+    (tmp_path / "constraints.yaml").write_text(run.constraints)
+    (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 50, timeout: 1000}\n")
+    stats = EmbeddedEngine().evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml",
+                                      [tmp_path / "constraints.yaml"], tmp_path / "mapper.yaml")
+    assert stats.macs == layer.C * layer.M * 9 * side * side
+    assert stats.cycles * busy_pes == stats.macs  # each busy PE accumulates its pixel's whole kernel

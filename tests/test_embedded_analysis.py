@@ -1,7 +1,7 @@
 """The fast closed-form analysis equals the exact step-by-step replay on random mappings.
 
 Random mappings spread the prime factors of every dimension over the temporal and
-spatial (X/Y) slots of the reference baseline and ARCHON-main architectures, in
+spatial (X/Y) slots of the reference baseline and ARCHON-main architectures (from the fixtures), in
 random loop orders and with random bypass, on CNN layers with strides, dilations,
 sliding windows and on a depthwise shape with coupled channels.
 """
@@ -10,21 +10,21 @@ from __future__ import annotations
 import random
 from math import prod
 
+import fixtures
 import pytest
 import yaml
 
-from conftest import REFERENCE
-from engines.embedded.search import _prime_factors
 from engines.embedded.analysis import fast_analysis
-from engines.embedded.arch import ArchSpec, load_arch
 from engines.embedded.nest import build_nest
 from engines.embedded.problem import Problem, parse_problem
 from engines.embedded.reference import reference_analysis
+from engines.embedded.search import _prime_factors
 from engines.mapping import LevelMapping, Loop, Mapping
+from specs.arch import ArchSpec
 
 SEED = 20240601
 N_MAPPINGS = 60
-TEMPLATE = REFERENCE / "timeloop-runs/mobilenet-cifar10/baseline/b1/decom/prob/prob.yaml"
+TEMPLATE = "baseline/b1/decom"  # the recorded run whose problem the CNN layers vary
 
 DEPTHWISE_SHAPE = {"name": "depthwise", "dimensions": ["C", "R", "S", "N", "P", "Q"], "data-spaces": [
     {"name": "Weights", "projection": [[["C"]], [["R"]], [["S"]]]},
@@ -35,7 +35,7 @@ DEPTHWISE_SHAPE = {"name": "depthwise", "dimensions": ["C", "R", "S", "N", "P", 
 
 def cnn(**instance) -> Problem:
     """The reference CNN-layer problem with other bounds / strides / dilations."""
-    data = yaml.safe_load(TEMPLATE.read_text())
+    data = yaml.safe_load(fixtures.problem_yaml(TEMPLATE))
     data["problem"]["instance"].update(instance)
     return parse_problem(data)
 
@@ -63,7 +63,7 @@ def random_mapping(arch: ArchSpec, prob: Problem, rng: random.Random) -> Mapping
                 slots.append((i, axis))
                 limits[(i, axis)] = lim
     loops: dict[tuple[int, str | None], list[Loop]] = {s: [] for s in slots}
-    for dim, bound in zip(prob.dims, prob.bounds):
+    for dim, bound in zip(prob.dims, prob.bounds, strict=True):
         for p in _prime_factors(bound):
             slot = rng.choice(slots)
             loops[slot].append(Loop(dim, p, slot[1]))
@@ -83,7 +83,7 @@ def random_mapping(arch: ArchSpec, prob: Problem, rng: random.Random) -> Mapping
 
 def _cases():
     rng = random.Random(SEED)
-    arches = [load_arch(REFERENCE / "accelerators/baseline"), load_arch(REFERENCE / "accelerators/fusion/main")]
+    arches = [fixtures.arch_spec("baseline"), fixtures.arch_spec("fusion/main")]
     probs = problems()
     for n in range(N_MAPPINGS):
         arch, prob = rng.choice(arches), rng.choice(probs)
@@ -95,8 +95,8 @@ def test_fast_equals_reference(arch, prob, mapping):
     nest = build_nest(arch, prob, mapping)
     ref, fast = reference_analysis(prob, nest), fast_analysis(prob, nest)
     assert (fast.compute_cycles, fast.mac_instances) == (ref.compute_cycles, ref.mac_instances)
-    for level, (ref_tiles, fast_tiles) in enumerate(zip(ref.tiles, fast.tiles)):
-        for tensor, r, f in zip(prob.tensor_names, ref_tiles, fast_tiles):
+    for level, (ref_tiles, fast_tiles) in enumerate(zip(ref.tiles, fast.tiles, strict=True)):
+        for tensor, r, f in zip(prob.tensor_names, ref_tiles, fast_tiles, strict=True):
             got = (f.size, f.partition_size, f.content_accesses, f.fills, f.instances)
             want = (r.size, r.partition_size, r.content_accesses, r.fills, r.instances)
             assert got == want, f"{arch.storage[level].name}.{tensor}: fast {got} != reference {want}\n{mapping}"

@@ -1,19 +1,23 @@
-"""The embedded engine's input readers on the reference architecture, ERT and problem files."""
+"""The embedded engine's input readers on the reference architecture, ERT and problem files (the arch files of the
+corpus; the ERT and problem figures of the corpus and of the fixtures)."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
+from conftest import REFERENCE, corpus
 
-from conftest import REFERENCE
 from engines.base import EngineError
-from engines.embedded.arch import load_arch, parse_arch
-from engines.embedded.energy import component_base_name, find_ert_file, load_energy_table
+from engines.embedded.energy import find_ert_file, load_energy_table
 from engines.embedded.problem import load_problem
+from specs.arch import load_arch, parse_arch
+from specs.energy import short_name as component_base_name
+from specs.errors import SpecError
 
 ACC = REFERENCE / "accelerators"
 
 
+@corpus
 def test_hierarchical_baseline_arch():
     arch = load_arch(ACC / "baseline")
     assert arch.level_names == ("mac", "psum_spad", "weights_spad", "ifmap_spad", "DummyBuffer", "shared_glb", "DRAM")
@@ -28,12 +32,14 @@ def test_hierarchical_baseline_arch():
     assert (psum.size, psum.instances, psum.mesh_y, psum.write_bandwidth) == (24, 72, 9, 2.0)
 
 
+@corpus
 def test_flattened_equals_hierarchical():
     tree = load_arch(ACC / "baseline" / "arch.yaml")
     flat = load_arch(ACC / "baseline" / "flattened_architecture.yaml")
     assert replace(flat, source="") == replace(tree, source="")
 
 
+@corpus
 def test_flattened_only_predictions_arch():
     arch = load_arch(ACC / "fusion" / "predictions-128KiB-glb")
     glb = arch.storage[arch.storage_index("shared_glb")]
@@ -41,13 +47,14 @@ def test_flattened_only_predictions_arch():
     assert arch.storage[arch.storage_index("ifmap_spad")].size == 32
 
 
+@corpus
 def test_main_arch_has_no_weights_spad():
     arch = load_arch(ACC / "fusion" / "main")
     assert arch.level_names == ("mac", "psum_spad", "ifmap_spad", "DummyBuffer", "shared_glb", "DRAM")
 
 
-def test_ert_vector_energies_are_action_maxima():
-    table = load_energy_table(find_ert_file(ACC / "baseline"))
+def test_ert_vector_energies_are_action_maxima(reference_dir):
+    table = load_energy_table(find_ert_file(reference_dir / "accelerators" / "baseline"))
     assert table.energy("shared_glb") == pytest.approx(70.264)  # max(write) > max(read) 69.377
     assert table.energy("mac") == pytest.approx(2.2)  # mac_random
     assert table.energy("DRAM") == pytest.approx(512.0)
@@ -56,8 +63,8 @@ def test_ert_vector_energies_are_action_maxima():
     assert component_base_name("system.eyeriss.DummyBuffer[0..7]") == "DummyBuffer"
 
 
-def test_problem_reader_generic_projection():
-    prob = load_problem(REFERENCE / "timeloop-runs/mobilenet-cifar10/baseline/b13/conv/prob/prob.yaml")
+def test_problem_reader_generic_projection(mobilenet_runs):
+    prob = load_problem(mobilenet_runs / "baseline/b13/conv/prob/prob.yaml")
     assert prob.dims == ("C", "M", "R", "S", "N", "P", "Q")
     assert prob.bound("M") == 576 and prob.coefficients["Wstride"] == 2
     inputs = prob.data_space("Inputs")
@@ -66,19 +73,19 @@ def test_problem_reader_generic_projection():
     assert prob.macs == 576 * 9 * 64
 
 
-def test_arch_errors():
-    with pytest.raises(EngineError, match="missing top-level 'architecture'"):
+def test_arch_errors(tmp_path):
+    with pytest.raises(SpecError, match="missing top-level 'architecture'"):
         parse_arch({"arch": {}}, source="x.yaml")
-    with pytest.raises(EngineError, match="no arithmetic"):
+    with pytest.raises(SpecError, match="no arithmetic"):
         parse_arch({"architecture": {"local": [
             {"name": "system.DRAM", "class": "DRAM", "attributes": {"width": 16, "word-bits": 16}}]}})
-    with pytest.raises(EngineError, match=r"level 'buf': meshX\*meshY \(3\*1\) != instances \(4\)"):
+    with pytest.raises(SpecError, match=r"level 'buf': meshX\*meshY \(3\*1\) != instances \(4\)"):
         parse_arch({"architecture": {"local": [
             {"name": "system.DRAM", "class": "DRAM"},
             {"name": "system.PE[0..3].buf", "class": "regfile", "attributes": {"meshX": 3, "meshY": 1}},
             {"name": "system.PE[0..3].mac", "class": "intmac"}]}})
-    with pytest.raises(EngineError, match=r"no architecture file"):
-        load_arch(REFERENCE)
+    with pytest.raises(SpecError, match=r"no architecture file"):
+        load_arch(tmp_path)
 
 
 def test_wire_energy_is_refused():

@@ -3,7 +3,8 @@
 For each of the 109 runs, the recorded mapping (map.txt) is evaluated on the
 architecture + ERT the run used; cycles must match exactly, total energy within
 1 %, each level's energy within 2 %, and per tensor the scalar reads / updates /
-fills, partition size, utilized capacity and utilized instances exactly.
+fills, partition size, utilized capacity and utilized instances exactly. The runs are
+read from the reference corpus and from the fixtures (tests/fixtures, the same figures).
 
 Which architecture each run used (checked below against each stats.txt SPECS:
 shared_glb size and arithmetic instances):
@@ -23,24 +24,26 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import MOBILENET_RUNS, REFERENCE, corpus, run_names
+from fixtures import read_run
 
-from conftest import REFERENCE, all_reference_runs
 from engines.embedded import EmbeddedEngine
-from engines.embedded.arch import load_arch
 from engines.embedded.artifact import RecordedRun
 from engines.mapping import Mapping
 from engines.parsers import parse_map, parse_stats
+from engines.stats import LayerStats
+from specs.arch import load_arch
 
-RUNS_ROOT = REFERENCE / "timeloop-runs" / "mobilenet-cifar10"
 ACCELERATORS = REFERENCE / "accelerators"
+TENSOR_FIGURES = ("partition_size", "utilized_capacity", "utilized_instances", "reads", "updates", "fills")
 
 TOTAL_ENERGY_TOL = 0.01
 LEVEL_ENERGY_TOL = 0.02
 EXPECTED_RUNS = 109
 
 
-def arch_dir(run: Path) -> Path:
-    return RecordedRun(RUNS_ROOT, run).arch(ACCELERATORS)
+def arch_dir(run: Path, runs_root: Path = MOBILENET_RUNS, accelerators: Path = ACCELERATORS) -> Path:
+    return RecordedRun(runs_root, run).arch(accelerators)
 
 
 def read_map(path: Path) -> Mapping:
@@ -63,54 +66,67 @@ def read_stats(path: Path) -> dict:
 
 # ---- the golden comparison ----
 
-def compare_run(run: Path, engine: EmbeddedEngine) -> tuple[list[str], dict[str, float]]:
-    """(mismatches, worst relative errors) of the engine against one recorded run."""
-    expected = read_stats(run / "stats.txt")
-    got = engine.model(arch_dir(run), run / "prob" / "prob.yaml", read_map(run / "map.txt"))
+def compare(got: LayerStats, expected: LayerStats) -> tuple[list[str], dict[str, float]]:
+    """(mismatches, worst relative errors) of the engine's stats against a recorded run's."""
     problems: list[str] = []
-    worst = {"cycles": abs(got.cycles - expected["cycles"]) / expected["cycles"],
-             "total": abs(got.total_energy_pJ - expected["total_energy"]) / expected["total_energy"],
-             "level": 0.0}
-    if got.cycles != expected["cycles"]:
-        problems.append(f"cycles {got.cycles} != {expected['cycles']}")
-    if got.macs != expected["maccs"]:
-        problems.append(f"MACCs {got.macs} != {expected['maccs']}")
+    worst = {"cycles": abs(got.cycles - expected.cycles) / expected.cycles,
+             "total": abs(got.total_energy_pJ - expected.total_energy_pJ) / expected.total_energy_pJ, "level": 0.0}
+    if got.cycles != expected.cycles:
+        problems.append(f"cycles {got.cycles} != {expected.cycles}")
+    if got.macs != expected.macs:
+        problems.append(f"MACCs {got.macs} != {expected.macs}")
     if worst["total"] > TOTAL_ENERGY_TOL:
-        problems.append(f"total energy {got.total_energy_pJ:.2f} vs {expected['total_energy']:.2f} pJ")
-    if [lvl.name for lvl in got.levels] != list(expected["levels"]):
-        problems.append(f"levels {[lvl.name for lvl in got.levels]} != {list(expected['levels'])}")
+        problems.append(f"total energy {got.total_energy_pJ:.2f} vs {expected.total_energy_pJ:.2f} pJ")
+    if [lvl.name for lvl in got.levels] != [lvl.name for lvl in expected.levels]:
+        problems.append(f"levels {[lvl.name for lvl in got.levels]} != {[lvl.name for lvl in expected.levels]}")
+    recorded = {lvl.name: lvl for lvl in expected.levels}
     for lvl in got.levels:
-        exp = expected["levels"].get(lvl.name)
+        exp = recorded.get(lvl.name)
         if exp is None:
             continue
-        rel = abs(lvl.energy_pJ - exp["energy"]) / exp["energy"] if exp["energy"] else abs(lvl.energy_pJ)
+        rel = abs(lvl.energy_pJ - exp.energy_pJ) / exp.energy_pJ if exp.energy_pJ else abs(lvl.energy_pJ)
         worst["level"] = max(worst["level"], rel)
         if rel > LEVEL_ENERGY_TOL:
-            problems.append(f"{lvl.name} energy {lvl.energy_pJ:.2f} vs {exp['energy']:.2f} pJ")
-        if lvl.cycles != exp["cycles"]:
-            problems.append(f"{lvl.name} cycles {lvl.cycles} != {exp['cycles']}")
-        if set(lvl.tensors) != set(exp["tensors"]):
-            problems.append(f"{lvl.name} keeps {sorted(lvl.tensors)}, expected {sorted(exp['tensors'])}")
+            problems.append(f"{lvl.name} energy {lvl.energy_pJ:.2f} vs {exp.energy_pJ:.2f} pJ")
+        if lvl.cycles != exp.cycles:
+            problems.append(f"{lvl.name} cycles {lvl.cycles} != {exp.cycles}")
+        if set(lvl.tensors) != set(exp.tensors):
+            problems.append(f"{lvl.name} keeps {sorted(lvl.tensors)}, expected {sorted(exp.tensors)}")
         for tensor, ts in lvl.tensors.items():
-            for key, want in exp["tensors"].get(tensor, {}).items():
-                if key != "energy" and getattr(ts, key) != want:
+            for key in TENSOR_FIGURES:
+                want = getattr(exp.tensors[tensor], key) if tensor in exp.tensors else getattr(ts, key)
+                if getattr(ts, key) != want:
                     problems.append(f"{lvl.name}.{tensor}.{key} {getattr(ts, key)} != {want}")
     return problems, worst
 
 
-def _run_id(run: Path) -> str:
-    return run.relative_to(RUNS_ROOT).as_posix()
+def compare_run(run: str, engine: EmbeddedEngine, reference_dir: Path) -> tuple[list[str], dict[str, float]]:
+    """The engine on a recorded run's arch, problem and mapping, against the run's stats (`compare`)."""
+    runs_root = reference_dir / "timeloop-runs" / "mobilenet-cifar10"
+    expected = read_run(runs_root / run)
+    got = engine.model(arch_dir(runs_root / run, runs_root, reference_dir / "accelerators"),
+                       runs_root / run / "prob" / "prob.yaml", expected.mapping)
+    return compare(got, expected)
 
 
-RUNS = all_reference_runs()
+RUNS = run_names()
 
 
+@corpus
 def test_all_reference_runs_present():
-    assert len(RUNS) == EXPECTED_RUNS, f"expected {EXPECTED_RUNS} recorded runs under {RUNS_ROOT}, found {len(RUNS)}"
+    found = sorted(p.parent.relative_to(MOBILENET_RUNS).as_posix() for p in MOBILENET_RUNS.rglob("stats.txt"))
+    assert len(found) == EXPECTED_RUNS, f"expected {EXPECTED_RUNS} runs under {MOBILENET_RUNS}, found {len(found)}"
+    assert found == RUNS  # the runs the fixtures hold
 
 
-@pytest.mark.parametrize("run", RUNS, ids=_run_id)
-def test_arch_assignment_matches_recorded_specs(run: Path):
+def test_fixtures_hold_every_run():
+    assert len(RUNS) == EXPECTED_RUNS
+
+
+@corpus
+@pytest.mark.parametrize("run", RUNS)
+def test_arch_assignment_matches_recorded_specs(run: str):
+    run = MOBILENET_RUNS / run
     expected = read_stats(run / "stats.txt")
     arch = load_arch(arch_dir(run))
     glb = arch.storage[arch.storage_index("shared_glb")]
@@ -119,16 +135,16 @@ def test_arch_assignment_matches_recorded_specs(run: Path):
         str(arch.arithmetic.instances)
 
 
-@pytest.mark.parametrize("run", RUNS, ids=_run_id)
-def test_model_reproduces_timeloop(run: Path):
-    problems, worst = compare_run(run, EmbeddedEngine("fast"))
-    assert not problems, (f"{_run_id(run)}: worst rel. err cycles {worst['cycles']:.2e}, total energy "
+@pytest.mark.parametrize("run", RUNS)
+def test_model_reproduces_timeloop(run: str, reference_dir: Path):
+    problems, worst = compare_run(run, EmbeddedEngine("fast"), reference_dir)
+    assert not problems, (f"{run}: worst rel. err cycles {worst['cycles']:.2e}, total energy "
                           f"{worst['total']:.2e}, level energy {worst['level']:.2e}; " + "; ".join(problems[:12]))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("run", RUNS[::6], ids=_run_id)
-def test_reference_analysis_reproduces_timeloop(run: Path):
+@pytest.mark.parametrize("run", RUNS[::6])
+def test_reference_analysis_reproduces_timeloop(run: str, reference_dir: Path):
     """The slow step-by-step replay reproduces the same runs (every 6th, to keep the suite fast)."""
-    problems, worst = compare_run(run, EmbeddedEngine("reference"))
-    assert not problems, f"{_run_id(run)}: " + "; ".join(problems[:12])
+    problems, worst = compare_run(run, EmbeddedEngine("reference"), reference_dir)
+    assert not problems, f"{run}: " + "; ".join(problems[:12])

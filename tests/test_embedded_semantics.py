@@ -12,12 +12,13 @@ import pytest
 
 from engines.base import EngineError
 from engines.embedded.analysis import fast_analysis
-from engines.embedded.arch import parse_arch
 from engines.embedded.energy import parse_energy_table
 from engines.embedded.model import evaluate_mapping
 from engines.embedded.problem import parse_problem
 from engines.embedded.reference import reference_analysis
 from engines.mapping import LevelMapping, Loop, Mapping
+from specs.arch import parse_arch
+from specs.errors import SpecError
 
 ARCH = {"architecture": {"version": 0.3, "subtree": [{
     "name": "system",
@@ -250,7 +251,7 @@ def test_spatial_axis_without_fanout():
 def test_unknown_component_class_names_level():
     arch = copy.deepcopy(ARCH)
     arch["architecture"]["subtree"][0]["subtree"][0]["local"][0]["class"] = "magic_cache"
-    with pytest.raises(EngineError, match=r"level 'GLB': unknown component class 'magic_cache'"):
+    with pytest.raises(SpecError, match=r"level 'GLB': unknown component class 'magic_cache'"):
         parse_arch(arch, source="arch.yaml")
 
 
@@ -273,9 +274,9 @@ def test_missing_energy_entry():
 
 
 def test_problem_errors_name_the_field():
-    with pytest.raises(EngineError, match=r"prob.yaml: problem.instance has no bound for dimension 'N'"):
+    with pytest.raises(SpecError, match=r"prob.yaml: field problem.instance.N: missing"):
         parse_problem({"problem": {"shape": PROBLEM_SHAPE, "instance": {"K": 2}}}, source="prob.yaml")
     bad_shape = copy.deepcopy(PROBLEM_SHAPE)
     bad_shape["data-spaces"][0]["projection"] = [[["Z"]]]
-    with pytest.raises(EngineError, match=r"data-spaces\[0\].projection\[0\]\[0\] names unknown dimension 'Z'"):
+    with pytest.raises(SpecError, match=r"data-spaces\[0\].projection\[0\]\[0\]: unknown dimension 'Z'"):
         parse_problem({"problem": {"shape": bad_shape, "instance": {"K": 2, "N": 2}}}, source="prob.yaml")

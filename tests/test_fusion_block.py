@@ -1,5 +1,6 @@
 """A fused block by hand on synthetic runs: the four energy terms and three phases, the main conv (DRAM weights
-removed, grouped repeat), the default preset's overhead, JSON round trip, and bad blocks."""
+removed, grouped repeat), the closed-form overhead (the default preset with the closed-form fused-weight and mask
+knobs; the capacity models are tests/test_fusion_capacity.py), JSON round trip, and bad blocks."""
 from __future__ import annotations
 
 import pytest
@@ -11,6 +12,8 @@ from workloads.network import Block
 
 T = TensorStats
 DEFAULT = load_params("default")
+# the default preset with the closed-form fused-weight refetch and the reference's mask proxy
+CLOSED = DEFAULT.with_(weight_refetch="tiles", mask_storage="proxy", count_pred_glb=False)
 
 
 def run(total: float = 6880.0, cycles: int = 1000, macs: int = 1152) -> LayerStats:
@@ -20,7 +23,8 @@ def run(total: float = 6880.0, cycles: int = 1000, macs: int = 1152) -> LayerSta
         LevelStats("ifmap_spad", 64, tensors={"Inputs": T(600.0)}),
         LevelStats("DummyBuffer", 8),
         LevelStats("shared_glb", 1, tensors={"Inputs": T(400.0), "Outputs": T(300.0)}),
-        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0), "Outputs": T(1280.0, partition_size=10)}),
+        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0),
+                                       "Outputs": T(1280.0, partition_size=10)}),
     ]
     return LayerStats(levels, cycles=cycles, macs=macs, utilization=1.0, total_energy_pJ=total)
 
@@ -36,7 +40,7 @@ BLOCK = Block(1, 8, 16, 8, 4, 1, 3, 1, (DECOM, CONV, MAIN), pred_bits=4, prune_f
 
 
 def hand_overhead(main_cycles: int) -> float:
-    """Default preset: A = 24, K = 16, 9 taps, one 64-pixel tile, 16 mid channels at 4x4."""
+    """CLOSED: A = 24, K = 16, 9 taps, one 64-pixel tile, 16 mid channels at 4x4."""
     A = 24
     weight_dram = 8 * 16 * 9 * 8 * 0.1 * 128 * (16 + 10) / 16 * 1
     pred_dram = (16 * 16 // 64) * 2 * (21.456 + 21.203) * 128 / 18
@@ -48,9 +52,9 @@ def hand_overhead(main_cycles: int) -> float:
 
 def test_block_by_hand():
     pred = {"pred_decom": run(macs=2048), "pred_conv": run(macs=2304)}
-    result = evaluate_block(BLOCK, pred, run(total=9000.0, cycles=777), DEFAULT)
-    decom = prediction_cost(DECOM, BLOCK, pred["pred_decom"], DEFAULT)
-    conv = prediction_cost(CONV, BLOCK, pred["pred_conv"], DEFAULT)
+    result = evaluate_block(BLOCK, pred, run(total=9000.0, cycles=777), CLOSED)
+    decom = prediction_cost(DECOM, BLOCK, pred["pred_decom"], CLOSED)
+    conv = prediction_cost(CONV, BLOCK, pred["pred_conv"], CLOSED)
     assert (result.pred_decom_e, result.pred_conv_e) == (decom.energy_pJ, conv.energy_pJ)
     assert result.main_e == pytest.approx(9000.0 - 1600.0)  # DRAM weights go to the overhead
     assert result.overhead_e == pytest.approx(hand_overhead(777), rel=1e-12)
@@ -63,32 +67,32 @@ def test_block_by_hand():
 
 def test_grouped_main_repeat_depends_on_problem_form():
     grouped = MAIN.with_(kind="grouped-conv", C=8, M=8, groups=2)
-    coupled = main_cost(grouped, run(total=9000.0, cycles=500), DEFAULT)  # one group x 2
+    coupled = main_cost(grouped, run(total=9000.0, cycles=500), CLOSED)  # one group x 2
     assert (coupled.energy_pJ, coupled.cycles, coupled.dram_weights_pJ) == (2 * 7400.0, 1000, 3200.0)
-    paper_form = main_cost(grouped, run(total=9000.0, cycles=500), DEFAULT.with_(depthwise_form="paper"))
+    paper_form = main_cost(grouped, run(total=9000.0, cycles=500), CLOSED.with_(depthwise_form="paper"))
     assert (paper_form.energy_pJ, paper_form.cycles) == (7400.0, 500)  # the reference's single C/G -> M run
-    summary = main_cost(MAIN, run(total=9_004_999.0), DEFAULT.with_(base_energy="summary"))
+    summary = main_cost(MAIN, run(total=9_004_999.0), CLOSED.with_(base_energy="summary"))
     assert summary.energy_pJ == pytest.approx(9.0e6 - 1600.0)  # 9.004999 uJ prints as 9.00
 
 
 def test_default_simulates_every_block():
-    blocks = [BLOCK, Block(2, 8, 16, 8, 4, 1, 3, 1, tuple(l.with_(name=f"b2.{l.role}", block=2) for l in BLOCK.layers),
-                           pred_bits=4, prune_factor=0.1)]
+    layers = tuple(layer.with_(name=f"b2.{layer.role}", block=2) for layer in BLOCK.layers)
+    blocks = [BLOCK, Block(2, 8, 16, 8, 4, 1, 3, 1, layers, pred_bits=4, prune_factor=0.1)]
     stats = {f"b{k}.{role}": run(macs=2048) for k in (1, 2) for role in ("pred_decom", "pred_conv")}
     stats |= {"b1.main": run(total=9000.0, cycles=700), "b2.main": run(total=5000.0, cycles=300)}
-    own = evaluate_blocks(blocks, stats, DEFAULT)
+    own = evaluate_blocks(blocks, stats, CLOSED)
     assert [(r.main_e, r.main_c, r.main_from) for r in own] == [(7400.0, 700, 1), (3400.0, 300, 2)]
     assert own[1].overhead_e == pytest.approx(hand_overhead(300), rel=1e-12)
-    reused = evaluate_blocks(blocks, stats, DEFAULT.with_(main_reuse=(2,)))  # the paper switch
+    reused = evaluate_blocks(blocks, stats, CLOSED.with_(main_reuse=(2,)))  # the paper switch
     assert [(r.main_e, r.main_c, r.main_from) for r in reused] == [(7400.0, 700, 1), (7400.0, 700, 1)]
     assert reused[1].overhead_e == pytest.approx(hand_overhead(700), rel=1e-12)
     with pytest.raises(FusionError, match="block 1 has no previous block to reuse"):
-        evaluate_blocks(blocks, stats, DEFAULT.with_(main_reuse=(1,)))
+        evaluate_blocks(blocks, stats, CLOSED.with_(main_reuse=(1,)))
 
 
 def test_json_round_trip(tmp_path):
     pred = {"pred_decom": run(macs=2048), "pred_conv": run(macs=2304)}
-    result = evaluate_block(BLOCK, pred, run(), DEFAULT)
+    result = evaluate_block(BLOCK, pred, run(), CLOSED)
     assert BlockResult.from_json(result.to_json()) == result
     path = tmp_path / "b1.json"
     result.to_json(path)
@@ -107,4 +111,4 @@ def test_bad_blocks():
     no_outputs = run()
     del no_outputs.levels[-1].tensors["Outputs"]
     with pytest.raises(FusionError, match="layer b1.pred_decom: the run has no Outputs partition size at DRAM"):
-        evaluate_block(BLOCK, {"pred_decom": no_outputs, "pred_conv": run()}, run(), DEFAULT)
+        evaluate_block(BLOCK, {"pred_decom": no_outputs, "pred_conv": run()}, run(), CLOSED)

@@ -7,9 +7,9 @@ import math
 import pytest
 import yaml
 
-from engines.parsers import load_ert
 from fusion import FusionError, action_counts, load_params, overhead_cost, read_action_counts, write_action_counts
 from fusion.overhead import estimate_energy, fused_weights, overhead_ert, weight_dram_pJ
+from specs.energy import load_ert
 from workloads.zoo import load_network
 
 B1_MAIN_CYCLES = 55296
@@ -72,7 +72,7 @@ def test_worked_example_block1(paper, b1):
     cost = overhead_cost(b1, B1_MAIN_CYCLES, paper)
     uJ = {k: round(v * 1e-6, 2) for k, v in cost.terms.items()}
     assert fused_weights(b1, paper) == pytest.approx(16 * 864 * 9 * 24 * 0.013)
-    assert uJ == {"weight_DRAM": 127.20, "pred_DRAM": 8.39, "pred_glb": 0.0, "binary_decoder": 0.57,
+    assert uJ == {"weight_DRAM": 127.20, "weight_GLB": 0.0, "pred_DRAM": 8.39, "pred_glb": 0.0, "binary_decoder": 0.57,
                   "pred_buffer": 47.00, "zero_replace_flag": 1.53, "zero_replacing": 3.06, "adders": 4.59,
                   "masks_AND": 1.53, "adder_fifo": 0.0}
     assert round(cost.energy_pJ * 1e-6, 2) == 193.86
@@ -80,10 +80,12 @@ def test_worked_example_block1(paper, b1):
 
 
 def test_default_formula_by_hand_5x5_block():
-    """MnasNet block 3 (24 -> 960 -> 24, 5x5, 32x32 -> 16x16 stride 2): default counts and energy by hand."""
+    """MnasNet block 3 (24 -> 960 -> 24, 5x5, 32x32 -> 16x16 stride 2): default counts and energy by hand, with the
+    closed-form fused-weight refetch and mask proxy (the capacity models: tests/test_fusion_capacity.py)."""
     block = load_network("mnasnet", "cifar10", "fused").block(3)
     assert (block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.kernel) == (24, 960, 24, 16, 5)
-    params, cycles = load_params("default"), 10_000
+    params = load_params("default").with_(weight_refetch="tiles", mask_storage="proxy", count_pred_glb=False)
+    cycles = 10_000
     counts = {(a.component, a.action): a.count for a in action_counts(block, cycles, params).per_pe}
     chip = {(a.component, a.action): a.count for a in action_counts(block, cycles, params).chip}
     A, tiles = 24, 4  # 6 adders x 4 lanes; 256 pixels / 64 PEs
@@ -109,10 +111,15 @@ def test_default_uses_one_formula_for_grouped_networks():
     block = load_network("fusionet", "cifar10", "fused").block(1)
     assert (block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.groups) == (32, 2368, 32, 32, 4)
     cycles = 1000
-    default = {(a.component, a.action): a.count for a in action_counts(block, cycles, load_params("default", "fusionet", "cifar10")).per_pe}
-    paper = {(a.component, a.action): a.count for a in action_counts(block, cycles, load_params("paper", "fusionet", "cifar10")).per_pe}
+
+    def counts(preset: str) -> dict:
+        per_pe = action_counts(block, cycles, load_params(preset, "fusionet", "cifar10")).per_pe
+        return {(a.component, a.action): a.count for a in per_pe}
+
+    default, paper = counts("default"), counts("paper")
     assert default[("adders", "add")] == 24 * cycles and paper[("adders", "add")] == 12 * cycles
-    assert default[("prediction_buffer", "read")] == 24 * cycles and paper[("prediction_buffer", "read")] == 24 * cycles + 1
+    assert default[("prediction_buffer", "read")] == 24 * cycles
+    assert paper[("prediction_buffer", "read")] == 24 * cycles + 1
     assert default[("prediction_buffer", "write")] == 296 * 16 * 9
     assert paper[("prediction_buffer", "write")] == math.ceil((2368 + 32) / 8) * 16
     p = load_params("default")
@@ -138,5 +145,6 @@ def test_missing_ert_row_and_bad_counts_file(tmp_path, paper, b1):
         overhead_cost(b1, B1_MAIN_CYCLES, paper, ert=load_ert(ert))
     bad = tmp_path / "counts.yaml"
     bad.write_text("action_counts:\n  local:\n  - name: x\n    action_counts:\n    - {name: add, counts: many}\n")
-    with pytest.raises(FusionError, match=r"field action_counts.local\[0\].action_counts\[0\]: needs a name and integer counts"):
+    with pytest.raises(FusionError,
+                       match=r"field action_counts.local\[0\].action_counts\[0\]: needs a name and integer counts"):
         read_action_counts(bad)

@@ -97,15 +97,15 @@ def test_bad_files(tmp_path):
     bad.write_text(yaml.safe_dump(spec))
     with pytest.raises(FusionParamsError, match=r"field presets.paper.per_network.mobilenet.f_pe: unknown fusion knob"):
         load_params("paper", "mobilenet", "cifar10", path=bad)
-    with pytest.raises(FusionParamsError, match="cannot read"):
+    with pytest.raises(FusionParamsError, match="presets file not found"):
         load_params("default", path=tmp_path / "missing.yaml")
 
 
 def test_workflow_settings_name_preset_overrides_and_run_form():
-    from fusion.workflow import params_for
+    from accelerators.archon import fusion_params
     from workloads.zoo import load_network
 
     net = load_network("mobilenet", "cifar100", "fused")
     settings = {"archon": {"preset": "paper", "overrides": {"f_pes": 32}}, "problem": {"depthwise": "coupled"}}
-    p = params_for(net, settings)
+    p = fusion_params(net, settings)
     assert (p.depthwise_form, p.adders, p.action_adders, p.f_pes) == ("coupled", 20, 6, 32)

@@ -1,11 +1,11 @@
-"""Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (§6.1 worked example), and formulas A and B
-by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without fix, one
-chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
+"""Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (docs/method.md §6.1 worked example), and
+formulas A and B by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without
+fix, one chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
 from __future__ import annotations
 
 import pytest
+from fixtures import read_run
 
-from engines.parsers import parse_run
 from engines.stats import LayerStats, LevelStats, TensorStats
 from fusion import FusionError, evaluate_edge_layer, load_params, prediction_cost
 from workloads.layer import Layer
@@ -24,7 +24,8 @@ def synthetic_stats(macs: int) -> LayerStats:
         LevelStats("ifmap_spad", 64, tensors={"Inputs": T(600.0)}),
         LevelStats("DummyBuffer", 8),
         LevelStats("shared_glb", 1, tensors={"Inputs": T(400.0), "Outputs": T(300.0)}),
-        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0), "Outputs": T(1280.0, partition_size=10)}),
+        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0),
+                                       "Outputs": T(1280.0, partition_size=10)}),
     ]
     return LayerStats(levels, cycles=1000, macs=macs, utilization=1.0, total_energy_pJ=6880.0)
 
@@ -43,7 +44,9 @@ def block(in_ch: int = 4) -> Block:
     return Block(1, in_ch, 8, 8, 4, 1, 5, 1, (DECOM_G4, DW5, MAIN), pred_bits=4, prune_factor=0.1)
 
 
-DEFAULT = load_params("default")
+# the default preset with the reference's mask model (each prediction writes its sign bits to DRAM) and the
+# artifact's closed-form depthwise fix (the synthetic runs have no mapping); capacity and checks: see below
+DEFAULT = load_params("default").with_(mask_storage="proxy", dw_fix_check="artifact")
 
 
 def test_default_depthwise_5x5_by_hand():
@@ -71,7 +74,7 @@ def test_paper_form_depthwise_fix_one_formula():
     paper = params.with_(dw_fix_pred_levels=("DRAM",), dw_fix_edge_levels=("shared_glb",))
     assert prediction_cost(DW5, block(), synthetic_stats(3200), paper).terms["dw_fix"] == pytest.approx(1400)
     assert evaluate_edge_layer(edge, synthetic_stats(3200), paper).energy_pJ == pytest.approx(6880 + 2800)
-    with pytest.raises(FusionError, match="dw fix level 'GLB' is not in the run"):
+    with pytest.raises(FusionError, match="depthwise fix level 'GLB' is not in the run"):
         prediction_cost(DW5, block(), synthetic_stats(3200), params.with_(dw_fix_pred_levels=("GLB",)))
 
 
@@ -93,9 +96,11 @@ def test_formula_b_by_hand():
     params = DEFAULT.with_(pred_formula="B", depthwise_form="paper", dw_fix_pred_levels=("DRAM",))
     b = block(in_ch=8)
     decom = prediction_cost(DECOM_G4, b, synthetic_stats(128), params)
-    assert decom.energy_pJ == pytest.approx(4 * (6880 + 80 - 2100 - 700 - 0.75 * 1280 - 0.75 * 600 + 0.22 * 128 / 8 + 0.043 * 128))
+    assert decom.energy_pJ == pytest.approx(
+        4 * (6880 + 80 - 2100 - 700 - 0.75 * 1280 - 0.75 * 600 + 0.22 * 128 / 8 + 0.043 * 128))
     conv = prediction_cost(DW5, b, synthetic_stats(3200), params)  # fix on DRAM inputs, quantized term unfixed
-    assert conv.energy_pJ == pytest.approx(6880 + 80 - 2100 - 700 + 1400 - 0.75 * 1200 - 1580 + 0.22 * 3200 / 8 + 0.043 * 3200)
+    assert conv.energy_pJ == pytest.approx(
+        6880 + 80 - 2100 - 700 + 1400 - 0.75 * 1200 - 1580 + 0.22 * 3200 / 8 + 0.043 * 3200)
     comp = prediction_cost(COMP, b, synthetic_stats(3200), params)  # outputs: DRAM only
     assert comp.energy_pJ == pytest.approx(6880 + 80 - 2100 - 700 - 0.75 * 1200 - 1280 + 0.22 * 3200 / 8 + 0.043 * 3200)
 
@@ -105,12 +110,12 @@ def test_not_a_prediction_layer():
         prediction_cost(MAIN, block(), synthetic_stats(3200), DEFAULT)
 
 
-# ----------------------------------------------------------------------------------------- reference (§6.1)
+# ------------------------------------------------------------------------- reference (docs/method.md §6.1)
 
 @pytest.fixture(scope="module")
 def b1_runs(mobilenet_runs):
     runs = mobilenet_runs / "fusion" / "predictions" / "b1"
-    return {"pred_decom": parse_run(runs / "decom"), "pred_conv": parse_run(runs / "conv")}
+    return {"pred_decom": read_run(runs / "decom"), "pred_conv": read_run(runs / "conv")}
 
 
 def test_paper_block1_worked_example(b1_runs):
@@ -124,3 +129,13 @@ def test_paper_block1_worked_example(b1_runs):
     assert round(conv.terms["dw_fix"] * 1e-6, 1) == 1149.3
     assert round(conv.terms["inputs_quantized"] * 1e-6, 1) == -865.5
     assert conv.energy_pJ == pytest.approx(sum(conv.terms.values()))
+
+
+def test_capacity_mask_storage_moves_the_sign_writes_to_the_overhead():
+    """The default stores the masks in pred_glb (or spills them, fusion/overhead.py): the prediction itself writes
+    no sign bits to DRAM; the reference's proxy writes 10 outputs x 1 bit x 128 pJ / 16 bits."""
+    stats = synthetic_stats(3200)
+    capacity = prediction_cost(DW5, block(), stats, DEFAULT.with_(mask_storage="capacity"))
+    proxy = prediction_cost(DW5, block(), stats, DEFAULT)
+    assert (capacity.terms["sign_writes"], proxy.terms["sign_writes"]) == (0.0, 80.0)
+    assert proxy.energy_pJ - capacity.energy_pJ == pytest.approx(80.0)

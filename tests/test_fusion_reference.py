@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 import pytest
+from fixtures import read_run
 
-from engines.parsers import parse_run
+import accelerators
 from fusion import FusionError, evaluate_blocks, evaluate_edge_layer, load_params
-from fusion.workflow import archon_layer_rows
 from workloads.zoo import load_network
 
 ENERGY = ("pred_decom_e", "pred_conv_e", "main_e", "overhead_e")
@@ -29,12 +29,12 @@ def runs(mobilenet_runs, net):
     stats = {}
     for block in net.blocks:
         k = block.index
-        stats[f"b{k}.pred_decom"] = parse_run(fusion / "predictions" / f"b{k}" / "decom")
-        stats[f"b{k}.pred_conv"] = parse_run(fusion / "predictions" / f"b{k}" / "conv")
-        stats[f"b{k}.main"] = parse_run(fusion / "main_computations" / f"b{k}")
+        stats[f"b{k}.pred_decom"] = read_run(fusion / "predictions" / f"b{k}" / "decom")
+        stats[f"b{k}.pred_conv"] = read_run(fusion / "predictions" / f"b{k}" / "conv")
+        stats[f"b{k}.main"] = read_run(fusion / "main_computations" / f"b{k}")
     for part, folder in (("head", "fus_head"), ("tail", "fus_tail")):
         for layer in getattr(net, part):
-            stats[layer.name] = parse_run(edges / folder / "fusion" / layer.name.split(".", 1)[1])
+            stats[layer.name] = read_run(edges / folder / "fusion" / layer.name.split(".", 1)[1])
     return stats
 
 
@@ -92,7 +92,7 @@ def test_fused_head_and_tail_rows(net, runs, result_csv):
     params = load_params("paper", "mobilenet", "cifar10")
     head = result_csv.iloc[:4]
     tail = result_csv.iloc[-2:]
-    for layer, (_, row) in zip(net.head + net.tail, list(head.iterrows()) + list(tail.iterrows())):
+    for layer, (_, row) in zip(net.head + net.tail, list(head.iterrows()) + list(tail.iterrows()), strict=True):
         assert layer.name.split(".", 1)[1] == row["layer"]
         result = evaluate_edge_layer(layer, runs[layer.name], params)
         assert result.energy_pJ * 1e-6 == pytest.approx(row["main_e"], rel=1e-9), layer.name
@@ -102,14 +102,14 @@ def test_fused_head_and_tail_rows(net, runs, result_csv):
 
 
 def test_workflow_rows_sum_to_the_reference_total(net, runs, result_csv):
-    settings = {"archon": {"preset": "paper", "overrides": {}}, "problem": {"depthwise": "paper"}}
-    rows = archon_layer_rows(net, runs, settings)
+    settings = {"archon": {"preset": "paper", "overrides": {}}, "problem": {"depthwise": "paper"}, "engine": "embedded"}
+    rows = accelerators.get("archon").table(net, runs, {}, settings).rows
     assert len(rows) == 4 + 14 * 4 + 2
-    assert [r.phase for r in rows[4:8]] == ["prediction", "prediction", "main", "overhead"]
-    assert rows[7].name == "b1.overhead" and rows[7].layer.block == 1
-    ours = sum(r.energy_pJ for r in rows) * 1e-6
+    assert [r["phase"] for r in rows[4:8]] == ["prediction", "prediction", "main", "overhead"]
+    assert rows[7]["layer"] == "b1.overhead" and rows[7]["block"] == 1
+    ours = sum(r["energy_uJ"] for r in rows)
     assert ours == pytest.approx(result_csv[list(ENERGY)].to_numpy().sum(), rel=1e-4)
-    assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # the §7.3 ARCHON headline energy
-    cycles = sum(r.cycles for r in rows)
-    assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # the §7.3 ARCHON headline cycles
-    assert math.isnan(rows[7].utilisation)
+    assert round(ours, 2) == pytest.approx(3929.55, abs=0.02)  # docs/method.md §7.3 headline energy
+    cycles = sum(r["cycles"] for r in rows)
+    assert cycles == result_csv[list(CYCLES)].to_numpy().sum() == 718_116  # docs/method.md §7.3 headline cycles
+    assert math.isnan(rows[7]["utilisation"])

@@ -1,27 +1,29 @@
 """The mapping legality check (`engines.embedded.legality`): Timeloop's split semantics by brute force, every
-recorded Timeloop mapping passes it, broken mappings are caught, and the mapper's results pass it on a 2-D array."""
+recorded Timeloop mapping passes it (corpus and fixtures), broken mappings are caught, and the mapper's results pass
+it on a 2-D array."""
 import itertools
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_names
+from test_mapper import KEEP_ALL, TINY_ERT, _write, tiny  # noqa: F401  (fixture)
 
-from conftest import MOBILENET_RUNS, REFERENCE
 from engines import get_engine
 from engines.embedded import load_arch_and_energy, load_problem_cached
-from engines.embedded.artifact import recorded_runs
+from engines.embedded.artifact import RecordedRun
 from engines.embedded.constraints import LevelConstraint, load_constraints
 from engines.embedded.legality import mapping_violations, spatial_axes_allowed
 from engines.embedded.mapspace import Mapspace
-from engines.mapping import LevelMapping, Loop, Mapping
+from engines.mapping import Loop, Mapping
 from engines.parsers import parse_map
-from test_mapper import KEEP_ALL, TINY_ERT, _write, tiny  # noqa: F401  (fixture)
 
 DIMS = ("A", "B", "C", "D", "E")
 
 
-def _timeloop_reachable(prefix: tuple[str, ...], split: int | None, active: set[str]) -> set[tuple[frozenset, frozenset]]:
+def _timeloop_reachable(prefix: tuple[str, ...], split: int | None,
+                        active: set[str]) -> set[tuple[frozenset, frozenset]]:
     """(X, Y) sets of the non-unit `active` dims that Timeloop's uber mapspace can build: loop order = the
     permutation prefix then any order of the rest; the first `split` loops (every split point if None) go to X."""
     others = [d for d in DIMS if d not in prefix]
@@ -42,25 +44,30 @@ def test_spatial_axes_match_timeloop_permutation_and_split(prefix, split):
         for active in itertools.combinations(DIMS, n_active):
             reachable = _timeloop_reachable(prefix, split, set(active))
             for sides in itertools.product("XY", repeat=n_active):
-                x = frozenset(d for d, side in zip(active, sides) if side == "X")
+                x = frozenset(d for d, side in zip(active, sides, strict=True) if side == "X")
                 y = frozenset(active) - x
                 assert spatial_axes_allowed(constraint, DIMS, set(x), set(y)) == ((x, y) in reachable), (active, x)
 
 
-def _load(run):
-    arch, _ = load_arch_and_energy(run.arch(REFERENCE / "accelerators"))
+def _recorded_runs(reference_dir: Path) -> list[RecordedRun]:
+    root = reference_dir / "timeloop-runs" / "mobilenet-cifar10"
+    return [RecordedRun(root, root / name) for name in run_names()]
+
+
+def _load(run, reference_dir):
+    arch, _ = load_arch_and_energy(run.arch(reference_dir / "accelerators"))
     problem = load_problem_cached(run.problem)
-    constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds)),
+    constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds, strict=True)),
                                    [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
     return arch, problem, constraints
 
 
-def test_every_recorded_timeloop_mapping_satisfies_its_constraints():
-    runs = recorded_runs(MOBILENET_RUNS)
+def test_every_recorded_timeloop_mapping_satisfies_its_constraints(reference_dir):
+    runs = _recorded_runs(reference_dir)
     assert len(runs) == 109
     for run in runs:
-        arch, problem, constraints = _load(run)
+        arch, problem, constraints = _load(run, reference_dir)
         assert mapping_violations(parse_map(run.path / "map.txt"), constraints, arch, problem) == [], run.name
 
 
@@ -68,9 +75,9 @@ def _edit(mapping: Mapping, level: str, **changes) -> Mapping:
     return Mapping(tuple(replace(lvl, **changes) if lvl.level == level else lvl for lvl in mapping.levels))
 
 
-def test_broken_mappings_are_caught():
-    run = next(r for r in recorded_runs(MOBILENET_RUNS) if r.name == "baseline/b2/comp")
-    arch, problem, constraints = _load(run)
+def test_broken_mappings_are_caught(reference_dir):
+    run = next(r for r in _recorded_runs(reference_dir) if r.name == "baseline/b2/comp")
+    arch, problem, constraints = _load(run, reference_dir)
     good = parse_map(run.path / "map.txt")
     assert mapping_violations(good, constraints, arch, problem) == []
 
@@ -138,8 +145,8 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     cons = _write(tmp, "c.yaml", KEEP_ALL + "- " + spatial + "\n")
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds)), [s.name for s in a.storage], p.tensor_names,
-                              Mapspace.spatial_level_names(a))
+    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage],
+                              p.tensor_names, Mapspace.spatial_level_names(a))
     ms = Mapspace(a, p, parsed)
     assert ms.spatial_slots[0].fanout == {"X": 2, "Y": 2}
     choices = ms.spatial_choices()
@@ -147,12 +154,12 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     brute = set()
     for c, m, pp in itertools.product((1, 2, 4), (1, 2), (1, 2)):
         for sides in itertools.product("XY", repeat=3):
-            loops = [(d, f, s) for d, f, s in zip("CMP", (c, m, pp), sides) if f > 1]
+            loops = [(d, f, s) for d, f, s in zip("CMP", (c, m, pp), sides, strict=True) if f > 1]
             x = {d for d, _, s in loops if s == "X"}
             y = {d for d, _, s in loops if s == "Y"}
             fx = 1
             fy = 1
-            for d, f, s in loops:
+            for _dim, f, s in loops:
                 fx, fy = (fx * f, fy) if s == "X" else (fx, fy * f)
             if fx <= 2 and fy <= 2 and spatial_axes_allowed(parsed.spatial["glb"], ms.dims, x, y):
                 brute.add(frozenset((d, f, s) for d, f, s in loops))

@@ -1,15 +1,20 @@
-"""Timeloop / Accelergy output parsers: every recorded run, the newer-layout sample, Accelergy tables, bad input."""
+"""Timeloop / Accelergy output parsers: every recorded run, the newer-layout sample, Accelergy tables, bad input.
+The recorded stats.txt files are the corpus's (tests marked corpus); figures to compare with come from the corpus and
+from the fixtures."""
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs, corpus
+from fixtures import read_run
 
-from conftest import MOBILENET_RUNS, REFERENCE, all_reference_runs
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
-from engines.parsers import AreaTable, ParseError, load_art, load_ert, parse_map, parse_map_stats_xml, parse_run, parse_stats
+from engines.parsers import ParseError, parse_map, parse_map_stats_xml, parse_run, parse_stats
+from specs.energy import AreaTable, load_art, load_ert
+from specs.errors import SpecError
 
 DATA = Path(__file__).parent / "data" / "parsers"
 NEWER_SAMPLE = DATA / "stats_newer_layout_synthetic.txt"
@@ -31,14 +36,18 @@ def _summary_numbers(text: str) -> dict:
         "macs": int(re.search(r"^MACCs = (\d+)$", text, re.M).group(1)),
         "utilization": float(re.search(r"^Utilization: (\S+)$", text, re.M).group(1)),
         "total": float(re.search(r"^Total topology energy: (\S+) pJ$", text, re.M).group(1)),
-        "pj_per_mac": {name.strip(): float(value) for name, value in re.findall(r"^ {4}(.+?)= (\S+)$", breakdown, re.M)},
+        "pj_per_mac": {name.strip(): float(value)
+                       for name, value in re.findall(r"^ {4}(.+?)= (\S+)$", breakdown, re.M)},
     }
 
 
+@corpus
 def test_all_reference_runs_found():
-    assert len(RUNS) == EXPECTED_RUNS
+    found = sorted(p.parent for p in MOBILENET_RUNS.rglob("stats.txt"))
+    assert len(found) == EXPECTED_RUNS and found == RUNS
 
 
+@corpus
 @pytest.mark.parametrize("run", RUNS, ids=_id)
 def test_recorded_run_parses_consistently(run: Path):
     stats = parse_run(run)
@@ -47,7 +56,8 @@ def test_recorded_run_parses_consistently(run: Path):
     # totals: full-precision topology energy; the levels (+ zero network energy) add up to it
     assert stats.total_energy_pJ == summary["total"]
     level_sum = sum(level.energy_pJ for level in stats.levels)
-    assert level_sum + sum(stats.meta["network_energy_pJ"].values()) == pytest.approx(summary["total"], rel=TOTAL_REL_TOL)
+    network_sum = sum(stats.meta["network_energy_pJ"].values())
+    assert level_sum + network_sum == pytest.approx(summary["total"], rel=TOTAL_REL_TOL)
     assert set(stats.meta["network_energy_pJ"].values()) == {0.0}
     # cycles and MACs equal the summary, and agree with the arithmetic level
     assert (stats.cycles, stats.macs, stats.utilization) == (summary["cycles"], summary["macs"], summary["utilization"])
@@ -77,6 +87,7 @@ def test_recorded_run_parses_consistently(run: Path):
     assert stats.meta["source"] == str(run / "stats.txt") and stats.meta["layout"] == "timeloop-2021"
 
 
+@corpus
 def test_spot_values_baseline_b1_decom():
     stats = parse_run(MOBILENET_RUNS / "baseline/b1/decom")
     assert (stats.cycles, stats.macs, stats.utilization) == (24576, 1572864, 0.89)
@@ -109,28 +120,30 @@ def test_spot_values_baseline_b1_decom():
     assert m.level("psum_spad").loops == (Loop("M", 24),)
 
 
+@corpus
 def test_spot_values_depthwise_and_fused_runs():
     conv = parse_run(MOBILENET_RUNS / "baseline/b1/conv")
     assert conv.total_energy_pJ == 20140268.66 and conv.cycles == 12288
     assert conv.energy("psum_spad") == 534380.54 and conv.energy("DRAM", "Inputs") == 147968.0
-    assert [(x.dim, x.bound, x.spatial) for x in conv.mapping.level("DummyBuffer").loops] == [("M", 3, "Y"), ("S", 3, "Y")]
+    dummy_loops = conv.mapping.level("DummyBuffer").loops
+    assert [(x.dim, x.bound, x.spatial) for x in dummy_loops] == [("M", 3, "Y"), ("S", 3, "Y")]
     fused = parse_run(MOBILENET_RUNS / "fusion/main_computations/b1")
     assert fused.total_energy_pJ == 40136722.16 and fused.macs == 3538944
     assert "weights_spad" not in [level.name for level in fused.levels]
     assert [(x.dim, x.bound) for x in fused.mapping.level("shared_glb").temporal()] == [("P", 4), ("C", 16), ("M", 24)]
 
 
-def test_newer_layout_sample_has_the_same_structure():
+def test_newer_layout_sample_has_the_same_structure(mobilenet_runs):
     """The synthetic newer-layout sample re-prints baseline/b1/decom: same levels, tensors, counts and energies."""
     new = parse_stats(NEWER_SAMPLE)
-    old = parse_stats(MOBILENET_RUNS / "baseline/b1/decom/stats.txt")
+    old = read_run(mobilenet_runs / "baseline/b1/decom")
     assert new.meta["layout"] == "timeloop-v3+" and old.meta["layout"] == "timeloop-2021"
     assert (new.cycles, new.macs) == (old.cycles, old.macs)
     assert new.utilization == pytest.approx(0.8889)  # printed "88.89%"
     assert [level.name for level in new.levels] == [level.name for level in old.levels]
     assert new.meta["hidden_levels"] == [4]  # DummyBuffer: no accesses, no energy, not printed
     assert new.level("DummyBuffer").tensors == {} and new.level("DummyBuffer").energy_pJ == 0.0
-    for a, b in zip(new.levels, old.levels):
+    for a, b in zip(new.levels, old.levels, strict=True):
         assert a.energy_pJ == pytest.approx(b.energy_pJ, abs=0.01)
         assert set(a.tensors) == set(b.tensors)
         for tensor, t in a.tensors.items():
@@ -158,18 +171,20 @@ def test_newer_layout_variants():
     assert parse_stats(extra).total_energy_pJ == pytest.approx(parse_stats(text).total_energy_pJ + 10.0)
 
 
-def test_map_txt_round_trip_and_text_input():
+def test_map_txt_round_trip_and_text_input(mobilenet_runs):
     mapping = Mapping((
-        LevelMapping("DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"), {"Weights": 3, "Inputs": 5, "Outputs": 7}),
+        LevelMapping("DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"),
+                     {"Weights": 3, "Inputs": 5, "Outputs": 7}),
         LevelMapping("glb", (Loop("P", 2), Loop("C", 3, "Y"), Loop("M", 2, "X")), ("Inputs",), {"Inputs": 2}),
         LevelMapping("spad", (), ("Weights",), {"Weights": 1}),
     ))
     assert parse_map(str(mapping)) == mapping
-    text = (MOBILENET_RUNS / "baseline/b1/decom/map.txt").read_text()
-    assert parse_map(text) == parse_map(MOBILENET_RUNS / "baseline/b1/decom/map.txt")
+    text = (mobilenet_runs / "baseline/b1/decom/map.txt").read_text()
+    assert parse_map(text) == parse_map(mobilenet_runs / "baseline/b1/decom/map.txt")
     assert parse_map(str(parse_map(text))) == parse_map(text)
 
 
+@corpus
 def test_run_directory_in_timeloop_output_layout(tmp_path):
     src = MOBILENET_RUNS / "baseline/b1/decom"
     for prefix in ("timeloop-mapper.", "timeloop-model."):
@@ -203,12 +218,14 @@ def test_bad_stats_files(tmp_path, text, message):
         parse_stats(path)
 
 
+@corpus
 def test_truncated_and_incomplete_stats(tmp_path):
     text = REFERENCE_STATS.read_text()
     path = tmp_path / "stats.txt"
     cases = [
         (text.split("Summary Stats")[0], "missing 'Summary Stats' section"),
-        (text[:text.index("STATS", text.index("=== weights_spad ==="))], "Level 2 (weights_spad): missing STATS section"),
+        (text[:text.index("STATS", text.index("=== weights_spad ==="))],
+         "Level 2 (weights_spad): missing STATS section"),
         (text.split("\nMACCs")[0], "Summary Stats: missing 'MACCs = N'"),
         (text.replace("Cycles: 24576\n", ""), "Summary Stats: missing 'Cycles:'"),
         (text.replace("Scalar fills (per-instance)              : 6144", "Scalar filz : 6144"),
@@ -249,8 +266,8 @@ BASELINE = REFERENCE / "accelerators" / "baseline"
 OVERHEAD = REFERENCE / "accelergy-overhead" / "output"
 
 
-def test_ert_lookups():
-    ert = load_ert(BASELINE / "ERT.yaml")
+def test_ert_lookups(reference_dir):
+    ert = load_ert(reference_dir / "accelerators" / "baseline" / "ERT.yaml")
     assert "system.eyeriss.PE[0..71].mac" in ert.names() and not ert.summary
     assert ert.resolve("mac") == ert.resolve("system.eyeriss.PE.mac") == "system.eyeriss.PE[0..71].mac"
     assert ert.resolve("DummyBuffer") == "system.eyeriss.DummyBuffer[0..7]"
@@ -270,6 +287,7 @@ def test_ert_lookups():
         ert.energy("nothing", "read")
 
 
+@corpus
 def test_ert_summary_and_art():
     summary = load_ert(OVERHEAD / "ERT_summary.yaml")
     assert summary.summary
@@ -294,20 +312,21 @@ def test_bad_accelergy_tables(tmp_path):
     path = tmp_path / "ERT.yaml"
     for text, message in [
         ("", "empty file"),
-        ("ERT: [\n", "malformed YAML"),
+        ("ERT: [\n", "not valid YAML: line 2"),
         ("foo: 1\n", "neither an 'ERT' nor an 'ERT_summary' top-level key"),
         ("ERT:\n  version: 0.3\n", "ERT.tables: missing or not a list"),
         ("ERT:\n  tables:\n  - name: x\n", "ERT.tables[0]: needs a 'name' and an 'actions' list"),
         ("ERT:\n  tables:\n  - name: x\n    actions:\n    - name: read\n", "x).read: no 'energy'"),
-        ("ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n", "expected a number, found 'lots'"),
+        ("ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n",
+         "expected a number, found 'lots'"),
     ]:
         path.write_text(text)
-        with pytest.raises(ParseError, match=re.escape(message)):
+        with pytest.raises(SpecError, match=re.escape(message)):
             load_ert(path)
     path.write_text("ART:\n  tables:\n  - name: x\n")
-    with pytest.raises(ParseError, match=re.escape("ART.tables[0]: needs a 'name' and an 'area'")):
+    with pytest.raises(SpecError, match=re.escape("ART.tables[0]: needs a 'name' and an 'area'")):
         load_art(path)
-    with pytest.raises(ParseError, match="no such file"):
+    with pytest.raises(SpecError, match="no such file"):
         load_ert(tmp_path / "missing.yaml")
 
 

@@ -1,4 +1,4 @@
-"""Sparse energy: the paper preset reproduces the reference's numbers from the recorded stats.txt files; the
+"""Sparse energy: the paper preset reproduces the reference's numbers from the recorded runs (corpus and fixtures); the
 default model's formula is checked by hand on MobileNetV2 b1 decom; parameter loading and its errors."""
 from __future__ import annotations
 
@@ -7,52 +7,56 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import yaml
+from fixtures import read_run
 
-from engines.parsers import parse_run
+from accelerators.dense import depthwise_input_fix
+from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
 from sparsity.evaluate import evaluate_layer
-from workflows.layer_rows import paper_depthwise_input_fix_pJ
+from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 from workloads.layer import Layer
 from workloads.problem import parse_problem
-from sparsity.energy import SparseEnergyError, base_energy_pJ, pe_levels, sparse_energy
-from sparsity.params import SPARSE_YAML, SparseParamsError, load_params, presets
 
-PAPER_S = 0.91  # the reference's hard-coded sparsity (reference-method.md §5.3)
+PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 
 
 @lru_cache(maxsize=1)
 def reported_blocks(reference_dir) -> list[dict]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     entries = yaml.load((reference_dir / "networks.yaml").read_text(), Loader=loader)["entries"]
-    entry = next(e for e in entries if (e["network"], e["dataset"], e["variant"]) == ("mobilenet", "cifar10", "baseline"))
+    entry = next(e for e in entries
+                 if (e["network"], e["dataset"], e["variant"]) == ("mobilenet", "cifar10", "baseline"))
     return entry["blocks"]
 
 
 # ----------------------------------------------------------------------------------------- paper preset
 
 def test_paper_b1_decom_worked_check(mobilenet_runs):
-    """reference-method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
+    """docs/method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
     E_II = 411,238.40 pJ -> 24.5129 uJ (CSV 24.5128535296)."""
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("paper")
     assert params.base_energy == "summary" and base_energy_pJ(stats, params) == pytest.approx(25.59e6, abs=1e-6)
-    by_hand = 25.59e6 - (PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16) + PAPER_S * 411_238.40)
+    by_hand = 25.59e6 - (PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16)
+                         + PAPER_S * 411_238.40)
     result = sparse_energy(stats, params.density, params, "ifmap_spad")
     assert result.energy_pJ == pytest.approx(by_hand, rel=1e-12)
     assert result.energy_pJ / 1e6 == pytest.approx(24.5128535296, abs=1e-9)
     assert round(result.energy_pJ / 1e6, 4) == 24.5129
     assert result.savings_pJ["mac/MAC"] == 0.0
-    assert set(k for k, v in result.savings_pJ.items() if v) == {"DRAM/Weights", "weights_spad/Weights", "ifmap_spad/Inputs"}
+    assert {k for k, v in result.savings_pJ.items() if v} == {"DRAM/Weights", "weights_spad/Weights",
+                                                              "ifmap_spad/Inputs"}
 
 
 def test_paper_b1_comp(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "comp")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "comp")
     params = load_params("paper")
-    assert sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6 == pytest.approx(32.0414795297, abs=1e-9)
+    energy_uJ = sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6
+    assert energy_uJ == pytest.approx(32.0414795297, abs=1e-9)
 
 
 def test_paper_summary_base_vs_total(mobilenet_runs):
     """The summary base (the reference's choice) differs from the full-precision total by its rounding only."""
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     paper = load_params("paper")
     total = load_params("paper", {"base_energy": "total"})
     summary = sparse_energy(stats, paper.density, paper, "ifmap_spad").energy_pJ
@@ -70,16 +74,16 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
     reported = reported_blocks(reference_dir)[block - 1]["reported"]["sparse_energy_uJ"]
     params = load_params("paper")
     for role in ("decom", "comp"):
-        stats = parse_run(mobilenet_runs / "baseline" / f"b{block}" / role)
+        stats = read_run(mobilenet_runs / "baseline" / f"b{block}" / role)
         ours = sparse_energy(stats, params.density, params, "ifmap_spad").energy_pJ / 1e6
         assert ours == pytest.approx(reported[role], rel=1e-10), role
     run_dir = mobilenet_runs / "baseline" / f"b{block}" / "conv"
-    stats, inst = parse_run(run_dir), parse_problem(run_dir / "prob" / "prob.yaml").instance
+    stats, inst = read_run(run_dir), parse_problem(run_dir / "prob" / "prob.yaml").instance
     mid = inst["M"]
     layer = Layer(f"b{block}.conv", "depthwise", 3, 3, inst["P"], inst["Q"], mid, mid, stride=inst["Wstride"],
                   groups=mid, part="body", block=block, role="conv")
     result = evaluate_layer(layer, stats, np.ones((3, 3, mid, 1)), params,
-                            extra_dense_pJ=paper_depthwise_input_fix_pJ(stats, mid))
+                            extra_dense_pJ=sum(depthwise_input_fix(stats, layer, "paper").values()))
     assert not result.sparse_energy and result.energy_pJ / 1e6 == pytest.approx(reported["conv"], rel=1e-10)
 
 
@@ -87,8 +91,9 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
 
 def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
     """Numbers from b1/decom stats.txt: DRAM W 196,608; wspad W 1,863,229.44; ifmap I 411,238.40 (reads 24,576,
-    fills 1,024); psum O 950,009.86 (reads 18,432, updates 24,576, fills 6,144); MAC 3,460,300.80; total 25,590,669.31."""
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    fills 1,024); psum O 950,009.86 (reads 18,432, updates 24,576, fills 6,144); MAC 3,460,300.80;
+    total 25,590,669.31."""
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("default")
     d, g = 0.2, 0.103 / 2.2
     kept = d * (16 + 10) / 16
@@ -102,7 +107,7 @@ def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
 
 
 def test_default_model_limits(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "comp")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "comp")
     params = load_params("default")
     dense = sparse_energy(stats, 1.0, params, "ifmap_spad")
     weights = sum(lvl.tensors["Weights"].energy_pJ for lvl in stats.levels[1:] if "Weights" in lvl.tensors)
@@ -118,7 +123,7 @@ def test_default_model_limits(mobilenet_runs):
 
 
 def test_operand_levels_are_the_pe_spads(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     assert pe_levels(stats, "ifmap_spad") == ["psum_spad", "weights_spad", "ifmap_spad"]
     result = sparse_energy(stats, 0.5, load_params("default"), "ifmap_spad")
     assert "shared_glb/Inputs" not in result.savings_pJ and "psum_spad/Outputs" in result.savings_pJ
@@ -127,7 +132,7 @@ def test_operand_levels_are_the_pe_spads(mobilenet_runs):
 
 
 def test_operand_share_needs_access_counts(mobilenet_runs):
-    stats = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     inputs = stats.level("ifmap_spad").tensors["Inputs"]
     inputs.reads = inputs.fills = inputs.updates = 0
     with pytest.raises(SparseEnergyError, match="ifmap_spad/Inputs: energy without access counts"):
@@ -173,7 +178,8 @@ def test_bad_files_name_the_file_and_field(tmp_path):
         load_params("default", path=path)
     spec["presets"]["default"]["word_bits"] = 16
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(SparseParamsError, match=r"field presets.default.ert: .*missing.yaml: no usable mac"):
+    with pytest.raises(SparseParamsError,
+                       match=r"field presets.default.ert: .*missing.yaml: cannot read an energy table"):
         load_params("default", path=path)
     path.write_text("presets: [1, 2")
     with pytest.raises(SparseParamsError, match=rf"{path}: not valid YAML"):

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures import read_run
 
-from engines.parsers import parse_run
+import accelerators
+from accelerators.dense import depthwise_input_fix
 from sparsity import SparseEvaluationError, SparseResult, analyse, evaluate_layer, load_params, sparse_energy
 from sparsity.kernels import problem_tensor
 from sparsity.pruning import glorot_kernel, keras_kernel_shape, magnitude_prune
-from sparsity.workflow import evaluate_layer_files
-from workflows.layer_rows import paper_depthwise_input_fix_pJ
 from workloads.layer import Layer
 
 
 def run(mobilenet_runs: Path, *parts: str):
-    return parse_run(mobilenet_runs.joinpath(*parts))
+    return read_run(mobilenet_runs.joinpath(*parts))
 
 
 def pruned(layer: Layer, sparsity: float, seed: int = 0) -> np.ndarray:
@@ -62,7 +62,7 @@ def test_paper_depthwise_energy_stays_dense(mobilenet_runs):
     """The reference's sparse DW energy is its dense one: summary + the (GLB + DRAM) input fix x (96 - 1)."""
     stats = run(mobilenet_runs, "baseline", "b1", "conv")
     weights = pruned(B1_CONV, 0.7)
-    fix = paper_depthwise_input_fix_pJ(stats, 96)
+    fix = sum(depthwise_input_fix(stats, B1_CONV, "paper").values())
     result = evaluate_layer(B1_CONV, stats, weights, load_params("paper"), extra_dense_pJ=fix)
     assert result.energy_pJ / 1e6 == pytest.approx(41.5729234, abs=1e-9)
     assert not result.sparse_energy and result.sparse_cycles
@@ -95,7 +95,8 @@ def grouped_case(mobilenet_runs):
 def test_grouped_layer_analyses_every_group(mobilenet_runs):
     stats, layer, weights = grouped_case(mobilenet_runs)
     result = evaluate_layer(layer, stats, weights, load_params("default"))
-    groups = [analyse(stats.mapping, problem_tensor(layer, weights)[..., 96 * g:96 * (g + 1)], "ifmap_spad") for g in range(4)]
+    tensor = problem_tensor(layer, weights)
+    groups = [analyse(stats.mapping, tensor[..., 96 * g:96 * (g + 1)], "ifmap_spad") for g in range(4)]
     assert result.repeat == result.groups_analysed == 4
     assert result.cycles == sum(g.cycles for g in groups)
     assert result.sparse_macs == sum(g.sparse_macs for g in groups) == np.count_nonzero(weights) * 1024
@@ -133,10 +134,13 @@ def test_errors_name_the_layer(mobilenet_runs):
     with pytest.raises(SparseEvaluationError, match=r"layer b1.decom: kernel shape \(1, 1, 16, 95\) does not fit"):
         evaluate_layer(B1_DECOM, stats, np.ones((1, 1, 16, 95)), params)
     other = B1_DECOM.with_(P=16, Q=16)
-    with pytest.raises(SparseEvaluationError, match="layer b1.decom: the mapping covers 1572864 MACs, the layer has 393216"):
+    with pytest.raises(SparseEvaluationError,
+                       match="layer b1.decom: the mapping covers 1572864 MACs, the layer has 393216"):
         evaluate_layer(other, stats, np.ones((1, 1, 16, 96)), params)
     wide = B1_DECOM.with_(M=192)
-    with pytest.raises(SparseEvaluationError, match=r"R,S,C,M = \(1, 1, 16, 192\) do not fit the mapping's R,S,C,M = \(1, 1, 16, 96\) \(a dense"):
+    with pytest.raises(SparseEvaluationError,
+                       match=r"R,S,C,M = \(1, 1, 16, 192\) do not fit the mapping's "
+                             r"R,S,C,M = \(1, 1, 16, 96\) \(a dense"):
         evaluate_layer(wide, stats, np.ones((1, 1, 16, 192)), params)
     stats.meta["repeat"] = 2
     with pytest.raises(SparseEvaluationError, match="repeated 2 times but its mapping fits 1 copies"):
@@ -155,21 +159,26 @@ def test_depthwise_kernel_layouts_agree(mobilenet_runs):
     assert a == b
 
 
-def test_workflow_layer_files(mobilenet_runs, tmp_path):
-    """The workflow's sparse step on the zoo MobileNetV2 b1 layers, with the recorded runs as dense stats."""
+def test_plugin_table(mobilenet_runs, tmp_path):
+    """The sparse plug-in's table step on MobileNetV2 block 1 (the zoo layers, the recorded runs as dense stats)."""
+    from dataclasses import replace
+
+    from workloads.zoo import load_network
+
+    net = load_network("mobilenet", "cifar10", "baseline")
+    one_block = replace(net, head=(), blocks=net.blocks[:1], tail=())
     weights = {"b1.decom": pruned(B1_DECOM, 0.8), "b1.conv": pruned(B1_CONV, 0.7)}
     np.savez(tmp_path / "weights.npz", **weights)
-    settings = {"sparse": {"preset": "paper", "seed": 0, "models": {}, "overrides": {}}, "problem": {"depthwise": "paper"}}
-    for role, expected_uJ in (("decom", 24.5128535296), ("conv", 41.5729234)):
-        stats = run(mobilenet_runs, "baseline", "b1", role)
-        stats.meta.update({"repeat": 1})
-        stats.to_json(tmp_path / f"{role}.json")
-        result = evaluate_layer_files("mobilenet", "cifar10", f"b1.{role}", tmp_path / f"{role}.json",
-                                      tmp_path / "weights.npz", settings)
-        assert result["energy_pJ"] / 1e6 == pytest.approx(expected_uJ, abs=1e-9)
-        assert result["utilisation"] > 0 and result["cycles"] < result["dense_cycles"]
-    with pytest.raises(SparseEvaluationError, match=r"weights.npz: no weights for layer 'b1.comp'"):
-        evaluate_layer_files("mobilenet", "cifar10", "b1.comp", tmp_path / "decom.json", tmp_path / "weights.npz", settings)
+    settings = {"sparse": {"preset": "paper", "overrides": {}}, "problem": {"depthwise": "paper"}, "engine": "x"}
+    stats = {f"b1.{role}": run(mobilenet_runs, "baseline", "b1", role) for role in ("decom", "conv", "comp")}
+    with pytest.raises(accelerators.AcceleratorError, match=r"weights.npz: no weights for layer 'b1.comp'"):
+        accelerators.get("sparse").table(one_block, stats, {"weights.npz": tmp_path / "weights.npz"}, settings)
+    two = replace(one_block, blocks=(replace(net.blocks[0], layers=net.blocks[0].layers[:2]),))
+    result = accelerators.get("sparse").table(two, stats, {"weights.npz": tmp_path / "weights.npz"}, settings)
+    for row, expected_uJ in zip(result.rows, (24.5128535296, 41.5729234), strict=True):
+        assert row["energy_uJ"] == pytest.approx(expected_uJ, abs=1e-9)
+        details = result.details[row["layer"]]
+        assert details["utilisation"] > 0 and row["cycles"] == details["cycles"] < details["dense_cycles"]
 
 
 def test_both_depthwise_problem_forms(mobilenet_runs, tmp_path):
@@ -186,7 +195,8 @@ def test_both_depthwise_problem_forms(mobilenet_runs, tmp_path):
     coupled_run = get_engine("embedded").model(root / "arch" / "eyeriss", tmp_path / "problem.yaml", paper_run.mapping)
     weights = pruned(B1_CONV, 0.7, seed=4)
     params = load_params("default")
-    paper = evaluate_layer(B1_CONV, paper_run, weights, params, extra_dense_pJ=paper_depthwise_input_fix_pJ(paper_run, 96))
+    fix_pJ = sum(depthwise_input_fix(paper_run, B1_CONV, "paper").values())
+    paper = evaluate_layer(B1_CONV, paper_run, weights, params, extra_dense_pJ=fix_pJ)
     coupled = evaluate_layer(B1_CONV, coupled_run, weights, params)
     for field in ("cycles", "dense_cycles", "dense_macs", "sparse_macs", "balanced_cycles", "pes", "passes", "density"):
         assert getattr(coupled, field) == getattr(paper, field), field
@@ -205,5 +215,6 @@ def test_pe_level_parameter(mobilenet_runs):
     lower = evaluate_layer(B1_DECOM, stats, weights, load_params("default", {"pe_level": "weights_spad"}))
     assert derived.pe_level == "ifmap_spad" and lower.pe_level == "weights_spad"
     assert lower.cycles == derived.cycles
-    with pytest.raises(ImbalanceError, match="spatial loop 'for M in \\[0:2\\) \\(Spatial-Y\\)' at or below the PE level 'DummyBuffer'"):
+    with pytest.raises(ImbalanceError,
+                       match=r"spatial loop 'for M in \[0:2\) \(Spatial-Y\)' at or below the PE level 'DummyBuffer'"):
         evaluate_layer(B1_DECOM, stats, weights, load_params("default", {"pe_level": "DummyBuffer"}))

@@ -9,10 +9,10 @@ from math import ceil, prod
 
 import numpy as np
 import pytest
+from conftest import run_names
+from fixtures import read_run
 
-from conftest import MOBILENET_RUNS
 from engines.mapping import LevelMapping, Loop, Mapping
-from engines.parsers import parse_run
 from sparsity.imbalance import ImbalanceError, analyse, derive_pe_level, pe_pass_counts
 
 LEVELS = ("DRAM", "glb", "spad")
@@ -77,7 +77,7 @@ def test_dimension_split_over_three_levels_and_a_kernel():
     # PE (cx, s) -> index cx*2 + s; pass co. c=0,1 -> PE 0 pass 0; the three c=2,3 weights have s=1 -> PE 3
     # pass 0; c=6 (co 1, cx 1, s 0) -> PE 2 pass 1. cycles = max(2, 0, 0, 3) + max(0, 0, 1, 0) = 4.
     expected = np.zeros((4, 2), dtype=int)
-    for r, s, c, _ in nonzero:
+    for _r, s, c, _ in nonzero:
         expected[(c // 2 % 2) * 2 + s, c // 4] += 1
     assert counts.tolist() == expected.tolist() == [[2, 0], [0, 0], [0, 1], [3, 0]]
     result = analyse(mapping, w, "spad")
@@ -100,14 +100,14 @@ def brute_force(mapping: Mapping, w: np.ndarray, pe_level: str) -> np.ndarray:
     """Per-MAC reference: walk every loop iteration, rebuild each index, count non-zero weights per (PE, pass)."""
     names = [lvl.level for lvl in mapping.levels]
     loops = [(i < names.index(pe_level), loop) for i, lvl in enumerate(mapping.levels) for loop in lvl.loops]
-    xs = [l.bound for outer, l in loops if outer and l.spatial == "X"]
-    ys = [l.bound for outer, l in loops if outer and l.spatial == "Y"]
-    ts = [l.bound for outer, l in loops if outer and not l.spatial]
+    xs = [loop.bound for outer, loop in loops if outer and loop.spatial == "X"]
+    ys = [loop.bound for outer, loop in loops if outer and loop.spatial == "Y"]
+    ts = [loop.bound for outer, loop in loops if outer and not loop.spatial]
     counts = np.zeros((prod(xs) * prod(ys), prod(ts)), dtype=int)
-    for values in itertools.product(*(range(l.bound) for _, l in loops)):
+    for values in itertools.product(*(range(loop.bound) for _, loop in loops)):
         index = {d: 0 for d in "RSCM"}
         digits = {"X": [], "Y": [], "T": []}
-        for (outer, loop), v in zip(loops, values):
+        for (outer, loop), v in zip(loops, values, strict=True):
             if loop.dim in index:
                 index[loop.dim] = index[loop.dim] * loop.bound + v
             if outer:
@@ -131,7 +131,8 @@ def random_mapping(rng: np.random.Generator) -> tuple[Mapping, tuple[int, int, i
     for dim, size in dims.items():
         remaining = size
         for level in LEVELS:
-            factor = remaining if level == LEVELS[-1] else int(rng.choice([f for f in range(1, remaining + 1) if remaining % f == 0]))
+            divisors = [f for f in range(1, remaining + 1) if remaining % f == 0]
+            factor = remaining if level == LEVELS[-1] else int(rng.choice(divisors))
             remaining //= factor
             if factor > 1:
                 spatial = str(rng.choice(["X", "Y"])) if level == "glb" and rng.random() < 0.5 else None
@@ -159,7 +160,7 @@ def test_vectorised_equals_per_mac_brute_force(seed):
 # ----------------------------------------------------------------------------------------- PE level and errors
 
 def test_pe_level_from_stats_and_from_mapping(mobilenet_runs):
-    run = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    run = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     assert derive_pe_level(run.mapping, run) == "ifmap_spad"
     assert derive_pe_level(run.mapping) == "ifmap_spad"
     # from the mapping alone: the level below the innermost spatial one
@@ -172,9 +173,11 @@ def test_errors_name_the_problem():
     mapping, w = two_by_two()
     with pytest.raises(ImbalanceError, match="PE level 'nowhere' is not a level"):
         analyse(mapping, w, "nowhere")
-    with pytest.raises(ImbalanceError, match=r"spatial loop 'for C in \[0:2\) \(Spatial-X\)' at or below the PE level 'glb'"):
+    with pytest.raises(ImbalanceError,
+                       match=r"spatial loop 'for C in \[0:2\) \(Spatial-X\)' at or below the PE level 'glb'"):
         analyse(mapping, w, "glb")
-    with pytest.raises(ImbalanceError, match=r"R,S,C,M = \(1, 1, 2, 4\) do not match the weights' shape \(1, 1, 4, 2\)"):
+    with pytest.raises(ImbalanceError,
+                       match=r"R,S,C,M = \(1, 1, 2, 4\) do not match the weights' shape \(1, 1, 4, 2\)"):
         analyse(mapping, np.ones((1, 1, 4, 2)), "spad")
     with pytest.raises(ImbalanceError, match="innermost mapped level 'spad' fans out spatially"):
         derive_pe_level(nest(("DRAM", [Loop("M", 4)]), ("spad", [Loop("C", 2, "X")])))
@@ -182,10 +185,10 @@ def test_errors_name_the_problem():
 
 # ----------------------------------------------------------------------------------------- recorded runs
 
-def baseline_runs() -> list:
+def baseline_runs() -> list[str]:
     """Every run on the baseline arch: the 48 bottleneck layers and the baseline head/tail layers."""
-    return sorted(p.parent for p in MOBILENET_RUNS.glob("baseline/b*/*/stats.txt")) + \
-        sorted(p.parent for p in MOBILENET_RUNS.glob("head_and_tail/baseline/*/baseline/*/stats.txt"))
+    return [n for n in run_names() if n.startswith("baseline/")] + \
+        [n for n in run_names() if n.startswith("head_and_tail/baseline/")]
 
 
 def weight_shape(mapping: Mapping) -> tuple[int, ...]:
@@ -193,7 +196,7 @@ def weight_shape(mapping: Mapping) -> tuple[int, ...]:
 
 
 def test_b1_decom_matches_timeloop(mobilenet_runs):
-    run = parse_run(mobilenet_runs / "baseline" / "b1" / "decom")
+    run = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     dense = analyse(run.mapping, np.ones((1, 1, 16, 96)), "ifmap_spad")
     assert (dense.dense_macs, dense.pes, dense.passes, dense.macs_per_pass) == (1_572_864, 64, 256, 96)
     assert dense.dense_cycles == run.cycles == 24_576
@@ -201,9 +204,9 @@ def test_b1_decom_matches_timeloop(mobilenet_runs):
     assert dense.cycles == dense.dense_cycles and dense.sparse_macs == dense.dense_macs
 
 
-@pytest.mark.parametrize("run_dir", baseline_runs(), ids=lambda p: str(p.relative_to(MOBILENET_RUNS)))
-def test_every_baseline_run(run_dir):
-    run = parse_run(run_dir)
+@pytest.mark.parametrize("name", baseline_runs())
+def test_every_baseline_run(name, mobilenet_runs):
+    run = read_run(mobilenet_runs / name)
     shape = weight_shape(run.mapping)
     pe = derive_pe_level(run.mapping, run)
     assert pe == "ifmap_spad"
@@ -211,7 +214,7 @@ def test_every_baseline_run(run_dir):
     assert dense.dense_cycles == run.cycles
     assert dense.dense_macs == run.macs
     assert dense.cycles == dense.dense_cycles and dense.sparse_macs == dense.dense_macs
-    rng = np.random.default_rng(zlib.crc32(str(run_dir.relative_to(MOBILENET_RUNS)).encode()))
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     pruned = rng.integers(0, 5, size=shape, dtype=np.uint8) == 0  # ~20 % density
     sparse = analyse(run.mapping, pruned, pe)
     assert sparse.balanced_cycles <= sparse.cycles <= sparse.dense_cycles

@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sparsity.models import (ModelError, build_model, generated_model_path, load_pruned_weights, match_kernels,
-                             network_weights, read_kernels, save_pruned_model)
+import accelerators
+from sparsity.models import (
+    ModelError,
+    build_model,
+    generated_model_path,
+    load_pruned_weights,
+    match_kernels,
+    network_weights,
+    read_kernels,
+    save_pruned_model,
+)
 from sparsity.params import load_params
 from sparsity.pruning import density, magnitude_prune, pruned_weights
-from sparsity.workflow import write_weights
 from workloads.zoo import load_network, network_names
 
 TARGETS = load_params("default").target_sparsity
@@ -36,7 +44,8 @@ def test_pruned_weights_are_seeded_and_hit_their_targets():
     for layer in net.layers():
         kernel = a[layer.name]
         assert np.count_nonzero(kernel) == kernel.size - round(TARGETS[layer.kind] * kernel.size), layer.name
-    assert density(a["b1.decom"]) == pytest.approx(0.2, abs=1e-3) and density(a["b1.conv"]) == pytest.approx(0.3, abs=1e-3)
+    assert density(a["b1.decom"]) == pytest.approx(0.2, abs=1e-3)
+    assert density(a["b1.conv"]) == pytest.approx(0.3, abs=1e-3)
 
 
 # ----------------------------------------------------------------------------------------- Keras
@@ -66,9 +75,11 @@ def test_zoo_models_have_the_network_layers(name):
 
     net = load_network(name, "cifar10")
     model = build_model(net)
-    shape = lambda layers: [(l.kind, l.C, l.M, l.R, l.S, l.P, l.Q, l.stride, l.groups) for l in layers]  # noqa: E731
+    shape = lambda layers: [(layer.kind, layer.C, layer.M, layer.R, layer.S, layer.P, layer.Q, layer.stride,  # noqa: E731
+                             layer.groups) for layer in layers]
     assert shape(from_keras(model).layers()) == shape(net.layers())
-    kernels = [(layer.name, keras.ops.convert_to_numpy(layer.kernel)) for layer in model.layers if hasattr(layer, "kernel")]
+    kernels = [(layer.name, keras.ops.convert_to_numpy(layer.kernel))
+               for layer in model.layers if hasattr(layer, "kernel")]
     assert list(match_kernels(net, kernels, "<model>")) == [layer.name for layer in net.layers()]
 
 
@@ -77,10 +88,10 @@ def test_residuals_and_units_in_the_topology():
     import keras
 
     mobilenet = build_model(load_network("mobilenet", "cifar10"))
-    adds = [l.name for l in mobilenet.layers if isinstance(l, keras.layers.Add)]
+    adds = [keras_layer.name for keras_layer in mobilenet.layers if isinstance(keras_layer, keras.layers.Add)]
     assert adds == [f"b{k}_add" for k in (2, 4, 5, 7, 8, 9, 11, 12, 14, 15)]  # in == out and stride 1
     shuffle = build_model(load_network("shufflenet", "cifar10"))
-    concats = [l.name for l in shuffle.layers if isinstance(l, keras.layers.Concatenate)]
+    concats = [keras_layer.name for keras_layer in shuffle.layers if isinstance(keras_layer, keras.layers.Concatenate)]
     assert concats == ["b1_decom_concat", "b5_decom_concat", "b13_decom_concat"]
     assert shuffle.get_layer("b5_decom_concat").output.shape[1:] == (16, 16, 480)
     assert shuffle.get_layer("tail_PW1_add").output.shape[1:] == (8, 8, 960)
@@ -104,7 +115,6 @@ def test_keras_format_and_user_model(tmp_path):
 
 @pytest.mark.tensorflow
 def test_bad_model_files(tmp_path):
-    net = load_network("mobilenet", "cifar10")
     corrupt = tmp_path / "corrupt.h5"
     corrupt.write_bytes(b"\x89HDF\r\n not really a model")
     with pytest.raises(ModelError, match=rf"^{corrupt}: cannot read Keras model \(\w+") as info:
@@ -128,8 +138,9 @@ def test_models_of_another_network_are_refused(tmp_path):
     inp = keras.Input((32, 32, 3))
     short = keras.Model(inp, keras.layers.Conv2D(32, 3, padding="same", use_bias=False)(inp))
     short.save(tmp_path / "short.h5")
-    with pytest.raises(ModelError, match=r"short.h5: the model has 1 weighted layers, network mobilenet/cifar10/baseline "
-                                         r"has 54; first unmatched network layer: head.PW1"):
+    with pytest.raises(ModelError, match=r"short.h5: the model has 1 weighted layers, "
+                                         r"network mobilenet/cifar10/baseline has 54; "
+                                         r"first unmatched network layer: head.PW1"):
         load_pruned_weights(tmp_path / "short.h5", mobilenet)
 
 
@@ -145,7 +156,8 @@ def test_generated_model_cache_and_workflow_step(tmp_path):
     assert path.stat().st_mtime_ns == stamp and all(first[k].tobytes() == again[k].tobytes() for k in first)
     assert generated_model_path(net, {**TARGETS, "fc": 0.5}, 5, tmp_path) != path
     out = tmp_path / "model" / "weights.npz"
-    write_weights("shufflenet", "cifar10", {"preset": "default", "seed": 5, "models": {}, "overrides": {}}, out)
+    accelerators.get("sparse").prepare("weights.npz", net, {"sparse": {"preset": "default", "seed": 5, "models": {},
+                                                                          "overrides": {}}}, out)
     with np.load(out) as archive:
         assert archive.files == [layer.name for layer in net.layers()]
         assert all(archive[k].tobytes() == first[k].tobytes() for k in first)

@@ -1,6 +1,6 @@
 """Real-Timeloop backends, exercised with FAKE `timeloop-mapper` / `timeloop-model` scripts (and a fake
 `pytimeloop` module): the command line, the effective mapper settings, isolated output directories, the
-mapping YAML given to timeloop-model, and every error path."""
+mapping YAML given to timeloop-model, and every error path. The fakes print the corpus's recorded stats.txt."""
 import json
 import os
 import stat
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import MOBILENET_RUNS, REFERENCE, ROOT, corpus
 
-from conftest import MOBILENET_RUNS, REFERENCE
 from engines import get_engine
 from engines.base import EngineError
 from engines.mapping import LevelMapping, Loop, Mapping
@@ -20,6 +20,9 @@ from engines.parsers import parse_map, parse_run
 from engines.pytimeloop_backend import PyTimeloopEngine, default_external_engine, pytimeloop_available
 from engines.timeloop import LOCK_FILE, TimeloopEngine
 from engines.timeloop_inputs import mapping_directives, mapping_to_yaml
+from specs.errors import SpecError
+
+pytestmark = corpus
 
 ARCH = REFERENCE / "accelerators" / "baseline"
 MAPPER = REFERENCE / "mappers" / "baseline_mapper.yaml"
@@ -122,7 +125,8 @@ def test_mapper_command_line_settings_and_results(fake_bin, tmp_path):
         os.dup2(saved, 0)
         os.close(saved)
     call = _call(out.resolve())
-    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml", ARCH / "ART.yaml"]
+    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml",
+                  ARCH / "ART.yaml"]
     expected = [str(fake_bin / "timeloop-mapper"), *(str(p.resolve()) for p in arch_files),
                 str(out.resolve() / "fuseloop-mapper.yaml"), str((DECOM / "prob" / "prob.yaml").resolve()),
                 *(str(p.resolve()) for p in _constraints(DECOM)), "-o", str(out.resolve())]
@@ -255,7 +259,7 @@ def test_bad_options_and_inputs(fake_bin, tmp_path):
         TimeloopEngine().evaluate(ARCH, tmp_path / "none.yaml", [], MAPPER, outdir=tmp_path / "o")
     bad_mapper = tmp_path / "mapper.yaml"
     bad_mapper.write_text("algorithm: random\n")
-    with pytest.raises(EngineError, match="need a top-level 'mapper:' mapping"):
+    with pytest.raises(SpecError, match="need a top-level 'mapper:' mapping"):
         TimeloopEngine().evaluate(ARCH, DECOM / "prob" / "prob.yaml", [], bad_mapper, outdir=tmp_path / "o")
     with pytest.raises(EngineError, match="no arch.yaml"):
         TimeloopEngine().evaluate(tmp_path, DECOM / "prob" / "prob.yaml", [], MAPPER, outdir=tmp_path / "o")
@@ -276,7 +280,7 @@ def _mapping_from_directives(directives: list[dict]) -> Mapping:
         order = list(d["permutation"])  # innermost first
         axes = [None] * len(order) if d["type"] == "temporal" else \
             ["X" if i < d["split"] else "Y" for i in range(len(order))]
-        loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes) if factors[dim] > 1]
+        loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes, strict=True) if factors[dim] > 1]
         level["loops"] += reversed(loops)
     return Mapping(tuple(LevelMapping(name, tuple(v["loops"]), v["keep"]) for name, v in levels.items()))
 
@@ -391,43 +395,53 @@ def test_pytimeloop_recent_api(monkeypatch, tmp_path):
     _same_numbers(model, DECOM)
 
 
-def test_pytimeloop_older_in_process_api(monkeypatch, tmp_path):
-    seen = {}
-
-    class EvalStats:
-        def pretty_print_stats(self):
-            return (CONV / "stats.txt").read_text()
-
-        def pretty_print_mapping(self):
-            return (CONV / "map.txt").read_text()
+def test_pytimeloop_bindings_api(monkeypatch, tmp_path):
+    """timeloop-python's C++ application bindings (bindings/applications.cpp): `MapperApp(Config(text, "yaml"),
+    out_dir, name).run()` returns a result with stats_string / mapping_string; `ModelApp(...)` likewise with
+    stats_string, and writes <name>.map.txt into out_dir itself."""
+    seen: dict = {}
 
     class Config:
-        @staticmethod
-        def load_yaml(text):
-            seen["config_text"] = text
-            return {"parsed": True}
+        def __init__(self, text, kind):
+            seen["config"] = (text, kind)
+
+    class Result:
+        stats_string = (CONV / "stats.txt").read_text()
+        mapping_string = (CONV / "map.txt").read_text()
 
     class Mapper:
-        def __init__(self, cfg, out_dir):
-            seen["cfg"], seen["out_dir"] = cfg, out_dir
+        def __init__(self, config, out_dir, name):
+            seen["mapper"] = (config, out_dir, name)
 
         def run(self):
-            return EvalStats(), object()
+            return Result()
 
     class Model:
-        def __init__(self, text, default_out_dir="."):
-            seen["model_text"] = text
+        def __init__(self, config, out_dir, name):
+            self.out_dir, self.name = Path(out_dir), name
 
         def run(self):
-            return EvalStats()
+            (self.out_dir / f"{self.name}.map.txt").write_text(Result.mapping_string)
+            return types.SimpleNamespace(cycles=1, energy=1.0, stats_string=Result.stats_string)
 
-    _fake_pytimeloop(monkeypatch, Mapper, Model, Config)
+    _fake_pytimeloop(monkeypatch, Mapper, Model)
+    config_module = types.ModuleType("pytimeloop.config")
+    config_module.Config = Config
+    monkeypatch.setitem(sys.modules, "pytimeloop.config", config_module)
     engine = PyTimeloopEngine()
     stats = engine.evaluate(ARCH, CONV / "prob" / "prob.yaml", _constraints(CONV), MAPPER, outdir=tmp_path / "o")
-    assert seen["cfg"] == {"parsed": True} and "live-status: false" in seen["config_text"]
+    text, kind = seen["config"]
+    assert kind == "yaml" and "live-status: false" in text
+    assert seen["mapper"][1:] == (str((tmp_path / "o").resolve()), "timeloop-mapper")
     _same_numbers(stats, CONV)
     _same_numbers(engine.model(ARCH, CONV / "prob" / "prob.yaml", parse_map(CONV / "map.txt"), outdir=tmp_path / "m"),
                   CONV)
+    # fuseloop's own arch dirs ship ERT.fuseloop.yaml: with it the component files are left out too, so the
+    # concatenated document holds `compound_components` at most once (here: never)
+    engine.evaluate(ROOT / "arch" / "eyeriss", CONV / "prob" / "prob.yaml", _constraints(CONV), MAPPER,
+                    outdir=tmp_path / "e")
+    document = yaml.safe_load(seen["config"][0])
+    assert "ERT" in document and "compound_components" not in document
 
 
 def test_pytimeloop_errors_and_selection(monkeypatch, tmp_path, fake_bin):

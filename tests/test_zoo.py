@@ -1,4 +1,5 @@
 """The network zoo against the reference layer tables (networks.yaml), plus loading and validation errors.
+§ numbers refer to docs/method.md (§9: the reference's defects).
 
 Our layers are converted to Timeloop form the paper's way (`problems_for(layer, depthwise="paper")`:
 depthwise as C=1, grouped 1x1 as one group x G, grouped main conv as in/G -> out) and must equal every
@@ -7,16 +8,14 @@ cannot silently disappear.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from workloads import Block, Network, load_network
-from workloads import zoo
+from workloads import Block, Network, load_network, zoo
 from workloads.problem import problems_for
 from workloads.zoo import ZooError
 
@@ -28,7 +27,8 @@ ADDED = "added"  # field name for a layer only we have (value: its record)
 
 # ------------------------------------------------------------------------------------------ intended differences
 
-MNASNET_SE_BLOCKS = (3, 4, 5, 10, 11, 12, 13, 14)  # MnasNet-A1's SE blocks, as listed by the reference's analyze_layers.py
+# MnasNet-A1's SE blocks, as listed by the reference's analyze_layers.py
+MNASNET_SE_BLOCKS = (3, 4, 5, 10, 11, 12, 13, 14)
 
 
 def _pq(key: str, ref: int, ours: int, why: str) -> dict:
@@ -77,7 +77,8 @@ def expected_differences(entry: dict) -> dict:
 
 # Entries whose head/tail the reference never simulated (§9 item 8): we compare against the same network's
 # cifar10 head/tail of that variant, with the FC producing num_classes outputs.
-NOT_SIMULATED = {("mobilenet", "cifar100", "fused"), ("mnasnet", "cifar100", "fused"), ("fusionet", "cifar100", "baseline")}
+NOT_SIMULATED = {("mobilenet", "cifar100", "fused"), ("mnasnet", "cifar100", "fused"),
+                 ("fusionet", "cifar100", "baseline")}
 BODY_REPLACED = {("fusionet", "cifar10", "baseline"), ("fusionet", "cifar100", "baseline")}  # §9 item 8
 
 # ------------------------------------------------------------------------------------------ records
@@ -99,23 +100,23 @@ def reference_records(entry: dict, entries: dict, body: bool = True) -> dict[str
     edges = entry
     if entry["head"] is None:
         edges = entries[(entry["network"], "cifar10", entry["variant"])]
-    out = {f"head.{l['name']}": _ref_record(l) for l in edges["head"]}
+    out = {f"head.{ref_layer['name']}": _ref_record(ref_layer) for ref_layer in edges["head"]}
     if body:
         for b in entry["blocks"]:
-            for l in b["layers"]:
-                role = "main" if l["role"] == "main_fused" else l["role"]
-                out[f"b{b['block']}.{role}"] = _ref_record(l)
-    for l in edges["tail"]:
-        rec = _ref_record(l)
-        if l["type"] == "FC":
+            for ref_layer in b["layers"]:
+                role = "main" if ref_layer["role"] == "main_fused" else ref_layer["role"]
+                out[f"b{b['block']}.{role}"] = _ref_record(ref_layer)
+    for ref_layer in edges["tail"]:
+        rec = _ref_record(ref_layer)
+        if ref_layer["type"] == "FC":
             rec = rec[:5] + (entry["num_classes"],) + rec[6:]
-        out[f"tail.{l['name']}"] = rec
+        out[f"tail.{ref_layer['name']}"] = rec
     return out
 
 
 def our_records(net: Network, body: bool = True) -> dict[str, tuple]:
     layers = net.layers() if body else list(net.head) + list(net.tail)
-    return {l.name: _our_record(l) for l in layers}
+    return {layer.name: _our_record(layer) for layer in layers}
 
 
 def differences(ref: dict, ours: dict) -> dict:
@@ -125,7 +126,7 @@ def differences(ref: dict, ours: dict) -> dict:
     for key in ours.keys() - ref.keys():
         out[(key, ADDED)] = (None, ours[key])
     for key in ref.keys() & ours.keys():
-        for field, a, b in zip(FIELDS, ref[key], ours[key]):
+        for field, a, b in zip(FIELDS, ref[key], ours[key], strict=True):
             if a != b:
                 out[(key, field)] = (a, b)
     return out
@@ -133,7 +134,8 @@ def differences(ref: dict, ours: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def reference_entries(reference_dir: Path) -> dict:
-    data = yaml.load((reference_dir / "networks.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml.load((reference_dir / "networks.yaml").read_text(),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return {(e["network"], e["dataset"], e["variant"]): e for e in data["entries"]}
 
 
@@ -166,23 +168,23 @@ def test_fusionet_baseline_body(reference_entries, dataset):
     """§9 item 8: the reference baseline body is ShuffleNet's; ours is FusioNet's own blocks, unfused."""
     ref = reference_entries[("fusionet", dataset, "baseline")]
     shuffle = reference_entries[("shufflenet", "cifar10", "baseline")]
-    strip = lambda blocks: [[_ref_record(l) for l in b["layers"]] for b in blocks]  # noqa: E731
+    strip = lambda blocks: [[_ref_record(ref_layer) for ref_layer in b["layers"]] for b in blocks]  # noqa: E731
     assert strip(ref["blocks"]) == strip(shuffle["blocks"])  # the verbatim copy we replace
 
     fused = reference_entries[("fusionet", dataset, "fused")]["blocks"]
     net = load_network("fusionet", dataset, "baseline")
     assert len(net.blocks) == len(fused) == 16
     G = 4
-    for ref_block, block in zip(fused, net.blocks):
+    for ref_block, block in zip(fused, net.blocks, strict=True):
         i, m, o = ref_block["in_ch"], ref_block["mid_ch"], ref_block["out_ch"]
         pix, s, k = ref_block["pixels_out"], ref_block["stride"], ref_block["dw_kernel"]
         assert (block.in_ch, block.mid_ch, block.out_ch, block.groups) == (i, m, o, G)
-        assert [_our_record(l) for l in block.layers] == [
+        assert [_our_record(layer) for layer in block.layers] == [
             (1, 1, pix * s, pix * s, i // G, m // G, 1, G, False),  # grouped 1x1 in -> mid
             (k, k, pix, pix, 1, m, s, 1, True),  # depthwise on mid
             (1, 1, pix, pix, m // G, o // G, 1, G, False),  # grouped 1x1 mid -> out
         ]
-        assert [l.role for l in block.layers] == ["decom", "conv", "comp"]
+        assert [layer.role for layer in block.layers] == ["decom", "conv", "comp"]
 
 
 def test_fixes_are_documented_in_the_zoo_files():
@@ -200,7 +202,8 @@ def test_shufflenet_cifar100_is_cifar10_with_a_100_way_fc():
         c10, c100 = (load_network("shufflenet", d, variant) for d in ("cifar10", "cifar100"))
         assert c100.num_classes == 100
         assert c100.layer("tail.FC1").M == 100 and c100.layer("tail.FC1").C == 960
-        assert [l for l in c10.layers() if l.name != "tail.FC1"] == [l for l in c100.layers() if l.name != "tail.FC1"]
+        but_fc = lambda net: [layer for layer in net.layers() if layer.name != "tail.FC1"]  # noqa: E731
+        assert but_fc(c10) == but_fc(c100)
 
 
 # ------------------------------------------------------------------------------------------ network model
@@ -211,15 +214,15 @@ def test_every_network_loads_with_consistent_layers():
         for dataset in zoo.datasets(name):
             for variant in zoo.variants():
                 net = load_network(name, dataset, variant)
-                names = [l.name for l in net.layers()]
+                names = [layer.name for layer in net.layers()]
                 assert len(names) == len(set(names))
                 for block in net.blocks:
-                    assert all(l.part == "body" and l.block == block.index for l in block.layers)
-                    assert all(l.name == f"b{block.index}.{l.role}" for l in block.layers)
+                    assert all(layer.part == "body" and layer.block == block.index for layer in block.layers)
+                    assert all(layer.name == f"b{block.index}.{layer.role}" for layer in block.layers)
                     assert (block.pred_bits is not None) == (variant == "fused")
                     assert (block.prune_factor is not None) == (variant == "fused")
-                assert all(l.part == "head" and l.name.startswith("head.") for l in net.head)
-                assert all(l.part == "tail" and l.name.startswith("tail.") for l in net.tail)
+                assert all(layer.part == "head" and layer.name.startswith("head.") for layer in net.head)
+                assert all(layer.part == "tail" and layer.name.startswith("tail.") for layer in net.tail)
                 for layer in net.layers():  # the problem form never changes the work
                     for form in ("coupled", "paper"):
                         assert sum(p.total_macs for p in problems_for(layer, form)) == layer.macs
@@ -248,11 +251,11 @@ def test_network_api():
     assert isinstance(fused.block(1), Block) and fused.block(1).prune_factor == 0.014
     mnas = load_network("mnasnet", "cifar10", "fused")
     assert [b.pred_bits for b in mnas.blocks] == [2, 2, 2] + [4] * 12
-    assert [l.role for l in mnas.block(3).layers] == ["pred_decom", "pred_conv", "main"]
-    assert [l.role for l in load_network("mnasnet", "cifar10").block(3).layers] == [
+    assert [layer.role for layer in mnas.block(3).layers] == ["pred_decom", "pred_conv", "main"]
+    assert [layer.role for layer in load_network("mnasnet", "cifar10").block(3).layers] == [
         "decom", "conv", "se_reduce", "se_expand", "comp"]
     shuffle = load_network("shufflenet", "cifar10", "fused")
-    assert [l.role for l in shuffle.block(1).layers] == ["pred_decom", "pred_comp", "main"]
+    assert [layer.role for layer in shuffle.block(1).layers] == ["pred_decom", "pred_comp", "main"]
 
 
 def test_import_workloads_stays_light():
@@ -304,16 +307,41 @@ def load(path: Path, dataset: str = "tiny", variant: str = "baseline") -> Networ
 
 def test_a_small_custom_network_loads(tmp_path):
     net = load(write(tmp_path, GOOD.format(name="tiny")))
-    assert [l.name for l in net.layers()] == ["head.conv1", "b1.decom", "b1.conv", "b1.comp",
+    assert [layer.name for layer in net.layers()] == ["head.conv1", "b1.decom", "b1.conv", "b1.comp",
                                               "b2.decom", "b2.conv", "b2.comp", "tail.FC1"]
     assert net.layer("b1.decom").P == 8 and net.layer("b1.conv").P == 4 and net.layer("b1.conv").stride == 2
     assert net.layer("b2.conv").C == 32 and net.layer("tail.FC1").M == 4
 
 
+def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
+    """no_decom, se {width, kind} and an fc reading a flattened map: what imported Keras models need."""
+    text = (GOOD.format(name="tiny").replace("expansion: 2", "mid: [8, 32]")
+            .replace("kernel: 3\n    tail", "kernel: 3\n      no_decom: [1]\n"
+                     "      se: {blocks: [2, 1], width: [5, 3], kind: pointwise}\n    tail")
+            .replace("{name: FC1, kind: fc, C: 16, M: num_classes}", "{name: FC1, kind: fc, C: 256, M: num_classes}"))
+    net = load(write(tmp_path, text))
+    assert [layer.name for layer in net.block(1).layers] == ["b1.conv", "b1.se_reduce", "b1.se_expand", "b1.comp"]
+    assert (net.block(1).in_ch, net.block(1).mid_ch, net.layer("b1.conv").C, net.layer("b1.conv").P) == (8, 8, 8, 4)
+    se_layers = [layer for layer in net.block(2).layers if layer.role.startswith("se")]
+    assert [(layer.kind, layer.C, layer.M, layer.P) for layer in se_layers] == [
+        ("pointwise", 32, 5, 1), ("pointwise", 5, 32, 1)]
+    assert net.layer("b1.se_reduce").M == 3
+    assert net.layer("tail.FC1").C == 4 * 4 * 16  # flattened 4x4x16
+    ratio = text.replace("se: {blocks: [2, 1], width: [5, 3], kind: pointwise}",
+                         "se: {blocks: [2], ratio: 0.25, of: mid}")
+    ratio_layers = load(write(tmp_path, ratio)).block(2).layers
+    assert [(layer.kind, layer.M) for layer in ratio_layers if layer.role == "se_reduce"] == [("fc", 8)]
+    fused = (text.replace("style: inverted-residual", "style: fused\n      predict: conv\n      pred_bits: 4\n"
+                          "      prune_factor: 0.5").replace("  baseline:", "  fused:"))
+    with pytest.raises(ZooError, match=r"body\.no_decom: only for the inverted-residual style"):
+        load(write(tmp_path, fused), variant="fused")
+
+
 @pytest.mark.parametrize("old, new, message", [
     ("pixels: [4, 4]", "pixels: [4, 2]", r"field variants\.baseline: block 2 reads a 2x2 map .* block 1 produces 4x4"),
     ("C: 16, M: num", "C: 32, M: num", r"layer tail\.FC1 reads 32 channels but block 2 produces 16"),
-    ("in: [8, 16]", "in: [8, 16, 16]", r"field variants\.baseline\.body\.in: has 3 entries, expected one per block \(2\)"),
+    ("in: [8, 16]", "in: [8, 16, 16]",
+     r"field variants\.baseline\.body\.in: has 3 entries, expected one per block \(2\)"),
     ("in: [8, 16]", "in: [8, 16x0]", r"field variants\.baseline\.body\.in: has 1 entries"),
     ("in: [8, 16]", "in: [8, sixteen]", r"body\.in: entry 1 'sixteen' is neither a number nor 'VALUExCOUNT'"),
     ("expansion: 2", "expansion: 2\n      mid: 16", r"body\.mid: give exactly one of mid / expansion"),
@@ -325,15 +353,32 @@ def test_a_small_custom_network_loads(tmp_path):
     ("kernel: 3\n    tail", "kernel: 3\n      concat: [1]\n    tail", r"body\.concat: only for the shuffle-span style"),
     ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [3], ratio: 0.25, of: in}\n    tail",
      r"body\.se\.blocks: 3 is not a block index 1\.\.2"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], ratio: 2, of: in}\n    tail", r"body\.se\.ratio: must be a number in \(0, 1\]"),
-    ("kind: conv, C: 3", "kind: convolution, C: 3", r"head\[0\]: layer 'head\.conv1': kind 'convolution' is not one of"),
-    ("kind: conv, C: 3, M: 8, kernel: 3,", "kind: conv, C: 3, M: 8,", r"head\[0\]\.kernel: missing \(required for a conv layer\)"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], ratio: 2, of: in}\n    tail",
+     r"body\.se\.ratio: must be a number in \(0, 1\]"),
+    ("kind: conv, C: 3", "kind: convolution, C: 3",
+     r"head\[0\]: layer 'head\.conv1': kind 'convolution' is not one of"),
+    ("kind: conv, C: 3, M: 8, kernel: 3,", "kind: conv, C: 3, M: 8,",
+     r"head\[0\]\.kernel: missing \(required for a conv layer\)"),
     ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3", r"head\[0\]\.pixels: missing"),
-    ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3, pixels: 8, stride: 0", r"head\[0\]\.stride: must be a positive integer, got 0"),
+    ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3, pixels: 8, stride: 0",
+     r"head\[0\]\.stride: must be a positive integer, got 0"),
     ("{name: conv1,", "{name: conv1, padding: same,", r"head\[0\]: unknown key\(s\) padding"),
     ("num_classes: 4", "num_classes: four", r"field datasets\.tiny\.num_classes: must be a positive integer"),
     ("size: 8", "size: 16", r"layer head\.conv1 reads a 8x8 map \(P\*stride\) but the input image produces 16x16"),
     ("  baseline:", "  dense:", r"field variants\.dense: unknown variant"),
+    ("kernel: 3\n    tail", "kernel: 3\n      no_decom: [1]\n    tail",
+     r"body\.no_decom: block 1 has no expand 1x1, so its mid \(16\) must equal its in \(8\)"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 2], width: [4]}\n    tail",
+     r"body\.se\.width: has 1 entries, expected one per block \(2\)"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], ratio: 0.5}\n    tail",
+     r"body\.se\.width: give either width or ratio and of"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [0]}\n    tail",
+     r"body\.se\.width: entry for block 1 must be positive, got 0"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 1], width: [4, 4]}\n    tail",
+     r"body\.se\.blocks: lists a block twice"),
+    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], kind: conv}\n    tail",
+     r"body\.se\.kind: 'conv' is not one of fc, pointwise"),
+    ("C: 16, M: num", "C: 128, M: num", r"layer tail\.FC1 reads 128 channels but block 2 produces 16"),
 ])
 def test_bad_network_files_name_file_and_field(tmp_path, old, new, message):
     text = GOOD.format(name="tiny")
@@ -375,7 +420,8 @@ def test_the_reference_defects_fail_validation(tmp_path):
     with pytest.raises(ZooError, match=r"layer tail\.PW1 reads a 64x64 map"):
         load(path, "cifar10", "fused")
     text = (zoo.NETWORKS_DIR / "fusionet.yaml").read_text()
-    bad = text.replace("{name: FC1, kind: fc, C: 960, M: num_classes}", "{name: FC1, kind: fc, C: 1280, M: num_classes}")
+    bad = text.replace("{name: FC1, kind: fc, C: 960, M: num_classes}",
+                       "{name: FC1, kind: fc, C: 1280, M: num_classes}")
     path = write(tmp_path, bad, name="fusionet")
     with pytest.raises(ZooError, match=r"layer tail\.FC1 reads 1280 channels but layer tail\.PW1 produces 960"):
         load(path, "cifar10", "fused")

@@ -1,94 +1,148 @@
-"""Command line the Snakemake rules call: `python -m workflows.cli <step> ...`.
+"""Command line the Snakemake rules call: `python -m workflows.cli <step> ... --log FILE`.
 
-Each step is a thin wrapper around a function in `workflows.steps`; errors are printed as one line
-(to the rule's log) and exit with status 1, leaving no partial output behind.
+Each step is a thin wrapper around a function in `workflows.steps` that returns a short summary (what it read, the
+result's key numbers); the summary and the time taken go to the step's log. An error is one line, written to the
+log and to stderr (so Snakemake shows it in the terminal), exit status 1, and no partial output is left behind.
+Only the modules a step needs are imported (the mapper step imports neither pandas nor TensorFlow).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 
-def _settings(text: str) -> dict:
+def _json(text: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"--settings is not valid JSON: {exc}") from None
+        raise SystemExit(f"not valid JSON: {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workflows.cli", description=__doc__)
     sub = parser.add_subparsers(dest="step", required=True)
 
-    p = sub.add_parser("problems", help="write the Timeloop inputs of every layer run")
-    p.add_argument("--network", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--accelerator", required=True, choices=["dense", "archon"])
-    p.add_argument("--settings", required=True, type=_settings)
-    p.add_argument("--out", required=True, type=Path)
+    def step(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        p.add_argument("--log", type=Path, help="append the summary (or the error) to this file")
+        return p
 
-    p = sub.add_parser("map", help="map one layer with the configured engine")
-    p.add_argument("--inputs", required=True, type=Path, help="the layer's directory written by `problems`")
-    p.add_argument("--settings", required=True, type=_settings)
+    p = step("map", "map one run with its engine")
+    p.add_argument("--key", required=True, help="the run's key")
+    p.add_argument("--origin", required=True, help="network/dataset/accelerator/layer of a layer that has the run")
+    p.add_argument("--settings", required=True, type=_json, help="the run settings (problem, mapper, engine)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", required=True, type=Path, help="stats.json to write")
+    p.add_argument("--cache", type=Path, default=None, help="run cache shared across results directories")
+    p.add_argument("--arch-dir", type=Path, default=None, help="the arch copy with derived tables to read")
+    p.add_argument("--out", required=True, type=Path, help="stats.json to write (its directory holds the run)")
 
-    p = sub.add_parser("prune", help="pruned weights of a network (user model or generated)")
-    p.add_argument("--network", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--settings", required=True, type=_settings)
-    p.add_argument("--out", required=True, type=Path, help="weights.npz to write")
-
-    p = sub.add_parser("sparse", help="sparse cycles and energy of one layer")
-    p.add_argument("--network", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--layer", required=True)
-    p.add_argument("--dense", required=True, type=Path)
-    p.add_argument("--weights", required=True, type=Path)
-    p.add_argument("--settings", required=True, type=_settings)
+    p = step("tables", "a copy of an arch directory with its derived energy and area tables")
+    p.add_argument("--arch", required=True, type=Path)
+    p.add_argument("--preset", default="derived")
     p.add_argument("--out", required=True, type=Path)
 
-    p = sub.add_parser("table", help="per-layer rows of one accelerator")
-    p.add_argument("--network", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--accelerator", required=True, choices=["dense", "sparse", "archon"])
+    p = step("prepare", "a per-network artifact of an accelerator (e.g. pruned weights)")
+    for arg in ("--accelerator", "--artifact", "--network", "--dataset"):
+        p.add_argument(arg, required=True)
+    p.add_argument("--settings", required=True, type=_json)
+    p.add_argument("--out", required=True, type=Path)
+
+    p = step("table", "layers.csv rows of one accelerator for one network/dataset")
+    for arg in ("--accelerator", "--network", "--dataset"):
+        p.add_argument(arg, required=True)
+    p.add_argument("--runs", required=True, type=_json, help="{layer: run key}")
     p.add_argument("--results", required=True, type=Path)
-    p.add_argument("--settings", required=True, type=_settings)
+    p.add_argument("--settings", required=True, type=_json)
     p.add_argument("--out", required=True, type=Path)
 
-    p = sub.add_parser("merge", help="layers.csv + res.csv of one network/dataset")
+    p = step("merge", "layers.csv + res.csv of one network/dataset")
     p.add_argument("--inputs", required=True, nargs="+", type=Path)
     p.add_argument("--layers-out", required=True, type=Path)
     p.add_argument("--res-out", required=True, type=Path)
 
-    p = sub.add_parser("summary", help="summary.csv of the sweep")
+    p = step("summary", "summary.csv of the sweep")
     p.add_argument("--inputs", required=True, nargs="+", type=Path)
     p.add_argument("--out", required=True, type=Path)
 
-    p = sub.add_parser("plots", help="PNG + SVG plots")
+    p = step("plots", "PNG + SVG plots")
     p.add_argument("--summary", required=True, type=Path)
     p.add_argument("--layers", required=True, nargs="+", type=Path)
     p.add_argument("--outdir", required=True, type=Path)
+
+    def pair_costs(p: argparse.ArgumentParser) -> None:
+        for arg in ("--network", "--dataset"):
+            p.add_argument(arg, required=True)
+        p.add_argument("--layers", required=True, type=Path, help="the pair's layers.csv")
+        p.add_argument("--runs", required=True, type=_json, help="{accelerator: {layer: run key}}")
+        p.add_argument("--results", required=True, type=Path)
+        p.add_argument("--choices", required=True, type=Path)
+        p.add_argument("--settings", required=True, type=_json)
+
+    p = step("costs", "costs.csv + costs_summary.csv of one network/dataset")
+    pair_costs(p)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--summary-out", required=True, type=Path)
+
+    p = step("costs_summary", "the sweep's costs_summary.csv")
+    p.add_argument("--inputs", required=True, nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+
+    p = step("cost_plots", "cost plots (PNG + SVG) of one network/dataset")
+    pair_costs(p)
+    p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--done", required=True, type=Path)
+
+    p = step("search", "NSGA-II design-space search (dse/)")
+    p.add_argument("--space", required=True, type=Path)
+    p.add_argument("--results", required=True, type=Path)
+    p.add_argument("--settings", required=True, type=_json)
+    p.add_argument("--out", required=True, type=Path)
+
+    p = step("cache", "the run cache: `clear` deletes every entry")
+    p.add_argument("action", choices=["clear"])
+    p.add_argument("--dir", required=True, type=Path)
     return parser
 
 
+def _log(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as handle:
+            handle.write(text.rstrip("\n") + "\n")
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM (scancel, a SLURM time limit, Snakemake shutting down) unwinds like an error, so the atomic writes
+    of specs.io delete their temporary files instead of leaving them in the results."""
+    print(f"fuseloop: terminated by signal {signum}", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = build_parser().parse_args(argv)
     from . import steps
 
-    step = getattr(steps, {"map": "map_layer"}.get(args.step, args.step))
-    options = {k: v for k, v in vars(args).items() if k != "step"}
+    function = getattr(steps, {"map": "map_run"}.get(args.step, args.step))
+    options = {k: v for k, v in vars(args).items() if k not in ("step", "log")}
+    if args.log is not None and args.log.exists():
+        args.log.unlink()  # a re-run starts a fresh log
+    start = time.perf_counter()
     try:
-        step(**options)
-    except Exception as exc:  # one clear line for the log; the traceback only with FUSELOOP_DEBUG
-        import os
-
+        summary = function(**options)
+    except Exception as exc:  # one clear line; the traceback only with FUSELOOP_DEBUG
         if os.environ.get("FUSELOOP_DEBUG"):
             raise
-        print(f"fuseloop {args.step}: error: {exc}", file=sys.stderr)
+        line = f"fuseloop {args.step}: error: {exc}"
+        _log(args.log, line)
+        print(line + (f" (log: {args.log})" if args.log else ""), file=sys.stderr)
         return 1
+    _log(args.log, f"{summary}\n({time.perf_counter() - start:.2f} s)")
     return 0
 
 

@@ -20,6 +20,7 @@ block is all head. Roles: decom (expand), conv (depthwise), se_reduce / se_expan
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .layer import Layer, LayerError
@@ -33,21 +34,40 @@ class KerasImportError(ValueError):
     """A Keras model (or one of its layers) that cannot be imported; the message names the layer."""
 
 
-def from_keras(model: Any, name: str = "keras", dataset: str = "custom") -> Network:
-    """The model as a `Network` (variant "baseline"; see the module docstring for the rule)."""
+@dataclass(frozen=True)
+class KerasParts:
+    """A model split by the head / body / tail rule, its layers still named after the Keras layers."""
+
+    model: str  # the Keras model's name
+    head: list[Layer]
+    blocks: list[list[tuple[str, Layer]]]  # per block: (role, layer) in order
+    tail: list[Layer]
+    input_size: int
+    input_channels: int
+    num_classes: int  # the last layer's outputs
+
+
+def split_model(model: Any) -> KerasParts:
+    """Convert the model's layers and split them into head, bottleneck blocks and tail (module docstring)."""
     import keras
 
     layers = [layer for k_layer in _flatten(model, keras) for layer in _convert(k_layer, keras)]
     if not layers:
         raise KerasImportError(f"model {model.name!r}: no Conv2D, DepthwiseConv2D, SeparableConv2D or Dense layers")
-    head_raw, blocks_raw, tail_raw = _split(layers)
-    head = tuple(l.with_(name=f"head.{l.name}", part="head") for l in head_raw)
-    tail = tuple(l.with_(name=f"tail.{l.name}", part="tail") for l in tail_raw)
-    blocks = tuple(_block(i + 1, members) for i, members in enumerate(blocks_raw))
+    head, blocks, tail = _split(layers)
     size, channels = _input_geometry(model)
+    return KerasParts(model.name, head, blocks, tail, size, channels, layers[-1].M)
+
+
+def from_keras(model: Any, name: str = "keras", dataset: str = "custom") -> Network:
+    """The model as a `Network` (variant "baseline"; see the module docstring for the rule)."""
+    parts = split_model(model)
+    head = tuple(layer.with_(name=f"head.{layer.name}", part="head") for layer in parts.head)
+    tail = tuple(layer.with_(name=f"tail.{layer.name}", part="tail") for layer in parts.tail)
+    blocks = tuple(_block(i + 1, members) for i, members in enumerate(parts.blocks))
     try:
-        return Network(name, dataset, "baseline", layers[-1].M, head, blocks, tail,
-                       input_size=size, input_channels=channels)
+        return Network(name, dataset, "baseline", parts.num_classes, head, blocks, tail,
+                       input_size=parts.input_size, input_channels=parts.input_channels)
     except ValueError as exc:
         raise KerasImportError(f"model {model.name!r}: {exc}") from None
 
@@ -81,20 +101,23 @@ def _spatial(layer: Any, shape: tuple) -> tuple[int, int, int]:
     else:
         _, h, w, c = shape
     if None in (h, w, c):
-        raise KerasImportError(f"layer {layer.name!r}: unknown spatial size {shape}; give the model a fixed input shape")
+        raise KerasImportError(f"layer {layer.name!r}: unknown spatial size {shape}; "
+                               "give the model a fixed input shape")
     return int(w), int(h), int(c)
 
 
 def _stride(layer: Any) -> int:
     sh, sw = layer.strides
     if sh != sw:
-        raise KerasImportError(f"layer {layer.name!r}: strides {layer.strides} differ per axis (fuseloop layers have one stride)")
+        raise KerasImportError(f"layer {layer.name!r}: strides {layer.strides} differ per axis "
+                               "(fuseloop layers have one stride)")
     if tuple(getattr(layer, "dilation_rate", (1, 1))) != (1, 1):
         raise KerasImportError(f"layer {layer.name!r}: dilation_rate {layer.dilation_rate} is not supported")
     return int(sh)
 
 
-def _make(name: str, kind: str, R: int, S: int, P: int, Q: int, C: int, M: int, stride: int = 1, groups: int = 1) -> Layer:
+def _make(name: str, kind: str, R: int, S: int, P: int, Q: int, C: int, M: int, stride: int = 1,
+          groups: int = 1) -> Layer:
     try:
         return Layer(name, kind, R, S, P, Q, C, M, stride=stride, groups=groups)
     except LayerError as exc:
@@ -164,7 +187,8 @@ def _is_1x1(layer: Layer) -> bool:
 def _match_block(layers: list[Layer], i: int) -> list[tuple[str, Layer]] | None:
     """The block starting at layers[i], as (role, layer) pairs, or None."""
     j, members = i, []
-    if j + 1 < len(layers) and _is_1x1(layers[j]) and layers[j + 1].kind == "depthwise" and layers[j].M == layers[j + 1].C:
+    if (j + 1 < len(layers) and _is_1x1(layers[j]) and layers[j + 1].kind == "depthwise"
+            and layers[j].M == layers[j + 1].C):
         members.append(("decom", layers[j]))
         j += 1
     if j >= len(layers) or layers[j].kind != "depthwise":
@@ -173,9 +197,10 @@ def _match_block(layers: list[Layer], i: int) -> list[tuple[str, Layer]] | None:
     members.append(("conv", dw))
     j += 1
     rest = layers[j:j + 3]
-    if (len(rest) == 3 and all(l.P == l.Q == 1 for l in rest[:2]) and rest[0].C == dw.M and rest[1].M == dw.M
-            and rest[0].M == rest[1].C and _is_1x1(rest[2]) and rest[2].C == dw.M
-            and all(l.kind in ("fc", "pointwise") for l in rest[:2])):
+    if (len(rest) == 3 and all(layer.P == layer.Q == 1 for layer in rest[:2])
+            and rest[0].C == dw.M and rest[1].M == dw.M and rest[0].M == rest[1].C
+            and _is_1x1(rest[2]) and rest[2].C == dw.M
+            and all(layer.kind in ("fc", "pointwise") for layer in rest[:2])):
         members += [("se_reduce", rest[0]), ("se_expand", rest[1])]
         j += 2
     if j < len(layers) and _is_1x1(layers[j]) and layers[j].C == dw.M:
@@ -199,7 +224,7 @@ def _split(layers: list[Layer]) -> tuple[list[Layer], list[list[tuple[str, Layer
     if not blocks:
         return layers, [], []
     first, last = starts[0], starts[-1] + len(blocks[-1])
-    covered = {id(l) for block in blocks for _, l in block}
+    covered = {id(layer) for block in blocks for _, layer in block}
     for layer in layers[first:last]:
         if id(layer) not in covered:
             raise KerasImportError(f"layer {layer.name!r} sits between bottleneck blocks but fits no "
@@ -211,6 +236,6 @@ def _block(k: int, members: list[tuple[str, Layer]]) -> Block:
     roles = dict(members)
     dw, proj = roles["conv"], roles["comp"]
     first = members[0][1]
-    layers = tuple(l.with_(name=f"b{k}.{role}", part="body", block=k, role=role) for role, l in members)
+    layers = tuple(layer.with_(name=f"b{k}.{role}", part="body", block=k, role=role) for role, layer in members)
     groups = roles["decom"].groups if "decom" in roles else proj.groups
     return Block(k, first.C, dw.C, proj.M, dw.P, dw.stride, dw.R, groups, layers)

@@ -69,12 +69,14 @@ class Layer:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise LayerError(f"{where}: {field} must be a positive integer, got {value!r}")
         if self.kind == "depthwise" and not (self.C == self.M == self.groups):
-            raise LayerError(f"{where}: a depthwise layer needs C == M == groups, got C={self.C} M={self.M} groups={self.groups}")
+            raise LayerError(f"{where}: a depthwise layer needs C == M == groups, "
+                             f"got C={self.C} M={self.M} groups={self.groups}")
         if self.kind in ("grouped-pointwise", "grouped-conv"):
             if self.C % self.groups or self.M % self.groups:
                 raise LayerError(f"{where}: C={self.C} and M={self.M} must be divisible by groups={self.groups}")
         elif self.kind != "depthwise" and self.groups != 1:
-            raise LayerError(f"{where}: only depthwise and grouped-pointwise (or grouped-conv) layers may have groups != 1")
+            raise LayerError(f"{where}: only depthwise and grouped-pointwise (or grouped-conv) layers "
+                             "may have groups != 1")
         if self.kind in ("pointwise", "grouped-pointwise", "fc") and (self.R, self.S) != (1, 1):
             raise LayerError(f"{where}: a {self.kind} layer has R=S=1, got R={self.R} S={self.S}")
         if self.part == "body" and self.block is None:
@@ -95,12 +97,12 @@ class Layer:
         """Input feature-map side (no padding modelled: (P-1)*stride + R)."""
         return (self.P - 1) * self.stride + self.R
 
-    def with_(self, **changes) -> "Layer":
+    def with_(self, **changes) -> Layer:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Layer":
+    def from_dict(cls, data: dict) -> Layer:
         return cls(**data)

@@ -45,7 +45,8 @@ class Block:
         for layer in self.layers:
             if layer.role == role:
                 return layer
-        raise KeyError(f"block {self.index} has no layer with role {role!r} (roles: {[l.role for l in self.layers]})")
+        roles = [layer.role for layer in self.layers]
+        raise KeyError(f"block {self.index} has no layer with role {role!r} (roles: {roles})")
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Network:
         seen: set[str] = set()
         for layer in self.layers():
             if layer.name in seen:
-                raise ValueError(f"network {self.name}/{self.dataset}/{self.variant}: duplicate layer name {layer.name!r}")
+                raise ValueError(f"network {self.name}/{self.dataset}/{self.variant}: "
+                                 f"duplicate layer name {layer.name!r}")
             seen.add(layer.name)
 
     def layers(self) -> list[Layer]:
@@ -86,7 +88,8 @@ class Network:
     def block(self, index: int) -> Block:
         """Block by its 1-based index."""
         if not 1 <= index <= len(self.blocks):
-            raise KeyError(f"network {self.name}/{self.dataset}/{self.variant} has blocks 1..{len(self.blocks)}, not {index}")
+            raise KeyError(f"network {self.name}/{self.dataset}/{self.variant} has blocks 1..{len(self.blocks)}, "
+                           f"not {index}")
         return self.blocks[index - 1]
 
     @property

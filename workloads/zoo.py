@@ -26,15 +26,19 @@ File schema (one file per network; every field is checked, unknown keys are erro
     mid or expansion: expanded channels (mid = in * expansion)
     pixels: output feature-map side; stride; kernel (of the k x k layer); groups (G of the 1x1 layers)
     se: {blocks: [k, ...], ratio: r, of: in | mid}   squeeze-and-excite after the k x k layer of
-        those blocks: pooled mid -> max(1, int(<of> * r)) -> mid (MnasNet-A1 uses r=0.25 of `in`)
+        those blocks: pooled mid -> max(1, int(<of> * r)) -> mid (MnasNet-A1 uses r=0.25 of `in`);
+        or {blocks: [k, ...], width: [w, ...]}: explicit reduced widths, one per listed block, in its order.
+        Optional kind: fc (default) | pointwise (1x1 convolutions at 1x1, as Keras models often build SE).
+    no_decom: [k, ...]  (inverted-residual only) blocks without the expand 1x1: the depthwise layer reads the
+        block input (mid must equal in), e.g. MobileNetV2's first bottleneck (expansion 1) as Keras builds it
     concat: [k, ...]  (shuffle-span only) blocks whose unit concatenates its shortcut
     predict: conv | comp  (fused only) which second layer ARCHON predicts
     pred_bits, prune_factor (fused only): ARCHON prediction activation bits, fraction of fused weights kept
 
 Expansion rules (s = stride, pix = pixels, G = groups; 1x1 layers are grouped-pointwise when G > 1):
-    inverted-residual: decom   1x1 in -> mid,  G, at pix*s
+    inverted-residual: decom   1x1 in -> mid,  G, at pix*s              (not in `no_decom` blocks)
                        conv    depthwise k x k on mid, stride s, at pix
-                       [se_reduce fc mid -> se, se_expand fc se -> mid, at 1x1]
+                       [se_reduce mid -> se, se_expand se -> mid, at 1x1]
                        comp    1x1 mid -> out, G, at pix
     shuffle-span:      (ShuffleNet units re-cut narrow -> wide -> narrow, see networks/shufflenet.yaml)
                        decom   1x1 in -> mid - shortcut, G, at pix*s   (shortcut: width of the unit's
@@ -48,17 +52,18 @@ Expansion rules (s = stride, pix = pixels, G = groups; 1x1 layers are grouped-po
                        main       k x k in -> out in G groups (conv if G = 1, else grouped-conv), stride s, at pix
 
 Every loaded network is checked for a consistent chain: each layer's input side (P * stride) and
-channels match what the previous layer / block produced (an fc layer at 1x1 may follow any map:
-global average pooling), and the first layer reads the input image.
+channels match what the previous layer / block produced (an fc layer at 1x1 may follow any map: global
+average pooling, or flattening when its C is side x side x channels), and the first layer reads the input image.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from specs.io import read_yaml
 
 from .layer import Layer, LayerError
 from .network import VARIANTS, Block, Network
@@ -68,7 +73,7 @@ NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 STYLES = ("inverted-residual", "shuffle-span", "fused")
 LAYER_KEYS = {"name", "kind", "C", "M", "kernel", "pixels", "stride", "groups"}
 BODY_KEYS = {"style", "blocks", "in", "out", "mid", "expansion", "pixels", "stride", "kernel", "groups",
-             "se", "concat", "predict", "pred_bits", "prune_factor"}
+             "se", "concat", "predict", "pred_bits", "prune_factor", "no_decom"}
 TOP_KEYS = {"name", "description", "input", "datasets", "variants"}
 REPEAT = re.compile(r"^\s*(-?[0-9.]+)\s*x\s*([0-9]+)\s*$")
 
@@ -97,7 +102,7 @@ def load_network(network: str, dataset: str, variant: str = "baseline") -> Netwo
     return load_network_file(_path(network), dataset, variant)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_network_file(path: str | Path, dataset: str, variant: str = "baseline") -> Network:
     """Load a network from any file in the zoo schema."""
     path = Path(path)
@@ -130,14 +135,9 @@ def _path(network: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ZooError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ZooError(f"{path}: not valid YAML: {exc}") from None
+    spec = read_yaml(path, "network file", ZooError)
     where = _Where(path)
     if not isinstance(spec, dict):
         raise ZooError(f"{path}: field (top level): expected a mapping")
@@ -171,7 +171,7 @@ class _Where:
     def __init__(self, path: Path, field: str = "") -> None:
         self.path, self.field = path, field
 
-    def at(self, field: str) -> "_Where":
+    def at(self, field: str) -> _Where:
         return _Where(self.path, field)
 
     def error(self, message: str) -> ZooError:
@@ -255,7 +255,8 @@ def _expand_list(value: Any, count: int, where: _Where, kind: type = int) -> lis
                 if entry != int(entry):
                     raise where.error(f"entry {i}: {entry} is not an integer")
                 entry = int(entry)
-        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or (kind is int and not isinstance(entry, int)):
+        wrong_kind = kind is int and not isinstance(entry, int)
+        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or wrong_kind:
             raise where.error(f"entry {i} {entry!r} must be {'an integer' if kind is int else 'a number'}")
         out.extend([entry] * times)
     if len(out) != count:
@@ -291,9 +292,10 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
         mids = per_block("mid")
     else:
         mids = []
-        for i, (c, e) in enumerate(zip(ins, per_block("expansion", float))):
+        for i, (c, e) in enumerate(zip(ins, per_block("expansion", float), strict=True)):
             if c * e != int(c * e):
-                raise where.at(f"{where.field}.expansion").error(f"block {i + 1}: in {c} x expansion {e} is not an integer")
+                raise where.at(f"{where.field}.expansion").error(
+                    f"block {i + 1}: in {c} x expansion {e} is not an integer")
             mids.append(int(c * e))
     pixels, strides = per_block("pixels"), per_block("stride")
     kernels, groups = per_block("kernel"), per_block("groups", default=1)
@@ -301,7 +303,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     fused = style == "fused"
     for key in ("pred_bits", "prune_factor", "predict"):
         if (key in body) != fused:
-            raise where.at(f"{where.field}.{key}").error("required for the fused style" if fused else "only for the fused style")
+            raise where.at(f"{where.field}.{key}").error(
+                "required for the fused style" if fused else "only for the fused style")
     bits = per_block("pred_bits") if fused else [None] * n
     prune = per_block("prune_factor", float) if fused else [None] * n
     for i, p in enumerate(prune):
@@ -314,14 +317,22 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     concat = _block_set(body.get("concat"), n, where.at(f"{where.field}.concat"))
     if concat and style != "shuffle-span":
         raise where.at(f"{where.field}.concat").error("only for the shuffle-span style")
+    no_decom = _block_set(body.get("no_decom"), n, where.at(f"{where.field}.no_decom"))
+    if no_decom and style != "inverted-residual":
+        raise where.at(f"{where.field}.no_decom").error("only for the inverted-residual style")
+    for k in sorted(no_decom):
+        if mids[k - 1] != ins[k - 1]:
+            raise where.at(f"{where.field}.no_decom").error(
+                f"block {k} has no expand 1x1, so its mid ({mids[k - 1]}) must equal its in ({ins[k - 1]})")
 
     blocks = []
     for i in range(n):
         k = i + 1
-        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i], g=groups[i])
+        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i],
+                 g=groups[i])
         try:
             if style == "inverted-residual":
-                layers = _inverted(se.get(k), **p)
+                layers = _inverted(se.get(k), k not in no_decom, **p)
             elif style == "shuffle-span":
                 shortcut = 0
                 if k in concat:
@@ -336,21 +347,51 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _se(spec: Any, n: int, style: str, where: _Where) -> dict[int, tuple[str, float]]:
-    """Block index -> (base, ratio) of its squeeze-and-excite."""
+@dataclass(frozen=True)
+class _SE:
+    """One block's squeeze-and-excite: reduced width `width`, or max(1, int(<base> * ratio)); layer kind."""
+
+    kind: str
+    width: int | None = None
+    base: str = "in"
+    ratio: float = 0.0
+
+    def reduced(self, c_in: int, mid: int) -> int:
+        if self.width is not None:
+            return self.width
+        return max(1, int((c_in if self.base == "in" else mid) * self.ratio))
+
+
+def _se(spec: Any, n: int, style: str, where: _Where) -> dict[int, _SE]:
+    """Block index -> its squeeze-and-excite."""
     if spec is None:
         return {}
     if style == "shuffle-span":
         raise where.error("squeeze-and-excite is not supported for the shuffle-span style")
     spec = _mapping(spec, where)
-    _no_unknown(spec, {"blocks", "ratio", "of"}, where)
+    _no_unknown(spec, {"blocks", "ratio", "of", "width", "kind"}, where)
+    kind = spec.get("kind", "fc")
+    if kind not in ("fc", "pointwise"):
+        raise where.at(f"{where.field}.kind").error(f"{kind!r} is not one of fc, pointwise")
+    blocks = _list(spec.get("blocks"), where.at(f"{where.field}.blocks"))
+    indices = _block_set(blocks, n, where.at(f"{where.field}.blocks"))
+    if len(indices) != len(blocks):
+        raise where.at(f"{where.field}.blocks").error("lists a block twice")
+    if "width" in spec:
+        if "ratio" in spec or "of" in spec:
+            raise where.at(f"{where.field}.width").error("give either width or ratio and of")
+        widths = _expand_list(spec["width"], len(blocks), where.at(f"{where.field}.width"))
+        for k, w in zip(blocks, widths, strict=True):
+            if w < 1:
+                raise where.at(f"{where.field}.width").error(f"entry for block {k} must be positive, got {w}")
+        return {k: _SE(kind, width=w) for k, w in zip(blocks, widths, strict=True)}
     ratio = spec.get("ratio")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
         raise where.at(f"{where.field}.ratio").error(f"must be a number in (0, 1], got {ratio!r}")
     base = spec.get("of")
     if base not in ("in", "mid"):
         raise where.at(f"{where.field}.of").error(f"{base!r} is not one of in, mid")
-    return {k: (base, float(ratio)) for k in _block_set(spec.get("blocks"), n, where.at(f"{where.field}.blocks"))}
+    return {k: _SE(kind, base=base, ratio=float(ratio)) for k in indices}
 
 
 def _block_set(value: Any, n: int, where: _Where) -> set[int]:
@@ -371,17 +412,16 @@ def _depthwise(name: str, role: str, k: int, ch: int, pix: int, s: int, kern: in
     return Layer(name, "depthwise", kern, kern, pix, pix, ch, ch, stride=s, groups=ch, part="body", block=k, role=role)
 
 
-def _se_layers(se: tuple[str, float] | None, k: int, c_in: int, mid: int) -> list[Layer]:
+def _se_layers(se: _SE | None, k: int, c_in: int, mid: int) -> list[Layer]:
     if se is None:
         return []
-    base, ratio = se
-    reduced = max(1, int((c_in if base == "in" else mid) * ratio))
-    return [Layer(f"b{k}.se_reduce", "fc", 1, 1, 1, 1, mid, reduced, part="body", block=k, role="se_reduce"),
-            Layer(f"b{k}.se_expand", "fc", 1, 1, 1, 1, reduced, mid, part="body", block=k, role="se_expand")]
+    reduced = se.reduced(c_in, mid)
+    return [Layer(f"b{k}.se_reduce", se.kind, 1, 1, 1, 1, mid, reduced, part="body", block=k, role="se_reduce"),
+            Layer(f"b{k}.se_expand", se.kind, 1, 1, 1, 1, reduced, mid, part="body", block=k, role="se_expand")]
 
 
-def _inverted(se, k, c_in, mid, c_out, pix, s, kern, g) -> list[Layer]:
-    return [_one_by_one(f"b{k}.decom", "decom", k, c_in, mid, pix * s, g),
+def _inverted(se, decom, k, c_in, mid, c_out, pix, s, kern, g) -> list[Layer]:
+    return [*([_one_by_one(f"b{k}.decom", "decom", k, c_in, mid, pix * s, g)] if decom else []),
             _depthwise(f"b{k}.conv", "conv", k, mid, pix, s, kern),
             *_se_layers(se, k, c_in, mid),
             _one_by_one(f"b{k}.comp", "comp", k, mid, c_out, pix, g)]
@@ -418,7 +458,8 @@ def _check_chain(net: Network, where: _Where) -> None:
         if layer_in_side != side and not pooled:
             raise where.error(f"{what} reads a {layer_in_side}x{layer_in_side} map (P*stride) but {source} "
                               f"produces {side}x{side}")
-        if layer_in_ch != channels:
+        flattened = pooled and layer_in_ch == side * side * channels
+        if layer_in_ch != channels and not flattened:
             raise where.error(f"{what} reads {layer_in_ch} channels but {source} produces {channels}")
         side, channels, source = pixels, out_ch, what
 

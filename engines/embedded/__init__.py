@@ -6,15 +6,18 @@ validated against the recorded reference runs.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+
+from specs.arch import ArchSpec, find_arch_file, load_arch
+from specs.io import write_text
+from specs.table_record import check_generated_table
 
 from ..base import Engine, EngineError, PathLike
 from ..mapping import Mapping
 from ..stats import LayerStats
 from .analysis import fast_analysis
-from .arch import ArchSpec, find_arch_file, load_arch
 from .energy import EnergyTable, find_ert_file, load_energy_table
 from .model import evaluate_mapping
 from .problem import Problem, load_problem
@@ -28,6 +31,7 @@ MAP_FILE = "map.txt"
 
 @lru_cache(maxsize=64)
 def _cached_arch(arch_file: str, arch_mtime: float, ert_file: str, ert_mtime: float) -> tuple[ArchSpec, EnergyTable]:
+    check_generated_table(arch_file, ert_file)  # a generated table must have been made for this arch
     return load_arch(arch_file), load_energy_table(ert_file)
 
 
@@ -54,7 +58,9 @@ class EmbeddedEngine(Engine):
 
     name = "embedded"
 
-    def __init__(self, analysis: str = "fast", seed: int = 0, **_options):
+    def __init__(self, analysis: str = "fast", seed: int = 0, **unknown):
+        if unknown:
+            raise EngineError(f"unknown embedded engine option(s) {sorted(unknown)}; options are analysis, seed")
         if analysis not in ANALYSES:
             raise EngineError(f"unknown embedded analysis {analysis!r}; choose one of {', '.join(ANALYSES)}")
         self.analysis = analysis
@@ -86,11 +92,8 @@ class EmbeddedEngine(Engine):
 
 
 def _write_outputs(out: Path, stats: LayerStats) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     for name, text in ((STATS_FILE, stats.to_json()), (MAP_FILE, str(stats.mapping))):
-        tmp = out / (name + ".tmp")
-        tmp.write_text(text + "\n")
-        tmp.replace(out / name)
+        write_text(out / name, text + "\n")
 
 
 __all__ = ["EmbeddedEngine", "evaluate_mapping", "load_arch", "load_energy_table", "load_problem",

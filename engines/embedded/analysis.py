@@ -89,14 +89,14 @@ class FastAnalysis:
         """(bound, operation-space shift) of each step of the walk above a child level, innermost first."""
         steps: list[tuple[int, dict[int, int]]] = []
         back: dict[int, int] = {}  # inner loops returning from index 1 to 0
-        for l in range(child_boundary + 1, len(self.nest.loops)):
-            loop = self.nest.loops[l]
+        for loop_index in range(child_boundary + 1, len(self.nest.loops)):
+            loop = self.nest.loops[loop_index]
             if loop.spatial is not None or loop.bound == 1:
                 continue
             offset = dict(back)
-            offset[loop.dim] = offset.get(loop.dim, 0) + self.step[l]
+            offset[loop.dim] = offset.get(loop.dim, 0) + self.step[loop_index]
             steps.append((loop.bound, offset))
-            back[loop.dim] = back.get(loop.dim, 0) - self.step[l]
+            back[loop.dim] = back.get(loop.dim, 0) - self.step[loop_index]
         return steps
 
     def delivered(self, child_boundary: int, k: int, walk: list[tuple[int, dict[int, int]]] | None = None) -> int:
@@ -143,15 +143,15 @@ class FastAnalysis:
         """{multicast factor: number of groups} over the instances of a spatial fan-out."""
         loops = self.nest.loops
         positions: Counter = Counter({(0,) * self.n_axes[k]: 1})
-        for l in group:
-            step = self.shift(k, {loops[l].dim: self.step[l]})
+        for loop_index in group:
+            step = self.shift(k, {loops[loop_index].dim: self.step[loop_index]})
             if not any(step):
-                positions = Counter({p: c * loops[l].bound for p, c in positions.items()})
+                positions = Counter({p: c * loops[loop_index].bound for p, c in positions.items()})
                 continue
             grown: Counter = Counter()
             for point, count in positions.items():
-                for i in range(loops[l].bound):
-                    grown[tuple(p + i * s for p, s in zip(point, step))] += count
+                for i in range(loops[loop_index].bound):
+                    grown[tuple(p + i * s for p, s in zip(point, step, strict=True))] += count
             positions = grown
         return Counter(positions.values())
 
@@ -168,7 +168,7 @@ class FastAnalysis:
         for s in range(nest.num_levels):
             rng = nest.level_range(s)
             b = nest.boundaries[s]
-            group = [l for l in rng if loops[l].spatial]
+            group = [loop_index for loop_index in rng if loops[loop_index].spatial]
             walk = self.walk(nest.boundaries[s - 1]) if s else []
             for k in range(n_spaces):
                 outer = LoopTile(size=_prod(self.widths(k, self.extent[b])), accesses=[], scatter=[],

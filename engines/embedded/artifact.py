@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..stats import LayerStats
     from .search import SearchSettings
 
 # run directory prefix -> accelerator directory (checked against each stats.txt's SPECS by the golden test)
@@ -63,13 +64,13 @@ class RecordedRun:
     def mapper_settings(self, kernel_area: int, seed: int = 0) -> SearchSettings:
         """The search settings of the artifact's mapper entry for this run (k x k layers used the "dw mapper"):
         its optimization metrics, timeout and victory-condition, read as a mapper YAML would be."""
-        from workloads.constraints import MAPPERS, mapper_settings
+        from specs.mapper import ARTIFACT_TABLE, artifact_mapper
 
         from .mapper import settings_from_section
 
         where = self._lookup(MAPPER_OF_RUN)
         name = where if where == "main" else f"{where}_{'depthwise' if kernel_area > 1 else 'pointwise'}"
-        return settings_from_section(mapper_settings(name)["mapper"], f"{MAPPERS}: settings.{name}", seed)
+        return settings_from_section(artifact_mapper(name)["mapper"], f"{ARTIFACT_TABLE}: settings.{name}", seed)
 
 
 def recorded_runs(root: Path) -> list[RecordedRun]:
@@ -79,12 +80,13 @@ def recorded_runs(root: Path) -> list[RecordedRun]:
 QUALITY_ENERGY = 1.02  # the mapper's bar: energy within 2% of Timeloop's (lower is welcome), cycles no more
 
 
-def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0) -> dict:
+def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: LayerStats | None = None) -> dict:
     """Map a recorded run's problem with the embedded mapper (same arch, constraints and mapper settings)
-    and compare with what Timeloop recorded: time, cycle and energy ratios, and the constraints the found
-    mapping breaks (`legality.mapping_violations`, expected empty)."""
+    and compare with what Timeloop recorded (`recorded`, by default read from the run's stats.txt): time, cycle
+    and energy ratios, and the constraints the found mapping breaks (`legality.mapping_violations`, expected empty)."""
     import time
 
+    from ..base import EngineError
     from ..parsers import parse_stats
     from . import load_arch_and_energy, load_problem_cached
     from .constraints import load_constraints
@@ -94,12 +96,15 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0) -> dict:
 
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
-    bounds = dict(zip(problem.dims, problem.bounds))
+    bounds = dict(zip(problem.dims, problem.bounds, strict=True))
     settings = run.mapper_settings(bounds.get("R", 1) * bounds.get("S", 1), seed)
     start = time.perf_counter()
     stats = map_layer(arch, energy, problem, run.constraints, settings)
     seconds = time.perf_counter() - start
-    recorded = parse_stats(run.path / "stats.txt")
+    if stats.mapping is None:
+        raise EngineError(f"run {run.name}: the mapper returned no mapping")
+    if recorded is None:
+        recorded = parse_stats(run.path / "stats.txt")
     constraints = load_constraints(run.constraints, bounds, [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
     return {"run": run.name, "seconds": seconds, "cycles_ratio": stats.cycles / recorded.cycles,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arch import ArchSpec
+from specs.arch import ArchSpec
 from .problem import Problem
 
 

@@ -7,11 +7,12 @@ keep / bypass flags and the minimum parallelism. Capacity is the model's check (
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
-from typing import Sequence
+
+from specs.arch import ArchSpec
 
 from ..mapping import LevelMapping, Mapping
-from .arch import ArchSpec
 from .constraints import Constraints, LevelConstraint
 from .problem import Problem
 
@@ -32,7 +33,8 @@ def spatial_axes_allowed(constraint: LevelConstraint, dims: Sequence[str], x_dim
         split = constraint.split
         if any((prefix.index(d) < split) != (d in x_dims) for d in prefix if d in x_dims | y_dims):
             return False
-        return x_other <= max(0, split - len(prefix)) and y_other <= len(others) - max(0, min(split - len(prefix), len(others)))
+        x_room = max(0, split - len(prefix))
+        return x_other <= x_room and y_other <= len(others) - min(x_room, len(others))
     active_prefix = [d for d in prefix if d in x_dims | y_dims]
     n_x = sum(1 for d in active_prefix if d in x_dims)
     if set(active_prefix[:n_x]) != x_dims & set(prefix):
@@ -52,7 +54,7 @@ def mapping_violations(mapping: Mapping, constraints: Constraints, arch: ArchSpe
     if [lvl.level for lvl in mapping.levels] != names[::-1]:
         return [f"levels {[lvl.level for lvl in mapping.levels]} are not the architecture's {names[::-1]}"]
     dims = list(problem.dims)
-    for dim, bound in zip(problem.dims, problem.bounds):
+    for dim, bound in zip(problem.dims, problem.bounds, strict=True):
         if mapping.factors(dim) != bound:
             out.append(f"loops over {dim} multiply to {mapping.factors(dim)}, the problem has {dim}={bound}")
     total_fanout, parallelism = 1, 1
@@ -77,7 +79,8 @@ def mapping_violations(mapping: Mapping, constraints: Constraints, arch: ArchSpe
         used = {axis: prod(loop.bound for loop in level.spatial(axis)) for axis in ("X", "Y")}
         for axis in ("X", "Y"):
             if used[axis] > fanout[axis]:
-                out.append(f"{spec.name}: spatial {axis} factors multiply to {used[axis]}, fan-out {axis} is {fanout[axis]}")
+                out.append(f"{spec.name}: spatial {axis} factors multiply to {used[axis]}, "
+                           f"fan-out {axis} is {fanout[axis]}")
         if fanout["X"] * fanout["Y"] > 1:
             total_fanout *= fanout["X"] * fanout["Y"]
             parallelism *= used["X"] * used["Y"]
@@ -96,11 +99,13 @@ def mapping_violations(mapping: Mapping, constraints: Constraints, arch: ArchSpe
                 out.append(f"{spec.name}: {tensor} is {'kept' if kept else 'bypassed'}, the constraints say "
                            f"{'keep' if flags[tensor] else 'bypass'}")
     if constraints.min_utilization and parallelism < constraints.min_utilization * total_fanout:
-        out.append(f"parallelism {parallelism}/{total_fanout} is below the minimum utilization {constraints.min_utilization}")
+        out.append(f"parallelism {parallelism}/{total_fanout} is below the minimum utilization "
+                   f"{constraints.min_utilization}")
     return out
 
 
-def _factor_violations(level: LevelMapping, constraint: LevelConstraint, kind: str | None, dims: Sequence[str]) -> list[str]:
+def _factor_violations(level: LevelMapping, constraint: LevelConstraint, kind: str | None,
+                       dims: Sequence[str]) -> list[str]:
     loops = level.spatial() if kind else level.temporal()
     label = f"{level.level} {kind or 'temporal'}"
     out = []

@@ -28,53 +28,32 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import yaml
+from specs.arch import ArchSpec
+from specs.mapper import MapperSettings, parse_mapper_section, read_mapper
 
 from ..base import EngineError
 from ..stats import LayerStats
-from .arch import ArchSpec
 from .constraints import load_constraints
 from .energy import EnergyTable
 from .mapspace import Mapspace
 from .problem import Problem
-from .search import Search, SearchSettings, check_metrics
+from .search import Search, SearchSettings
 
 
 def read_mapper_settings(path: str | Path | None, seed: int = 0) -> SearchSettings:
     """Search settings from a Timeloop mapper YAML (`mapper:` section or bare keys); None = Timeloop's defaults."""
-    if path is None:
-        return SearchSettings(seed=seed)
-    path = Path(path)
-    try:
-        spec = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise EngineError(f"{path}: cannot read mapper settings: {exc}") from None
-    return settings_from_section(spec.get("mapper", spec) if isinstance(spec, dict) else spec, str(path), seed)
+    return _search_settings(read_mapper(path), seed)
 
 
 def settings_from_section(section: object, source: str, seed: int = 0) -> SearchSettings:
     """Search settings from a `mapper:` section (a dict); keys left out take timeloop-mapper's defaults.
     `source` names where the section came from in errors."""
-    if not isinstance(section, dict):
-        raise EngineError(f"{source}: field mapper: expected a mapping")
-    if section.get("optimization-metric") is not None:  # Timeloop: a single metric takes precedence
-        metrics = (section["optimization-metric"],)
-    else:
-        metrics = section.get("optimization-metrics", SearchSettings.metrics)
-    if isinstance(metrics, str) or not metrics:
-        raise EngineError(f"{source}: field mapper.optimization-metrics: expected a non-empty list, got {metrics!r}")
-    try:
-        check_metrics(metrics)
-    except EngineError as exc:
-        raise EngineError(f"{source}: field mapper.optimization-metrics: {exc}") from None
-    try:
-        victory = int(section.get("victory-condition", SearchSettings.victory_condition))
-        timeout = int(section.get("heartbeat", section.get("timeout", SearchSettings.timeout)))
-    except (TypeError, ValueError) as exc:
-        raise EngineError(f"{source}: field mapper: {exc}") from None
-    if victory < 1 or timeout < 1:
-        raise EngineError(f"{source}: fields victory-condition and timeout must be positive")
-    return SearchSettings(metrics=tuple(metrics), victory_condition=victory, timeout=timeout, seed=seed)
+    return _search_settings(parse_mapper_section(section, source), seed)
+
+
+def _search_settings(settings: MapperSettings, seed: int) -> SearchSettings:
+    return SearchSettings(metrics=settings.metrics, victory_condition=settings.victory_condition,
+                          timeout=settings.timeout, seed=seed)
 
 
 def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_files: Sequence[str | Path],

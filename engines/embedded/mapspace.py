@@ -17,7 +17,7 @@ import numpy as np
 
 from ..base import EngineError
 from ..mapping import LevelMapping, Loop, Mapping
-from .arch import ArchSpec
+from specs.arch import ArchSpec
 from .constraints import Constraints, LevelConstraint
 from .legality import spatial_axes_allowed
 from .problem import Problem

@@ -16,15 +16,16 @@ Networks are Timeloop's legacy networks without wire/router energies, so they ad
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from math import ceil
-from typing import Callable
+
+from specs.arch import ArchSpec, StorageSpec
 
 from ..base import EngineError
 from ..mapping import Mapping
 from ..stats import LayerStats, LevelStats, TensorStats
 from .analysis import fast_analysis
-from .arch import ArchSpec, StorageSpec
 from .energy import EnergyTable
 from .nest import Nest, build_nest
 from .problem import Problem
@@ -77,13 +78,13 @@ def _storage_level(spec: StorageSpec, energy: EnergyTable, problem: Problem, kee
     used = sum(tile.size for tile in tiles)
     capacity = spec.effective_size
     if capacity is not None and used > capacity:
-        detail = ", ".join(f"{n}:{t.size}" for n, t in zip(names, tiles) if t.size)
+        detail = ", ".join(f"{n}:{t.size}" for n, t in zip(names, tiles, strict=True) if t.size)
         raise EngineError(f"level {spec.name!r}: mapped tiles ({detail}) use {used} words, "
                           f"capacity is {capacity}")
     if capacity is not None and spec.min_utilization and used < capacity * spec.min_utilization:
         raise EngineError(f"level {spec.name!r}: mapped tiles use {used} words, below the minimum "
                           f"utilization {spec.min_utilization} of {capacity}")
-    for name, tile in zip(names, tiles):
+    for name, tile in zip(names, tiles, strict=True):
         if tile.instances > spec.instances:
             raise EngineError(f"level {spec.name!r}, tensor {name}: mapping uses {tile.instances} instances, "
                               f"the architecture has {spec.instances}")
@@ -92,7 +93,7 @@ def _storage_level(spec: StorageSpec, energy: EnergyTable, problem: Problem, kee
     tensors: dict[str, TensorStats] = {}
     reads_per_tensor: list[int] = []
     writes_per_tensor: list[int] = []
-    for k, (name, tile) in enumerate(zip(names, tiles)):
+    for k, (name, tile) in enumerate(zip(names, tiles, strict=True)):
         if problem.data_spaces[k].read_write:
             reads, updates = tile.content_accesses - tile.partition_size, tile.content_accesses
         else:

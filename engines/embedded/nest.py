@@ -12,9 +12,10 @@ from collections import Counter
 from dataclasses import dataclass
 from math import prod
 
+from specs.arch import ArchSpec
+
 from ..base import EngineError
 from ..mapping import LevelMapping, Mapping
-from .arch import ArchSpec
 from .problem import Problem
 
 
@@ -71,14 +72,16 @@ def build_nest(arch: ArchSpec, problem: Problem, mapping: Mapping) -> Nest:
         else:
             unknown = [t for t in lvl.keep if t not in tensors]
             if unknown:
-                raise EngineError(f"level {spec.name!r}: keeps unknown tensor(s) {unknown}; tensors are {list(tensors)}")
+                raise EngineError(f"level {spec.name!r}: keeps unknown tensor(s) {unknown}; "
+                                  f"tensors are {list(tensors)}")
             keep.append(tuple(t in lvl.keep for t in tensors))
         # Spatial loops of the next level out fan its tile out to this level's instances.
         if i + 1 < len(arch.storage):
             outer = by_name.get(arch.storage[i + 1].name)
-            for loop in reversed(outer.spatial() if outer else ()):
-                if loop.bound > 1:
-                    loops.append(NestLoop(_dim(problem, loop.dim, outer.level), loop.bound, loop.spatial))
+            if outer is not None:
+                for loop in reversed(outer.spatial()):
+                    if loop.bound > 1:
+                        loops.append(NestLoop(_dim(problem, loop.dim, outer.level), loop.bound, loop.spatial))
     _check_factors(problem, loops)
     return Nest(tuple(loops), tuple(boundaries), tuple(keep))
 
@@ -127,7 +130,7 @@ def _check_fanout(arch: ArchSpec, i: int, lvl: LevelMapping | None) -> None:
 
 
 def _check_factors(problem: Problem, loops: list[NestLoop]) -> None:
-    for d, (name, bound) in enumerate(zip(problem.dims, problem.bounds)):
+    for d, (name, bound) in enumerate(zip(problem.dims, problem.bounds, strict=True)):
         got = prod(loop.bound for loop in loops if loop.dim == d)
         if got != bound:
             raise EngineError(f"mapping factors of dimension {name} multiply to {got}, "

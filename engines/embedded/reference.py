@@ -37,7 +37,7 @@ def box_size(box: Box) -> int:
     if box is None:
         return 0
     size = 1
-    for lo, hi in zip(*box):
+    for lo, hi in zip(*box, strict=True):
         size *= hi - lo
     return size
 
@@ -94,8 +94,8 @@ def _translation(a: Box, b: Box) -> tuple[int, ...] | None:
         return None
     if a is None or b is None:
         raise EngineError("cannot extrapolate spatial deltas of different shapes")
-    shift = tuple(y - x for x, y in zip(a[0], b[0]))
-    if shift != tuple(y - x for x, y in zip(a[1], b[1])):
+    shift = tuple(y - x for x, y in zip(a[0], b[0], strict=True))
+    if shift != tuple(y - x for x, y in zip(a[1], b[1], strict=True)):
         raise EngineError("cannot extrapolate spatial deltas of different shapes")
     return shift
 
@@ -103,7 +103,8 @@ def _translation(a: Box, b: Box) -> tuple[int, ...] | None:
 def _translate(box: Box, shift: tuple[int, ...] | None) -> Box:
     if box is None or shift is None:
         return box
-    return tuple(x + s for x, s in zip(box[0], shift)), tuple(x + s for x, s in zip(box[1], shift))
+    low, high = box
+    return tuple(x + s for x, s in zip(low, shift, strict=True)), tuple(x + s for x, s in zip(high, shift, strict=True))
 
 
 class _State:
@@ -121,6 +122,11 @@ class _State:
 
 class ReferenceAnalysis:
     """Replays the nest; `run()` returns the collapsed per-level tiles."""
+
+    # state of the replay, reset by run()
+    epochs: int
+    spatial_id: int
+    compute_cycles: int
 
     def __init__(self, problem: Problem, nest: Nest):
         self.problem, self.nest = problem, nest
@@ -145,10 +151,10 @@ class ReferenceAnalysis:
         self.fanout = [1] * n
         for level in range(n):
             if self.is_master[level]:
-                fan, l = 1, level
-                while l >= 0 and self.is_spatial[l]:
-                    fan *= loops[l].bound
-                    l -= 1
+                fan, inner = 1, level
+                while inner >= 0 and self.is_spatial[inner]:
+                    fan *= loops[inner].bound
+                    inner -= 1
                 self.fanout[level] = fan
         # Per-loop dimension scales (product of inner bounds) and box extents.
         n_dims = len(problem.dims)
@@ -165,7 +171,7 @@ class ReferenceAnalysis:
 
     def _boxes(self, level: int) -> list[Box]:
         lo = self.transform
-        hi = [t + e for t, e in zip(lo, self.extent[level])]
+        hi = [t + e for t, e in zip(lo, self.extent[level], strict=True)]
         boxes: list[Box] = []
         for space in self.spaces:
             blo, bhi = [], []
@@ -242,7 +248,7 @@ class ReferenceAnalysis:
         boxes = self._boxes(level)
         fan = self.fanout[level]
         self.spatial_id *= fan
-        deltas: list[list[Box] | None] = [None] * fan
+        deltas: list[list[Box]] = [[] for _ in range(fan)]  # _fill sets every instance's boxes
         self._fill(level, 0, deltas)
         self.spatial_id //= fan
         for k in range(len(self.spaces)):
@@ -274,9 +280,11 @@ class ReferenceAnalysis:
                 deltas[base + idx] = self._deltas(level - 1)
                 self.transform[dim] += step
             if loop.bound > runs:
-                shifts = [_translation(a, b) for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1])]
+                shifts = [_translation(a, b)
+                          for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1], strict=True)]
                 for idx in range(runs, loop.bound):
-                    deltas[base + idx] = [_translate(box, s) for box, s in zip(deltas[base + idx - 1], shifts)]
+                    deltas[base + idx] = [_translate(box, s)
+                                          for box, s in zip(deltas[base + idx - 1], shifts, strict=True)]
         self.transform[dim] = saved
         self.spatial_id = orig_id
 
@@ -292,11 +300,13 @@ class ReferenceAnalysis:
         self._deltas(n - 1)
         per_level: list[list[list[LoopTile]]] = []  # [storage level][tensor][valid loop]
         for lvl in range(self.nest.num_levels):
-            valid = [l for l in self.nest.level_range(lvl) if not self.is_spatial[l] or self.is_master[l]]
+            valid = [loop_index for loop_index in self.nest.level_range(lvl)
+                     if not self.is_spatial[loop_index] or self.is_master[loop_index]]
             per_level.append([
-                [LoopTile(size=self.states[l][0].max_size[k], accesses=list(self.states[l][0].accesses[k]),
-                          scatter=list(self.states[l][0].scatter[k]), replication=self.replication[l],
-                          is_master_spatial=self.is_master[l]) for l in valid]
+                [LoopTile(size=self.states[loop_index][0].max_size[k],
+                          accesses=list(self.states[loop_index][0].accesses[k]),
+                          scatter=list(self.states[loop_index][0].scatter[k]), replication=self.replication[loop_index],
+                          is_master_spatial=self.is_master[loop_index]) for loop_index in valid]
                 for k in range(len(self.spaces))])
         tiles_by_tensor = [collapse([per_level[lvl][k] for lvl in range(len(per_level))],
                                     [keep[k] for keep in self.nest.keep])

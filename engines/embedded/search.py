@@ -29,9 +29,13 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from specs.arch import ArchSpec
+from specs.errors import SpecError
+from specs.mapper import DEFAULT_METRICS, DEFAULT_TIMEOUT, DEFAULT_VICTORY_CONDITION
+from specs.mapper import check_metrics as spec_check_metrics
+
 from ..base import EngineError
 from ..stats import LayerStats
-from .arch import ArchSpec
 from .capacity import CapacityModel
 from .energy import EnergyTable
 from .group import Candidate, GroupSearch
@@ -51,9 +55,10 @@ SIGNIFICANT = 1e-3  # improvements smaller than this (relative) do not restart t
 
 
 def check_metrics(metrics: Sequence[str]) -> None:
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise EngineError(f"unknown optimization metric(s) {unknown}; known: {', '.join(METRICS)}")
+    try:
+        spec_check_metrics(metrics)
+    except SpecError as exc:
+        raise EngineError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,9 @@ class SearchSettings:
     (applications/mapper/mapper.hpp, 2021). `evaluations` replaces the budget rule by a fixed number of
     evaluations and disables the stall rule (tests, benchmarks)."""
 
-    metrics: tuple[str, ...] = ("edp",)
-    victory_condition: int = 500  # scales the evaluation budget and the stall limit
-    timeout: int = 1000  # consecutive invalid samples before a group stops sampling (Timeloop: heartbeat/timeout)
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    victory_condition: int = DEFAULT_VICTORY_CONDITION  # scales the evaluation budget and the stall limit
+    timeout: int = DEFAULT_TIMEOUT  # consecutive invalid samples before a group stops sampling (Timeloop: heartbeat)
     seed: int = 0
     budget_factor: float = 1.5  # evaluations at most = budget_factor x victory_condition x mapspace scale
     stall_divisor: int = 4  # stop after victory_condition / stall_divisor evaluations without improvement

@@ -4,6 +4,7 @@ fills, bypass masking) with Timeloop's semantics."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 
 @dataclass
@@ -71,8 +72,8 @@ def _partition_sizes(tiles: list[TileStats]) -> None:
 
 
 def _fills(tiles: list[TileStats]) -> None:
-    for inner, outer in zip(tiles, tiles[1:]):
-        inner.fills = sum(acc // sc for acc, sc in zip(outer.accesses, outer.scatter) if acc)
+    for inner, outer in pairwise(tiles):
+        inner.fills = sum(acc // sc for acc, sc in zip(outer.accesses, outer.scatter, strict=True) if acc)
 
 
 def _mask(tiles: list[TileStats], keep: list[bool]) -> None:

@@ -35,7 +35,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import yaml
+from specs.errors import SpecError
+from specs.problem import read_problem
 
 from ..mapping import LevelMapping, Loop, Mapping
 from ..stats import LayerStats, LevelStats, TensorStats
@@ -89,7 +90,7 @@ def parse_map_stats_xml(path: str | Path, problem: str | Path | None = None) -> 
         raise ParseError(f"{path}: level 0 is not an arithmetic level")
 
     mapping = Mapping(tuple(LevelMapping(lvl.name, tuple(loops), keep, tile) for lvl, loops, keep, tile
-                            in reversed(list(zip(levels[1:], subnests, keeps, tiles)))))
+                            in reversed(list(zip(levels[1:], subnests, keeps, tiles, strict=True)))))
     arithmetic = levels[0]
     macs = int(_number(_px_text(items[0], "maccs_", source, "level 0"), source, "maccs_"))
     cycles = max(level.cycles for level in levels)
@@ -135,7 +136,8 @@ def _number(text: str | None, source: str, where: str) -> float:
 
 
 def _scalar(node: ET.Element, tag: str, source: str, where: str) -> float:
-    """A plain value (`<cycles_>16</cycles_>`) or a specified Timeloop Attribute (`<instances><t_>4</t_></instances>`)."""
+    """A plain value (`<cycles_>16</cycles_>`) or a specified Timeloop Attribute
+    (`<instances><t_>4</t_></instances>`)."""
     child = node.find(tag)
     if child is None:
         raise ParseError(f"{source}: {where}: missing <{tag}>")
@@ -176,7 +178,7 @@ def _buffer(px: ET.Element, source: str, where: str, dims, data_spaces):
     name = _level_name(px, source, where)
     where = f"{where} ({name})"
     specs = _find(px, "specs_", source)
-    stats = px.find("stats_")
+    stats = _find(px, "stats_", source)  # the caller checked it is there
     arrays = {key: _array(stats, key, source, where + "/stats_") for key in (
         "keep", "partition_size", "utilized_capacity", "utilized_instances", "utilized_clusters", "reads",
         "updates", "fills", "energy_per_access", "energy", "temporal_reduction_energy", "addr_gen_energy")}
@@ -238,11 +240,10 @@ def _names(problem: str | Path | None, source: str):
     if problem is None:
         return (lambda i: f"dim{i}"), (lambda i: DEFAULT_DATA_SPACES[i] if i < len(DEFAULT_DATA_SPACES) else f"ds{i}")
     try:
-        shape = yaml.safe_load(Path(problem).read_text())["problem"]["shape"]
-        dims = [str(d) for d in shape["dimensions"]]
-        spaces = [str(ds["name"]) for ds in shape["data-spaces"]]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise ParseError(f"{problem}: cannot read problem.shape dimensions/data-spaces to name {source}: {exc}") from None
+        shape = read_problem(Path(problem)).shape
+    except SpecError as exc:
+        raise ParseError(f"cannot read the problem's dimensions/data-spaces to name {source}: {exc}") from None
+    dims, spaces = list(shape.dimensions), list(shape.tensor_names)
 
     def dim(i: int) -> str:
         if not 0 <= i < len(dims):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import overload
 
 from .errors import ParseError
 
@@ -31,7 +32,13 @@ def read_source(path_or_text: str | Path, what: str) -> tuple[str, str]:
     return text, source
 
 
-def first_number(value: str, source: str, field: str, kind: type = float) -> int | float:
+@overload
+def first_number(value: str, source: str, field: str, kind: type[int]) -> int: ...
+@overload
+def first_number(value: str, source: str, field: str, kind: type[float] = float) -> float: ...
+
+
+def first_number(value: str, source: str, field: str, kind: type[int] | type[float] = float) -> int | float:
     """The leading number of a printed value (`72 (8*9)` -> 72, `0.30 pJ` -> 0.3, `89.00%` -> 89.0)."""
     tokens = value.split()
     token = tokens[0].rstrip("%") if tokens else ""

@@ -76,7 +76,7 @@ class _Block:
 def parse_stats(path_or_text: str | Path) -> LayerStats:
     """Parse a Timeloop stats.txt (2021 or newer layout) given as a path or as its text."""
     text, source = read_source(path_or_text, WHAT)
-    chunks = _split(text.splitlines())
+    chunks, trailer = _split(text.splitlines())
     if not any(kind == "level" for kind, _, _ in chunks):
         raise ParseError(f"{source}: no 'Level <n>' block found (not a {WHAT}, or truncated before the levels)")
     blocks = [_parse_level(int(key), body, source) for kind, key, body in chunks if kind == "level"]
@@ -90,7 +90,6 @@ def parse_stats(path_or_text: str | Path) -> LayerStats:
     for level_id, name in hidden.items():
         levels.insert(level_id, LevelStats(name=name, instances=0, utilized_instances=0, cycles=0))
     networks = dict(_parse_network(key, body, source) for kind, key, body in chunks if kind == "network")
-    trailer = {key: value for kind, key, value in chunks if kind == "trailer"}
     summary = [body for kind, _, body in chunks if kind == "summary"]
     if not summary:
         raise ParseError(f"{source}: missing 'Summary Stats' section (file truncated?)")
@@ -124,10 +123,11 @@ def parse_stats(path_or_text: str | Path) -> LayerStats:
 
 # ---- splitting --------------------------------------------------------------
 
-def _split(lines: list[str]) -> list[tuple[str, str, list[str]]]:
-    """Top-level chunks: ("level", n, body), ("network", n, body), ("summary", "", body),
-    ("trailer", key, value) and ("other", marker, body)."""
+def _split(lines: list[str]) -> tuple[list[tuple[str, str, list[str]]], dict[str, str]]:
+    """Top-level chunks: ("level", n, body), ("network", n, body), ("summary", "", body) and ("other", marker,
+    body); and the trailer lines {key: value} (the last one of a key wins)."""
     chunks: list[tuple[str, str, list[str]]] = []
+    trailers: dict[str, str] = {}
     body: list[str] | None = None
     for line in lines:
         match = LEVEL_RE.match(line) or NETWORK_RE.match(line)
@@ -136,14 +136,14 @@ def _split(lines: list[str]) -> list[tuple[str, str, list[str]]]:
             body = []
             chunks.append(("level" if line.startswith("Level") else "network", match.group(1), body))
         elif trailer:
-            chunks.append(("trailer", trailer.group(1), line.split(":", 1)[1].strip()))  # type: ignore[arg-type]
+            trailers[trailer.group(1)] = line.split(":", 1)[1].strip()
             body = None
         elif line.rstrip() in SECTION_MARKERS:
             body = []
             chunks.append(("summary" if line.startswith("Summary") else "other", line.rstrip(), body))
         elif body is not None:
             body.append(line)
-    return chunks
+    return chunks, trailers
 
 
 def _hidden_levels(ids: list[int], chunks: list, source: str) -> dict[int, str]:
@@ -154,9 +154,9 @@ def _hidden_levels(ids: list[int], chunks: list, source: str) -> dict[int, str]:
     missing = sorted(set(range(ids[-1] + 1)) - set(ids))
     if not missing:
         return {}
-    storage = [NAME_RE.match(line.strip()).group(1) for kind, key, body in chunks
+    storage = [name.group(1) for kind, key, body in chunks
                if kind == "other" and key == "Operational Intensity Stats"
-               for line in body if NAME_RE.match(line.strip())]
+               for line in body if (name := NAME_RE.match(line.strip()))]
     if len(storage) != ids[-1]:
         raise ParseError(f"{source}: Level numbers skip {missing} and no 'Operational Intensity Stats' "
                          "section names the hidden levels")
@@ -179,8 +179,8 @@ def _parse_level(level_id: int, body: list[str], source: str) -> _Block:
         elif section == "MAPPING":
             if text.startswith("for "):
                 block.loops.append(text)
-        elif section == "STATS" and TENSOR_HEADER_RE.match(text):
-            tensor = block.tensors.setdefault(TENSOR_HEADER_RE.match(text).group(1), {})
+        elif section == "STATS" and (header := TENSOR_HEADER_RE.match(text)):
+            tensor = block.tensors.setdefault(header.group(1), {})
         elif ":" in text and section in ("SPECS", "STATS"):
             key, _, value = text.partition(":")
             target = block.specs if section == "SPECS" else tensor if tensor is not None else block.stats
@@ -212,14 +212,17 @@ def _instances(block: _Block, source: str) -> int:
 
 def _arithmetic_level(block: _Block, source: str) -> LevelStats:
     where = _where(block) + " STATS"
-    get = lambda keys, kind=int: first_number(_require(block.stats, keys, source, where), source,  # noqa: E731
-                                              f"{where} {keys[0]}", kind)
+
+    def stat(keys: tuple[str, ...]) -> tuple[str, str, str]:
+        """(value, source, field) of the first of `keys` in the block's STATS: first_number's arguments."""
+        return _require(block.stats, keys, source, where), source, f"{where} {keys[0]}"
+
     return LevelStats(
         name=block.name,
         instances=_instances(block, source),
-        utilized_instances=get(("Utilized instances", "Utilized instances (max)")),
-        cycles=get(("Cycles",)),
-        arithmetic_energy_pJ=get(("Energy (total)",), float),
+        utilized_instances=first_number(*stat(("Utilized instances", "Utilized instances (max)")), int),
+        cycles=first_number(*stat(("Cycles",)), int),
+        arithmetic_energy_pJ=first_number(*stat(("Energy (total)",))),
     )
 
 
@@ -274,8 +277,8 @@ def _parse_summary(body: list[str], source: str) -> dict:
         elif UNIT_RE.match(text):
             unit = text
             breakdowns[unit] = {}
-        elif unit and BREAKDOWN_RE.match(line):
-            name, value = BREAKDOWN_RE.match(line).groups()
+        elif unit and (breakdown := BREAKDOWN_RE.match(line)):
+            name, value = breakdown.groups()
             breakdowns[unit][name] = first_number(value, source, f"Summary Stats {unit} {name}")
         elif ":" in text and line == line.lstrip():
             key, _, value = text.partition(":")

@@ -20,4 +20,4 @@ rule plots:
     log:
         log_path("plots", "all"),
     shell:
-        "{CLI} plots --summary {input.summary} --layers {input.layers} --outdir {params.outdir} > {log} 2>&1"
+        "{CLI} plots --summary {input.summary:q} --layers {input.layers:q} --outdir {params.outdir:q} --log {log:q}"

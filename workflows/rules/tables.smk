@@ -1,29 +1,27 @@
-# Per-layer tables per accelerator, then the network's layers.csv / res.csv, then the sweep summary.
-def accelerator_inputs(w):
-    inputs = layer_stats(w.network, w.dataset, w.accelerator)
-    if w.accelerator == "sparse":
-        inputs += sparse_results(w.network, w.dataset)
-    if w.accelerator == "archon":
-        inputs += ["fusion/presets.yaml"] + arch_files("archon")
-    return inputs
+# Per-layer rows per accelerator, then the network's layers.csv / res.csv, then the sweep summary.
+def table_inputs(w):
+    plugin = accelerators.get(w.accelerator)
+    runs = [f"{RESULTS}/runs/{key}/stats.json" for key in sorted(set(layer_runs(w).values()))]
+    artifacts = [f"{RESULTS}/{w.network}/{w.dataset}/{w.accelerator}/{name}" for name in plugin.artifacts]
+    return runs + artifacts + plan.table_files(w.accelerator)
 
 
 rule accelerator_table:
     input:
-        accelerator_inputs,
+        table_inputs,
     output:
         f"{RESULTS}/{{network}}/{{dataset}}/{{accelerator}}/layers.csv",
     params:
-        settings=lambda w: settings_json("engine", "problem", "sparse", "archon"),
-        root=RESULTS,
+        settings=lambda w: as_json(plan.table_settings(CONFIG, w.accelerator)),
+        runs=lambda w: as_json(layer_runs(w)),
     log:
         log_path("accelerator_table", "{network}", "{dataset}", "{accelerator}"),
     benchmark:
         bench_path("accelerator_table", "{network}", "{dataset}", "{accelerator}")
     shell:
-        "{CLI} table --network {wildcards.network} --dataset {wildcards.dataset}"
-        " --accelerator {wildcards.accelerator} --results {params.root} --settings {params.settings:q}"
-        " --out {output} > {log} 2>&1"
+        "{CLI} table --accelerator {wildcards.accelerator} --network {wildcards.network:q}"
+        " --dataset {wildcards.dataset:q} --runs {params.runs:q} --results {RESULTS:q}"
+        " --settings {params.settings:q} --out {output:q} --log {log:q}"
 
 
 rule network_tables:
@@ -35,7 +33,7 @@ rule network_tables:
     log:
         log_path("network_tables", "{network}", "{dataset}"),
     shell:
-        "{CLI} merge --inputs {input} --layers-out {output.layers} --res-out {output.res} > {log} 2>&1"
+        "{CLI} merge --inputs {input:q} --layers-out {output.layers:q} --res-out {output.res:q} --log {log:q}"
 
 
 rule summary:
@@ -46,4 +44,4 @@ rule summary:
     log:
         log_path("summary", "all"),
     shell:
-        "{CLI} summary --inputs {input} --out {output} > {log} 2>&1"
+        "{CLI} summary --inputs {input:q} --out {output:q} --log {log:q}"

@@ -1,0 +1,1 @@
+"""The SLURM cluster tests (a package, so that its conftest does not shadow tests/conftest.py)."""
