@@ -5,18 +5,19 @@ per recorded layer run, the zoo layer it belongs to, the problem, the artifact's
 and per-level energies and the mapping it recorded (`compact_mapping`), and whether the run matches what
 fuseloop's workflow produces for that layer (`status` "ok", else the reason it is left out).
 
-Inputs are built exactly as the workflow builds them (`workflows.steps.problems`, depthwise layers in the paper's
-C=1 form, as the artifact ran them), so a run is compared on fuseloop's own problem, constraints and arch.
+Inputs are built exactly as the workflow builds them (`workflows.plan.runs`, the shipped energy tables as the
+artifact used them, depthwise layers in the paper's C=1 form as the artifact ran them), so a run is compared on
+fuseloop's own problem, constraints and arch.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 if TYPE_CHECKING:
     from engines.mapping import Mapping
@@ -71,20 +72,29 @@ def expand_mapping(text: str) -> Mapping:
     return Mapping(tuple(levels))
 
 
-def workflow_settings(depthwise: str) -> dict:
-    settings = yaml.safe_load(DEFAULT_CONFIG.read_text())
+def workflow_settings(depthwise: str) -> dict[str, Any]:
+    """The default config with the artifact's energy tables (`paper`), searched mappings and `depthwise` form."""
+    from workflows.config import load
+
+    settings = load(DEFAULT_CONFIG)
     settings["problem"]["depthwise"] = depthwise
+    settings["energy_tables"] = "paper"
+    settings["mapping"] = "search"
     return settings
 
 
 def workflow_inputs(network: str, dataset: str, accelerator: str, out: Path, depthwise: str = "paper") -> Path:
-    """The workflow's per-layer input directories (problem.yaml, constraints.yaml, mapper.yaml, run.json) of one
+    """The workflow's per-layer run inputs (problem.yaml, constraints.yaml, mapper.yaml, run.json) of one
     network on one accelerator, under `out`; returns the directory holding one sub-directory per layer."""
-    from workflows.steps import problems
+    from engines.runs import write_inputs
+    from workflows import plan
 
     target = out / f"{network}-{dataset}-{accelerator}-{depthwise}"
     if not target.is_dir():
-        problems(network, dataset, accelerator, workflow_settings(depthwise), target)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out))
+        for run in plan.runs(workflow_settings(depthwise), network, dataset, accelerator):
+            write_inputs(run.spec, work / run.layer)
+        os.replace(work, target)
     return target
 
 
@@ -136,8 +146,10 @@ def map_run(run: dict, layer_dir: Path, seed: int = 0) -> dict:
     start = time.perf_counter()
     stats = map_layer(arch, energy, problem, files, settings)
     seconds = time.perf_counter() - start
-    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds)), [s.name for s in arch.storage],
-                                   problem.tensor_names, Mapspace.spatial_level_names(arch))
+    assert stats.mapping is not None, "map_layer returns the mapping it found"
+    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)),
+                                   [s.name for s in arch.storage], problem.tensor_names,
+                                   Mapspace.spatial_level_names(arch))
     recorded = run["timeloop"]
     return {"run": run["run"], "layer": f"{run['network']}/{run['accelerator']}/{run['layer']}", "seconds": seconds,
             "cycles_ratio": stats.cycles / recorded["cycles"],

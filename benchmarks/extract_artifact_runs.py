@@ -3,7 +3,7 @@
 Reads the artifact's git mirror (compstruct/fusion-timeloop-model) with `git show`; keeps only figures: per layer
 run of fuseloop's zoo that the artifact recorded, the problem instance, the artifact's mapper settings, Timeloop's
 cycles, total and per-level energies and its mapping (`artifact_corpus.compact_mapping` of the parsed map.txt).
-Each run is checked against what fuseloop's workflow produces for that layer (`workflows.steps.problems`, depthwise
+Each run is checked against what fuseloop's workflow produces for that layer (`workflows.plan.runs`, depthwise
 in the paper's C=1 form) and gets `status: ok` only if
   * the problem instance equals ours,
   * its constraint files mean the same as ours (both read by the embedded engine's Timeloop-semantics parser),
@@ -66,11 +66,11 @@ def recorded_dir(network: str, dataset: str, variant: str, layer) -> str:
 def mapper_section(rel_run: str, kernel_area: int, network: str, dataset: str) -> dict:
     """The artifact's mapper settings of a run (arch/mappers/mappers.yaml entry with its per-network variant)."""
     from engines.embedded.artifact import MAPPER_OF_RUN
-    from workloads.constraints import mapper_settings
+    from specs.mapper import artifact_mapper
 
     where = next(v for prefix, v in MAPPER_OF_RUN.items() if (rel_run + "/").startswith(prefix))
     name = where if where == "main" else f"{where}_{'depthwise' if kernel_area > 1 else 'pointwise'}"
-    section = mapper_settings(name, network, dataset)["mapper"]
+    section = artifact_mapper(name, network, dataset)["mapper"]
     return {key: section[key] for key in ("optimization-metrics", "timeout", "victory-condition")}
 
 
@@ -78,7 +78,7 @@ def constraints_of(files: list[Path], problem, arch):
     from engines.embedded.constraints import load_constraints
     from engines.embedded.mapspace import Mapspace
 
-    c = load_constraints(files, dict(zip(problem.dims, problem.bounds)), [s.name for s in arch.storage],
+    c = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)), [s.name for s in arch.storage],
                          problem.tensor_names, Mapspace.spatial_level_names(arch))
     return {"temporal": c.temporal, "spatial": c.spatial, "keep": c.keep, "min_utilization": c.min_utilization,
             "parsed": c}
@@ -90,19 +90,19 @@ def extract_run(mirror: Mirror, folder: str, network: str, dataset: str, acceler
     from engines.embedded import load_arch_and_energy, load_problem_cached
     from engines.embedded.legality import mapping_violations
     from engines.parsers import parse_map, parse_stats
-    from workloads.problem import parse_problem
+    from specs.problem import read_problem
 
     stats = parse_stats(mirror.show(f"{folder}/output/timeloop-mapper.stats.txt"))
     mapping = parse_map(mirror.show(f"{folder}/output/timeloop-mapper.map.txt"))
     without_tiles = replace(mapping, levels=tuple(replace(lvl, tile={}) for lvl in mapping.levels))
     if expand_mapping(compact_mapping(mapping)) != without_tiles:
         raise SystemExit(f"{folder}: the compact mapping does not round-trip")
-    recorded_problem = parse_problem(mirror.show(f"{folder}/prob/prob.yaml"))
-    ours = parse_problem(layer_dir / "problem.yaml")
+    recorded_problem = read_problem(mirror.show(f"{folder}/prob/prob.yaml"))
+    ours = read_problem(layer_dir / "problem.yaml")
     rel_run = folder.split("/", 2)[2].removeprefix("bottlenecks/")
     kernel = ours.instance.get("R", 1) * ours.instance.get("S", 1)
     run = {"network": network, "dataset": dataset, "accelerator": accelerator, "layer": layer.name,
-           "run": folder, "problem": {"shape": ours.shape, "instance": dict(ours.instance)},
+           "run": folder, "problem": {"shape": ours.shape_name, "instance": dict(ours.instance)},
            "mapper": mapper_section(rel_run, kernel, network, dataset),
            "timeloop": {"cycles": stats.cycles, "energy_pJ": stats.total_energy_pJ,
                         "levels_pJ": {level.name: level.energy_pJ for level in stats.levels},
@@ -113,14 +113,14 @@ def extract_run(mirror: Mirror, folder: str, network: str, dataset: str, acceler
     if victories and run["mapper"]["victory-condition"] not in victories:
         run["notes"].append(f"the log's threads stopped after {sorted(victories)} suboptimal mappings, "
                             f"mappers.yaml says victory-condition {run['mapper']['victory-condition']}")
-    if (recorded_problem.shape, dict(recorded_problem.instance)) != (ours.shape, dict(ours.instance)):
+    if (recorded_problem.shape_name, dict(recorded_problem.instance)) != (ours.shape_name, dict(ours.instance)):
         diff = {k: (recorded_problem.instance.get(k), v) for k, v in ours.instance.items()
                 if recorded_problem.instance.get(k) != v}
-        run["status"] = f"problem differs (recorded, ours): {diff or recorded_problem.shape}"
+        run["status"] = f"problem differs (recorded, ours): {diff or recorded_problem.shape_name}"
         return unused(run)
     arch, _ = load_arch_and_energy(layer_arch(layer_dir))
     problem = load_problem_cached(layer_dir / "problem.yaml")
-    files = []
+    files: list[Path] = []
     for name in mirror.listing(f"{folder}/constraints"):
         if Path(name).name.startswith(".") or not name.endswith(".yaml"):
             continue
@@ -134,10 +134,10 @@ def extract_run(mirror: Mirror, folder: str, network: str, dataset: str, acceler
     run["mapping_in_our_mapspace"] = not mismatches and not violations
     del theirs["parsed"], mine["parsed"]
     if theirs != mine:
-        diff = [f"{kind} {level}" for kind in ("temporal", "spatial", "keep")
-                for level in sorted(set(theirs[kind]) | set(mine[kind]))
-                if theirs[kind].get(level) != mine[kind].get(level)]
-        run["status"] = f"constraints differ at {', '.join(diff) or 'min utilization'}"
+        levels = [f"{kind} {level}" for kind in ("temporal", "spatial", "keep")
+                  for level in sorted(set(theirs[kind]) | set(mine[kind]))
+                  if theirs[kind].get(level) != mine[kind].get(level)]
+        run["status"] = f"constraints differ at {', '.join(levels) or 'min utilization'}"
     elif mismatches:
         run["status"] = "the model does not reproduce the recorded mapping: " + "; ".join(mismatches[:3])
     elif violations:

@@ -34,7 +34,8 @@ from .stats import LayerStats
 STATS_FILE = "stats.json"
 INPUT_FILES = {"problem": "problem.yaml", "constraints": "constraints.yaml", "mapper": "mapper.yaml"}
 SPEC_FILE = "run.json"
-ENGINE_VERSIONS = {"embedded": "1"}  # bump when the embedded model or mapper changes what a run returns
+# bump when the embedded model or mapper changes what a run returns (2: the issue-15 mapper)
+ENGINE_VERSIONS = {"embedded": "2"}
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,18 @@
 """The embedded mapper: constraint semantics, mapspace enumeration, optimality on tiny problems, errors."""
 import itertools
 from math import prod
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
 from engines import EngineError, get_engine
-from specs.errors import SpecError
 from engines.embedded import load_arch_and_energy, load_problem_cached
 from engines.embedded.constraints import load_constraints, parse_factors
 from engines.embedded.mapper import read_mapper_settings
 from engines.embedded.mapspace import Mapspace, ordered_factorizations
 from engines.embedded.model import evaluate_mapping
-from engines.embedded.search import Search, SearchSettings
+from specs.errors import SpecError
 from workloads import Layer
 from workloads.problem import problems_for, render_problem
 
@@ -80,8 +78,8 @@ def _write(tmp_path, name, text):
 def _mapspace(arch, prob, files):
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    cons = load_constraints(files, dict(zip(p.dims, p.bounds)), [s.name for s in a.storage], p.tensor_names,
-                            Mapspace.spatial_level_names(a))
+    cons = load_constraints(files, dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage],
+                            p.tensor_names, Mapspace.spatial_level_names(a))
     return Mapspace(a, p, cons)
 
 
@@ -96,7 +94,8 @@ def test_factor_strings_follow_timeloop():
 
 def test_constraints_merge_and_reject_respecification(tiny):
     arch, prob, tmp = tiny
-    a = _write(tmp, "a.yaml", "architecture_constraints:\n  targets:\n  - {target: glb, type: temporal, factors: C=2}\n")
+    a = _write(tmp, "a.yaml",
+               "architecture_constraints:\n  targets:\n  - {target: glb, type: temporal, factors: C=2}\n")
     b = _write(tmp, "b.yaml", "mapspace_constraints:\n  targets:\n  - {target: glb, type: temporal, permutation: MC}\n")
     ms = _mapspace(arch, prob, [a, b])
     assert ms.temporal[1].factors == {"C": 2} and ms.temporal[1].permutation == ("M", "C")
@@ -137,8 +136,10 @@ def test_timeloop_constraint_layouts_are_all_read(tiny):
     for name, text in layouts.items():
         ms = _mapspace(arch, prob, [_write(tmp, name, text)])
         assert (ms.temporal[1].factors, ms.temporal[1].permutation) == ({"C": 2}, ("M", "C")), name
-    with pytest.raises(SpecError, match=r"nested.yaml: mapspace_constraints\[0\] \(glb temporal\): factor C= specified twice"):
-        _mapspace(arch, prob, [_write(tmp, "nested.yaml", layouts["nested.yaml"].replace("permutation: MC", "factors: C=1"))])
+    twice = r"nested.yaml: mapspace_constraints\[0\] \(glb temporal\): factor C= specified twice"
+    nested = layouts["nested.yaml"].replace("permutation: MC", "factors: C=1")
+    with pytest.raises(SpecError, match=twice):
+        _mapspace(arch, prob, [_write(tmp, "nested.yaml", nested)])
 
 
 def test_minimum_utilization_prunes_spatial_choices(tiny):
@@ -164,10 +165,11 @@ def test_spatial_choices_match_brute_force(tiny):
     brute = set()
     for combo in itertools.product(*[[d for d in range(1, bounds[x] + 1) if bounds[x] % d == 0] for x in ms.dims]):
         if prod(combo) <= 4:
-            brute.add(tuple((d, f) for d, f in zip(ms.dims, combo) if f > 1))
+            brute.add(tuple((d, f) for d, f in zip(ms.dims, combo, strict=True) if f > 1))
     ours = {dict(s.factors).get((1, "X"), ()) for s in ms.spatial_choices()}
     assert ours == brute
-    assert [s.parallelism for s in ms.spatial_choices()] == sorted((s.parallelism for s in ms.spatial_choices()), reverse=True)
+    parallelism = [s.parallelism for s in ms.spatial_choices()]
+    assert parallelism == sorted(parallelism, reverse=True)
 
 
 def _exhaustive_best(ms, arch, prob, score=lambda stats: (stats.cycles, stats.total_energy_pJ)):
@@ -229,14 +231,18 @@ def test_mapper_is_deterministic_per_seed(tiny):
 
 # ---- errors --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("text, message", [
-    ("- {target: spad, type: temporal, factors: C=3}", r"fix factors of dimension C \(spad temporal C=3\) whose product 3 "
-                                                       r"does not divide the problem's C=4"),
-    ("- {target: glb, type: spatial, factors: C=4 M=2}", r"level 'glb': spatial factors \(C=4 M=2\) exceed its fan-out \(X=4, Y=1\)"),
-    ("- {target: spad, type: temporal, factors: C=4 M=2 P=2}", r"no valid mapping found: level 'spad' needs at least 20 words "
-                                                               r"in the sampled mappings \(Weights 8 \+ Inputs 8 \+ Outputs 4\), capacity 12"),
+    ("- {target: spad, type: temporal, factors: C=3}",
+     r"fix factors of dimension C \(spad temporal C=3\) whose product 3 does not divide the problem's C=4"),
+    ("- {target: glb, type: spatial, factors: C=4 M=2}",
+     r"level 'glb': spatial factors \(C=4 M=2\) exceed its fan-out \(X=4, Y=1\)"),
+    ("- {target: spad, type: temporal, factors: C=4 M=2 P=2}",
+     r"no valid mapping found: level 'spad' needs at least 20 words "
+     r"in the sampled mappings \(Weights 8 \+ Inputs 8 \+ Outputs 4\), capacity 12"),
     ("- {target: glb, type: spatial, factors: C=1 M=1 P=1}\n- {target: spad, type: utilization, min: 0.5}",
-     r"no spatial assignment fits the fan-outs, divides the problem dimensions and reaches the minimum utilization 0.5"),
-    ("- {target: glb, type: utilization, min: 0.5}", r"minimum utilization must target the innermost storage level 'spad'"),
+     r"no spatial assignment fits the fan-outs, divides the problem dimensions "
+     r"and reaches the minimum utilization 0.5"),
+    ("- {target: glb, type: utilization, min: 0.5}",
+     r"minimum utilization must target the innermost storage level 'spad'"),
 ])
 def test_impossible_constraints_name_the_level(tiny, text, message):
     arch, prob, tmp = tiny
@@ -252,7 +258,8 @@ def test_bad_mapper_settings(tiny):
     with pytest.raises(SpecError, match="m.yaml: field mapper"):
         get_engine("embedded").evaluate(arch, prob, [cons], bad)
     metric = _write(tmp, "m2.yaml", "mapper: {optimization-metrics: [speed]}\n")
-    with pytest.raises(SpecError, match=r"m2.yaml: field mapper.optimization-metrics: unknown optimization metric\(s\) \['speed'\]"):
+    unknown = r"m2.yaml: field mapper.optimization-metrics: unknown optimization metric\(s\) \['speed'\]"
+    with pytest.raises(SpecError, match=unknown):
         get_engine("embedded").evaluate(arch, prob, [cons], metric)
 
 

@@ -1,12 +1,19 @@
 """The embedded model and mapper against the paper artifact's recorded MnasNet / FusioNet Timeloop runs
 (tests/data/artifact_runs.json, written by benchmarks/extract_artifact_runs.py; runs without ../shared).
 
-Each run is compared on fuseloop's own inputs for its layer (`workflows.steps.problems`, depthwise in the paper's
-C=1 form as the artifact ran it). `benchmarks/mapper.py --corpus artifact` maps all of them."""
+Each run is compared on fuseloop's own inputs for its layer (`workflows.plan.runs`, the shipped energy tables,
+depthwise in the paper's C=1 form as the artifact ran it). `benchmarks/mapper.py --corpus artifact` maps all of them."""
 import pytest
 
-from benchmarks.artifact_corpus import (ISSUE_15_TIMELOOP, expand_mapping, issue_15_runs, load_fixture, map_run,
-                                        model_mismatches, workflow_inputs)
+from benchmarks.artifact_corpus import (
+    ISSUE_15_TIMELOOP,
+    expand_mapping,
+    issue_15_runs,
+    load_fixture,
+    map_run,
+    model_mismatches,
+    workflow_inputs,
+)
 from engines.embedded.artifact import meets_bar
 
 RUNS = load_fixture()

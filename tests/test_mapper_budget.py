@@ -31,8 +31,9 @@ def _search(layer_dir: Path, settings: SearchSettings, tie_break=None) -> Search
     arch, energy = load_arch_and_energy(layer_arch(layer_dir))
     problem = load_problem_cached(layer_dir / "problem.yaml")
     files = [layer_dir / "constraints.yaml"]
-    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds)), [s.name for s in arch.storage],
-                                   problem.tensor_names, Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)),
+                                   [s.name for s in arch.storage], problem.tensor_names,
+                                   Mapspace.spatial_level_names(arch))
     return Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, tie_break=tie_break)
 
 

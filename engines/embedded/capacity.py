@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from specs.arch import ArchSpec
+
 from .problem import Problem
 
 

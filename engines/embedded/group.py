@@ -15,8 +15,9 @@ repaired by pushing factors out of its overflowing levels (`repair`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -243,7 +244,7 @@ class GroupSearch:
         """`c` with one random dimension's temporal factors drawn afresh among those that let the tiles fit."""
         s = self.s
         d_idx = int(self.rng.integers(len(self.ms.dims)))
-        column = s.options[c.spatial][d_idx]
+        column = s.columns(c.spatial)[d_idx]
         if len(column) < 2:
             return None
         trial = np.repeat(c.factors[None], len(column), axis=0)
@@ -269,9 +270,10 @@ class GroupSearch:
             for m in np.unique(which):
                 rows = np.nonzero(which == m)[0]
                 idx = self.members[int(m)]
-                options = s.options[idx]
+                options = s.columns(idx)
                 picks = [self.rng.integers(0, len(col), size=len(rows)) for col in options]
-                factors = np.stack([col[p] for col, p in zip(options, picks)], axis=2)  # [rows, levels, dims]
+                # [rows, levels, dims]
+                factors = np.stack([col[p] for col, p in zip(options, picks, strict=True)], axis=2)
                 keep = s.keep_arrays
                 for k in np.unique(keep_idx[rows]):
                     sub = np.nonzero(keep_idx[rows] == k)[0]
@@ -290,9 +292,9 @@ class GroupSearch:
                         break
                     continue
                 self.invalid_streak = 0
-                factors = draws[row]
-                assert factors is not None
-                out.append(Candidate(self.members[int(which[row])], factors, self.random_orders(factors),
+                drawn = draws[row]
+                assert drawn is not None  # every row of the batch was drawn
+                out.append(Candidate(self.members[int(which[row])], drawn, self.random_orders(drawn),
                                      int(keep_idx[row])))
                 if len(out) == count:
                     break
@@ -305,7 +307,7 @@ class GroupSearch:
         hold) an even chance, where uniform samples mostly land in a few wide basins."""
         s, ms = self.s, self.ms
         idx = self.members[int(self.rng.integers(len(self.members)))]
-        options = s.options[idx]
+        options = s.columns(idx)
         keep = int(self.rng.integers(len(s.keeps)))
         spatial = s.spatial_arrays[idx]
         factors = np.ones((len(ms.levels), len(ms.dims)), dtype=np.int64)
@@ -339,7 +341,7 @@ class GroupSearch:
     def random_orders(self, factors: np.ndarray) -> tuple[tuple[str, ...], ...]:
         orders = []
         for level in range(len(self.ms.levels)):
-            active = [d for d, f in zip(self.ms.dims, factors[level]) if f > 1]
+            active = [d for d, f in zip(self.ms.dims, factors[level], strict=True) if f > 1]
             if level == 0:
                 orders.append(tuple(active))
                 continue
@@ -376,7 +378,7 @@ class GroupSearch:
     def _with_factors(self, c: Candidate, factors: np.ndarray) -> Candidate:
         """`c` with other temporal factors: loops that became 1 leave their level's order, new ones are inserted."""
         orders = list(c.orders)
-        for level, d_idx in zip(*np.nonzero((c.factors > 1) != (factors > 1))):
+        for level, d_idx in zip(*np.nonzero((c.factors > 1) != (factors > 1)), strict=True):
             dim = self.ms.dims[d_idx]
             if factors[level, d_idx] == 1:
                 orders[level] = tuple(x for x in orders[level] if x != dim)

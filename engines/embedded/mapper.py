@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from specs.arch import ArchSpec
 from specs.mapper import MapperSettings, parse_mapper_section, read_mapper
@@ -61,7 +62,7 @@ def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_
               tie_break: Callable[[LayerStats], Any] | None = None) -> LayerStats:
     """The best mapping the search finds. `tie_break`: among mappings with equal metric values, return the one
     with the smallest key (default: the first one found); e.g. a sparse accelerator's own preference."""
-    constraints = load_constraints(constraint_files, dict(zip(problem.dims, problem.bounds)),
+    constraints = load_constraints(constraint_files, dict(zip(problem.dims, problem.bounds, strict=True)),
                                    [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
     search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress, tie_break)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
-from typing import Iterator, Sequence
 
 import numpy as np
 
+from specs.arch import ArchSpec
+
 from ..base import EngineError
 from ..mapping import LevelMapping, Loop, Mapping
-from specs.arch import ArchSpec
 from .constraints import Constraints, LevelConstraint
 from .legality import spatial_axes_allowed
 from .problem import Problem
@@ -38,6 +39,10 @@ def ordered_factorizations(n: int, parts: int, caps: Sequence[int | None]) -> li
         for rest in ordered_factorizations(n // first, parts - 1, caps[1:]):
             out.append((first,) + rest)
     return out
+
+
+# one dimension's factor on one spatial slot: (dimension, factor, axis "X" / "Y"; None for factor 1)
+SlotFactor = tuple[str, int, str | None]
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Mapspace:
     def __init__(self, arch: ArchSpec, problem: Problem, constraints: Constraints):
         self.arch, self.problem, self.constraints = arch, problem, constraints
         self.dims = list(problem.dims)
-        self.bounds = dict(zip(problem.dims, problem.bounds))
+        self.bounds = dict(zip(problem.dims, problem.bounds, strict=True))
         self.levels = [spec.name for spec in arch.storage]
         self.tensors = list(problem.tensor_names)
         self.spatial_slots: list[SpatialSlot] = []
@@ -76,7 +81,8 @@ class Mapspace:
             outer, inner = arch.storage[i], arch.storage[i - 1]
             fanout = {"X": inner.mesh_x // outer.mesh_x, "Y": inner.mesh_y // outer.mesh_y}
             if fanout["X"] * fanout["Y"] > 1:
-                self.spatial_slots.append(SpatialSlot(i, fanout, constraints.spatial.get(outer.name, LevelConstraint())))
+                constraint = constraints.spatial.get(outer.name, LevelConstraint())
+                self.spatial_slots.append(SpatialSlot(i, fanout, constraint))
         self.total_fanout = prod(s.fanout["X"] * s.fanout["Y"] for s in self.spatial_slots)
         self.temporal = [constraints.temporal.get(name, LevelConstraint()) for name in self.levels]
         self._check_fixed_factors()
@@ -94,7 +100,8 @@ class Mapspace:
 
     def _check_fixed_factors(self) -> None:
         for dim, bound in self.bounds.items():
-            fixed = [(f"{self.levels[i]} temporal", c.factors[dim]) for i, c in enumerate(self.temporal) if dim in c.factors]
+            fixed = [(f"{self.levels[i]} temporal", c.factors[dim]) for i, c in enumerate(self.temporal)
+                     if dim in c.factors]
             fixed += [(f"{self.levels[s.level]} spatial", s.constraint.factors[dim]) for s in self.spatial_slots
                       if dim in s.constraint.factors]
             product = prod(f for _, f in fixed)
@@ -112,9 +119,9 @@ class Mapspace:
         return list(self._choices)
 
     def _spatial_choices(self) -> list[SpatialChoice]:
-        options_per_slot = []
+        options_per_slot: list[list[tuple[SlotFactor, ...]]] = []
         for slot in self.spatial_slots:
-            per_dim = []
+            per_dim: list[list[SlotFactor]] = []
             for dim in self.dims:
                 c = slot.constraint
                 if dim in c.factors:
@@ -122,17 +129,18 @@ class Mapspace:
                 else:
                     cap = c.max_factors.get(dim)
                     values = [v for v in divisors(self.bounds[dim]) if cap is None or v <= cap]
-                choices = []
+                choices: list[SlotFactor] = []
                 for v in values:
                     if v == 1:
                         choices.append((dim, 1, None))
                     else:
                         choices.extend((dim, v, axis) for axis in ("X", "Y") if 1 < v <= slot.fanout[axis])
                 if not choices:
-                    raise EngineError(f"level {self.levels[slot.level]!r}: spatial factor {dim}={values[0]} does not fit "
-                                      f"its fan-out (X={slot.fanout['X']}, Y={slot.fanout['Y']})")
+                    raise EngineError(f"level {self.levels[slot.level]!r}: spatial factor {dim}={values[0]} does not "
+                                      f"fit its fan-out (X={slot.fanout['X']}, Y={slot.fanout['Y']})")
                 per_dim.append(choices)
-            slot_options, fitting = [], 0
+            slot_options: list[tuple[SlotFactor, ...]] = []
+            fitting = 0
             for combo in itertools.product(*per_dim):
                 used = {"X": 1, "Y": 1}
                 for _, v, axis in combo:
@@ -155,15 +163,15 @@ class Mapspace:
                                   f"(X={slot.fanout['X']}, Y={slot.fanout['Y']})")
             options_per_slot.append(slot_options)
         out = []
-        for combo in itertools.product(*options_per_slot):
+        for per_slot in itertools.product(*options_per_slot):
             totals = {d: 1 for d in self.dims}
-            for slot_combo in combo:
+            for slot_combo in per_slot:
                 for dim, v, _ in slot_combo:
                     totals[dim] *= v
             if any(self.bounds[d] % totals[d] for d in self.dims):
                 continue
             factors = []
-            for slot, slot_combo in zip(self.spatial_slots, combo):
+            for slot, slot_combo in zip(self.spatial_slots, per_slot, strict=True):
                 for axis in ("X", "Y"):
                     dims = tuple((d, v) for d, v, a in slot_combo if a == axis)
                     if dims:
@@ -237,7 +245,8 @@ class Mapspace:
             log_size = sum(math.log10(len(col)) for col in options)
             for level in range(1, len(self.levels)):
                 prefix = set(self.temporal[level].permutation)
-                k = sum(1 for d, col in zip(self.dims, options) if d not in prefix and (col[:, level] > 1).any())
+                k = sum(1 for d, col in zip(self.dims, options, strict=True)
+                        if d not in prefix and (col[:, level] > 1).any())
                 log_size += math.log10(math.factorial(k))
             logs.append(log_size)
         if not logs:
@@ -248,7 +257,7 @@ class Mapspace:
     # ---- loop orders -----------------------------------------------------------------------------------
     def orders(self, level: int, factors: Sequence[int]) -> list[tuple[str, ...]]:
         """Innermost-first orders of a temporal slot's non-unit loops allowed by its permutation prefix."""
-        active = [d for d, f in zip(self.dims, factors) if f > 1]
+        active = [d for d, f in zip(self.dims, factors, strict=True) if f > 1]
         prefix = [d for d in self.temporal[level].permutation if d in active]
         free = [d for d in active if d not in prefix]
         if level == 0:  # Timeloop ignores the innermost level's permutation (canonical order)
@@ -281,6 +290,6 @@ class Mapspace:
             for axis in ("X", "Y"):
                 for dim, f in spatial_map.get((i, axis), {}).items():
                     loops.append(Loop(dim, f, axis))
-            kept = tuple(t for t, k in zip(self.tensors, keep[i]) if k)
+            kept = tuple(t for t, k in zip(self.tensors, keep[i], strict=True) if k)
             levels.append(LevelMapping(self.levels[i], tuple(loops), kept))
         return Mapping(tuple(levels))

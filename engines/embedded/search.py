@@ -24,8 +24,9 @@ key: then the tied mapping with the smallest key wins (ties: every metric equal 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def mapspace_scale(mapspace: Mapspace) -> float:
 
 def significantly_better(new: tuple, old: tuple) -> bool:
     """Lexicographically better by more than Timeloop's 0.1 % tie tolerance on the first metric that differs."""
-    for a, b in zip(new, old):
+    for a, b in zip(new, old, strict=True):
         if not math.isclose(a, b, rel_tol=SIGNIFICANT):
             return a < b
     return False
@@ -167,8 +168,15 @@ class Search:
             row = int(rows[np.argmin(used[rows, level])])
             words = int(used[row, level])
             if words < self.smallest_overflow.get(int(level), (words + 1, ""))[0]:
-                tiles = " + ".join(f"{t} {int(n)}" for t, n in zip(self.ms.tensors, sizes[row, level]) if n)
+                tiles = " + ".join(f"{t} {int(n)}"
+                                   for t, n in zip(self.ms.tensors, sizes[row, level], strict=True) if n)
                 self.smallest_overflow[int(level)] = (words, tiles)
+
+    def columns(self, spatial: int) -> list[np.ndarray]:
+        """Per dimension, the temporal factor columns of spatial choice `spatial` (one a group searches)."""
+        options = self.options[spatial]
+        assert options is not None, f"spatial choice {spatial} has no factorisation and is in no group"
+        return options
 
     def fits(self, c: Candidate) -> bool:
         return self.capacity.fits_one(c.factors, self.spatial_arrays[c.spatial], self.keep_arrays[c.keep])
@@ -188,7 +196,7 @@ class Search:
                 members.setdefault(s.parallelism, []).append(i)
         if not members:
             raise EngineError("the constraints leave no valid index factorisation "
-                              f"(problem {dict(zip(self.ms.dims, self.problem.bounds))})")
+                              f"(problem {dict(zip(self.ms.dims, self.problem.bounds, strict=True))})")
         budget, stall = self.settings.budget(self.ms), self.settings.stall()
         self.report.budget = budget
         groups = [GroupSearch(self, p, members[p], np.random.default_rng([self.settings.seed, rank]))
@@ -229,10 +237,11 @@ class Search:
         assert self.best is not None
         best = self.best
         ties = [key for key, value in self.cache.items() if value is not None and _tied(value, best)]
-        if self.tie_break is None:
+        tie_break = self.tie_break
+        if tie_break is None:
             return next(key for key in ties if self.cache[key] == best)
-        return min(ties, key=lambda key: self.tie_break(self.stats[key]))  # min is stable: earliest among equal keys
+        return min(ties, key=lambda key: tie_break(self.stats[key]))  # min is stable: earliest among equal keys
 
 
 def _tied(a: tuple, b: tuple) -> bool:
-    return all(math.isclose(x, y, rel_tol=TIE_RTOL) for x, y in zip(a, b))
+    return all(math.isclose(x, y, rel_tol=TIE_RTOL) for x, y in zip(a, b, strict=True))
