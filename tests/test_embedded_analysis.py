@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from engines.embedded.analysis import fast_analysis
+from engines.embedded.group import _prime_factors
 from engines.embedded.nest import build_nest
 from engines.embedded.problem import Problem, parse_problem
 from engines.embedded.reference import reference_analysis
-from engines.embedded.search import _prime_factors
 from engines.mapping import LevelMapping, Loop, Mapping
 from specs.arch import ArchSpec
 
