@@ -83,7 +83,8 @@ def test_the_budget_grows_with_the_mapspace_and_the_victory_condition(inputs):
     tiny, huge = SimpleNamespace(log10_size=lambda: 3.0), SimpleNamespace(log10_size=lambda: 12.0)
     assert settings.budget(tiny) == 1500 and settings.budget(huge) == 1500 * 7  # +1 per decade above 10^6
     assert SearchSettings(victory_condition=3000).budget(huge) == 3 * settings.budget(huge)
-    assert [SearchSettings(victory_condition=v).stall() for v in (100, 300, 1000, 2000)] == [120, 120, 250, 500]
+    assert [SearchSettings(victory_condition=v).stall(real) for v in (100, 300, 1000, 2000)] == [120, 120, 250, 500]
+    assert settings.stall(huge) == 250 * 7  # the stall limit scales like the budget
 
 
 def test_a_tie_break_key_chooses_among_equally_good_mappings(inputs):

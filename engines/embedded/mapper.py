@@ -6,9 +6,9 @@ Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
   last-level-accesses; Timeloop's default when absent is [edp], and so is ours (no file at all: Timeloop's
   defaults for every key). Candidates are compared exactly (Timeloop treats differences under 0.1% as ties
   and moves on to the next metric);
-* `victory-condition` (V): search effort. The search stops after max(120, V / 4) consecutive evaluations that
-  do not improve the best mapping by more than 0.1 %, or at the budget of 1.5 x V x the mapspace's scale
-  evaluations (scale 1 up to 10^6 mappings, +1 per decade above; `search.SearchSettings`). The search is one
+* `victory-condition` (V): search effort. The search stops after max(120, V / 4) x scale consecutive evaluations
+  that do not improve the best mapping by more than 0.1 %, or at the budget of 1.5 x V x scale evaluations, scale
+  being the mapspace's (1 up to 10^6 mappings, +1 per decade above; `search.SearchSettings`). The search is one
   seeded stream of evaluations that these limits only cut, so a larger V never returns a worse mapping
   (MAPPER_NOTES.md §3). Timeloop's threads each stop after V consecutive non-improving random samples; our local
   search needs far fewer evaluations and finds mappings at least as good on the reference layers;

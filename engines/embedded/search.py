@@ -13,10 +13,10 @@ overflow a buffer and factor exchanges at local optima (group.py).
 Budget and monotonicity (MAPPER_NOTES.md §3): the stream of evaluations depends only on the seed, the mapspace and
 the metrics, never on the budget or the victory condition. These only say where the stream is cut: after
 `SearchSettings.budget` distinct evaluations (1.5 x victory-condition x `mapspace_scale`), or once `stall`
-(victory-condition / 4, at least 120) consecutive evaluations have not improved the best mapping by more than
-0.1 %. Both grow with the victory condition, so a larger one evaluates a longer prefix of the same stream and never
-returns a worse mapping. Each group draws from its own generator (seeded with the seed and the group's rank), so
-results do not depend on timing or thread count.
+(victory-condition / 4, at least 120, x `mapspace_scale`) consecutive evaluations have not improved the best
+mapping by more than 0.1 %. Both grow with the victory condition, so a larger one evaluates a longer prefix of the
+same stream and never returns a worse mapping. Each group draws from its own generator (seeded with the seed and the
+group's rank), so results do not depend on timing or thread count.
 
 Among mappings with equal metric values the first one found is returned, unless the caller passes a `tie_break`
 key: then the tied mapping with the smallest key wins (ties: every metric equal to 1e-9 relative).
@@ -73,7 +73,7 @@ class SearchSettings:
     timeout: int = DEFAULT_TIMEOUT  # consecutive invalid samples before a group stops sampling (Timeloop: heartbeat)
     seed: int = 0
     budget_factor: float = 1.5  # evaluations at most = budget_factor x victory_condition x mapspace scale
-    stall_divisor: int = 4  # stop after victory_condition / stall_divisor evaluations without improvement
+    stall_divisor: int = 4  # stop after victory_condition / stall_divisor x scale evaluations without improvement
     evaluations: int | None = None
 
     def budget(self, mapspace: Mapspace) -> int:
@@ -82,12 +82,12 @@ class SearchSettings:
             return self.evaluations
         return max(150, int(self.budget_factor * self.victory_condition * mapspace_scale(mapspace)))
 
-    def stall(self) -> int:
-        """Stop once this many consecutive evaluations have not improved the best mapping by more than 0.1 %
-        (at least 120)."""
+    def stall(self, mapspace: Mapspace) -> int:
+        """Stop once this many consecutive evaluations have not improved the best mapping by more than 0.1 %:
+        max(120, victory-condition / stall_divisor) x the mapspace's scale, like the budget (MAPPER_NOTES.md §3.3)."""
         if self.evaluations is not None:
             return self.evaluations
-        return max(120, self.victory_condition // self.stall_divisor)
+        return int(max(120, self.victory_condition // self.stall_divisor) * mapspace_scale(mapspace))
 
 
 def mapspace_scale(mapspace: Mapspace) -> float:
@@ -197,7 +197,7 @@ class Search:
         if not members:
             raise EngineError("the constraints leave no valid index factorisation "
                               f"(problem {dict(zip(self.ms.dims, self.problem.bounds, strict=True))})")
-        budget, stall = self.settings.budget(self.ms), self.settings.stall()
+        budget, stall = self.settings.budget(self.ms), self.settings.stall(self.ms)
         self.report.budget = budget
         groups = [GroupSearch(self, p, members[p], np.random.default_rng([self.settings.seed, rank]))
                   for rank, p in enumerate(sorted(members, reverse=True))]
