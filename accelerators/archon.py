@@ -11,14 +11,14 @@ import math
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engines.stats import LayerStats
 from specs.arch import load_arch
 from specs.constraints import render_constraints
 from specs.io import read_mapping
 from workloads.layer import Layer
-from workloads.network import Network
+from workloads.network import Block, Network
 from workloads.problem import problems_for
 
 from .base import (
@@ -33,6 +33,9 @@ from .base import (
     settings_error,
 )
 from .dense import mapper_kind
+
+if TYPE_CHECKING:
+    from fusion.block import BlockResult
 
 PREDICTIONS = REPO_ROOT / "arch" / "archon" / "predictions"
 MAIN = REPO_ROOT / "arch" / "archon" / "main"
@@ -166,18 +169,7 @@ class Archon(Accelerator):
             rows.append(self._edge_row(network, engine, layer, stats[layer.name], evaluate_edge_layer, params))
         details: dict[str, Any] = {}
         for block, result in zip(network.blocks, evaluate_blocks(network.blocks, stats, params), strict=True):
-            decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")
-            main_stats = stats.get(f"b{result.main_from}.main") or stats[main.name]
-            rows += [
-                row(network, self.name, engine, decom, decom.role, "prediction", result.pred_decom_e,
-                    result.pred_decom_c, decom.macs, stats[decom.name].utilization),
-                row(network, self.name, engine, second, second.role, "prediction", result.pred_conv_e,
-                    result.pred_conv_c, second.macs, stats[second.name].utilization),
-                row(network, self.name, engine, main, "main", "main", result.main_e, result.main_c, main.macs,
-                    main_stats.utilization),
-                row(network, self.name, engine, main, "overhead", "overhead", result.overhead_e, 0, 0, math.nan,
-                    name=f"b{block.index}.overhead"),
-            ]
+            rows += fused_block_rows(network, self.name, engine, block, result, stats)
             details[f"b{block.index}"] = result.to_dict()
         for layer in network.tail:
             rows.append(self._edge_row(network, engine, layer, stats[layer.name], evaluate_edge_layer, params))
@@ -187,3 +179,20 @@ class Archon(Accelerator):
         result = evaluate(layer, stats, params)
         return row(network, self.name, engine, layer, layer.role, "layer", result.energy_pJ, result.cycles,
                    layer.macs, stats.utilization)
+
+
+def fused_block_rows(network: Network, accelerator: str, engine: str, block: Block, result: BlockResult,
+                     stats: Mapping[str, LayerStats]) -> list[dict]:
+    """A fused block's layers.csv rows: its two predictions, the main convolution and the fusion overhead."""
+    decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")
+    main_stats = stats.get(f"b{result.main_from}.main") or stats[main.name]
+    return [
+        row(network, accelerator, engine, decom, decom.role, "prediction", result.pred_decom_e, result.pred_decom_c,
+            decom.macs, stats[decom.name].utilization),
+        row(network, accelerator, engine, second, second.role, "prediction", result.pred_conv_e, result.pred_conv_c,
+            second.macs, stats[second.name].utilization),
+        row(network, accelerator, engine, main, "main", "main", result.main_e, result.main_c, main.macs,
+            main_stats.utilization),
+        row(network, accelerator, engine, main, "overhead", "overhead", result.overhead_e, 0, 0, math.nan,
+            name=f"b{block.index}.overhead"),
+    ]

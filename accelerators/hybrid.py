@@ -30,7 +30,7 @@ from workloads.network import Block, Network
 from workloads.problem import problems_for
 
 from . import dense
-from .archon import OVERHEAD_DIR, PREDICTIONS, PRESETS_FILE, Archon, archon_run, fusion_params
+from .archon import OVERHEAD_DIR, PREDICTIONS, PRESETS_FILE, Archon, archon_run, fused_block_rows, fusion_params
 from .base import REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting
 
 ARCHON = Archon()
@@ -200,17 +200,7 @@ class Hybrid(Accelerator):
         for block, on in zip(network.blocks, mask, strict=True):
             if on:
                 result = results[block.index]
-                decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")
-                rows += [
-                    row(network, self.name, engine, decom, decom.role, "prediction", result.pred_decom_e,
-                        result.pred_decom_c, decom.macs, stats[decom.name].utilization),
-                    row(network, self.name, engine, second, second.role, "prediction", result.pred_conv_e,
-                        result.pred_conv_c, second.macs, stats[second.name].utilization),
-                    row(network, self.name, engine, main, "main", "main", result.main_e, result.main_c, main.macs,
-                        (stats.get(f"b{result.main_from}.main") or stats[main.name]).utilization),
-                    row(network, self.name, engine, main, "overhead", "overhead", result.overhead_e, 0, 0,
-                        float("nan"), name=f"b{block.index}.overhead"),
-                ]
+                rows += fused_block_rows(network, self.name, engine, block, result, stats)
                 details[f"b{block.index}"] = {"fused": True, **result.to_dict()}
                 continue
             details[f"b{block.index}"] = {"fused": False}

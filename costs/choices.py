@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import yaml
+from specs.io import read_yaml
 
 from .multipliers import TABLE_PREFIX, Multiplier, MultiplierError, library_multiplier, table_multiplier
 
@@ -149,12 +149,7 @@ class ChoiceTable:
 
 def load_choices(path: str | Path) -> ChoiceTable:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ChoicesError(f"{path}: cannot read choices table: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ChoicesError(f"{path}: not valid YAML: {exc}") from None
+    data = read_yaml(path, "choices table", ChoicesError)
     return parse_choices(data if data is not None else {}, source=str(path), base_dir=path.parent)
 
 

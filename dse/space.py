@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from costs.choices import FIELDS, ChoicesError, parse_choices
+from specs.io import read_yaml
 
 # metric -> (unit or description, needs runs, needs an accuracy evaluator)
 METRICS: dict[str, tuple[str, bool, bool]] = {
@@ -101,12 +100,7 @@ class Space:
 
 def load_space(path: str | Path) -> Space:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SpaceError(f"{path}: cannot read search space: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SpaceError(f"{path}: not valid YAML: {exc}") from None
+    data = read_yaml(path, "search space", SpaceError)
     return parse_space(data, str(path), path.parent)
 
 

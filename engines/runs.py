@@ -26,7 +26,7 @@ from typing import Any
 
 from specs.energy import USER_TABLES, EnergyTable, find_area_table, find_energy_table, load_ert
 from specs.errors import SpecError
-from specs.io import umask
+from specs.io import atomic_dir
 
 from .mapping import Mapping
 from .stats import LayerStats
@@ -129,21 +129,12 @@ def write_arch_with_tables(arch: Path, out: Path, preset: str = "derived") -> tu
     whole (a temporary directory renamed into place). Returns the tables' paths."""
     from estimation import derive_tables
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as work:
         for path in arch_files(arch, preset):
             (work / path.relative_to(arch)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, work / path.relative_to(arch))
         if not (arch / "ERT.yaml").is_file():  # a user's Accelergy table wins; nothing to derive
             derive_tables(arch, work, preset)
-        os.chmod(work, 0o777 & ~umask())
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(work, out)
-    finally:
-        if work.exists():
-            shutil.rmtree(work)
     return out / f"ERT.{preset}.yaml", out / f"ART.{preset}.yaml"
 
 
@@ -169,9 +160,7 @@ def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None =
     key = spec.key(root)
     cached = cache / key[:2] / key if cache is not None else None
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as work:
         if cached is not None and (cached / STATS_FILE).is_file():
             shutil.copytree(cached, work, dirs_exist_ok=True)
             hit = True
@@ -190,13 +179,6 @@ def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None =
             stats.meta.update({"run_key": key, "arch": spec.arch})
             (work / STATS_FILE).write_text(stats.to_json() + "\n")
             hit = False
-        os.chmod(work, 0o777 & ~umask())
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(work, out_dir)
-    finally:
-        if work.exists():
-            shutil.rmtree(work)
     if cached is not None and not hit:
         store(out_dir, cached)
     return LayerStats.from_json(out_dir / STATS_FILE), hit

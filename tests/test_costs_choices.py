@@ -87,7 +87,7 @@ def test_a_pattern_matching_no_layer_is_an_error(tmp_path, mobilenet):
 def test_not_yaml_and_missing_file(tmp_path):
     with pytest.raises(ChoicesError, match="not valid YAML"):
         load_choices(write(tmp_path, "layers: {a: [1,"))
-    with pytest.raises(ChoicesError, match="nope.yaml: cannot read"):
+    with pytest.raises(ChoicesError, match="nope.yaml: choices table not found"):
         load_choices(tmp_path / "nope.yaml")
 
 
