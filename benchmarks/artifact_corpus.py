@@ -12,9 +12,7 @@ fuseloop's own problem, constraints and arch.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,14 +85,14 @@ def workflow_inputs(network: str, dataset: str, accelerator: str, out: Path, dep
     """The workflow's per-layer run inputs (problem.yaml, constraints.yaml, mapper.yaml, run.json) of one
     network on one accelerator, under `out`; returns the directory holding one sub-directory per layer."""
     from engines.runs import write_inputs
+    from specs.io import atomic_dir
     from workflows import plan
 
     target = out / f"{network}-{dataset}-{accelerator}-{depthwise}"
     if not target.is_dir():
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out))
-        for run in plan.runs(workflow_settings(depthwise), network, dataset, accelerator):
-            write_inputs(run.spec, work / run.layer)
-        os.replace(work, target)
+        with atomic_dir(target) as work:
+            for run in plan.runs(workflow_settings(depthwise), network, dataset, accelerator):
+                write_inputs(run.spec, work / run.layer)
     return target
 
 
