@@ -46,7 +46,8 @@ class AcceleratorError(ValueError):
 @dataclass(frozen=True)
 class LayerRun:
     """One mapper run an accelerator needs: a layer's Timeloop problem (one copy of a grouped layer) on one arch
-    directory with rendered constraints, searched with the mapper settings of `mapper_kind`."""
+    directory with rendered constraints, searched with the mapper settings of `mapper_kind`; `tie_break` says which
+    of several equally good mappings the mapper returns (specs.mapper.TIE_BREAKS, engines/embedded/tiebreak.py)."""
 
     name: str  # the layer name
     layer: Layer
@@ -54,6 +55,7 @@ class LayerRun:
     arch: Path
     constraints: str  # constraints YAML text
     mapper_kind: str  # a key of the workflow config's `mapper` section
+    tie_break: str = "first"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ FIX_CHECKS = ("checked", "artifact")
 LEVEL_KEYWORDS = ("chip", "all")
 SUMMARY_DECIMALS = 2  # Timeloop prints the summary energy in uJ with 2 decimals
 EYERISS = REPO_ROOT / "arch" / "eyeriss"
+# Ties among equally good dense mappings go to the one whose PEs share pruned work most evenly: the sparse
+# accelerator re-costs these runs and its cycles depend on the choice (engines/embedded/tiebreak.py).
+TIE_BREAK = "weight-balance"
 
 
 # ---- shared cost rules ------------------------------------------------------------------------------------
@@ -195,7 +198,7 @@ def mapper_kind(layer: Layer) -> str:
 
 
 def layer_runs(network: Network, settings: Mapping[str, Any], arch: Path, kind: str | None = None,
-               template: str = "layer.yaml.j2") -> list[LayerRun]:
+               template: str = "layer.yaml.j2", tie_break: str = "first") -> list[LayerRun]:
     """Every layer (one copy of a grouped layer) on `arch` with its one parameter-free constraint template
     (`<arch>/constraints/<template>`); mapper kind `kind`, or depthwise / pointwise by kernel size when None."""
     form = setting(settings, "problem.depthwise")
@@ -204,7 +207,7 @@ def layer_runs(network: Network, settings: Mapping[str, Any], arch: Path, kind: 
     for layer in network.layers():
         (problem,) = problems_for(layer, form)
         runs.append(LayerRun(layer.name, layer, problem, arch, render_constraints(path, problem.dimensions),
-                             kind or mapper_kind(layer)))
+                             kind or mapper_kind(layer), tie_break))
     return runs
 
 
@@ -251,7 +254,7 @@ class Dense(Accelerator):
         edge=("PW1/L1_e", "PW1/L1_c"), extra_energy=("SE_e",), extra_cycles=("SE_c",))
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
-        return layer_runs(network, settings, EYERISS)
+        return layer_runs(network, settings, EYERISS, tie_break=TIE_BREAK)
 
     def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
               settings: dict[str, Any]) -> TableResult:

@@ -148,7 +148,8 @@ class Hybrid(Accelerator):
             if layer.role in UNFUSED_ROLES:
                 (problem,) = problems_for(layer, form)
                 out.append(LayerRun(layer.name, layer, problem, dense.EYERISS,
-                                    render_constraints(template, problem.dimensions), dense.mapper_kind(layer)))
+                                    render_constraints(template, problem.dimensions), dense.mapper_kind(layer),
+                                    dense.TIE_BREAK))
             else:
                 out.append(archon_run(network, layer, form, prediction))
         return out

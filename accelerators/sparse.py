@@ -1,6 +1,8 @@
 """sparse: the Eyeriss-like accelerator running weight-pruned networks. It has no mapper runs of its own: every
 layer's pruned weights are laid onto its dense mapping (slowest PE per processing pass) and its dense run is
-re-costed by the sparse energy model (sparsity/; parameters in arch/eyeriss/sparse.yaml).
+re-costed by the sparse energy model (sparsity/; parameters in arch/eyeriss/sparse.yaml). Among equally good dense
+mappings the dense runs return the one that balances pruned work best (`dense.TIE_BREAK`, docs/accelerators.md
+"Ties"), so the sparse cycles do not hang on which tie the search met first.
 
 Bounds: when the preset names bounds (default: optimistic, conservative), every bound is computed; layers.csv's
 energy_uJ is the bound `sparse.bound` names and energy_low_uJ / energy_high_uJ the band over all bounds. Values

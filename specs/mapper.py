@@ -8,7 +8,9 @@
 
 Keys left out take timeloop-mapper's defaults (applications/mapper/mapper.hpp, 2021): optimization-metrics [edp],
 victory-condition 500, timeout 1000 (`heartbeat` is its older name). A single `optimization-metric` takes
-precedence over `optimization-metrics`, as in Timeloop.
+precedence over `optimization-metrics`, as in Timeloop. `tie-break` is fuseloop's own key (which of several
+equally good mappings the embedded mapper returns, engines/embedded/tiebreak.py; default `first`); it is left out
+of the document Timeloop reads.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ METRICS = ("delay", "energy", "edp", "last-level-accesses")
 DEFAULT_METRICS = ("edp",)
 DEFAULT_VICTORY_CONDITION = 500
 DEFAULT_TIMEOUT = 1000
+TIE_BREAKS = ("first", "weight-balance")  # engines/embedded/tiebreak.py
 ARTIFACT_TABLE = Path(__file__).resolve().parents[1] / "arch" / "mappers" / "mappers.yaml"
 # Config spelling (workflow `mapper` section, engine options) -> Timeloop's YAML key.
 CONFIG_KEYS = {"timeout": "timeout", "victory_condition": "victory-condition",
@@ -36,6 +39,7 @@ class MapperSettings:
     metrics: tuple[str, ...] = DEFAULT_METRICS
     victory_condition: int = DEFAULT_VICTORY_CONDITION
     timeout: int = DEFAULT_TIMEOUT
+    tie_break: str = "first"
     section: dict[str, Any] = field(default_factory=dict, compare=False)  # every key as read
 
 
@@ -66,7 +70,10 @@ def parse_mapper_section(section: Any, source: str) -> MapperSettings:
     metrics = check_metrics(metrics, f"{source}: field mapper.optimization-metrics")
     victory = _positive(section.get("victory-condition", DEFAULT_VICTORY_CONDITION), source, "victory-condition")
     timeout = _positive(section.get("heartbeat", section.get("timeout", DEFAULT_TIMEOUT)), source, "timeout")
-    return MapperSettings(metrics, victory, timeout, dict(section))
+    tie_break = section.get("tie-break", "first")
+    if tie_break not in TIE_BREAKS:
+        raise SpecError(f"{source}: field mapper.tie-break: {tie_break!r} is not one of {', '.join(TIE_BREAKS)}")
+    return MapperSettings(metrics, victory, timeout, tie_break, dict(section))
 
 
 def _positive(value: Any, source: str, key: str) -> int:
@@ -76,8 +83,12 @@ def _positive(value: Any, source: str, key: str) -> int:
 
 
 def mapper_document(timeout: int, victory_condition: int, metrics: Sequence[str] = ("delay", "energy"),
-                    algorithm: str = "random-pruned", max_permutations: int = 16) -> dict[str, dict[str, Any]]:
-    """The mapper YAML document fuseloop writes for a run (live-status off; threads are set by the engine)."""
+                    algorithm: str = "random-pruned", max_permutations: int = 16,
+                    tie_break: str = "first") -> dict[str, dict[str, Any]]:
+    """The mapper YAML document fuseloop writes for a run (live-status off; threads are set by the engine; the
+    `tie-break` key only when it is not the default, so documents without one keep their text)."""
+    if tie_break not in TIE_BREAKS:
+        raise SpecError(f"mapper tie-break {tie_break!r} is not one of {', '.join(TIE_BREAKS)}")
     return {"mapper": {
         "algorithm": algorithm,
         "optimization-metrics": list(check_metrics(metrics)),
@@ -86,13 +97,14 @@ def mapper_document(timeout: int, victory_condition: int, metrics: Sequence[str]
         "max-permutations-per-if-visit": int(max_permutations),
         "live-status": False,
         "num-threads": 1,
+        **({"tie-break": tie_break} if tie_break != "first" else {}),
     }}
 
 
 def with_overrides(document: dict[str, Any], threads: int, overrides: dict[str, Any] | None = None,
                    source: str = "<mapper>") -> dict[str, Any]:
     """`document` with `live-status: false`, `num-threads: threads` and the non-None overrides (config spelling:
-    timeout, victory_condition, optimization_metrics)."""
+    timeout, victory_condition, optimization_metrics), without fuseloop's `tie-break`: the document Timeloop reads."""
     if not isinstance(document, dict) or not isinstance(document.get("mapper"), dict):
         raise SpecError(f"{source}: mapper settings need a top-level 'mapper:' mapping")
     if int(threads) < 1:
@@ -105,6 +117,7 @@ def with_overrides(document: dict[str, Any], threads: int, overrides: dict[str, 
     section["live-status"] = False
     section["num-threads"] = int(threads)
     parse_mapper_section(section, source)  # the result must still be valid
+    section.pop("tie-break", None)  # fuseloop's key: Timeloop returns whichever mapping its threads met first
     return {**document, "mapper": section}
 
 

@@ -66,16 +66,17 @@ def run_options(config: dict[str, Any], name: str, dataset: str, accelerator: st
     return accelerators.get(accelerator).run_options(network(name, dataset, accelerator), config)
 
 
-def _mapper_text(mapper: dict[str, Any], kind: str) -> str:
+def _mapper_text(mapper: dict[str, Any], kind: str, tie_break: str = "first") -> str:
     search = mapper[kind]
-    return _mapper_yaml(search["timeout"], search["victory_condition"], tuple(mapper["optimization_metrics"]))
+    return _mapper_yaml(search["timeout"], search["victory_condition"], tuple(mapper["optimization_metrics"]),
+                        tie_break)
 
 
 @cache
-def _mapper_yaml(timeout: int, victory_condition: int, metrics: tuple[str, ...]) -> str:
+def _mapper_yaml(timeout: int, victory_condition: int, metrics: tuple[str, ...], tie_break: str) -> str:
     import yaml
 
-    return yaml.safe_dump(mapper_document(timeout, victory_condition, metrics), sort_keys=False)
+    return yaml.safe_dump(mapper_document(timeout, victory_condition, metrics, tie_break=tie_break), sort_keys=False)
 
 
 def _freeze(settings: dict[str, Any]) -> str:
@@ -100,7 +101,7 @@ def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, a
                        tables, json.dumps(recorded.mapping.to_dict(), sort_keys=True))
     else:
         spec = RunSpec(_portable(run.arch), problem, run.constraints,
-                       _mapper_text(settings["mapper"], run.mapper_kind), settings["engine"],
+                       _mapper_text(settings["mapper"], run.mapper_kind, run.tie_break), settings["engine"],
                        settings["engine_options"], tables)
     return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind,
                       _freeze(settings.get("options") or {}))

@@ -15,6 +15,9 @@ Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
 * `timeout` (alias `heartbeat`, default 1000): consecutive invalid samples before a parallelism group stops
   sampling;
 * `victory-condition` defaults to 500, as in Timeloop;
+* `tie-break` (fuseloop's key; Timeloop has none and fuseloop leaves it out of Timeloop's inputs): which of several
+  mappings with equal metric values to return: `first` (default: the first one found) or `weight-balance` (the
+  one whose PEs share a weight-pruned layer's work most evenly; tiebreak.py);
 * `num-threads`, `algorithm`, `max-permutations-per-if-visit`, `search-size`, `sync-interval`, `live-status`,
   `log-*`, `diagnostics`: accepted and ignored (the search is single-threaded and deterministic for a seed, and
   always the sampling + local search of `search.py` / `group.py`, whatever `algorithm` names).
@@ -39,6 +42,7 @@ from .energy import EnergyTable
 from .mapspace import Mapspace
 from .problem import Problem
 from .search import Search, SearchSettings
+from .tiebreak import tie_break_key
 
 
 def read_mapper_settings(path: str | Path | None, seed: int = 0) -> SearchSettings:
@@ -54,23 +58,25 @@ def settings_from_section(section: object, source: str, seed: int = 0) -> Search
 
 def _search_settings(settings: MapperSettings, seed: int) -> SearchSettings:
     return SearchSettings(metrics=settings.metrics, victory_condition=settings.victory_condition,
-                          timeout=settings.timeout, seed=seed)
+                          timeout=settings.timeout, seed=seed, tie_break=settings.tie_break)
 
 
 def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_files: Sequence[str | Path],
               settings: SearchSettings, progress=None,
               tie_break: Callable[[LayerStats], Any] | None = None) -> LayerStats:
     """The best mapping the search finds. `tie_break`: among mappings with equal metric values, return the one
-    with the smallest key (default: the first one found); e.g. a sparse accelerator's own preference."""
+    with the smallest key; default: the key of `settings.tie_break` (tiebreak.py; "first": the first one found)."""
     constraints = load_constraints(constraint_files, dict(zip(problem.dims, problem.bounds, strict=True)),
                                    [s.name for s in arch.storage], problem.tensor_names,
                                    Mapspace.spatial_level_names(arch))
+    tie_break = tie_break or tie_break_key(settings.tie_break, problem)
     search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress, tie_break)
     stats = search.run()
     report = search.report
     stats.meta.update({"mapper": {"evaluated": report.evaluated, "valid": report.valid, "budget": report.budget,
                                   "stopped": report.stopped, "parallelism_groups": report.groups,
-                                  "seed": settings.seed, "metrics": list(settings.metrics)}})
+                                  "seed": settings.seed, "metrics": list(settings.metrics),
+                                  "tie_break": settings.tie_break}})
     return stats
 
 

@@ -19,7 +19,8 @@ same stream and never returns a worse mapping. Each group draws from its own gen
 group's rank), so results do not depend on timing or thread count.
 
 Among mappings with equal metric values the first one found is returned, unless the caller passes a `tie_break`
-key: then the tied mapping with the smallest key wins (ties: every metric equal to 1e-9 relative).
+key: then the tied mapping with the smallest key wins (ties: every metric equal to 1e-9 relative; the keys of the
+mapper YAML's `tie-break` are in tiebreak.py). The key never steers the search, only which tie is returned.
 """
 from __future__ import annotations
 
@@ -75,6 +76,7 @@ class SearchSettings:
     budget_factor: float = 1.5  # evaluations at most = budget_factor x victory_condition x mapspace scale
     stall_divisor: int = 4  # stop after victory_condition / stall_divisor x scale evaluations without improvement
     evaluations: int | None = None
+    tie_break: str = "first"  # among tied mappings (tiebreak.py): the first found, or "weight-balance"
 
     def budget(self, mapspace: Mapspace) -> int:
         """Distinct evaluations at most: budget_factor x victory-condition x the mapspace's scale (at least 150)."""
