@@ -1,4 +1,4 @@
-# fuseloop: `make run` sets up and runs the default sweep; `make test` sets up and runs the tests;
+# fuseloop: `make run` sets up and runs the default sweep; `make test` sets up, lints (ruff, mypy) and runs the tests;
 # `make test-cluster` runs the sweep on a real single-node SLURM (tests/cluster).
 # .venv uses Python 3.12 when the machine has it (scripts/find_python.sh): the hwcomponents energy models behind
 # the derived energy tables need it; `make PYTHON=python3.11` builds without them.
@@ -9,7 +9,7 @@ CORES  ?= 2
 STAMP  := $(VENV)/.installed
 SLURM_STAMP := $(VENV)/.installed-slurm
 
-.PHONY: run test test-cluster setup clean
+.PHONY: run test lint test-cluster setup clean
 
 $(STAMP): pyproject.toml
 	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2])')" != \
@@ -26,7 +26,11 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/fuseloop run --cores $(CORES)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -n 2 tests
 
 $(SLURM_STAMP): $(STAMP)
