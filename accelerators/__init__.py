@@ -4,6 +4,7 @@ The registry maps a config name to its plug-in class ("module:Class", imported o
 plug-in never imports the others). To add an accelerator, write its module and add one line here
 (docs/accelerators.md).
 """
+
 from __future__ import annotations
 
 import importlib

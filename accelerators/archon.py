@@ -5,6 +5,7 @@ arch/archon/predictions (constraint parameters per network and role: arch/archon
 profiles.yaml), each block's fused main convolution on arch/archon/main. Rows: per block the two predictions, the
 main convolution and the fusion-unit overhead (fusion.evaluate_blocks); head/tail layers as ordinary layers.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,8 +68,9 @@ def _profile(network: str, layer: Layer, instance: Mapping[str, int]) -> dict[st
         try:
             raw = profiles["predictions"][key][layer.role]
         except KeyError:
-            raise AcceleratorError(f"{PROFILES}: no profile predictions.{key}.{layer.role} "
-                                   f"(layer {layer.name} of {network})") from None
+            raise AcceleratorError(
+                f"{PROFILES}: no profile predictions.{key}.{layer.role} (layer {layer.name} of {network})"
+            ) from None
     else:
         raw = profiles["edge_fc" if layer.kind == "fc" else "edge"]
     return {key: str(value).format(**instance) for key, value in raw.items()}
@@ -90,9 +92,15 @@ def archon_run(network: Network, layer: Layer, depthwise_form: str, prediction_a
     (problem,) = problems_for(layer, depthwise_form)
     instance = dict(problem.instance)
     if layer.role == "main":
-        params = {"C": instance["C"], "M": instance["M"], "R": instance["R"], "S": instance["S"],
-                  "spatial_x": main_tile_side(instance["P"]), "spatial_y": main_tile_side(instance["Q"]),
-                  "ifmap_words": storage_words(MAIN, "ifmap_spad")}
+        params = {
+            "C": instance["C"],
+            "M": instance["M"],
+            "R": instance["R"],
+            "S": instance["S"],
+            "spatial_x": main_tile_side(instance["P"]),
+            "spatial_y": main_tile_side(instance["Q"]),
+            "ifmap_words": storage_words(MAIN, "ifmap_spad"),
+        }
         text = render_constraints(MAIN / "constraints" / "main.yaml.j2", problem.dimensions, **params)
         return LayerRun(layer.name, layer, problem, MAIN, text, "main")
     profile = _profile(network.name, layer, instance)
@@ -119,22 +127,32 @@ class Archon(Accelerator):
     mapper_kinds = {"main": {"timeout": 5000, "victory_condition": 400}}
     section = "archon"
     section_schema = {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "description": "ARCHON's post-processing (fusion/params.py documents every knob)",
         "properties": {
-            "preset": {"type": "string", "default": "default",
-                       "description": "default (the corrected model) | paper (reproduces the artifact)"},
+            "preset": {
+                "type": "string",
+                "default": "default",
+                "description": "default (the corrected model) | paper (reproduces the artifact)",
+            },
             "overrides": {"type": "object", "default": {}, "description": "single knobs over the preset"},
         },
     }
     columns = ResColumns(
         energy=("pred_decom_e", "pred_conv_e", "main_e", "overhead_e"),
         cycles=("pred_decom_c", "pred_conv_c", "main_c"),
-        body={"pred_decom": ("pred_decom_e", "pred_decom_c"), "pred_conv": ("pred_conv_e", "pred_conv_c"),
-              "pred_comp": ("pred_conv_e", "pred_conv_c"),  # ShuffleNet predicts its 2nd 1x1 instead
-              "main": ("main_e", "main_c"), "overhead": ("overhead_e", None),
-              "se_reduce": ("main_e", "main_c"), "se_expand": ("main_e", "main_c")},
-        edge=("main_e", "main_c"))
+        body={
+            "pred_decom": ("pred_decom_e", "pred_decom_c"),
+            "pred_conv": ("pred_conv_e", "pred_conv_c"),
+            "pred_comp": ("pred_conv_e", "pred_conv_c"),  # ShuffleNet predicts its 2nd 1x1 instead
+            "main": ("main_e", "main_c"),
+            "overhead": ("overhead_e", None),
+            "se_reduce": ("main_e", "main_c"),
+            "se_expand": ("main_e", "main_c"),
+        },
+        edge=("main_e", "main_c"),
+    )
     table_reads = ("engine", "problem.depthwise", "archon.preset", "archon.overrides")
     table_files = (PRESETS_FILE, OVERHEAD_DIR)
 
@@ -152,15 +170,17 @@ class Archon(Accelerator):
 
         archon = settings.get("archon") or {}
         if archon.get("preset", "default") not in presets():
-            raise AcceleratorError(f"{source}: field archon.preset: {archon.get('preset')!r} is not one of "
-                                   f"{', '.join(presets())}")
+            raise AcceleratorError(
+                f"{source}: field archon.preset: {archon.get('preset')!r} is not one of {', '.join(presets())}"
+            )
         try:
             load_params(archon.get("preset", "default"), overrides=archon.get("overrides"))
         except FusionParamsError as exc:
             raise settings_error(exc, source, "archon") from None
 
-    def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
-              settings: dict[str, Any]) -> TableResult:
+    def table(
+        self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path], settings: dict[str, Any]
+    ) -> TableResult:
         from fusion.block import evaluate_blocks, evaluate_edge_layer
 
         params, engine = fusion_params(network, settings), setting(settings, "engine")
@@ -177,22 +197,74 @@ class Archon(Accelerator):
 
     def _edge_row(self, network: Network, engine: str, layer: Layer, stats: LayerStats, evaluate, params) -> dict:
         result = evaluate(layer, stats, params)
-        return row(network, self.name, engine, layer, layer.role, "layer", result.energy_pJ, result.cycles,
-                   layer.macs, stats.utilization)
+        return row(
+            network,
+            self.name,
+            engine,
+            layer,
+            layer.role,
+            "layer",
+            result.energy_pJ,
+            result.cycles,
+            layer.macs,
+            stats.utilization,
+        )
 
 
-def fused_block_rows(network: Network, accelerator: str, engine: str, block: Block, result: BlockResult,
-                     stats: Mapping[str, LayerStats]) -> list[dict]:
+def fused_block_rows(
+    network: Network, accelerator: str, engine: str, block: Block, result: BlockResult, stats: Mapping[str, LayerStats]
+) -> list[dict]:
     """A fused block's layers.csv rows: its two predictions, the main convolution and the fusion overhead."""
     decom, second, main = block.layer("pred_decom"), block.layer(result.second_role), block.layer("main")
     main_stats = stats.get(f"b{result.main_from}.main") or stats[main.name]
     return [
-        row(network, accelerator, engine, decom, decom.role, "prediction", result.pred_decom_e, result.pred_decom_c,
-            decom.macs, stats[decom.name].utilization),
-        row(network, accelerator, engine, second, second.role, "prediction", result.pred_conv_e, result.pred_conv_c,
-            second.macs, stats[second.name].utilization),
-        row(network, accelerator, engine, main, "main", "main", result.main_e, result.main_c, main.macs,
-            main_stats.utilization),
-        row(network, accelerator, engine, main, "overhead", "overhead", result.overhead_e, 0, 0, math.nan,
-            name=f"b{block.index}.overhead"),
+        row(
+            network,
+            accelerator,
+            engine,
+            decom,
+            decom.role,
+            "prediction",
+            result.pred_decom_e,
+            result.pred_decom_c,
+            decom.macs,
+            stats[decom.name].utilization,
+        ),
+        row(
+            network,
+            accelerator,
+            engine,
+            second,
+            second.role,
+            "prediction",
+            result.pred_conv_e,
+            result.pred_conv_c,
+            second.macs,
+            stats[second.name].utilization,
+        ),
+        row(
+            network,
+            accelerator,
+            engine,
+            main,
+            "main",
+            "main",
+            result.main_e,
+            result.main_c,
+            main.macs,
+            main_stats.utilization,
+        ),
+        row(
+            network,
+            accelerator,
+            engine,
+            main,
+            "overhead",
+            "overhead",
+            result.overhead_e,
+            0,
+            0,
+            math.nan,
+            name=f"b{block.index}.overhead",
+        ),
     ]

@@ -8,6 +8,7 @@ the registered plug-ins (accelerators/__init__.py); nothing outside a plug-in na
 Settings: a plug-in reads only the config keys it declares (`table_reads`, `artifact_reads`), so that the workflow
 passes each step exactly those and re-runs a step only when they change.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,16 +27,23 @@ PJ_PER_UJ = 1e6
 
 # layers.csv: one row per layer run (and per ARCHON phase) of every accelerator; energies in uJ.
 ROW_COLUMNS = [
-    "network", "dataset", "accelerator", "engine",
+    "network",
+    "dataset",
+    "accelerator",
+    "engine",
     "part",  # head | body | tail
     "block",  # 1-based bottleneck index (empty for head/tail)
     "layer",  # unique layer name: head.<name>, b<k>.<role>, tail.<name>
     "role",  # layer role (decom, conv, comp, se_reduce, pred_decom, main, overhead, layer, ...)
     "phase",  # layer | prediction | main | overhead
-    "energy_uJ", "cycles", "macs", "utilisation",
+    "energy_uJ",
+    "cycles",
+    "macs",
+    "utilisation",
     # the band of energy_uJ for an accelerator whose model has bounds (e.g. sparse: optimistic / conservative);
     # empty for the others
-    "energy_low_uJ", "energy_high_uJ",
+    "energy_low_uJ",
+    "energy_high_uJ",
 ]
 
 
@@ -106,8 +114,12 @@ class Accelerator:
     section_schema: ClassVar[dict[str, Any]] = {}  # JSON schema of that section (descriptions and defaults)
     columns: ClassVar[ResColumns]
     # config keys its table step reads
-    table_reads: ClassVar[tuple[str, ...]] = ("engine", "problem.depthwise", "problem.depthwise_fix_channels",
-                                              "problem.depthwise_fix")
+    table_reads: ClassVar[tuple[str, ...]] = (
+        "engine",
+        "problem.depthwise",
+        "problem.depthwise_fix_channels",
+        "problem.depthwise_fix",
+    )
     table_files: ClassVar[tuple[str, ...]] = ()  # repository files / directories its table step reads
     artifacts: ClassVar[tuple[str, ...]] = ()  # per-network files it prepares (under its results directory)
     artifact_reads: ClassVar[tuple[str, ...]] = ()  # config keys the preparation reads
@@ -138,8 +150,9 @@ class Accelerator:
         raise AcceleratorError(f"accelerator {self.name} prepares no artifact {artifact!r}")
 
     # ---- rows ---------------------------------------------------------------------------------------------
-    def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
-              settings: dict[str, Any]) -> TableResult:
+    def table(
+        self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path], settings: dict[str, Any]
+    ) -> TableResult:
         """layers.csv rows from the runs (`stats` by layer name) and the prepared artifacts."""
         raise NotImplementedError
 
@@ -151,17 +164,40 @@ class Accelerator:
         return [REPO_ROOT / d for d in self.arch_dirs]
 
 
-def row(network: Network, accelerator: str, engine: str, layer: Layer, role: str, phase: str, energy_pJ: float,
-        cycles: float, macs: int, utilisation: float, *, name: str | None = None,
-        band_pJ: tuple[float, float] | None = None) -> dict[str, Any]:
+def row(
+    network: Network,
+    accelerator: str,
+    engine: str,
+    layer: Layer,
+    role: str,
+    phase: str,
+    energy_pJ: float,
+    cycles: float,
+    macs: int,
+    utilisation: float,
+    *,
+    name: str | None = None,
+    band_pJ: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     """One layers.csv row (energies given in pJ, written in uJ). `band_pJ`: (low, high) of energy_pJ when the
     accelerator's model has bounds (the analysis sums them into summary.csv's energy_low_uJ / energy_high_uJ)."""
     low, high = band_pJ if band_pJ is not None else (math.nan, math.nan)
     return {
-        "network": network.name, "dataset": network.dataset, "accelerator": accelerator, "engine": engine,
-        "part": layer.part, "block": layer.block, "layer": name or layer.name, "role": role, "phase": phase,
-        "energy_uJ": energy_pJ / PJ_PER_UJ, "cycles": cycles, "macs": macs, "utilisation": utilisation,
-        "energy_low_uJ": low / PJ_PER_UJ, "energy_high_uJ": high / PJ_PER_UJ,
+        "network": network.name,
+        "dataset": network.dataset,
+        "accelerator": accelerator,
+        "engine": engine,
+        "part": layer.part,
+        "block": layer.block,
+        "layer": name or layer.name,
+        "role": role,
+        "phase": phase,
+        "energy_uJ": energy_pJ / PJ_PER_UJ,
+        "cycles": cycles,
+        "macs": macs,
+        "utilisation": utilisation,
+        "energy_low_uJ": low / PJ_PER_UJ,
+        "energy_high_uJ": high / PJ_PER_UJ,
     }
 
 

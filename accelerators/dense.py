@@ -11,6 +11,7 @@ Shared rules (the sparse and ARCHON models reuse them):
                        paper artifact's post-processing read that one).
 Rows: each layer's run energy (+ the depthwise fix) and cycles, x repeat.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ TIE_BREAK = "weight-balance"
 
 
 # ---- shared cost rules ------------------------------------------------------------------------------------
+
 
 def base_energy_pJ(stats: LayerStats, mode: str = "total") -> float:
     """The run's energy: 'total' (full precision) or 'summary' (Timeloop's 2-decimal uJ summary line; when the
@@ -76,8 +78,9 @@ def select_levels(stats: LayerStats, spec: str | tuple[str, ...], layer: Layer) 
     names = [lvl.name for lvl in stats.levels]
     for name in spec:
         if name not in names:
-            raise AcceleratorError(f"layer {layer.name}: depthwise fix level {name!r} is not in the run "
-                                   f"(levels: {names[1:]})")
+            raise AcceleratorError(
+                f"layer {layer.name}: depthwise fix level {name!r} is not in the run (levels: {names[1:]})"
+            )
     return [lvl for lvl in stats.levels[1:] if lvl.name in spec]
 
 
@@ -93,9 +96,15 @@ def fix_channels(network: Network, layer: Layer, rule: str = "layer") -> int:
     return layer.M
 
 
-def depthwise_input_fix(stats: LayerStats, layer: Layer, depthwise_form: str,
-                        levels: str | tuple[str, ...] = "chip", channels: int | None = None,
-                        check: str = "artifact", arch: Path | None = None) -> dict[str, float]:
+def depthwise_input_fix(
+    stats: LayerStats,
+    layer: Layer,
+    depthwise_form: str,
+    levels: str | tuple[str, ...] = "chip",
+    channels: int | None = None,
+    check: str = "artifact",
+    arch: Path | None = None,
+) -> dict[str, float]:
     """{level: pJ added} for a paper-form depthwise run (empty for any other run). The C=1 problem counted one
     input channel; every channel reads its own.
 
@@ -110,17 +119,20 @@ def depthwise_input_fix(stats: LayerStats, layer: Layer, depthwise_form: str,
     if not is_paper_depthwise(layer, depthwise_form):
         return {}
     if check not in FIX_CHECKS:
-        raise AcceleratorError(f"layer {layer.name}: depthwise fix check {check!r} is not one of "
-                               f"{', '.join(FIX_CHECKS)}")
+        raise AcceleratorError(
+            f"layer {layer.name}: depthwise fix check {check!r} is not one of {', '.join(FIX_CHECKS)}"
+        )
     selected = [lvl for lvl in select_levels(stats, levels, layer) if "Inputs" in lvl.tensors]
     count = channels or layer.M
     closed = {lvl.name: lvl.tensors["Inputs"].energy_pJ * (count - 1) for lvl in selected}
     if check == "artifact":
         return closed
     if count != layer.M:
-        raise AcceleratorError(f"layer {layer.name}: a checked depthwise fix counts the layer's {layer.M} channels, "
-                               f"not {count} (depthwise_fix_channels: mid is the artifact's; use depthwise_fix: "
-                               "artifact)")
+        raise AcceleratorError(
+            f"layer {layer.name}: a checked depthwise fix counts the layer's {layer.M} channels, "
+            f"not {count} (depthwise_fix_channels: mid is the artifact's; use depthwise_fix: "
+            "artifact)"
+        )
     words = unique_input_words(stats, layer)
     rereads = {lvl.name: lvl.tensors["Inputs"].reads for lvl in selected if lvl.tensors["Inputs"].reads != words}
     if not rereads:
@@ -137,8 +149,9 @@ def unique_input_words(stats: LayerStats, layer: Layer) -> int:
     return outer.partition_size
 
 
-def coupled_input_fix(stats: LayerStats, layer: Layer, levels: list[LevelStats], arch: Path | None,
-                      rereads: dict[str, int], words: int) -> dict[str, float]:
+def coupled_input_fix(
+    stats: LayerStats, layer: Layer, levels: list[LevelStats], arch: Path | None, rereads: dict[str, int], words: int
+) -> dict[str, float]:
     """The exact paper-form depthwise fix: the run's loop nest analysed on the channel-coupled problem (the embedded
     model's nest analysis; its M loops then walk distinct channels), per level the coupled Inputs energy minus the
     run's, both priced at the run's own energy per access block at that level (no energy table needed). Tile
@@ -149,19 +162,24 @@ def coupled_input_fix(stats: LayerStats, layer: Layer, levels: list[LevelStats],
     from engines.embedded.problem import from_spec
     from specs.arch import load_arch
 
-    where = (f"layer {layer.name}: the paper-form depthwise input fix needs each input word read once, but "
-             + ", ".join(f"{name} reads {reads} words for the channel's {words}" for name, reads in rereads.items()))
+    where = f"layer {layer.name}: the paper-form depthwise input fix needs each input word read once, but " + ", ".join(
+        f"{name} reads {reads} words for the channel's {words}" for name, reads in rereads.items()
+    )
     if stats.mapping is None or arch is None:
-        raise AcceleratorError(f"{where}; the exact fix needs the run's mapping and arch (use problem.depthwise: "
-                               "coupled, or depthwise_fix: artifact for the artifact's closed form)")
+        raise AcceleratorError(
+            f"{where}; the exact fix needs the run's mapping and arch (use problem.depthwise: "
+            "coupled, or depthwise_fix: artifact for the artifact's closed form)"
+        )
     spec = load_arch(arch)
     (problem,) = problems_for(layer, "coupled")
     coupled = from_spec(problem)
     try:
         tiles = fast_analysis(coupled, build_nest(spec, coupled, stats.mapping)).tiles
     except (EngineError, ValueError) as exc:
-        raise AcceleratorError(f"{where}; the run's mapping cannot be laid onto the channel-coupled problem ({exc}): "
-                               "use problem.depthwise: coupled (or depthwise_fix: artifact)") from None
+        raise AcceleratorError(
+            f"{where}; the run's mapping cannot be laid onto the channel-coupled problem ({exc}): "
+            "use problem.depthwise: coupled (or depthwise_fix: artifact)"
+        ) from None
     k = coupled.tensor_names.index("Inputs")
     fix = {}
     for lvl in levels:
@@ -170,8 +188,10 @@ def coupled_input_fix(stats: LayerStats, layer: Layer, levels: list[LevelStats],
         theirs = TensorStats(0.0, reads=tile.content_accesses, fills=tile.fills, utilized_instances=tile.instances)
         blocks = _access_blocks(ours, storage.block_size, storage.instances, storage.cluster_size)
         per_block = ours.energy_pJ / blocks if blocks else 0.0
-        fix[lvl.name] = per_block * _access_blocks(theirs, storage.block_size, storage.instances,
-                                                   storage.cluster_size) - ours.energy_pJ
+        fix[lvl.name] = (
+            per_block * _access_blocks(theirs, storage.block_size, storage.instances, storage.cluster_size)
+            - ours.energy_pJ
+        )
     return fix
 
 
@@ -185,8 +205,9 @@ def _access_blocks(tensor: TensorStats, block_size: int, instances: int, cluster
     return ceil((tensor.reads + tensor.updates + tensor.fills) / block_size) / share * tensor.utilized_instances
 
 
-def layer_cost(layer: Layer, stats: LayerStats, depthwise_form: str, base_energy: str = "total",
-               fix: float = 0.0) -> tuple[float, int]:
+def layer_cost(
+    layer: Layer, stats: LayerStats, depthwise_form: str, base_energy: str = "total", fix: float = 0.0
+) -> tuple[float, int]:
     """(energy pJ, cycles) of a whole layer from its (one-copy) run and its depthwise fix (pJ per copy)."""
     copies = repeat(layer, depthwise_form)
     return (base_energy_pJ(stats, base_energy) + fix) * copies, stats.cycles * copies
@@ -197,8 +218,14 @@ def mapper_kind(layer: Layer) -> str:
     return "depthwise" if layer.R * layer.S > 1 else "pointwise"
 
 
-def layer_runs(network: Network, settings: Mapping[str, Any], arch: Path, kind: str | None = None,
-               template: str = "layer.yaml.j2", tie_break: str = "first") -> list[LayerRun]:
+def layer_runs(
+    network: Network,
+    settings: Mapping[str, Any],
+    arch: Path,
+    kind: str | None = None,
+    template: str = "layer.yaml.j2",
+    tie_break: str = "first",
+) -> list[LayerRun]:
     """Every layer (one copy of a grouped layer) on `arch` with its one parameter-free constraint template
     (`<arch>/constraints/<template>`); mapper kind `kind`, or depthwise / pointwise by kernel size when None."""
     form = setting(settings, "problem.depthwise")
@@ -206,23 +233,44 @@ def layer_runs(network: Network, settings: Mapping[str, Any], arch: Path, kind: 
     runs = []
     for layer in network.layers():
         (problem,) = problems_for(layer, form)
-        runs.append(LayerRun(layer.name, layer, problem, arch, render_constraints(path, problem.dimensions),
-                             kind or mapper_kind(layer), tie_break))
+        runs.append(
+            LayerRun(
+                layer.name,
+                layer,
+                problem,
+                arch,
+                render_constraints(path, problem.dimensions),
+                kind or mapper_kind(layer),
+                tie_break,
+            )
+        )
     return runs
 
 
-def problem_fix(network: Network, layer: Layer, stats: LayerStats, settings: Mapping[str, Any],
-                arch: Path = EYERISS) -> dict[str, float]:
+def problem_fix(
+    network: Network, layer: Layer, stats: LayerStats, settings: Mapping[str, Any], arch: Path = EYERISS
+) -> dict[str, float]:
     """{level: pJ} of the paper-form depthwise fix of a dense/sparse layer run, as the config's `problem` section
     says (depthwise, depthwise_fix_channels, depthwise_fix; the latter two default to layer and checked)."""
     problem = setting(settings, "problem")
     channels = fix_channels(network, layer, problem.get("depthwise_fix_channels", "layer"))
-    return depthwise_input_fix(stats, layer, setting(settings, "problem.depthwise"), channels=channels,
-                               check=problem.get("depthwise_fix", "checked"), arch=arch)
+    return depthwise_input_fix(
+        stats,
+        layer,
+        setting(settings, "problem.depthwise"),
+        channels=channels,
+        check=problem.get("depthwise_fix", "checked"),
+        arch=arch,
+    )
 
 
-def layer_rows(accelerator: str, network: Network, stats: Mapping[str, LayerStats],
-               settings: Mapping[str, Any], arch: Path = EYERISS) -> TableResult:
+def layer_rows(
+    accelerator: str,
+    network: Network,
+    stats: Mapping[str, LayerStats],
+    settings: Mapping[str, Any],
+    arch: Path = EYERISS,
+) -> TableResult:
     """One row per layer: its run's energy (+ the paper-form depthwise fix) and cycles, x repeat (`arch`: where
     the runs were mapped, for a run whose stats do not say)."""
     form, engine = setting(settings, "problem.depthwise"), setting(settings, "engine")
@@ -231,31 +279,48 @@ def layer_rows(accelerator: str, network: Network, stats: Mapping[str, LayerStat
         run = stats[layer.name]
         fix = sum(problem_fix(network, layer, run, settings, arch).values())
         energy, cycles = layer_cost(layer, run, form, fix=fix)
-        rows.append(row(network, accelerator, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
-                        run.utilization))
-        details[layer.name] = {"repeat": repeat(layer, form), "run_energy_pJ": run.total_energy_pJ,
-                               "depthwise_fix_pJ": fix}
+        rows.append(
+            row(network, accelerator, engine, layer, layer.role, "layer", energy, cycles, layer.macs, run.utilization)
+        )
+        details[layer.name] = {
+            "repeat": repeat(layer, form),
+            "run_energy_pJ": run.total_energy_pJ,
+            "depthwise_fix_pJ": fix,
+        }
     return TableResult(rows, details)
 
 
 # ---- the plug-in ------------------------------------------------------------------------------------------
+
 
 class Dense(Accelerator):
     name = "dense"
     description = "Eyeriss-like row-stationary accelerator (72 PEs, 108 KiB global buffer)"
     variant = "baseline"
     arch_dirs = ("arch/eyeriss",)
-    mapper_kinds = {"pointwise": {"timeout": 50000, "victory_condition": 1000},
-                    "depthwise": {"timeout": 10000, "victory_condition": 300}}
+    mapper_kinds = {
+        "pointwise": {"timeout": 50000, "victory_condition": 1000},
+        "depthwise": {"timeout": 10000, "victory_condition": 300},
+    }
     columns = ResColumns(
-        energy=("PW1/L1_e", "DW_e", "PW2_e"), cycles=("PW1/L1_c", "DW_c", "PW2_c"),
-        body={"decom": ("PW1/L1_e", "PW1/L1_c"), "conv": ("DW_e", "DW_c"), "comp": ("PW2_e", "PW2_c"),
-              "se_reduce": ("SE_e", "SE_c"), "se_expand": ("SE_e", "SE_c")},
-        edge=("PW1/L1_e", "PW1/L1_c"), extra_energy=("SE_e",), extra_cycles=("SE_c",))
+        energy=("PW1/L1_e", "DW_e", "PW2_e"),
+        cycles=("PW1/L1_c", "DW_c", "PW2_c"),
+        body={
+            "decom": ("PW1/L1_e", "PW1/L1_c"),
+            "conv": ("DW_e", "DW_c"),
+            "comp": ("PW2_e", "PW2_c"),
+            "se_reduce": ("SE_e", "SE_c"),
+            "se_expand": ("SE_e", "SE_c"),
+        },
+        edge=("PW1/L1_e", "PW1/L1_c"),
+        extra_energy=("SE_e",),
+        extra_cycles=("SE_c",),
+    )
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         return layer_runs(network, settings, EYERISS, tie_break=TIE_BREAK)
 
-    def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
-              settings: dict[str, Any]) -> TableResult:
+    def table(
+        self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path], settings: dict[str, Any]
+    ) -> TableResult:
         return layer_rows(self.name, network, stats, settings)

@@ -16,6 +16,7 @@ i.e. the layers ARCHON predicts (same shapes as its prediction layers) plus the 
 These are not the baseline variant's blocks (the zoo's baseline and fused networks have different channel and
 block counts); they are the fused network computed without fusion.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -49,13 +50,27 @@ def unfused_layers(block: Block) -> tuple[Layer, ...]:
         return Layer(f"b{k}.{role}", kind, 1, 1, side, side, c, m, groups=g, part="body", block=k, role=role)
 
     def depthwise(ch: int) -> Layer:
-        return Layer(f"b{k}.conv", "depthwise", kern, kern, pix, pix, ch, ch, stride=s, groups=ch, part="body",
-                     block=k, role="conv")
+        return Layer(
+            f"b{k}.conv",
+            "depthwise",
+            kern,
+            kern,
+            pix,
+            pix,
+            ch,
+            ch,
+            stride=s,
+            groups=ch,
+            part="body",
+            block=k,
+            role="conv",
+        )
 
     roles = {layer.role for layer in block.layers}
     if roles - {"pred_decom", "pred_conv", "pred_comp", "main"}:
-        raise AcceleratorError(f"block {k}: hybrid handles fused blocks of predictions and main only, "
-                               f"got {sorted(roles)}")
+        raise AcceleratorError(
+            f"block {k}: hybrid handles fused blocks of predictions and main only, got {sorted(roles)}"
+        )
     decom = one_by_one("decom", block.in_ch, block.mid_ch, pix * s)
     if "pred_conv" in roles:
         return decom, depthwise(block.mid_ch), one_by_one("comp", block.mid_ch, block.out_ch, pix)
@@ -73,16 +88,20 @@ def fused_mask(network: Network, value: Any, where: str = "hybrid.fused_blocks")
         raise AcceleratorError(f"field {where}: expected all, none or a list of block indices, got {value!r}")
     for i, k in enumerate(value):
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= n:
-            raise AcceleratorError(f"field {where}[{i}]: {k!r} is not a block of {network.name}/{network.dataset} "
-                                   f"(fused variant: blocks 1..{n})")
+            raise AcceleratorError(
+                f"field {where}[{i}]: {k!r} is not a block of {network.name}/{network.dataset} "
+                f"(fused variant: blocks 1..{n})"
+            )
     chosen = set(value)
     return tuple(b.index in chosen for b in network.blocks)
 
 
 def hybrid_network(network: Network, mask: tuple[bool, ...]) -> Network:
     """The fused variant with every block whose mask is False replaced by its unfused layers."""
-    blocks = tuple(block if fused else replace(block, layers=unfused_layers(block), pred_bits=None, prune_factor=None)
-                   for block, fused in zip(network.blocks, mask, strict=True))
+    blocks = tuple(
+        block if fused else replace(block, layers=unfused_layers(block), pred_bits=None, prune_factor=None)
+        for block, fused in zip(network.blocks, mask, strict=True)
+    )
     return replace(network, blocks=blocks)
 
 
@@ -100,21 +119,27 @@ class Hybrid(Accelerator):
     in_default_sweep = False
     section = "hybrid"
     section_schema = {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "description": "the hybrid accelerator (accelerators/hybrid.py): which blocks of the fused variant are fused",
         "properties": {
             "fused_blocks": {
                 "default": ALL,
                 "description": "all | none | a list of 1-based block indices of the fused variant run fused "
-                               "(the others run as their dense layers on the Eyeriss arch)",
-                "oneOf": [{"type": "string", "enum": [ALL, NONE]},
-                          {"type": "array", "uniqueItems": True, "items": {"type": "integer", "minimum": 1}}],
-            },
+                "(the others run as their dense layers on the Eyeriss arch)",
+                "oneOf": [
+                    {"type": "string", "enum": [ALL, NONE]},
+                    {"type": "array", "uniqueItems": True, "items": {"type": "integer", "minimum": 1}},
+                ],
+            }
         },
     }
-    columns = ResColumns(energy=("hybrid_e",), cycles=("hybrid_c",),
-                         body={**{role: ("hybrid_e", "hybrid_c") for role in ROLES}, "overhead": ("hybrid_e", None)},
-                         edge=("hybrid_e", "hybrid_c"))
+    columns = ResColumns(
+        energy=("hybrid_e",),
+        cycles=("hybrid_c",),
+        body={**{role: ("hybrid_e", "hybrid_c") for role in ROLES}, "overhead": ("hybrid_e", None)},
+        edge=("hybrid_e", "hybrid_c"),
+    )
     table_reads = ("engine", "problem.depthwise", "archon.preset", "archon.overrides", "hybrid.fused_blocks")
     table_files = (PRESETS_FILE, OVERHEAD_DIR)
 
@@ -128,8 +153,10 @@ class Hybrid(Accelerator):
     def run_options(self, network: Network, settings: dict[str, Any]) -> dict[str, Any]:
         """ARCHON's (the prediction arch) plus the fused blocks: they decide which runs a design needs."""
         mask = fused_mask(network, (settings.get("hybrid") or {}).get("fused_blocks", ALL))
-        return {**ARCHON.run_options(network, settings),
-                "fused_blocks": [b.index for b, on in zip(network.blocks, mask, strict=True) if on]}
+        return {
+            **ARCHON.run_options(network, settings),
+            "fused_blocks": [b.index for b, on in zip(network.blocks, mask, strict=True) if on],
+        }
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         options = settings.get("options") or {}
@@ -147,9 +174,17 @@ class Hybrid(Accelerator):
         for layer in net.layers():
             if layer.role in UNFUSED_ROLES:
                 (problem,) = problems_for(layer, form)
-                out.append(LayerRun(layer.name, layer, problem, dense.EYERISS,
-                                    render_constraints(template, problem.dimensions), dense.mapper_kind(layer),
-                                    dense.TIE_BREAK))
+                out.append(
+                    LayerRun(
+                        layer.name,
+                        layer,
+                        problem,
+                        dense.EYERISS,
+                        render_constraints(template, problem.dimensions),
+                        dense.mapper_kind(layer),
+                        dense.TIE_BREAK,
+                    )
+                )
             else:
                 out.append(archon_run(network, layer, form, prediction))
         return out
@@ -169,20 +204,29 @@ class Hybrid(Accelerator):
             except AcceleratorError as exc:
                 raise AcceleratorError(f"{source}: {exc}") from None
             if not all(mask):
-                params = fusion_params(network, {"archon": settings.get("archon") or {},
-                                                 "problem": settings.get("problem") or {"depthwise": "coupled"}})
+                params = fusion_params(
+                    network,
+                    {
+                        "archon": settings.get("archon") or {},
+                        "problem": settings.get("problem") or {"depthwise": "coupled"},
+                    },
+                )
                 if params.main_reuse:
-                    raise AcceleratorError(f"{source}: field hybrid.fused_blocks: the archon preset reuses main runs "
-                                           f"across blocks (main_reuse {list(params.main_reuse)}); unfused blocks "
-                                           f"need archon.preset default or archon.overrides.main_reuse: []")
+                    raise AcceleratorError(
+                        f"{source}: field hybrid.fused_blocks: the archon preset reuses main runs "
+                        f"across blocks (main_reuse {list(params.main_reuse)}); unfused blocks "
+                        f"need archon.preset default or archon.overrides.main_reuse: []"
+                    )
 
     # ---- rows -----------------------------------------------------------------------------------------------
-    def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Any],
-              settings: dict[str, Any]) -> TableResult:
+    def table(
+        self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Any], settings: dict[str, Any]
+    ) -> TableResult:
         return self.table_for(network, stats, settings, self.mask(network, settings))
 
-    def table_for(self, network: Network, stats: Mapping[str, LayerStats], settings: Mapping[str, Any],
-                  mask: tuple[bool, ...]) -> TableResult:
+    def table_for(
+        self, network: Network, stats: Mapping[str, LayerStats], settings: Mapping[str, Any], mask: tuple[bool, ...]
+    ) -> TableResult:
         """Rows of the design `mask` (the fused variant `network` with its blocks fused or not)."""
         from fusion.block import evaluate_blocks, evaluate_edge_layer
 
@@ -191,8 +235,18 @@ class Hybrid(Accelerator):
 
         def edge(layer: Layer) -> dict[str, Any]:
             result = evaluate_edge_layer(layer, stats[layer.name], params)
-            return row(network, self.name, engine, layer, layer.role, "layer", result.energy_pJ, result.cycles,
-                       layer.macs, stats[layer.name].utilization)
+            return row(
+                network,
+                self.name,
+                engine,
+                layer,
+                layer.role,
+                "layer",
+                result.energy_pJ,
+                result.cycles,
+                layer.macs,
+                stats[layer.name].utilization,
+            )
 
         fused = [block for block, on in zip(network.blocks, mask, strict=True) if on]
         results = {r.block: r for r in evaluate_blocks(fused, stats, params)} if fused else {}
@@ -207,7 +261,19 @@ class Hybrid(Accelerator):
             details[f"b{block.index}"] = {"fused": False}
             for layer in unfused_layers(block):
                 energy, cycles = dense.layer_cost(layer, stats[layer.name], form)
-                rows.append(row(network, self.name, engine, layer, layer.role, "layer", energy, cycles, layer.macs,
-                                stats[layer.name].utilization))
+                rows.append(
+                    row(
+                        network,
+                        self.name,
+                        engine,
+                        layer,
+                        layer.role,
+                        "layer",
+                        energy,
+                        cycles,
+                        layer.macs,
+                        stats[layer.name].utilization,
+                    )
+                )
         rows += [edge(layer) for layer in network.tail]
         return TableResult(rows, details)

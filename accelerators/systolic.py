@@ -9,6 +9,7 @@ Rows: the dense accelerator's shared cost rules (accelerators/dense.py): run ene
 input fix) and cycles, x repeat. Adding it took this module, its arch directory and one registry line
 (docs/accelerators.md walks through it).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -36,15 +37,22 @@ class Systolic(Accelerator):
     columns = ResColumns(
         energy=("systolic_PW1/L1_e", "systolic_DW_e", "systolic_PW2_e"),
         cycles=("systolic_PW1/L1_c", "systolic_DW_c", "systolic_PW2_c"),
-        body={"decom": ("systolic_PW1/L1_e", "systolic_PW1/L1_c"), "conv": ("systolic_DW_e", "systolic_DW_c"),
-              "comp": ("systolic_PW2_e", "systolic_PW2_c"),
-              "se_reduce": ("systolic_SE_e", "systolic_SE_c"), "se_expand": ("systolic_SE_e", "systolic_SE_c")},
+        body={
+            "decom": ("systolic_PW1/L1_e", "systolic_PW1/L1_c"),
+            "conv": ("systolic_DW_e", "systolic_DW_c"),
+            "comp": ("systolic_PW2_e", "systolic_PW2_c"),
+            "se_reduce": ("systolic_SE_e", "systolic_SE_c"),
+            "se_expand": ("systolic_SE_e", "systolic_SE_c"),
+        },
         edge=("systolic_PW1/L1_e", "systolic_PW1/L1_c"),
-        extra_energy=("systolic_SE_e",), extra_cycles=("systolic_SE_c",))
+        extra_energy=("systolic_SE_e",),
+        extra_cycles=("systolic_SE_c",),
+    )
 
     def runs(self, network: Network, settings: dict[str, Any]) -> list[LayerRun]:
         return layer_runs(network, settings, SYSTOLIC, MAPPER_KIND)
 
-    def table(self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path],
-              settings: dict[str, Any]) -> TableResult:
+    def table(
+        self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path], settings: dict[str, Any]
+    ) -> TableResult:
         return layer_rows(self.name, network, stats, settings, SYSTOLIC)

@@ -17,6 +17,7 @@ Run keys use the MobileNetV2 layout of `analysis.replay` (`baseline/b<k>/<role>`
 `fusion/main_computations/b<k>`, `head_and_tail/{baseline/head/baseline, baseline/tail/baseline,
 fused/fus_head/fusion, fused/fus_tail/fusion}/<layer>`), also for ShuffleNet whose directories are named differently.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,6 +63,7 @@ class ArtifactError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------- reading the artifact
+
 
 @dataclass
 class ArtifactSource:
@@ -111,9 +113,10 @@ def _run_dirs(source: ArtifactSource, net: str) -> dict[str, str]:
     name = net.split("/")[0]
     base = f"{net}/bottlenecks/"
     runs: dict[str, str] = {}
-    body = re.compile(r"^" + re.escape(base)
-                      + r"((?:baseline|fusion/predictions)/b\d+/\w+|fusion/main_computations/b\d+)"
-                      r"/output/timeloop-mapper\.stats\.txt$")
+    body = re.compile(
+        r"^" + re.escape(base) + r"((?:baseline|fusion/predictions)/b\d+/\w+|fusion/main_computations/b\d+)"
+        r"/output/timeloop-mapper\.stats\.txt$"
+    )
     for path in source.files():
         match = body.match(path)
         if match:
@@ -141,11 +144,19 @@ def _arch_from_specs(text: str, where: str) -> str:
 def _timeloop_figures(stats: LayerStats) -> dict:
     levels = {}
     for lvl in stats.levels[1:]:
-        levels[lvl.name] = {TENSOR_KEY[t]: [round(ts.energy_pJ, 4), ts.reads, ts.updates, ts.fills, ts.partition_size]
-                            for t, ts in lvl.tensors.items()}
-    return {"cycles": stats.cycles, "macs": stats.macs, "energy_pJ": round(stats.total_energy_pJ, 4),
-            "energy_summary_uJ": stats.meta.get("energy_summary_uJ"), "utilization": stats.utilization,
-            "mac_pJ": round(stats.mac_energy_pJ, 4), "levels": levels}
+        levels[lvl.name] = {
+            TENSOR_KEY[t]: [round(ts.energy_pJ, 4), ts.reads, ts.updates, ts.fills, ts.partition_size]
+            for t, ts in lvl.tensors.items()
+        }
+    return {
+        "cycles": stats.cycles,
+        "macs": stats.macs,
+        "energy_pJ": round(stats.total_energy_pJ, 4),
+        "energy_summary_uJ": stats.meta.get("energy_summary_uJ"),
+        "utilization": stats.utilization,
+        "mac_pJ": round(stats.mac_energy_pJ, 4),
+        "levels": levels,
+    }
 
 
 def _matches(mapping: Mapping, instance: dict) -> bool:
@@ -176,8 +187,10 @@ def extract_network(source: ArtifactSource, net: str) -> dict[str, dict]:
         digest = record.pop("stale_digest", None)
         if digest is not None:
             if digest not in digests:
-                raise ArtifactError(f"{source.root}:{net}/{key}: the recorded mapping does not fit the problem and "
-                                    "the output is no copy of another run")
+                raise ArtifactError(
+                    f"{source.root}:{net}/{key}: the recorded mapping does not fit the problem and "
+                    "the output is no copy of another run"
+                )
             record["stale_copy_of"] = digests[digest]
     return runs
 
@@ -193,17 +206,18 @@ def read_result_rows(source: ArtifactSource, net: str) -> dict:
 
 # ----------------------------------------------------------------------------------------- writing
 
+
 def _dump(data: dict, path: Path, header: dict) -> None:
     """JSON with one run (or row) per line, so diffs stay readable."""
     lines = ["{", f' "about": {json.dumps(header)},']
     items = list(data.items())
     lines.append(' "networks": {')
     for i, (net, entries) in enumerate(items):
-        lines.append(f'  {json.dumps(net)}: {{')
+        lines.append(f"  {json.dumps(net)}: {{")
         sub = list(entries.items())
         for j, (key, value) in enumerate(sub):
             comma = "," if j < len(sub) - 1 else ""
-            lines.append(f'   {json.dumps(key)}: {json.dumps(value, separators=(",", ":"))}{comma}')
+            lines.append(f"   {json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{comma}")
         lines.append("  }" + ("," if i < len(items) - 1 else ""))
     lines += [" }", "}"]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -212,14 +226,25 @@ def _dump(data: dict, path: Path, header: dict) -> None:
     tmp.replace(path)
 
 
-def write_fixtures(artifact: Path, commit: str = "HEAD", mappings_out: Path = ARTIFACT_MAPPINGS,
-                   results_out: Path = ARTIFACT_RESULTS, networks: tuple[str, ...] = NETWORKS) -> None:
+def write_fixtures(
+    artifact: Path,
+    commit: str = "HEAD",
+    mappings_out: Path = ARTIFACT_MAPPINGS,
+    results_out: Path = ARTIFACT_RESULTS,
+    networks: tuple[str, ...] = NETWORKS,
+) -> None:
     source = ArtifactSource(artifact, commit)
     about = {"repository": REPOSITORY, "commit": source.revision(), "written_by": "python -m analysis.artifact_fixture"}
     runs = {net: extract_network(source, net) for net in networks}
     results = {net: read_result_rows(source, net) for net in networks}
-    _dump(runs, mappings_out, {**about, "units": "energy pJ (summary uJ); levels: {tensor: "
-                                                 "[energy_pJ, reads, updates, fills, partition_size]}"})
+    _dump(
+        runs,
+        mappings_out,
+        {
+            **about,
+            "units": "energy pJ (summary uJ); levels: {tensor: [energy_pJ, reads, updates, fills, partition_size]}",
+        },
+    )
     _dump(results, results_out, {**about, "units": "result.csv: energy uJ, cycles"})
 
 

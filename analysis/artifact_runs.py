@@ -9,6 +9,7 @@ searching (docs/method.md §6.1: the paper-form depthwise fix multiplies a run's
 count, so its result depends on which of several equally good mappings was chosen; pinning the artifact's choice
 reproduces its numbers).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,18 @@ from .artifact_fixture import ARTIFACT_MAPPINGS, REPO_ROOT
 ARCH_ROOT = REPO_ROOT / "arch"
 TENSORS = {"W": "Weights", "I": "Inputs", "O": "Outputs"}
 # run directory of a layer (MobileNetV2 layout of the artifact, analysis.replay)
-EDGE_RUNS = {("baseline", "head"): "head_and_tail/baseline/head/baseline",
-             ("baseline", "tail"): "head_and_tail/baseline/tail/baseline",
-             ("fused", "head"): "head_and_tail/fused/fus_head/fusion",
-             ("fused", "tail"): "head_and_tail/fused/fus_tail/fusion"}
-FUSED_RUNS = {"pred_decom": "fusion/predictions/b{k}/decom", "pred_conv": "fusion/predictions/b{k}/conv",
-              "pred_comp": "fusion/predictions/b{k}/comp", "main": "fusion/main_computations/b{k}"}
+EDGE_RUNS = {
+    ("baseline", "head"): "head_and_tail/baseline/head/baseline",
+    ("baseline", "tail"): "head_and_tail/baseline/tail/baseline",
+    ("fused", "head"): "head_and_tail/fused/fus_head/fusion",
+    ("fused", "tail"): "head_and_tail/fused/fus_tail/fusion",
+}
+FUSED_RUNS = {
+    "pred_decom": "fusion/predictions/b{k}/decom",
+    "pred_conv": "fusion/predictions/b{k}/conv",
+    "pred_comp": "fusion/predictions/b{k}/comp",
+    "main": "fusion/main_computations/b{k}",
+}
 ENERGY_TOL = 5e-5  # relative; Timeloop printed ~6 significant digits (fused FC1 GLB outputs: 343.755 vs 343.75 pJ)
 
 
@@ -64,8 +71,10 @@ class ArtifactRun:
     def evaluate(self, engine=None, problem_file: Path | None = None) -> LayerStats:
         """The recorded mapping evaluated by `engine` (default: the embedded model) on the run's architecture."""
         if self.mapping is None:
-            raise ArtifactRunError(f"{ARTIFACT_MAPPINGS}: run {self.name} is a stale copy of {self.stale_copy_of} "
-                                   "(no mapping of its own problem)")
+            raise ArtifactRunError(
+                f"{ARTIFACT_MAPPINGS}: run {self.name} is a stale copy of {self.stale_copy_of} "
+                "(no mapping of its own problem)"
+            )
         if engine is None:
             return _embedded_model(self, self.mapping)
         if problem_file is None:
@@ -125,12 +134,14 @@ def _cnn_shape() -> dict:
     from workloads.problem import CNN, Problem, render_problem, shapes
 
     shape = shapes()[CNN]
-    dummy = Problem(shape, {**{d: 1 for d in shape.dimensions}, "Wstride": 1, "Hstride": 1, "Wdilation": 1,
-                            "Hdilation": 1})
+    dummy = Problem(
+        shape, {**{d: 1 for d in shape.dimensions}, "Wstride": 1, "Hstride": 1, "Wdilation": 1, "Hdilation": 1}
+    )
     return yaml.safe_load(render_problem(dummy, "0.3"))["problem"]["shape"]
 
 
 # ----------------------------------------------------------------------------------------- loading
+
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> dict[str, dict[str, ArtifactRun]]:
@@ -144,8 +155,15 @@ def _load(path: str) -> dict[str, dict[str, ArtifactRun]]:
         for key, raw in runs.items():
             try:
                 mapping = Mapping.from_dict(raw["mapping"]) if "mapping" in raw else None
-                out[network][key] = ArtifactRun(network, key, raw["arch"], dict(raw["problem"]), mapping,
-                                                raw.get("timeloop"), raw.get("stale_copy_of"))
+                out[network][key] = ArtifactRun(
+                    network,
+                    key,
+                    raw["arch"],
+                    dict(raw["problem"]),
+                    mapping,
+                    raw.get("timeloop"),
+                    raw.get("stale_copy_of"),
+                )
             except (KeyError, TypeError, ValueError) as exc:
                 raise ArtifactRunError(f"{path}: field networks.{network}.{key}: {exc}") from None
     return out
@@ -167,8 +185,9 @@ def run_key(variant: str, layer) -> str:
     return FUSED_RUNS[layer.role].format(k=layer.block)
 
 
-def matching_run(network: str, dataset: str, variant: str, layer, shape, instance: dict,
-                 path: str | Path = ARTIFACT_MAPPINGS) -> ArtifactRun | None:
+def matching_run(
+    network: str, dataset: str, variant: str, layer, shape, instance: dict, path: str | Path = ARTIFACT_MAPPINGS
+) -> ArtifactRun | None:
     """The artifact's run of `layer` if it recorded a mapping of exactly the problem (`shape`, `instance`), else
     None: the layer is absent from the artifact, is shaped differently there (e.g. a network fix of the zoo, or the
     coupled depthwise form), or its run is a stale copy."""

@@ -1,4 +1,5 @@
 """Load fuseloop results into pandas for your own analysis."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Plots (PNG + SVG): head/body/tail totals per accelerator and network; ARCHON phases per block."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,8 +47,14 @@ def totals_plot(layers: pd.DataFrame, base: Path) -> list[Path]:
                 position, bottom = next(x), 0.0
                 for part in PARTS:
                     value = float(sums[metric].get((network, dataset, accelerator, part), 0.0))
-                    ax.bar(position, value, bottom=bottom, color=PART_COLORS[part], width=0.8,
-                           label=part if position == positions[0] else None)
+                    ax.bar(
+                        position,
+                        value,
+                        bottom=bottom,
+                        color=PART_COLORS[part],
+                        width=0.8,
+                        label=part if position == positions[0] else None,
+                    )
                     bottom += value
         ax.set_ylabel(label, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
@@ -56,7 +63,7 @@ def totals_plot(layers: pd.DataFrame, base: Path) -> list[Path]:
     axes[1].set_xticks(positions, [a for _ in groups for a in accelerators], rotation=40, ha="right", fontsize=9)
     below = blended_transform_factory(axes[1].transData, axes[1].transAxes)
     for g, (network, dataset) in enumerate(groups):
-        centre = sum(positions[g * len(accelerators):(g + 1) * len(accelerators)]) / len(accelerators)
+        centre = sum(positions[g * len(accelerators) : (g + 1) * len(accelerators)]) / len(accelerators)
         axes[1].text(centre, -0.32, f"{network}\n{dataset}", transform=below, ha="center", va="top", fontsize=10)
     axes[0].set_title("Energy and cycles per accelerator: head / bottleneck body / tail", loc="left", pad=22)
     fig.subplots_adjust(bottom=0.22, hspace=0.08)
@@ -73,8 +80,14 @@ def phases_plot(layers: pd.DataFrame, base: Path) -> list[Path]:
     if not groups:  # ARCHON is not in this sweep: say so rather than draw an empty axis
         fig, ax = plt.subplots(figsize=(6, 1.5))
         ax.axis("off")
-        ax.text(0.5, 0.5, "ARCHON is not among this sweep's accelerators: no phases to plot", ha="center",
-                va="center", fontsize=10)
+        ax.text(
+            0.5,
+            0.5,
+            "ARCHON is not among this sweep's accelerators: no phases to plot",
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
         paths = _save(fig, base)
         plt.close(fig)
         return paths

@@ -18,6 +18,7 @@ reading 1280 channels), FusioNet's baseline body is ShuffleNet's (docs/method.md
 artifact never ran (MnasNet's squeeze-and-excite, ShuffleNet's baseline unit-1 and unit-16 layers) are left out.
 Group counts stay the zoo's (the artifact's single-group FusioNet head/tail layers are intended differences).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -142,8 +143,14 @@ def recorded_network(source: RecordedRuns | Path | str, net: Network) -> tuple[N
     return replayed, stats
 
 
-def replay(runs: RecordedRuns | str | Path, network: str, dataset: str, settings: dict, seed: int = 0,
-           read_run: Callable[[Path], LayerStats] | None = None) -> pd.DataFrame:
+def replay(
+    runs: RecordedRuns | str | Path,
+    network: str,
+    dataset: str,
+    settings: dict,
+    seed: int = 0,
+    read_run: Callable[[Path], LayerStats] | None = None,
+) -> pd.DataFrame:
     """layers.csv rows of dense, sparse and ARCHON from recorded runs (`runs`: a RecordedRuns, or the root
     directory of runs in the MobileNetV2 layout), built by the accelerator plug-ins exactly as the workflow does.
 

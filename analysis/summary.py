@@ -1,5 +1,6 @@
 """The sweep summary: totals per network/dataset/accelerator, ARCHON speedups and energy ratios, part shares, and the
 energy band of an accelerator whose rows report one (layers.csv energy_low_uJ / energy_high_uJ; empty otherwise)."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -4,6 +4,7 @@ Rows: one per head layer, one per bottleneck block, one per tail layer, then `he
 and `total`. A cell is empty (NaN) where that accelerator has no such layer or block: the dense and
 fused networks need not have the same head, tail or block count.
 """
+
 from __future__ import annotations
 
 import pandas as pd

@@ -5,6 +5,7 @@ the names repeat between head and tail) and block rows `b<k>`. Its `sparse_DW_c`
 columns are swapped for MobileNetV2 and MnasNet (reference defect 14): pass `swapped_sparse_cycles=True`
 to undo that before comparing.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -60,7 +61,7 @@ def align_edge_rows(reference: pd.DataFrame, network: str) -> pd.DataFrame:
         fused["layer"] = target
         fused[[c for c in VALUE_COLUMNS if c in ref.columns and c not in ARCHON_COLUMNS]] = 0.0
         ref.loc[row.index, [c for c in ARCHON_COLUMNS if c in ref.columns]] = 0.0
-        ref = pd.concat([ref.loc[: row.index[0]], fused, ref.loc[row.index[0] + 1:]], ignore_index=True)
+        ref = pd.concat([ref.loc[: row.index[0]], fused, ref.loc[row.index[0] + 1 :]], ignore_index=True)
     return ref
 
 

@@ -9,6 +9,7 @@ Inputs are built exactly as the workflow builds them (`workflows.plan.runs`, the
 artifact used them, depthwise layers in the paper's C=1 form as the artifact ran them), so a run is compared on
 fuseloop's own problem, constraints and arch.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,16 +44,19 @@ def load_fixture(path: Path = FIXTURE) -> list[dict[str, Any]]:
     try:
         return json.loads(Path(path).read_text())["runs"]
     except (OSError, ValueError, KeyError) as exc:
-        raise SystemExit(f"{path}: cannot read the artifact-run fixture ({exc}); "
-                         "run benchmarks/extract_artifact_runs.py") from None
+        raise SystemExit(
+            f"{path}: cannot read the artifact-run fixture ({exc}); run benchmarks/extract_artifact_runs.py"
+        ) from None
 
 
 def compact_mapping(mapping: Mapping) -> str:
     """One line per mapping, levels outermost first: `DRAM[Weights Inputs Outputs] M3 / shared_glb[Inputs] P8 Q8X / ...`
     (each level's kept tensors, then its loops outermost first: dimension, bound, X/Y if spatial)."""
-    return " / ".join(f"{lvl.level}[{' '.join(lvl.keep)}]"
-                      + "".join(f" {loop.dim}{loop.bound}{loop.spatial or ''}" for loop in lvl.loops)
-                      for lvl in mapping.levels)
+    return " / ".join(
+        f"{lvl.level}[{' '.join(lvl.keep)}]"
+        + "".join(f" {loop.dim}{loop.bound}{loop.spatial or ''}" for loop in lvl.loops)
+        for lvl in mapping.levels
+    )
 
 
 def expand_mapping(text: str) -> Mapping:
@@ -64,8 +68,10 @@ def expand_mapping(text: str) -> Mapping:
         match = re.fullmatch(r"(\S+)\[([^\]]*)\]((?: [A-Za-z]+\d+[XY]?)*)", part)
         if not match:
             raise ValueError(f"malformed compact mapping level {part!r}")
-        loops = tuple(Loop(dim, int(bound), axis or None)
-                      for dim, bound, axis in re.findall(r" ([A-Za-z]+?)(\d+)([XY]?)", match.group(3)))
+        loops = tuple(
+            Loop(dim, int(bound), axis or None)
+            for dim, bound, axis in re.findall(r" ([A-Za-z]+?)(\d+)([XY]?)", match.group(3))
+        )
         levels.append(LevelMapping(match.group(1), loops, tuple(match.group(2).split())))
     return Mapping(tuple(levels))
 
@@ -108,8 +114,9 @@ def model_mismatches(run: dict, layer_dir: Path) -> list[str]:
     from engines.embedded import EmbeddedEngine
 
     try:
-        got = EmbeddedEngine().model(layer_arch(layer_dir), layer_dir / "problem.yaml",
-                                     expand_mapping(run["timeloop"]["mapping"]))
+        got = EmbeddedEngine().model(
+            layer_arch(layer_dir), layer_dir / "problem.yaml", expand_mapping(run["timeloop"]["mapping"])
+        )
     except EngineError as exc:
         return [f"the model rejects the mapping: {exc}"]
     recorded = run["timeloop"]
@@ -145,19 +152,36 @@ def map_run(run: dict, layer_dir: Path, seed: int = 0) -> dict:
     stats = map_layer(arch, energy, problem, files, settings)
     seconds = time.perf_counter() - start
     assert stats.mapping is not None, "map_layer returns the mapping it found"
-    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)),
-                                   [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(
+        files,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
     recorded = run["timeloop"]
-    return {"run": run["run"], "layer": f"{run['network']}/{run['accelerator']}/{run['layer']}", "seconds": seconds,
-            "cycles_ratio": stats.cycles / recorded["cycles"],
-            "energy_ratio": stats.total_energy_pJ / recorded["energy_pJ"],
-            "evaluated": stats.meta["mapper"]["evaluated"],
-            "violations": mapping_violations(stats.mapping, constraints, arch, problem)}
+    return {
+        "run": run["run"],
+        "layer": f"{run['network']}/{run['accelerator']}/{run['layer']}",
+        "seconds": seconds,
+        "cycles_ratio": stats.cycles / recorded["cycles"],
+        "energy_ratio": stats.total_energy_pJ / recorded["energy_pJ"],
+        "evaluated": stats.meta["mapper"]["evaluated"],
+        "violations": mapping_violations(stats.mapping, constraints, arch, problem),
+    }
 
 
 def issue_15_runs() -> list[dict]:
     """Issue 15's five layers as runs for `map_run` (workflow default settings, coupled depthwise)."""
-    return [{"network": net, "dataset": "cifar10", "accelerator": "archon", "layer": layer, "run": f"{net}/{layer}",
-             "mapper": None, "timeloop": {"cycles": cycles, "energy_pJ": energy}}
-            for (net, layer), (cycles, energy) in ISSUE_15_TIMELOOP.items()]
+    return [
+        {
+            "network": net,
+            "dataset": "cifar10",
+            "accelerator": "archon",
+            "layer": layer,
+            "run": f"{net}/{layer}",
+            "mapper": None,
+            "timeloop": {"cycles": cycles, "energy_pJ": energy},
+        }
+        for (net, layer), (cycles, energy) in ISSUE_15_TIMELOOP.items()
+    ]

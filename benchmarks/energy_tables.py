@@ -10,6 +10,7 @@ variant on the arch with the embedded engine and the sweep's mapper settings (wo
 twice: with the paper table and with the derived one, and prints the totals (energy x repeat, summed; uJ),
 plus the paper-table mappings re-costed with the derived table. Needs the hwcomponents packages (Python >= 3.12).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,13 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # run as a script: the project imports need the repository root on sys.path first
-from engines.embedded import (  # noqa: E402
-    EmbeddedEngine,
-    evaluate_mapping,
-    fast_analysis,
-    load_arch,
-    load_energy_table,
-)
+from engines.embedded import EmbeddedEngine, evaluate_mapping, fast_analysis, load_arch, load_energy_table  # noqa: E402
 from engines.embedded.problem import load_problem  # noqa: E402
 from engines.mapping import Mapping  # noqa: E402
 from estimation import derive_tables  # noqa: E402
@@ -43,8 +38,10 @@ PJ_PER_UJ = 1e6
 
 def component_table(paper_ert: Path, paper_art: Path, derived_ert: Path, derived_art: Path) -> str:
     ert_p, ert_d, art_p, art_d = load_ert(paper_ert), load_ert(derived_ert), load_art(paper_art), load_art(derived_art)
-    header = ("| component | class | paper read / write (pJ) | derived read / write (pJ) | derived / paper (max) "
-              "| paper area (um^2) | derived area (um^2) |")
+    header = (
+        "| component | class | paper read / write (pJ) | derived read / write (pJ) | derived / paper (max) "
+        "| paper area (um^2) | derived area (um^2) |"
+    )
     lines = [header, "|---|---|---|---|---|---|---|"]
     classes = yaml.safe_load(derived_ert.read_text())["ERT"]["derivation"]["components"]
     for name in ert_p.names():
@@ -55,9 +52,11 @@ def component_table(paper_ert: Path, paper_art: Path, derived_ert: Path, derived
         d = (ert_d.max_energy(name, read), ert_d.max_energy(name, write))
         label = f"{p[0]:.4g} / {p[1]:.4g}" if read != write else f"{p[0]:.4g} ({read})"
         dlabel = f"{d[0]:.4g} / {d[1]:.4g}" if read != write else f"{d[0]:.4g} ({read})"
-        lines.append(f"| {name} | {classes[name]['class']} | {label} | {dlabel} | "
-                     f"{ert_d.max_energy(name) / ert_p.max_energy(name):.2f} | {art_p.area(name):,.1f} | "
-                     f"{art_d.area(name):,.1f} |")
+        lines.append(
+            f"| {name} | {classes[name]['class']} | {label} | {dlabel} | "
+            f"{ert_d.max_energy(name) / ert_p.max_energy(name):.2f} | {art_p.area(name):,.1f} | "
+            f"{art_d.area(name):,.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -79,8 +78,9 @@ def _layer_inputs(network: str, dataset: str, out: Path) -> list[tuple[str, int,
 
 def _map(job: tuple[str, str]) -> tuple[str, float, int, Mapping]:
     arch, inputs = Path(job[0]), Path(job[1])
-    stats = EmbeddedEngine().evaluate(arch, inputs / "problem.yaml", [inputs / "constraints.yaml"],
-                                      inputs / "mapper.yaml")
+    stats = EmbeddedEngine().evaluate(
+        arch, inputs / "problem.yaml", [inputs / "constraints.yaml"], inputs / "mapper.yaml"
+    )
     if stats.mapping is None:
         raise RuntimeError(f"{inputs}: the mapper returned no mapping")
     return inputs.name, stats.total_energy_pJ, stats.cycles, stats.mapping
@@ -113,8 +113,9 @@ def main() -> int:
     for preset, arch in archs.items():
         start = time.perf_counter()
         with ProcessPoolExecutor(args.jobs) as pool:
-            results[preset] = {name: (e, c, m) for name, e, c, m in
-                               pool.map(_map, [(str(arch), str(d)) for _, _, d in layers])}
+            results[preset] = {
+                name: (e, c, m) for name, e, c, m in pool.map(_map, [(str(arch), str(d)) for _, _, d in layers])
+            }
         print(f"\nmapped {len(layers)} layers with the {preset} table in {time.perf_counter() - start:.0f} s")
     # the paper table's mappings re-costed with the derived table
     spec, table = load_arch(archs["derived"] / "arch.yaml"), load_energy_table(derived[0])

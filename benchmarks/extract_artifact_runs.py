@@ -15,6 +15,7 @@ reproduces it and our constraints allow it): such a run is still a reference whe
 
     python benchmarks/extract_artifact_runs.py [--mirror DIR] [--out tests/data/artifact_runs.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,7 @@ class Mirror:
         return self._git("show", f"HEAD:{path}")
 
     def listing(self, folder: str) -> list[str]:
-        return sorted(f for f in self.files if f.startswith(folder + "/") and "/" not in f[len(folder) + 1:])
+        return sorted(f for f in self.files if f.startswith(folder + "/") and "/" not in f[len(folder) + 1 :])
 
 
 def recorded_dir(network: str, dataset: str, variant: str, layer) -> str:
@@ -78,14 +79,25 @@ def constraints_of(files: list[Path], problem, arch):
     from engines.embedded.constraints import load_constraints
     from engines.embedded.mapspace import Mapspace
 
-    c = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)), [s.name for s in arch.storage],
-                         problem.tensor_names, Mapspace.spatial_level_names(arch))
-    return {"temporal": c.temporal, "spatial": c.spatial, "keep": c.keep, "min_utilization": c.min_utilization,
-            "parsed": c}
+    c = load_constraints(
+        files,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
+    return {
+        "temporal": c.temporal,
+        "spatial": c.spatial,
+        "keep": c.keep,
+        "min_utilization": c.min_utilization,
+        "parsed": c,
+    }
 
 
-def extract_run(mirror: Mirror, folder: str, network: str, dataset: str, accelerator: str, layer,
-                layer_dir: Path, scratch: Path) -> dict:
+def extract_run(
+    mirror: Mirror, folder: str, network: str, dataset: str, accelerator: str, layer, layer_dir: Path, scratch: Path
+) -> dict:
     from benchmarks.artifact_corpus import compact_mapping, expand_mapping, layer_arch
     from engines.embedded import load_arch_and_energy, load_problem_cached
     from engines.embedded.legality import mapping_violations
@@ -101,21 +113,37 @@ def extract_run(mirror: Mirror, folder: str, network: str, dataset: str, acceler
     ours = read_problem(layer_dir / "problem.yaml")
     rel_run = folder.split("/", 2)[2].removeprefix("bottlenecks/")
     kernel = ours.instance.get("R", 1) * ours.instance.get("S", 1)
-    run = {"network": network, "dataset": dataset, "accelerator": accelerator, "layer": layer.name,
-           "run": folder, "problem": {"shape": ours.shape_name, "instance": dict(ours.instance)},
-           "mapper": mapper_section(rel_run, kernel, network, dataset),
-           "timeloop": {"cycles": stats.cycles, "energy_pJ": stats.total_energy_pJ,
-                        "levels_pJ": {level.name: level.energy_pJ for level in stats.levels},
-                        "mapping": compact_mapping(mapping)},
-           "status": "ok", "mapping_in_our_mapspace": False, "notes": []}
+    run = {
+        "network": network,
+        "dataset": dataset,
+        "accelerator": accelerator,
+        "layer": layer.name,
+        "run": folder,
+        "problem": {"shape": ours.shape_name, "instance": dict(ours.instance)},
+        "mapper": mapper_section(rel_run, kernel, network, dataset),
+        "timeloop": {
+            "cycles": stats.cycles,
+            "energy_pJ": stats.total_energy_pJ,
+            "levels_pJ": {level.name: level.energy_pJ for level in stats.levels},
+            "mapping": compact_mapping(mapping),
+        },
+        "status": "ok",
+        "mapping_in_our_mapspace": False,
+        "notes": [],
+    }
     log = f"{folder}/output/timeloop-mapper.log"
     victories = {int(v) for v in VICTORY_IN_LOG.findall(mirror.show(log))} if log in mirror.files else set()
     if victories and run["mapper"]["victory-condition"] not in victories:
-        run["notes"].append(f"the log's threads stopped after {sorted(victories)} suboptimal mappings, "
-                            f"mappers.yaml says victory-condition {run['mapper']['victory-condition']}")
+        run["notes"].append(
+            f"the log's threads stopped after {sorted(victories)} suboptimal mappings, "
+            f"mappers.yaml says victory-condition {run['mapper']['victory-condition']}"
+        )
     if (recorded_problem.shape_name, dict(recorded_problem.instance)) != (ours.shape_name, dict(ours.instance)):
-        diff = {k: (recorded_problem.instance.get(k), v) for k, v in ours.instance.items()
-                if recorded_problem.instance.get(k) != v}
+        diff = {
+            k: (recorded_problem.instance.get(k), v)
+            for k, v in ours.instance.items()
+            if recorded_problem.instance.get(k) != v
+        }
         run["status"] = f"problem differs (recorded, ours): {diff or recorded_problem.shape_name}"
         return unused(run)
     arch, _ = load_arch_and_energy(layer_arch(layer_dir))
@@ -134,9 +162,12 @@ def extract_run(mirror: Mirror, folder: str, network: str, dataset: str, acceler
     run["mapping_in_our_mapspace"] = not mismatches and not violations
     del theirs["parsed"], mine["parsed"]
     if theirs != mine:
-        levels = [f"{kind} {level}" for kind in ("temporal", "spatial", "keep")
-                  for level in sorted(set(theirs[kind]) | set(mine[kind]))
-                  if theirs[kind].get(level) != mine[kind].get(level)]
+        levels = [
+            f"{kind} {level}"
+            for kind in ("temporal", "spatial", "keep")
+            for level in sorted(set(theirs[kind]) | set(mine[kind]))
+            if theirs[kind].get(level) != mine[kind].get(level)
+        ]
         run["status"] = f"constraints differ at {', '.join(levels) or 'min utilization'}"
     elif mismatches:
         run["status"] = "the model does not reproduce the recorded mapping: " + "; ".join(mismatches[:3])
@@ -188,8 +219,11 @@ def main() -> None:
     args = parser.parse_args()
     mirror = Mirror(args.mirror)
     runs = extract(mirror, args.networks, args.dataset)
-    document = {"source": f"compstruct/fusion-timeloop-model@{mirror.commit}",
-                "written_by": "benchmarks/extract_artifact_runs.py", "runs": runs}
+    document = {
+        "source": f"compstruct/fusion-timeloop-model@{mirror.commit}",
+        "written_by": "benchmarks/extract_artifact_runs.py",
+        "runs": runs,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dump(document))
     ok = sum(r["status"] == "ok" for r in runs)

@@ -16,6 +16,7 @@ meeting the bar (cycles <= Timeloop's, energy <= 1.02 x Timeloop's, constraints 
 
 The artifact corpora need only the fixture: `--corpus artifact --corpus issue15` runs without ../shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,9 @@ def fixture_runs(corpus: str) -> list[dict]:
 def run_fixture(corpus: str, pool: ProcessPoolExecutor, filters: list[str], seed: int, scratch: Path) -> list[dict]:
     runs = [r for r in fixture_runs(corpus) if not filters or any(f in r["run"] for f in filters)]
     depthwise = "coupled" if corpus == "issue15" else "paper"
-    dirs = [workflow_inputs(r["network"], r["dataset"], r["accelerator"], scratch, depthwise) / r["layer"]
-            for r in runs]
+    dirs = [
+        workflow_inputs(r["network"], r["dataset"], r["accelerator"], scratch, depthwise) / r["layer"] for r in runs
+    ]
     return list(pool.map(map_run, runs, dirs, [seed] * len(runs)))
 
 
@@ -65,10 +67,12 @@ def summary(corpus: str, rows: list[dict], jobs: int) -> str:
     energies = [r["energy_ratio"] for r in rows]
     good = sum(meets_bar(r) for r in rows)
     illegal = sum(bool(r["violations"]) for r in rows)
-    return (f"{corpus}: {good}/{len(rows)} layers ({good / len(rows):.0%}) meet the bar; {illegal} break their "
-            f"constraints; time per layer median {statistics.median(times):.2f} s, max {max(times):.2f} s "
-            f"(jobs={jobs}); energy / Timeloop median {statistics.median(energies):.4f}, min {min(energies):.4f}, "
-            f"max {max(energies):.4f}")
+    return (
+        f"{corpus}: {good}/{len(rows)} layers ({good / len(rows):.0%}) meet the bar; {illegal} break their "
+        f"constraints; time per layer median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+        f"(jobs={jobs}); energy / Timeloop median {statistics.median(energies):.4f}, min {min(energies):.4f}, "
+        f"max {max(energies):.4f}"
+    )
 
 
 def main() -> None:
@@ -93,8 +97,10 @@ def main() -> None:
             flag = "" if meets_bar(r) else "  <-- below the bar"
             flag += f"  <-- breaks constraints: {'; '.join(r['violations'])}" if r["violations"] else ""
             name = f"{corpus}: {r.get('layer', r['run'])}"
-            print(f"{name:62s} {r['seconds']:7.2f} {r['cycles_ratio']:9.3f} {r['energy_ratio']:9.4f} "
-                  f"{r['evaluated']:6d}{flag}")
+            print(
+                f"{name:62s} {r['seconds']:7.2f} {r['cycles_ratio']:9.3f} {r['energy_ratio']:9.4f} "
+                f"{r['evaluated']:6d}{flag}"
+            )
     print(f"\nbar: cycles <= Timeloop's, energy <= {QUALITY_ENERGY} x Timeloop's, constraints kept (seed {args.seed})")
     for corpus, rows in results.items():
         print(summary(corpus, rows, args.jobs))

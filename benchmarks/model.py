@@ -8,6 +8,7 @@ evaluation (inputs already loaded): the full `evaluate_mapping` (nest checks,
 analysis, buffer model) and the nest analysis alone; with --reference also
 the slow step-by-step replay.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,10 @@ def fidelity() -> None:
         for key in worst:
             worst[key] = max(worst[key], errs[key])
     print(f"runs: {len(RUNS)}, with any mismatch: {failing}")
-    print(f"max |rel err|: cycles {worst['cycles']:.2e}, total energy {worst['total']:.2e}, "
-          f"per-level energy {worst['level']:.2e}")
+    print(
+        f"max |rel err|: cycles {worst['cycles']:.2e}, total energy {worst['total']:.2e}, "
+        f"per-level energy {worst['level']:.2e}"
+    )
 
 
 def timing(repeat: int, reference: bool) -> None:

@@ -12,6 +12,7 @@ CFG's results directory must hold the sweep (each accelerator's runs.json, the r
 The table steps are `accelerators.get(name).table(network, stats, artifacts, settings)` with the settings the
 workflow would pass (`workflows.plan.table_settings`), so the numbers are the workflow's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,14 @@ LABELS = {"mobilenet": "MobileNetV2", "fusionet": "FusioNet", "mnasnet": "MnasNe
 # The issue-15 defaults ("before"): ARCHON's closed-form fused-weight refetch and mask proxy, the sparse model's
 # optimistic bound with its MAC gating ratio from the shipped table whatever table the runs used.
 ARCHON_BEFORE = {"weight_refetch": "tiles", "mask_storage": "proxy", "count_pred_glb": False}
-RUN_KNOBS = {"depthwise_form": "the problem form of the runs (problem.depthwise)",
-             "prediction_arch": "the arch the prediction layers are mapped on (other runs)"}
+RUN_KNOBS = {
+    "depthwise_form": "the problem form of the runs (problem.depthwise)",
+    "prediction_arch": "the arch the prediction layers are mapped on (other runs)",
+}
 
 
 # ----------------------------------------------------------------------------------------- runs and table steps
+
 
 @dataclass
 class Runs:
@@ -79,8 +83,9 @@ def load_runs(results: Path, network: str, dataset: str, names: tuple[str, ...] 
 
 
 def table(config: dict, runs: Runs, name: str) -> TableResult:
-    return accelerators.get(name).table(runs.nets[name], runs.stats[name], runs.artifacts[name],
-                                        plan.table_settings(config, name))
+    return accelerators.get(name).table(
+        runs.nets[name], runs.stats[name], runs.artifacts[name], plan.table_settings(config, name)
+    )
 
 
 def variant(config: dict, **sections: dict) -> dict:
@@ -96,9 +101,11 @@ def before(config: dict) -> dict:
 
     shipped_ratio = load_params("default").mac_gating_ratio  # from the `ert` of sparse.yaml: the shipped table
     sparse = config["sparse"]
-    return variant(config, archon={"overrides": {**config["archon"].get("overrides", {}), **ARCHON_BEFORE}},
-                   sparse={"bound": "optimistic",
-                           "overrides": {**sparse.get("overrides", {}), "mac_gating_ratio": shipped_ratio}})
+    return variant(
+        config,
+        archon={"overrides": {**config["archon"].get("overrides", {}), **ARCHON_BEFORE}},
+        sparse={"bound": "optimistic", "overrides": {**sparse.get("overrides", {}), "mac_gating_ratio": shipped_ratio}},
+    )
 
 
 @dataclass
@@ -122,8 +129,10 @@ def total(result: TableResult) -> Total:
 
 # ----------------------------------------------------------------------------------------- cost terms
 
-DENSE_LEVEL = ("accesses x energy per access: (reads + updates + fills) / block size x the component's largest action "
-               "energy (Timeloop's rule)")
+DENSE_LEVEL = (
+    "accesses x energy per access: (reads + updates + fills) / block size x the component's largest action "
+    "energy (Timeloop's rule)"
+)
 TERM_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "dense": {
         "mac": ("MACs x mac_random", "Timeloop run (energy table)"),
@@ -133,53 +142,76 @@ TERM_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "sparse": {
         "base": ("the dense run of the layer (the dense rows above)", "Timeloop run"),
         "weights": ("-E_W (1 - d (w + b) / w): kept weights move with their b-bit index", "Timeloop run, density"),
-        "operands": ("-E (1 - d) x the MAC-driven share of the accesses (Inputs reads, Outputs reads + updates)",
-                     "Timeloop run (access counts), density"),
+        "operands": (
+            "-E (1 - d) x the MAC-driven share of the accesses (Inputs reads, Outputs reads + updates)",
+            "Timeloop run (access counts), density",
+        ),
         "mac": ("-E_MAC (1 - d)(1 - mac_gated / mac_random)", "Timeloop run, energy table"),
-        "index_decode": ("performed MACs x the weights spad's zero-delta read (its address-generator add)",
-                         "imbalance analysis, energy table"),
-        "pointers": ("sum of E_W over the weight levels x pointer_bits / (w x M): one 16-bit pointer per column of M "
-                     "weights", "Timeloop run, closed form"),
-        "idle_pe": ("(cycles x PEs - performed MACs) x the idle actions of the PE's MAC and spads",
-                    "imbalance analysis, energy table"),
+        "index_decode": (
+            "performed MACs x the weights spad's zero-delta read (its address-generator add)",
+            "imbalance analysis, energy table",
+        ),
+        "pointers": (
+            "sum of E_W over the weight levels x pointer_bits / (w x M): one 16-bit pointer per column of M weights",
+            "Timeloop run, closed form",
+        ),
+        "idle_pe": (
+            "(cycles x PEs - performed MACs) x the idle actions of the PE's MAC and spads",
+            "imbalance analysis, energy table",
+        ),
     },
     "archon": {
         "run": ("the prediction layer's dense 16-bit run", "Timeloop run"),
         "weights": ("-(1 - 2/16) x all Weights energy (ternary weights)", "Timeloop run, closed form"),
         "mac": ("-the run's MAC energy (multiplies become additions)", "Timeloop run"),
         "inputs_quantized": ("-(1 - q/16) x all Inputs energy (q-bit activations)", "Timeloop run, closed form"),
-        "outputs": ("pred_decom: -(1 - q/16) x DRAM Outputs; second: -GLB and DRAM Outputs (only signs leave)",
-                    "Timeloop run, closed form"),
+        "outputs": (
+            "pred_decom: -(1 - q/16) x DRAM Outputs; second: -GLB and DRAM Outputs (only signs leave)",
+            "Timeloop run, closed form",
+        ),
         "pred_macs": ("0.22 pJ x predicted outputs (one full multiply each)", "closed form (paper constant)"),
         "pred_adds": ("0.043 pJ x MACs x q/16 (low-precision additions)", "closed form (paper constant)"),
         "sign_writes": ("proxy mode only: outputs x 1 bit x 128 pJ / 16 bits", "closed form"),
         "dw_fix": ("paper form only: the checked depthwise input fix", "closed form / mapping"),
-        "main_level": ("the fused k x k convolution's run, its DRAM Weights removed: " + DENSE_LEVEL,
-                       "Timeloop run (main arch)"),
-        "weight_DRAM": ("kept fused words S per main-run copy, passes t, free GLB words F: (R + (S - R) t) e_DRAM, "
-                        "R = min(S, F) when e_DRAM + (1 + t) e_GLB < t e_DRAM else 0",
-                        "closed form on the main run's mapping, capacity and energies"),
-        "weight_GLB": ("R (1 + t) e_GLB: one write and t reads of the resident fused weights",
-                       "closed form on the main run's mapping, capacity and energies"),
-        "pred_DRAM": ("2 x spilled mask bits x e_DRAM / 16: masks beyond pred_glb written and read back",
-                      "closed form on pred_glb's capacity, main run's DRAM energy"),
+        "main_level": (
+            "the fused k x k convolution's run, its DRAM Weights removed: " + DENSE_LEVEL,
+            "Timeloop run (main arch)",
+        ),
+        "weight_DRAM": (
+            "kept fused words S per main-run copy, passes t, free GLB words F: (R + (S - R) t) e_DRAM, "
+            "R = min(S, F) when e_DRAM + (1 + t) e_GLB < t e_DRAM else 0",
+            "closed form on the main run's mapping, capacity and energies",
+        ),
+        "weight_GLB": (
+            "R (1 + t) e_GLB: one write and t reads of the resident fused weights",
+            "closed form on the main run's mapping, capacity and energies",
+        ),
+        "pred_DRAM": (
+            "2 x spilled mask bits x e_DRAM / 16: masks beyond pred_glb written and read back",
+            "closed form on pred_glb's capacity, main run's DRAM energy",
+        ),
         "pred_glb": ("resident mask rows x (pred_glb write + read)", "action counts x overhead energy table"),
         "binary_decoder": ("ceil(main cycles x 16 x A) x process", "action counts x overhead energy table"),
-        "pred_buffer": ("64 PEs x (ceil(mid/8) x tiles x taps writes + A x cycles reads)",
-                        "action counts x overhead energy table"),
+        "pred_buffer": (
+            "64 PEs x (ceil(mid/8) x tiles x taps writes + A x cycles reads)",
+            "action counts x overhead energy table",
+        ),
         "adders": ("64 x ceil(A x cycles) adds", "action counts x overhead energy table"),
         "masks_AND": ("64 x ceil(A x cycles) processes", "action counts x overhead energy table"),
         "zero_replace_flag": ("64 x ceil(A x cycles) processes (mux_)", "action counts x overhead energy table"),
         "zero_replacing": ("64 x ceil(2 A x cycles) processes (mux)", "action counts x overhead energy table"),
-        "adder_fifo": ("64 x 2 x adder_fifo_ops_per_add x adds (0 by default)",
-                       "action counts x overhead energy table"),
+        "adder_fifo": (
+            "64 x 2 x adder_fifo_ops_per_add x adds (0 by default)",
+            "action counts x overhead energy table",
+        ),
         "edge": ("fused head/tail layers: their run on the predictions arch", "Timeloop run"),
     },
 }
 
 
-def _level_terms(stats: LayerStats, copies: int, out: dict[str, float], skip: tuple[str, str] | None = None,
-                 prefix: str = "") -> None:
+def _level_terms(
+    stats: LayerStats, copies: int, out: dict[str, float], skip: tuple[str, str] | None = None, prefix: str = ""
+) -> None:
     out[f"{prefix}MAC"] = out.get(f"{prefix}MAC", 0.0) + stats.mac_energy_pJ * copies
     for lvl in stats.levels[1:]:
         for tensor, t in lvl.tensors.items():
@@ -236,8 +268,11 @@ def archon_terms(runs: Runs, result: TableResult, form: str) -> list[tuple[str, 
             phase = "pred_decom" if role == "pred_decom" else "pred_conv"
             for key, value in terms.items():
                 pred[(phase, key)] = pred.get((phase, key), 0.0) + value
-        source = block.layer("main") if details["main_from"] == block.index else \
-            next(b for b in net.blocks if b.index == details["main_from"]).layer("main")
+        source = (
+            block.layer("main")
+            if details["main_from"] == block.index
+            else next(b for b in net.blocks if b.index == details["main_from"]).layer("main")
+        )
         run = stats[source.name]
         _level_terms(run, repeat(source, form), main, skip=(run.levels[-1].name, "Weights"))
         for key, value in details["overhead_terms"].items():
@@ -251,6 +286,7 @@ def archon_terms(runs: Runs, result: TableResult, form: str) -> list[tuple[str, 
 
 
 # ----------------------------------------------------------------------------------------- sensitivity
+
 
 def _raw_archon(preset: str, network: str, dataset: str) -> dict:
     spec = yaml.safe_load((ROOT / "fusion" / "presets.yaml").read_text())["presets"][preset]
@@ -275,32 +311,75 @@ def sensitivity_cases(config: dict, networks: list[tuple[str, str]]) -> list[tup
                 archon_knobs.setdefault(knob, {})[network] = paper[knob]
     for knob, values in archon_knobs.items():
         label = f"ARCHON `{knob}` default -> paper ({_fmt(next(iter(values.values())))})"
-        cases.append((label, "paper value", "archon", {
-            n: variant(config, archon={"overrides": {knob: v}}) for n, v in values.items()}))
-    new = [("weight_refetch", "tiles", "fused weights: mapping -> every kept weight from DRAM per 64-pixel tile"),
-           ("mask_storage", "proxy", "masks: pred_glb + spill -> the paper's proxy (sign writes, pred_glb x 128/18)"),
-           ("count_pred_glb", False, "the resident masks' pred_glb energy not counted")]
+        cases.append(
+            (
+                label,
+                "paper value",
+                "archon",
+                {n: variant(config, archon={"overrides": {knob: v}}) for n, v in values.items()},
+            )
+        )
+    new = [
+        ("weight_refetch", "tiles", "fused weights: mapping -> every kept weight from DRAM per 64-pixel tile"),
+        ("mask_storage", "proxy", "masks: pred_glb + spill -> the paper's proxy (sign writes, pred_glb x 128/18)"),
+        ("count_pred_glb", False, "the resident masks' pred_glb energy not counted"),
+    ]
     for knob, value, why in new:
-        cases.append((f"ARCHON `{knob}` -> {_fmt(value)} (issue 16 knob off)", why, "archon",
-                      {n: variant(config, archon={"overrides": {knob: value}}) for n, _ in networks}))
-    cases.append(("ARCHON all three issue-16 knobs off (the issue-15 default)", "before", "archon",
-                  {n: variant(config, archon={"overrides": ARCHON_BEFORE}) for n, _ in networks}))
+        cases.append(
+            (
+                f"ARCHON `{knob}` -> {_fmt(value)} (issue 16 knob off)",
+                why,
+                "archon",
+                {n: variant(config, archon={"overrides": {knob: value}}) for n, _ in networks},
+            )
+        )
+    cases.append(
+        (
+            "ARCHON all three issue-16 knobs off (the issue-15 default)",
+            "before",
+            "archon",
+            {n: variant(config, archon={"overrides": ARCHON_BEFORE}) for n, _ in networks},
+        )
+    )
     default, paper = _raw_sparse("default"), _raw_sparse("paper")
     for knob in default:
         if default[knob] != paper[knob] and knob not in ("target_sparsity", "index_decode", "pointer_bits", "idle_pe"):
-            cases.append((f"sparse `{knob}` default -> paper ({_fmt(paper[knob])})", "paper value", "sparse",
-                          {n: variant(config, sparse={"overrides": {knob: paper[knob]}}) for n, _ in networks}))
+            cases.append(
+                (
+                    f"sparse `{knob}` default -> paper ({_fmt(paper[knob])})",
+                    "paper value",
+                    "sparse",
+                    {n: variant(config, sparse={"overrides": {knob: paper[knob]}}) for n, _ in networks},
+                )
+            )
     for knob, off in (("index_decode", 0), ("pointer_bits", 0), ("idle_pe", 0)):
-        cases.append((f"sparse `{knob}` off (conservative bound without it)", "issue 16 cost", "sparse",
-                      {n: variant(config, sparse={"overrides": {knob: off}}) for n, _ in networks}))
-    cases.append(("sparse `bound` conservative -> optimistic", "issue 16 bound", "sparse",
-                  {n: variant(config, sparse={"bound": "optimistic"}) for n, _ in networks}))
+        cases.append(
+            (
+                f"sparse `{knob}` off (conservative bound without it)",
+                "issue 16 cost",
+                "sparse",
+                {n: variant(config, sparse={"overrides": {knob: off}}) for n, _ in networks},
+            )
+        )
+    cases.append(
+        (
+            "sparse `bound` conservative -> optimistic",
+            "issue 16 bound",
+            "sparse",
+            {n: variant(config, sparse={"bound": "optimistic"}) for n, _ in networks},
+        )
+    )
     from sparsity.params import load_params
 
     ratio = load_params("default").mac_gating_ratio
-    cases.append((f"sparse MAC gating ratio from the runs' table -> the shipped table's ({ratio:.4f})",
-                  "energy table", "sparse",
-                  {n: variant(config, sparse={"overrides": {"mac_gating_ratio": ratio}}) for n, _ in networks}))
+    cases.append(
+        (
+            f"sparse MAC gating ratio from the runs' table -> the shipped table's ({ratio:.4f})",
+            "energy table",
+            "sparse",
+            {n: variant(config, sparse={"overrides": {"mac_gating_ratio": ratio}}) for n, _ in networks},
+        )
+    )
     return cases
 
 
@@ -315,7 +394,9 @@ def _fmt(value: Any) -> str:
 
 
 NOTES = [
-    "", "## Notes and limits", "",
+    "",
+    "## Notes and limits",
+    "",
     "* *Why the sparse band is narrow.* The costs the optimistic bound omits are small next to data movement in this "
     "energy model: decoding an index is one 8-bit address-generator add (0.05-0.06 pJ) per performed MAC against a "
     "2.2-3.8 pJ MAC; a 16-bit pointer per column of M weights adds 1/M of the dense weight traffic; an idle PE-cycle "
@@ -338,6 +419,7 @@ NOTES = [
 
 
 # ----------------------------------------------------------------------------------------- markdown
+
 
 def _uJ(pJ: float) -> str:
     return f"{pJ / PJ_PER_UJ:,.1f}"
@@ -364,9 +446,11 @@ def headline(label: str, totals: dict[str, Total], band: bool = True) -> list[st
     low, high = s.low_uJ or 0.0, s.high_uJ or 0.0
     sband = f" ({low:,.1f} - {high:,.1f})" if band else ""
     ratio = f" ({low / a.energy_uJ:.3f} - {high / a.energy_uJ:.3f})" if band else ""
-    return [f"| {label} | {d.energy_uJ:,.1f} | {d.cycles:,} | {s.energy_uJ:,.1f}{sband} | {s.cycles:,} | "
-            f"{a.energy_uJ:,.1f} | {a.cycles:,} | {d.cycles / a.cycles:.3f} | {s.cycles / a.cycles:.3f} | "
-            f"{d.energy_uJ / a.energy_uJ:.3f} | {s.energy_uJ / a.energy_uJ:.3f}{ratio} |"]
+    return [
+        f"| {label} | {d.energy_uJ:,.1f} | {d.cycles:,} | {s.energy_uJ:,.1f}{sband} | {s.cycles:,} | "
+        f"{a.energy_uJ:,.1f} | {a.cycles:,} | {d.cycles / a.cycles:.3f} | {s.cycles / a.cycles:.3f} | "
+        f"{d.energy_uJ / a.energy_uJ:.3f} | {s.energy_uJ / a.energy_uJ:.3f}{ratio} |"
+    ]
 
 
 def _role_uJ(result: TableResult, role: str) -> float:
@@ -382,38 +466,52 @@ def on_chip_weights(runs: Runs) -> list[str]:
     return sorted(found)
 
 
-def depthwise_section(paper_config: dict, coupled: dict[str, dict[str, TableResult]],
-                      networks: list[tuple[str, str]]) -> list[str]:
+def depthwise_section(
+    paper_config: dict, coupled: dict[str, dict[str, TableResult]], networks: list[tuple[str, str]]
+) -> list[str]:
     """Paper-form runs (C=1 depthwise problems): the depthwise layers' energy with the artifact's closed-form fix and
     with the checked one, next to the coupled form's."""
     results = Path(paper_config["results"])
-    lines = ["", "## The paper-form depthwise fix, checked", "",
-             "The same sweep with `problem.depthwise: paper` (C=1 depthwise runs, mapped by the same mapper): the "
-             "depthwise layers' energy (dense `conv` rows, ARCHON `pred_conv` rows) with the artifact's closed form "
-             "(`depthwise_fix: artifact` / `dw_fix_check: artifact`: Inputs energy x (channels - 1) at the GLB and "
-             "DRAM whatever the mapping) and with the checked fix (the closed form where each input word is read "
-             "once, else the mapping's own traffic on the channel-coupled problem), and the coupled runs' energy "
-             "(another mapping of the exact problem).", "",
-             "| network | rows | artifact fix uJ | checked fix uJ | coupled runs uJ |", "|---|---|---:|---:|---:|"]
+    lines = [
+        "",
+        "## The paper-form depthwise fix, checked",
+        "",
+        "The same sweep with `problem.depthwise: paper` (C=1 depthwise runs, mapped by the same mapper): the "
+        "depthwise layers' energy (dense `conv` rows, ARCHON `pred_conv` rows) with the artifact's closed form "
+        "(`depthwise_fix: artifact` / `dw_fix_check: artifact`: Inputs energy x (channels - 1) at the GLB and "
+        "DRAM whatever the mapping) and with the checked fix (the closed form where each input word is read "
+        "once, else the mapping's own traffic on the channel-coupled problem), and the coupled runs' energy "
+        "(another mapping of the exact problem).",
+        "",
+        "| network | rows | artifact fix uJ | checked fix uJ | coupled runs uJ |",
+        "|---|---|---:|---:|---:|",
+    ]
     for network, dataset in networks:
         if not (results / network / dataset).is_dir():
             continue
         runs = load_runs(results, network, dataset, ("dense", "archon"))
         for name, role in (("dense", "conv"), ("archon", "pred_conv")):
-            artifact = variant(paper_config, problem={"depthwise_fix": "artifact"},
-                               archon={"overrides": {"dw_fix_check": "artifact"}})
-            checked = variant(paper_config, problem={"depthwise_fix": "checked"},
-                              archon={"overrides": {"dw_fix_check": "checked"}})
-            lines.append(f"| {LABELS[network]} | {name} {role} | {_role_uJ(table(artifact, runs, name), role):,.1f} | "
-                         f"{_role_uJ(table(checked, runs, name), role):,.1f} | "
-                         f"{_role_uJ(coupled[network][name], role):,.1f} |")
+            artifact = variant(
+                paper_config, problem={"depthwise_fix": "artifact"}, archon={"overrides": {"dw_fix_check": "artifact"}}
+            )
+            checked = variant(
+                paper_config, problem={"depthwise_fix": "checked"}, archon={"overrides": {"dw_fix_check": "checked"}}
+            )
+            lines.append(
+                f"| {LABELS[network]} | {name} {role} | {_role_uJ(table(artifact, runs, name), role):,.1f} | "
+                f"{_role_uJ(table(checked, runs, name), role):,.1f} | "
+                f"{_role_uJ(coupled[network][name], role):,.1f} |"
+            )
     return lines
 
 
 def _config_text(source: str) -> list[str]:
     """The sweep's config file, its results directory left out."""
-    return [line for line in Path(source).read_text().splitlines()
-            if not line.startswith("results:") and not line.lstrip().startswith("#")]
+    return [
+        line
+        for line in Path(source).read_text().splitlines()
+        if not line.startswith("results:") and not line.lstrip().startswith("#")
+    ]
 
 
 def write_report(config: dict, source: str, out: Path, paper_config: dict | None = None) -> str:
@@ -458,56 +556,87 @@ def write_report(config: dict, source: str, out: Path, paper_config: dict | None
     for n, _ in networks:
         lines += headline(f"{LABELS[n]} before", prior_totals[n], band=False)
         lines += headline(f"{LABELS[n]} after", totals[n])
-    lines += ["", "Change per accelerator (after - before):", "",
-              "| network | accelerator | before uJ | after uJ | change |", "|---|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "Change per accelerator (after - before):",
+        "",
+        "| network | accelerator | before uJ | after uJ | change |",
+        "|---|---|---:|---:|---:|",
+    ]
     for n, _ in networks:
         for a in ACCELERATORS:
             b, x = prior_totals[n][a].energy_uJ, totals[n][a].energy_uJ
             lines.append(f"| {LABELS[n]} | {a} | {b:,.1f} | {x:,.1f} | {x - b:+,.1f} uJ ({100 * (x - b) / b:+.1f} %) |")
 
     mob = runs["mobilenet"]
-    lines += ["", "## Dense (Eyeriss, arch/eyeriss): MobileNetV2/CIFAR-10", "",
-              "Each layer's run energy x its repeat (a grouped layer is one group run G times); depthwise layers in "
-              "the coupled form need no input fix. Summed over layers per level and tensor.", ""]
+    lines += [
+        "",
+        "## Dense (Eyeriss, arch/eyeriss): MobileNetV2/CIFAR-10",
+        "",
+        "Each layer's run energy x its repeat (a grouped layer is one group run G times); depthwise layers in "
+        "the coupled form need no input fix. Summed over layers per level and tensor.",
+        "",
+    ]
     lines += term_table("dense", dense_terms(mob, after["mobilenet"]["dense"]), totals["mobilenet"]["dense"].energy_uJ)
-    lines += ["", "## Sparse (the Eyeriss with zero-weight skipping): MobileNetV2/CIFAR-10", "",
-              "The dense run re-costed (sparsity/energy.py) at each layer's measured density d (w = 16, b = 10); "
-              "cycles from the slowest PE of each processing pass on the dense mapping. The last three terms are the "
-              "costs of finding the non-zero weights that only the conservative bound (reported) charges.", ""]
+    lines += [
+        "",
+        "## Sparse (the Eyeriss with zero-weight skipping): MobileNetV2/CIFAR-10",
+        "",
+        "The dense run re-costed (sparsity/energy.py) at each layer's measured density d (w = 16, b = 10); "
+        "cycles from the slowest PE of each processing pass on the dense mapping. The last three terms are the "
+        "costs of finding the non-zero weights that only the conservative bound (reported) charges.",
+        "",
+    ]
     lines += term_table("sparse", sparse_terms(after["mobilenet"]["sparse"]), totals["mobilenet"]["sparse"].energy_uJ)
-    lines += ["", "## ARCHON (arch/archon): MobileNetV2/CIFAR-10", "",
-              "Per fused block: the two prediction layers (dense runs on the predictions arch, adjusted, "
-              "fusion/predictions.py), the fused main convolution (its run on the main arch without its DRAM weight "
-              "traffic, fusion/main.py) and the fusion-unit overhead (fusion/overhead.py; A = 24 adds per PE per "
-              "cycle, tiles = ceil(pix^2 / 64)); plus the fused head and tail layers. e_DRAM, e_GLB: the main run's "
-              "own energy per word access (vector access energy / block size of its energy table).", ""]
-    lines += term_table("archon", archon_terms(mob, after["mobilenet"]["archon"], config["problem"]["depthwise"]),
-                        totals["mobilenet"]["archon"].energy_uJ)
+    lines += [
+        "",
+        "## ARCHON (arch/archon): MobileNetV2/CIFAR-10",
+        "",
+        "Per fused block: the two prediction layers (dense runs on the predictions arch, adjusted, "
+        "fusion/predictions.py), the fused main convolution (its run on the main arch without its DRAM weight "
+        "traffic, fusion/main.py) and the fusion-unit overhead (fusion/overhead.py; A = 24 adds per PE per "
+        "cycle, tiles = ceil(pix^2 / 64)); plus the fused head and tail layers. e_DRAM, e_GLB: the main run's "
+        "own energy per word access (vector access energy / block size of its energy table).",
+        "",
+    ]
+    lines += term_table(
+        "archon",
+        archon_terms(mob, after["mobilenet"]["archon"], config["problem"]["depthwise"]),
+        totals["mobilenet"]["archon"].energy_uJ,
+    )
     facts = after["mobilenet"]["archon"].details
     b1 = facts["b1"]["overhead_facts"]
-    lines += ["", f"Block 1 of MobileNetV2 (16 -> 864 -> 24 at 32x32): {b1['fused_weights']:,.0f} kept fused weights = "
-              f"{b1['fused_weight_words']:,.0f} words with their indices; the main run leaves "
-              f"{b1['main_glb_free_words']:,.0f} GLB words free and streams its weights "
-              f"{b1['weight_passes']:.0f} times (once per output tile of its mapping), so "
-              f"{b1['resident_weight_words']:,.0f} words stay and the rest is read {b1['weight_passes']:.0f} times; "
-              f"its masks are {b1['mask_bits']:,} bits against pred_glb's "
-              f"{b1['pred_glb_bits']:,}: {b1['spilled_mask_bits']:,} spill to DRAM.",
-              "", "The main runs keep weights on chip at: " + (", ".join(on_chip_weights(mob)) or
-                                                          "no level (arch/archon/main bypasses them at every level "
-                                                          "but DRAM)")
-              + "; the fused weights' only on-chip traffic is therefore weight_GLB (the main run's DRAM weight "
-                "energy, the dense weights' traffic, is removed from main_e)."]
+    lines += [
+        "",
+        f"Block 1 of MobileNetV2 (16 -> 864 -> 24 at 32x32): {b1['fused_weights']:,.0f} kept fused weights = "
+        f"{b1['fused_weight_words']:,.0f} words with their indices; the main run leaves "
+        f"{b1['main_glb_free_words']:,.0f} GLB words free and streams its weights "
+        f"{b1['weight_passes']:.0f} times (once per output tile of its mapping), so "
+        f"{b1['resident_weight_words']:,.0f} words stay and the rest is read {b1['weight_passes']:.0f} times; "
+        f"its masks are {b1['mask_bits']:,} bits against pred_glb's "
+        f"{b1['pred_glb_bits']:,}: {b1['spilled_mask_bits']:,} spill to DRAM.",
+        "",
+        "The main runs keep weights on chip at: "
+        + (", ".join(on_chip_weights(mob)) or "no level (arch/archon/main bypasses them at every level but DRAM)")
+        + "; the fused weights' only on-chip traffic is therefore weight_GLB (the main run's DRAM weight "
+        "energy, the dense weights' traffic, is removed from main_e).",
+    ]
     if paper_config is not None:
         lines += depthwise_section(paper_config, after, networks)
 
-    lines += ["", "## Sensitivity", "",
-              "Each knob switched alone from its default to the value in brackets, the table step re-run on the same "
-              "runs; change of that accelerator's total (energy; cycles where they move). Not measurable this way: "
-              + "; ".join(f"`{k}` ({v})" for k, v in RUN_KNOBS.items())
-              + "; the sparse `target_sparsity` (other pruned weights); the depthwise fix knobs (`dw_fix_*`, "
-              "`problem.depthwise_fix`), which act on paper-form runs only (the default runs are coupled).", "",
-              "| knob | accelerator | " + " | ".join(LABELS[n] for n, _ in networks) + " |",
-              "|---|---|" + "---:|" * len(networks)]
+    lines += [
+        "",
+        "## Sensitivity",
+        "",
+        "Each knob switched alone from its default to the value in brackets, the table step re-run on the same "
+        "runs; change of that accelerator's total (energy; cycles where they move). Not measurable this way: "
+        + "; ".join(f"`{k}` ({v})" for k, v in RUN_KNOBS.items())
+        + "; the sparse `target_sparsity` (other pruned weights); the depthwise fix knobs (`dw_fix_*`, "
+        "`problem.depthwise_fix`), which act on paper-form runs only (the default runs are coupled).",
+        "",
+        "| knob | accelerator | " + " | ".join(LABELS[n] for n, _ in networks) + " |",
+        "|---|---|" + "---:|" * len(networks),
+    ]
     for label, _why, name, per_network in sensitivity_cases(config, networks):
         cells = []
         for n, _ in networks:
@@ -523,15 +652,29 @@ def write_report(config: dict, source: str, out: Path, paper_config: dict | None
             cells.append(cell)
         lines.append(f"| {label} | {name} | " + " | ".join(cells) + " |")
     lines += NOTES
-    lines += ["", "## Reproducing", "",
-              "The sweep (default settings; the results directory is any), then this page:", "",
-              "```yaml", *_config_text(source), "```", "",
-              "```", "snakemake --cores 2 --configfile <that file>"]
+    lines += [
+        "",
+        "## Reproducing",
+        "",
+        "The sweep (default settings; the results directory is any), then this page:",
+        "",
+        "```yaml",
+        *_config_text(source),
+        "```",
+        "",
+        "```",
+        "snakemake --cores 2 --configfile <that file>",
+    ]
     if paper_config is not None:
-        lines += ["snakemake --cores 2 --configfile <the same with problem: {depthwise: paper}, accelerators: [dense, "
-                  "archon] and another results directory>"]
-    lines += ["python benchmarks/model_report.py --config <that file>"
-              + (" --paper-form-config <the paper-form one>" if paper_config is not None else ""), "```"]
+        lines += [
+            "snakemake --cores 2 --configfile <the same with problem: {depthwise: paper}, accelerators: [dense, "
+            "archon] and another results directory>"
+        ]
+    lines += [
+        "python benchmarks/model_report.py --config <that file>"
+        + (" --paper-form-config <the paper-form one>" if paper_config is not None else ""),
+        "```",
+    ]
     lines += [""]
     print(f"table steps: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
@@ -542,8 +685,11 @@ def write_report(config: dict, source: str, out: Path, paper_config: dict | None
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="the workflow config of the sweep (its results directory)")
-    parser.add_argument("--paper-form-config", help="optional: the same sweep with problem.depthwise: paper "
-                                                    "(accelerators dense and archon), for the depthwise-fix section")
+    parser.add_argument(
+        "--paper-form-config",
+        help="optional: the same sweep with problem.depthwise: paper "
+        "(accelerators dense and archon), for the depthwise-fix section",
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "model.md"))
     args = parser.parse_args(argv)
     config = wfconfig.validate(yaml.safe_load(Path(args.config).read_text()), args.config)

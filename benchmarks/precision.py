@@ -9,6 +9,7 @@ exact: the arch re-rendered with the layer's word widths (buffers hold more word
 The 16-bit runs are the workflow's (<results>/runs/<key>/, mapped here when missing, with the config's mapper
 settings); energies are whole layers (x repeat of grouped layers), in uJ.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,16 @@ def _exact(args):
 
     layer, spec, choice, baseline, workdir = args
     inputs = write_inputs(spec, Path(workdir) / "inputs")
-    stats = exact_mode(spec.arch_path(ROOT), inputs["problem"], [inputs["constraints"]], inputs["mapper"], choice,
-                       baseline, Path(workdir) / "exact", engine=spec.engine)
+    stats = exact_mode(
+        spec.arch_path(ROOT),
+        inputs["problem"],
+        [inputs["constraints"]],
+        inputs["mapper"],
+        choice,
+        baseline,
+        Path(workdir) / "exact",
+        engine=spec.engine,
+    )
     return layer, stats
 
 
@@ -39,8 +48,12 @@ def main(argv=None) -> int:
     parser.add_argument("--results", type=Path, default=None, help="results directory (default: the config's)")
     parser.add_argument("--network", default="mobilenet")
     parser.add_argument("--dataset", default="cifar10")
-    parser.add_argument("--choices", type=Path, default=None,
-                        help="a choices file (default: 8-bit weights/inputs/outputs, 24-bit psums, exact multipliers)")
+    parser.add_argument(
+        "--choices",
+        type=Path,
+        default=None,
+        help="a choices file (default: 8-bit weights/inputs/outputs, 24-bit psums, exact multipliers)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="write the per-layer table as CSV")
     args = parser.parse_args(argv)
@@ -61,8 +74,11 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     stats = ensure_runs(runs, results, args.jobs)
     network = plan.network(args.network, args.dataset, "dense")
-    table = load_choices(args.choices).resolve(network, strict=False) if args.choices else {
-        layer.name: LayerChoice(8, 8, 8, 24) for layer in network.layers()}
+    table = (
+        load_choices(args.choices).resolve(network, strict=False)
+        if args.choices
+        else {layer.name: LayerChoice(8, 8, 8, 24) for layer in network.layers()}
+    )
     form = config["problem"]["depthwise"]
     with tempfile.TemporaryDirectory() as tmp:
         work = [(name, runs[name].spec, table[name], stats[name], Path(tmp) / name) for name in runs]
@@ -75,26 +91,40 @@ def main(argv=None) -> int:
         copies = repeat(layer, form)
         base = stats[layer.name]
         fast = fast_mode(base, table[layer.name])
-        rows.append({"layer": layer.name, "ref_16bit_uJ": base.total_energy_pJ * copies * 1e-6,
-                     "fast_uJ": fast.total_energy_pJ * copies * 1e-6,
-                     "exact_uJ": exact[layer.name].total_energy_pJ * copies * 1e-6,
-                     "cycles_16bit": base.cycles * copies, "cycles_exact": exact[layer.name].cycles * copies})
+        rows.append(
+            {
+                "layer": layer.name,
+                "ref_16bit_uJ": base.total_energy_pJ * copies * 1e-6,
+                "fast_uJ": fast.total_energy_pJ * copies * 1e-6,
+                "exact_uJ": exact[layer.name].total_energy_pJ * copies * 1e-6,
+                "cycles_16bit": base.cycles * copies,
+                "cycles_exact": exact[layer.name].cycles * copies,
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["exact_vs_fast_pct"] = 100 * (frame["exact_uJ"] / frame["fast_uJ"] - 1)
     total = frame[["ref_16bit_uJ", "fast_uJ", "exact_uJ", "cycles_16bit", "cycles_exact"]].sum()
     pd.set_option("display.width", 160)
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\ntotal ({len(frame)} layers, {args.network}/{args.dataset}, dense Eyeriss, "
-          f"{'choices ' + str(args.choices) if args.choices else '8-bit operands and outputs, 24-bit psums'}):")
-    print(f"  16-bit {total['ref_16bit_uJ']:.2f} uJ, fast {total['fast_uJ']:.2f} uJ, exact {total['exact_uJ']:.2f} uJ"
-          f" (exact - fast: {total['exact_uJ'] - total['fast_uJ']:+.2f} uJ, "
-          f"{100 * (total['exact_uJ'] / total['fast_uJ'] - 1):+.2f} %)")
+    print(
+        f"\ntotal ({len(frame)} layers, {args.network}/{args.dataset}, dense Eyeriss, "
+        f"{'choices ' + str(args.choices) if args.choices else '8-bit operands and outputs, 24-bit psums'}):"
+    )
+    print(
+        f"  16-bit {total['ref_16bit_uJ']:.2f} uJ, fast {total['fast_uJ']:.2f} uJ, exact {total['exact_uJ']:.2f} uJ"
+        f" (exact - fast: {total['exact_uJ'] - total['fast_uJ']:+.2f} uJ, "
+        f"{100 * (total['exact_uJ'] / total['fast_uJ'] - 1):+.2f} %)"
+    )
     print(f"  cycles 16-bit {int(total['cycles_16bit'])}, exact {int(total['cycles_exact'])}")
     diff = frame["exact_vs_fast_pct"]
-    print(f"  per layer exact vs fast: min {diff.min():+.2f} %, median {diff.median():+.2f} %, max {diff.max():+.2f} %;"
-          f" {int((diff.abs() < 0.01).sum())} layers within 0.01 %")
-    print(f"  time: {time.perf_counter() - start:.1f} s in all, exact-mode re-mapping {remap_s:.1f} s on {args.jobs} "
-          f"processes")
+    print(
+        f"  per layer exact vs fast: min {diff.min():+.2f} %, median {diff.median():+.2f} %, max {diff.max():+.2f} %;"
+        f" {int((diff.abs() < 0.01).sum())} layers within 0.01 %"
+    )
+    print(
+        f"  time: {time.perf_counter() - start:.1f} s in all, exact-mode re-mapping {remap_s:.1f} s on {args.jobs} "
+        f"processes"
+    )
     if args.out:
         frame.to_csv(args.out, index=False)
     return 0

@@ -8,6 +8,7 @@ generations (or --generations) with no checkpoint: seconds per generation and de
 loop (pymoo's mating, duplicate elimination and survival included). Default spaces: the shipped MobileNetV2
 multiplier space (dense accelerator) and the hybrid space (fusion per block + multipliers).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,13 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         stats = ensure_runs(planned_runs(space, config), results, args.jobs, log=lambda line: print(f"  {line}"))
         mapped = time.perf_counter()
-        model = DesignModel(space, design_inputs(space, config, stats), cost_settings(config), evaluator_for(space),
-                            accuracy_jobs=args.jobs)
+        model = DesignModel(
+            space,
+            design_inputs(space, config, stats),
+            cost_settings(config),
+            evaluator_for(space),
+            accuracy_jobs=args.jobs,
+        )
         built = time.perf_counter()
         genes = model.repair(np.random.default_rng(0).integers(0, model.upper + 1, size=(10_000, model.n_var)))
         t0 = time.perf_counter()
@@ -56,18 +62,24 @@ def main(argv=None) -> int:
         state = run_search(model, generations=args.generations, log=lambda line: None)
         loop = time.perf_counter() - t0
         per_gen = [p["seconds"] for p in state.progress]
-        print(f"{space.name}: {len(model.layers)} layers, {model.n_var} genes"
-              f"{f', {len(model.fusion_blocks)} fusion genes' if model.fusion_blocks else ''}; "
-              f"objectives {', '.join(space.objectives)}")
+        print(
+            f"{space.name}: {len(model.layers)} layers, {model.n_var} genes"
+            f"{f', {len(model.fusion_blocks)} fusion genes' if model.fusion_blocks else ''}; "
+            f"objectives {', '.join(space.objectives)}"
+        )
         print(f"  runs ready in {mapped - start:.1f} s; tables built in {built - mapped:.2f} s")
         print(f"  model: {model_rate:,.0f} designs/s (one population of {len(genes):,}; cost metrics, no accuracy)")
         if model.evaluator is not None:
-            print(f"  accuracy evaluator: {len(model.accuracy_cache)} designs measured during the search "
-                  f"({args.jobs} process(es))")
-        print(f"  NSGA-II: {len(per_gen)} generations of {space.algorithm['pop_size']}, {len(state.archive)} designs "
-              f"in {loop:.2f} s: {len(state.archive) / loop:,.0f} designs/s, {np.mean(per_gen) * 1e3:.1f} ms per "
-              f"generation (median {np.median(per_gen) * 1e3:.1f}, max {np.max(per_gen) * 1e3:.1f}); front "
-              f"{len(front(model, state.archive))} points")
+            print(
+                f"  accuracy evaluator: {len(model.accuracy_cache)} designs measured during the search "
+                f"({args.jobs} process(es))"
+            )
+        print(
+            f"  NSGA-II: {len(per_gen)} generations of {space.algorithm['pop_size']}, {len(state.archive)} designs "
+            f"in {loop:.2f} s: {len(state.archive) / loop:,.0f} designs/s, {np.mean(per_gen) * 1e3:.1f} ms per "
+            f"generation (median {np.median(per_gen) * 1e3:.1f}, max {np.max(per_gen) * 1e3:.1f}); front "
+            f"{len(front(model, state.archive))} points"
+        )
     return 0
 
 

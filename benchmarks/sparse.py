@@ -9,6 +9,7 @@ feature-map size, so the reference's 8x8 block 12 takes the zoo's block-12 kerne
 of the imbalance analysis alone and of the full `evaluate_layer` (cycles + energy), then the whole network, and the
 generated model's density per layer kind.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,11 @@ def reference_runs() -> list[tuple[str, Path]]:
     head = MOBILENET_RUNS / "head_and_tail" / "baseline" / "head" / "baseline"
     tail = MOBILENET_RUNS / "head_and_tail" / "baseline" / "tail" / "baseline"
     runs = [(f"head.{n}", head / n) for n in ("conv1", "PW1", "DW1", "PW2")]
-    runs += [(f"b{k}.{role}", MOBILENET_RUNS / "baseline" / f"b{k}" / role) for k in range(1, 17)
-             for role in ("decom", "conv", "comp")]
+    runs += [
+        (f"b{k}.{role}", MOBILENET_RUNS / "baseline" / f"b{k}" / role)
+        for k in range(1, 17)
+        for role in ("decom", "conv", "comp")
+    ]
     return runs + [(f"tail.{n}", tail / n) for n in ("PW1", "FC1")]
 
 
@@ -85,8 +89,10 @@ def main() -> None:
         cases.append((layer, stats, stats.mapping, weights[name], extra))
 
     print(f"\npreset {args.preset}; mean of {args.repeat} runs per layer")
-    print(f"{'layer':12} {'MACs':>10} {'PEs':>4} {'passes':>6} {'dense cyc':>9} {'sparse cyc':>10} {'balanced':>9} "
-          f"{'density':>7} {'analyse ms':>10} {'evaluate ms':>11}")
+    print(
+        f"{'layer':12} {'MACs':>10} {'PEs':>4} {'passes':>6} {'dense cyc':>9} {'sparse cyc':>10} {'balanced':>9} "
+        f"{'density':>7} {'analyse ms':>10} {'evaluate ms':>11}"
+    )
     totals: defaultdict[str, float] = defaultdict(float)
     for layer, stats, mapping, kernel, extra in cases:
         pe = derive_pe_level(mapping, stats)
@@ -102,17 +108,22 @@ def main() -> None:
         totals["balanced"] += result.balanced_cycles
         totals["dense_uJ"] += result.dense_energy_pJ / 1e6
         totals["sparse_uJ"] += result.energy_pJ / 1e6
-        print(f"{layer.name:12} {result.dense_macs:10d} {result.pes:4d} {result.passes:6d} {result.dense_cycles:9d} "
-              f"{result.cycles:10d} {result.balanced_cycles:9d} {result.density:7.4f} {1e3 * t_analyse:10.3f} "
-              f"{1e3 * t_eval:11.3f}")
+        print(
+            f"{layer.name:12} {result.dense_macs:10d} {result.pes:4d} {result.passes:6d} {result.dense_cycles:9d} "
+            f"{result.cycles:10d} {result.balanced_cycles:9d} {result.density:7.4f} {1e3 * t_analyse:10.3f} "
+            f"{1e3 * t_eval:11.3f}"
+        )
     start = time.perf_counter()
     for layer, stats, _, kernel, extra in cases:
         evaluate_layer(layer, stats, kernel, params, extra)
     whole = time.perf_counter() - start
-    print(f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, "
-          f"evaluate {totals['evaluate']:.3f} s (one pass end to end: {whole:.3f} s)")
-    print(f"cycles: dense {totals['dense']:.0f}, sparse {totals['sparse']:.0f}, "
-          f"balanced bound {totals['balanced']:.0f}")
+    print(
+        f"\nwhole network ({len(cases)} layers): analyse {totals['analyse']:.3f} s, "
+        f"evaluate {totals['evaluate']:.3f} s (one pass end to end: {whole:.3f} s)"
+    )
+    print(
+        f"cycles: dense {totals['dense']:.0f}, sparse {totals['sparse']:.0f}, balanced bound {totals['balanced']:.0f}"
+    )
     print(f"energy: dense base {totals['dense_uJ']:.2f} uJ, sparse {totals['sparse_uJ']:.2f} uJ")
 
     print("\ngenerated model density per layer kind (non-zero / all weights):")
@@ -122,8 +133,10 @@ def main() -> None:
         by_kind[layer.kind][1] += weights[layer.name].size
     for kind, (kept, size) in sorted(by_kind.items()):
         per_layer = [density(weights[layer.name]) for layer in net.layers() if layer.kind == kind]
-        print(f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  "
-              f"(per layer {min(per_layer):.4f} .. {max(per_layer):.4f})")
+        print(
+            f"  {kind:18} {kept:8d} / {size:8d} = {kept / size:.4f}  "
+            f"(per layer {min(per_layer):.4f} .. {max(per_layer):.4f})"
+        )
 
 
 if __name__ == "__main__":

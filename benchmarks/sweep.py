@@ -14,6 +14,7 @@ Printed as a table:
   sparse     `sparse.seed` changed (the pruned weights and the sparse table);
 each with the job count per rule that Snakemake ran.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def scratch_copy(destination: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     for name in filter(None, files):
         if (ROOT / name).is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
@@ -47,8 +53,12 @@ def run(repo: Path, config: dict, cores: int, scratch: Path) -> tuple[float, Cou
     path = scratch / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", str(path)],
-                          cwd=repo, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", str(path)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     output = done.stdout + done.stderr
     if done.returncode != 0:
@@ -84,13 +94,27 @@ def main() -> None:
     seconds, jobs = run(repo, base, args.cores, scratch)
     mapped, maps = mapper_seconds(scratch / "results")
     ratio = seconds / (mapped / args.cores) if mapped else float("nan")
-    rows.append(("fresh", seconds, jobs, f"{maps} mapper jobs, {mapped:.0f} s of mapping; wall / (mapping / "
-                                         f"{args.cores} cores) = {ratio:.2f}"))
+    rows.append(
+        (
+            "fresh",
+            seconds,
+            jobs,
+            f"{maps} mapper jobs, {mapped:.0f} s of mapping; wall / (mapping / {args.cores} cores) = {ratio:.2f}",
+        )
+    )
     rows.append(("no-op", *run(repo, base, args.cores, scratch), ""))
     edits = {
         "archon": {**base, "archon": {**base.get("archon", {}), "overrides": {"adders_per_pe": 4}}},
-        "main": {**base, "mapper": {**base["mapper"], "main": {
-            **base["mapper"]["main"], "victory_condition": base["mapper"]["main"]["victory_condition"] + 1}}},
+        "main": {
+            **base,
+            "mapper": {
+                **base["mapper"],
+                "main": {
+                    **base["mapper"]["main"],
+                    "victory_condition": base["mapper"]["main"]["victory_condition"] + 1,
+                },
+            },
+        },
         "sparse": {**base, "sparse": {**base.get("sparse", {}), "seed": 1 + base.get("sparse", {}).get("seed", 0)}},
     }
     for name, config in edits.items():

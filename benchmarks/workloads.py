@@ -7,6 +7,7 @@ Run: /work/venv/bin/python benchmarks/workloads.py [--repeat N]
    forms): building the networks (cold zoo caches), turning every layer into problems, rendering them as Timeloop
    v0.3 and v0.4 YAML, and writing the v0.3 files to a temporary directory. Target: well under 30 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,9 +78,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             runs.append(render_sweep(Path(tmp)))
     best = min(runs, key=lambda run: run["seconds"])
-    print(f"default sweep: {len(sweep_pairs())} network/dataset pairs x baseline+fused = {best['networks']} networks, "
-          f"{best['layers']} layers, {best['problems']} problems (both depthwise forms), each rendered as v0.3 and "
-          f"v0.4, v0.3 written to disk: {best['seconds']:.2f} s (target: well under 30 s)")
+    print(
+        f"default sweep: {len(sweep_pairs())} network/dataset pairs x baseline+fused = {best['networks']} networks, "
+        f"{best['layers']} layers, {best['problems']} problems (both depthwise forms), each rendered as v0.3 and "
+        f"v0.4, v0.3 written to disk: {best['seconds']:.2f} s (target: well under 30 s)"
+    )
 
 
 if __name__ == "__main__":

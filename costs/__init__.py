@@ -3,6 +3,7 @@ partial-sum energy, stochastic bitstream cost, and accuracy with approximate ari
 
 Importing the package is cheap: TensorFlow is imported only by the Keras-facing modules (quantized, digits).
 """
+
 from .choices import ChoicesError, ChoiceTable, LayerChoice, load_choices, parse_choices
 from .multipliers import Multiplier, MultiplierError, library_multiplier
 

@@ -11,6 +11,7 @@ lfsr_mode: "as_published" charges lfsr(zero weights and biases) as the published
 cost; almost certainly a bug; biases are taken as non-zero), "corrected" lfsr(non-zero weights + one bias per
 output channel). Units are relative (the tool printed uW, mm^2 and uW x cycles).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ COEFFICIENTS = {
 }
 
 
-def bitstream_costs(table: pd.DataFrame, lfsr_mode: str = "corrected",
-                    coefficients: str | Coefficients = "calibrated") -> pd.DataFrame:
+def bitstream_costs(
+    table: pd.DataFrame, lfsr_mode: str = "corrected", coefficients: str | Coefficients = "calibrated"
+) -> pd.DataFrame:
     """Per-layer bitstream_power, bitstream_area, bitstream_energy (= power x bitstream_length)."""
     if lfsr_mode not in LFSR_MODES:
         raise ValueError(f"lfsr_mode must be one of {', '.join(LFSR_MODES)}, got {lfsr_mode!r}")
@@ -48,8 +50,9 @@ def bitstream_costs(table: pd.DataFrame, lfsr_mode: str = "corrected",
     count = table["weights"] - nnz if lfsr_mode == "as_published" else nnz + table["M"]
     power = (c.dp_power[0] * nnz + c.dp_power[1] * table["M"]) * units + c.lfsr_power * count
     area = (c.dp_area[0] * nnz + c.dp_area[1] * table["M"]) * units + c.lfsr_area * count
-    return pd.DataFrame({"bitstream_power": power, "bitstream_area": area,
-                         "bitstream_energy": power * table["bitstream_length"]})
+    return pd.DataFrame(
+        {"bitstream_power": power, "bitstream_area": area, "bitstream_energy": power * table["bitstream_length"]}
+    )
 
 
 def bitstream_weights(weights: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:

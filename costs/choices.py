@@ -23,6 +23,7 @@ layers the same way. Fields (built-in default = fuseloop's 16-bit reference arch
   density           fraction of weights kept after pruning, (0, 1] (default 1)
   bitstream_length  cycles N of a stochastic bitstream, >= 1 (default 1024)
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -60,8 +61,10 @@ class LayerChoice:
 
     def __post_init__(self) -> None:
         if not self.multiplier.is_exact and self.mul_bits > APPROX_OPERAND_BITS:
-            raise ValueError(f"multiplier {self.multiplier.name} is an 8x8 circuit but weight_bits={self.weight_bits}, "
-                             f"input_bits={self.input_bits} (both must be <= 8)")
+            raise ValueError(
+                f"multiplier {self.multiplier.name} is an 8x8 circuit but weight_bits={self.weight_bits}, "
+                f"input_bits={self.input_bits} (both must be <= 8)"
+            )
 
     @property
     def mul_bits(self) -> int:
@@ -132,6 +135,7 @@ class ChoiceTable:
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical plain form (multipliers by name): a stable settings value for the workflow."""
+
         def plain(fields: Mapping[str, Any]) -> dict[str, Any]:
             return {k: (v.name if isinstance(v, Multiplier) else v) for k, v in fields.items()}
 
@@ -140,9 +144,11 @@ class ChoiceTable:
             out["multipliers"] = {}
             for name, m in self.multipliers.items():
                 user = m.power_source == "user"  # published / estimated costs come back from the library
-                entry = {"table": str(m.table_path) if m.table_path else None,
-                         "relative_power": m.relative_power if user else None,
-                         "relative_area": m.relative_area if user else None}
+                entry = {
+                    "table": str(m.table_path) if m.table_path else None,
+                    "relative_power": m.relative_power if user else None,
+                    "relative_area": m.relative_area if user else None,
+                }
                 out["multipliers"][name] = {k: v for k, v in entry.items() if v is not None}
         return out
 
@@ -204,7 +210,7 @@ def _multiplier(value: Any, where: _Where, at: str, user: Mapping[str, Multiplie
         return user[value]
     try:
         if value.startswith(TABLE_PREFIX):  # named by the resolved path, so to_dict() round-trips from "."
-            path = base / value[len(TABLE_PREFIX):]
+            path = base / value[len(TABLE_PREFIX) :]
             return table_multiplier(path, name=f"{TABLE_PREFIX}{path}")
         return library_multiplier(value)
     except (MultiplierError, ValueError) as exc:
@@ -234,9 +240,12 @@ def _user_multipliers(data: Any, where: _Where, base: Path) -> dict[str, Multipl
             if library is None:
                 raise where.error(f"{at}.table", "a new multiplier needs a product table (tf-approximate .bin)")
             power, area = costs["relative_power"], costs["relative_area"]
-            out[str(name)] = replace(library, power_source="user" if power is not None else library.power_source,
-                                     relative_power=library.relative_power if power is None else power,
-                                     relative_area=library.relative_area if area is None else area)
+            out[str(name)] = replace(
+                library,
+                power_source="user" if power is not None else library.power_source,
+                relative_power=library.relative_power if power is None else power,
+                relative_area=library.relative_area if area is None else area,
+            )
             continue
         try:
             out[str(name)] = table_multiplier(base / str(spec["table"]), name=str(name), base=library, **costs)

@@ -17,6 +17,7 @@ over its rows, and the network totals of the layer-level columns (they do not de
 mult_energy_uJ, error_proxy, E_W, micronet params/ops/scores, bitstream power/area/energy, and mult_area_um2 =
 the area of one of each distinct multiplier the network uses (what every PE would need to carry).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,22 +35,37 @@ from .scores import DEFAULT_SETTINGS, CostSettings, layer_scores
 
 PJ_PER_UJ = 1e6
 CHOICE_COLUMNS = ["weight_bits", "input_bits", "output_bits", "psum_bits", "multiplier", "density", "bitstream_length"]
-ADDITIVE = ["mult_energy_uJ", "error_proxy", "E_W", "micronet_params", "micronet_ops", "micronet_score_imagenet",
-            "micronet_score_cifar100", "bitstream_power", "bitstream_area", "bitstream_energy"]
-LAYER_COST_COLUMNS = (CHOICE_COLUMNS + ["mult_energy_uJ", "mult_area_um2"]
-                      + [c for c in ADDITIVE if c != "mult_energy_uJ"])
+ADDITIVE = [
+    "mult_energy_uJ",
+    "error_proxy",
+    "E_W",
+    "micronet_params",
+    "micronet_ops",
+    "micronet_score_imagenet",
+    "micronet_score_cifar100",
+    "bitstream_power",
+    "bitstream_area",
+    "bitstream_energy",
+]
+LAYER_COST_COLUMNS = (
+    CHOICE_COLUMNS + ["mult_energy_uJ", "mult_area_um2"] + [c for c in ADDITIVE if c != "mult_energy_uJ"]
+)
 
 
-def network_costs(network: Any, choices: ChoiceTable | Mapping[str, LayerChoice],
-                  settings: CostSettings = DEFAULT_SETTINGS,
-                  stats: Mapping[str, LayerStats] | None = None) -> pd.DataFrame:
+def network_costs(
+    network: Any,
+    choices: ChoiceTable | Mapping[str, LayerChoice],
+    settings: CostSettings = DEFAULT_SETTINGS,
+    stats: Mapping[str, LayerStats] | None = None,
+) -> pd.DataFrame:
     """One row per network layer: its choices and cost columns (energies in uJ)."""
     resolved = choices.resolve(network) if isinstance(choices, ChoiceTable) else dict(choices)
     table = layer_table(network, resolved)
     mac = None
     if stats:
-        per_mac = [stats[n].mac_energy_pJ / stats[n].macs if n in stats and stats[n].macs else np.nan
-                   for n in table["layer"]]
+        per_mac = [
+            stats[n].mac_energy_pJ / stats[n].macs if n in stats and stats[n].macs else np.nan for n in table["layer"]
+        ]
         mac = pd.Series(per_mac, index=table.index).fillna(settings.mac_energy_pJ)
     scores = layer_scores(table, settings, mac)
     out = pd.concat([table[["layer"] + CHOICE_COLUMNS], scores], axis=1)
@@ -63,10 +79,15 @@ def _scale_ratio(run: LayerStats | None, choice: LayerChoice, settings: CostSett
     return fast_mode(run, choice, settings.precision).total_energy_pJ / run.total_energy_pJ
 
 
-def cost_columns(network: Any, rows: pd.DataFrame | None, choices: ChoiceTable | Mapping[str, LayerChoice],
-                 stats: Mapping[Any, LayerStats] | None = None, settings: CostSettings = DEFAULT_SETTINGS,
-                 scaled_accelerators: tuple[str, ...] = ("dense", "sparse"),
-                 keep_phases: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cost_columns(
+    network: Any,
+    rows: pd.DataFrame | None,
+    choices: ChoiceTable | Mapping[str, LayerChoice],
+    stats: Mapping[Any, LayerStats] | None = None,
+    settings: CostSettings = DEFAULT_SETTINGS,
+    scaled_accelerators: tuple[str, ...] = ("dense", "sparse"),
+    keep_phases: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-row cost columns joined onto `rows`, summary); see the module docstring."""
     resolved = choices.resolve(network) if isinstance(choices, ChoiceTable) else dict(choices)
     stats = stats or {}
@@ -97,8 +118,11 @@ def cost_columns(network: Any, rows: pd.DataFrame | None, choices: ChoiceTable |
 
 
 def _summary_row(network: Any, accelerator: str, group: pd.DataFrame, costs: pd.DataFrame) -> dict[str, Any]:
-    row: dict[str, Any] = {"network": getattr(network, "name", ""), "dataset": getattr(network, "dataset", ""),
-                           "accelerator": accelerator}
+    row: dict[str, Any] = {
+        "network": getattr(network, "name", ""),
+        "dataset": getattr(network, "dataset", ""),
+        "accelerator": accelerator,
+    }
     if "energy_uJ" in group:
         row["energy_uJ"] = group["energy_uJ"].sum()
         row["energy_scaled_uJ"] = group["energy_scaled_uJ"].sum(min_count=len(group))

@@ -11,6 +11,7 @@ max pooling, flatten and a Dense classifier (tail.conv2, tail.fc). Training is s
 
 `evaluate(choices)` is the evaluator plug-in form (costs.evaluators): {layer name: LayerChoice} -> accuracy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,11 @@ def trained_model(seed: int = 0, epochs: int = EPOCHS) -> Any:
     tf.config.experimental.enable_op_determinism()
     x_train, y_train, _, _ = digits_split(seed)
     model = build_model()
-    model.compile(optimizer=keras.optimizers.Adam(3e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=0, shuffle=True)
     return model
 
@@ -106,11 +110,17 @@ def run(multipliers: Sequence[str] = DEFAULT_MULTIPLIERS, seed: int = 0, bits: i
     for name in multipliers:
         mult = library_multiplier(name)
         metrics = mult.metrics()
-        rows.append({"multiplier": name, "bits": bits,
-                     "accuracy": model.accuracy(x_test, y_test, uniform(model.layer_names, name, bits)),
-                     "relative_power": mult.relative_power, "power_source": mult.power_source,
-                     "mre_pct": metrics.mre_pct if metrics else np.nan,
-                     "mae_pct": metrics.mae_pct if metrics else np.nan})
+        rows.append(
+            {
+                "multiplier": name,
+                "bits": bits,
+                "accuracy": model.accuracy(x_test, y_test, uniform(model.layer_names, name, bits)),
+                "relative_power": mult.relative_power,
+                "power_source": mult.power_source,
+                "mre_pct": metrics.mre_pct if metrics else np.nan,
+                "mae_pct": metrics.mae_pct if metrics else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -7,6 +7,7 @@ the accuracy in [0, 1] (higher is better) and should be deterministic for a give
 results by it). Users plug their own as "package.module:function"; the built-in one is "costs.digits:evaluate"
 (a small CNN on scikit-learn's digits, quantised inference with the multipliers' product tables).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,12 +24,13 @@ class EvaluatorError(ValueError):
 
 
 def load_evaluator(reference: str) -> Evaluator:
-    """"module:function" (or a built-in name: digits) -> the callable."""
+    """ "module:function" (or a built-in name: digits) -> the callable."""
     spec = BUILTIN.get(reference, reference)
     module_name, sep, function_name = spec.partition(":")
     if not sep or not module_name or not function_name:
-        raise EvaluatorError(f"evaluator {reference!r}: expected 'package.module:function' "
-                             f"or one of {', '.join(BUILTIN)}")
+        raise EvaluatorError(
+            f"evaluator {reference!r}: expected 'package.module:function' or one of {', '.join(BUILTIN)}"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -2,6 +2,7 @@
 
 Relative power r = power / power(exact) and relative area likewise, with mul8u_1JFF the exact multiplier.
 """
+
 from __future__ import annotations
 
 import csv

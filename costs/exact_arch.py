@@ -10,6 +10,7 @@ and its entries scale by PrecisionModel.mac_factor. So a w-bit access costs w / 
 mode; after re-mapping, each tensor narrower than its level's width is rescaled by its own width (fast mode
 against the rendered widths), so the two modes differ only by the mapping (and ceil per block).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -83,8 +84,9 @@ def _render_storage(comp: dict, inherited: dict, bits: int) -> float:
     return new_row / row
 
 
-def write_precision_arch(arch_dir: str | Path, out_dir: str | Path, level_bits: Mapping[str, int], mac_bits: int,
-                         mac_factor: float) -> RenderedArch:
+def write_precision_arch(
+    arch_dir: str | Path, out_dir: str | Path, level_bits: Mapping[str, int], mac_bits: int, mac_factor: float
+) -> RenderedArch:
     """Copy `arch_dir` to `out_dir` with the given storage word widths, MAC datawidth and MAC energy factor."""
     source, out = Path(arch_dir), Path(out_dir)
     arch_file = find_arch_file(source)
@@ -117,8 +119,10 @@ def _scale_table(path: Path, section: str, key: str, scale: Mapping[str, float],
     data = read_mapping(path, f"{section} table")
     record = data[section].get(RECORD_KEY)
     if isinstance(record, dict):
-        record.update(preset=f"{record.get('preset')} scaled to the rendered word widths (costs.exact_arch)",
-                      components=component_record(arch_dir))
+        record.update(
+            preset=f"{record.get('preset')} scaled to the rendered word widths (costs.exact_arch)",
+            components=component_record(arch_dir),
+        )
     for entry in data[section]["tables"]:
         factor = scale.get(component_base_name(entry["name"]))
         if factor is None:
@@ -131,9 +135,17 @@ def _scale_table(path: Path, section: str, key: str, scale: Mapping[str, float],
     path.write_text(f"# Scaled by costs.exact_arch: {dict(scale)}\n" + yaml.safe_dump(data, sort_keys=False))
 
 
-def exact_mode(arch_dir: str | Path, problem: str | Path, constraints: Sequence[str | Path], mapper: str | Path,
-               choice: LayerChoice, baseline: LayerStats, workdir: str | Path, engine: str = "embedded",
-               model: PrecisionModel = DEFAULT_MODEL) -> LayerStats:
+def exact_mode(
+    arch_dir: str | Path,
+    problem: str | Path,
+    constraints: Sequence[str | Path],
+    mapper: str | Path,
+    choice: LayerChoice,
+    baseline: LayerStats,
+    workdir: str | Path,
+    engine: str = "embedded",
+    model: PrecisionModel = DEFAULT_MODEL,
+) -> LayerStats:
     """Render the arch for `choice` (level widths from the baseline run's kept tensors and reduction level),
     re-map the layer on it with `engine`, and rescale each tensor narrower than its level to its own width."""
     from engines import get_engine

@@ -16,6 +16,7 @@ a is the activation, the second b the weight, as in tf-approximate's index a*256
                  one keeps the k bits from its leading one down, with the lowest kept bit set to 1 (unbiasing),
                  and zeros below; the two approximated operands are multiplied exactly. k = 2..7 (drum8 = exact).
 """
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ structural columns the scores use: relu (a ReLU follows: every layer except bott
 the network's last layer), is_last, gap_hw / gap_channels (a global average pool feeds this layer: an fc layer
 at 1x1 after a layer with a larger map; 0 otherwise).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,15 +27,20 @@ def _choice_columns(choice: LayerChoice) -> dict[str, Any]:
     mult = choice.multiplier
     metrics = mult.metrics()
     return {
-        "weight_bits": choice.weight_bits, "input_bits": choice.input_bits, "output_bits": choice.output_bits,
-        "psum_bits": choice.psum_bits, "mul_bits": choice.mul_bits,
-        "multiplier": mult.name, "mult_kind": mult.kind,
+        "weight_bits": choice.weight_bits,
+        "input_bits": choice.input_bits,
+        "output_bits": choice.output_bits,
+        "psum_bits": choice.psum_bits,
+        "mul_bits": choice.mul_bits,
+        "multiplier": mult.name,
+        "mult_kind": mult.kind,
         "mult_relative_power": float("nan") if mult.relative_power is None else mult.relative_power,
         "mult_relative_area": float("nan") if mult.relative_area is None else mult.relative_area,
         "mult_power_source": mult.power_source,
         "mult_mre_pct": float("nan") if metrics is None else metrics.mre_pct,
         "mult_mae_pct": float("nan") if metrics is None else metrics.mae_pct,
-        "density": choice.density, "bitstream_length": choice.bitstream_length,
+        "density": choice.density,
+        "bitstream_length": choice.bitstream_length,
     }
 
 
@@ -44,12 +50,14 @@ def _structure(layers: Sequence[Any]) -> list[dict[str, Any]]:
         prev = layers[i - 1] if i else layer
         pooled = i > 0 and layer.kind == "fc" and layer.P == layer.Q == 1 and prev.P * prev.Q > 1
         last = i == len(layers) - 1
-        out.append({
-            "relu": not last and layer.role != "comp",
-            "is_last": last,
-            "gap_hw": prev.P * prev.Q if pooled else 0,
-            "gap_channels": prev.M if pooled else 0,
-        })
+        out.append(
+            {
+                "relu": not last and layer.role != "comp",
+                "is_last": last,
+                "gap_hw": prev.P * prev.Q if pooled else 0,
+                "gap_channels": prev.M if pooled else 0,
+            }
+        )
     return out
 
 

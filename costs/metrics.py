@@ -10,6 +10,7 @@
 These definitions reproduce the published figures of the EvoApprox8b circuits from their tf-approximate
 product tables (checked on mul8u_2AC, 199Z, JQQ, Y48, L40, 1JFF, 17QU and YX7 to the printed digits).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

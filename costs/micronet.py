@@ -11,6 +11,7 @@ Counting per layer of a layer table (costs.layer_table), a first-order reading o
           layer (gap_hw, gap_channels) is (HW - 1) adds + 1 mult per channel at the layer's input_bits.
   freebie values not quantised below 16 bits may count params and mults at 16 bits; adds stay at their width.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ def score(params: float, ops: float, reference: str | Reference = "imagenet") ->
 
 def micronet_counts(table: pd.DataFrame, freebie: bool = False) -> pd.DataFrame:
     """Per-layer params, mults, adds and ops (= mults + adds), in 32-bit equivalents."""
+
     def width(bits: pd.Series, free: bool) -> pd.Series:
         return (np.minimum(bits, 16) if free else bits) / 32
 
@@ -53,5 +55,6 @@ def micronet_counts(table: pd.DataFrame, freebie: bool = False) -> pd.DataFrame:
     mults = mults + table["gap_channels"] * (table["gap_hw"] > 0) * width(table["input_bits"], freebie)
     adds = dot * table["psum_bits"] / 32
     adds = adds + table["gap_channels"] * np.maximum(table["gap_hw"] - 1, 0) * table["input_bits"] / 32
-    return pd.DataFrame({"micronet_params": params, "micronet_mults": mults, "micronet_adds": adds,
-                         "micronet_ops": mults + adds})
+    return pd.DataFrame(
+        {"micronet_params": params, "micronet_mults": mults, "micronet_adds": adds, "micronet_ops": mults + adds}
+    )

@@ -11,6 +11,7 @@ Names a choices file may use for `multiplier`:
   table:<path>             a user tf-approximate .bin table (path relative to the choices file); power unknown
   <any name>               defined in the choices file's `multipliers:` section
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -100,12 +101,19 @@ def library_multiplier(name: str) -> Multiplier:
         family_table(name)  # validates the parameters
         r = estimated_relative_power(name)
         return Multiplier(name, "family", r, r, "estimate")
-    raise MultiplierError(f"unknown multiplier {name!r} (exact, mul8u_<ID> of EvoApprox8b, trunc<k>, bam_h<h>_v<v>, "
-                          f"mitchell, drum<k>, table:<path>, or a name defined under `multipliers:`)")
+    raise MultiplierError(
+        f"unknown multiplier {name!r} (exact, mul8u_<ID> of EvoApprox8b, trunc<k>, bam_h<h>_v<v>, "
+        f"mitchell, drum<k>, table:<path>, or a name defined under `multipliers:`)"
+    )
 
 
-def table_multiplier(path: Path, name: str | None = None, relative_power: float | None = None,
-                     relative_area: float | None = None, base: Multiplier | None = None) -> Multiplier:
+def table_multiplier(
+    path: Path,
+    name: str | None = None,
+    relative_power: float | None = None,
+    relative_area: float | None = None,
+    base: Multiplier | None = None,
+) -> Multiplier:
     """A multiplier with a user product table; costs from the arguments, else from `base`, else unknown."""
     if not path.is_file():
         raise MultiplierError(f"multiplier table {path} does not exist")

@@ -8,6 +8,7 @@ circuit, whose r = power / power(exact) (1 for exact). Every MAC is counted (den
                 multiplier of b bits: (b / 8)^2 x 709.6 um^2.
     error_proxy = MACs x MRE (as a fraction) of the layer's multiplier: expected relative error mass (§2).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,9 @@ from .precision import DEFAULT_MODEL, PrecisionModel
 REFERENCE_MAC_PJ = 2.2
 
 
-def multiply_costs(table: pd.DataFrame, mac_energy_pJ: float | pd.Series = REFERENCE_MAC_PJ,
-                   model: PrecisionModel = DEFAULT_MODEL) -> pd.DataFrame:
+def multiply_costs(
+    table: pd.DataFrame, mac_energy_pJ: float | pd.Series = REFERENCE_MAC_PJ, model: PrecisionModel = DEFAULT_MODEL
+) -> pd.DataFrame:
     """Per-layer mult_energy_pJ, mult_area_um2 and error_proxy."""
     exact = table["mult_kind"] == "exact"
     approx_bits = 8
@@ -30,8 +32,11 @@ def multiply_costs(table: pd.DataFrame, mac_energy_pJ: float | pd.Series = REFER
     r_area = np.where(exact, (table["mul_bits"] / 8) ** 2, table["mult_relative_area"])
     per_mac = mac_energy_pJ * model.mult_share * (bits / model.reference_bits) ** 2 * r_power
     exact_area = evoapprox_table()[EXACT].area_um2
-    return pd.DataFrame({
-        "mult_energy_pJ": table["macs"] * per_mac,
-        "mult_area_um2": r_area * exact_area,
-        "error_proxy": table["macs"] * table["mult_mre_pct"] / 100,
-    }, index=table.index)
+    return pd.DataFrame(
+        {
+            "mult_energy_pJ": table["macs"] * per_mac,
+            "mult_area_um2": r_area * exact_area,
+            "error_proxy": table["macs"] * table["mult_mre_pct"] / 100,
+        },
+        index=table.index,
+    )

@@ -1,10 +1,11 @@
 """Plots of the cost models (PNG + SVG, matplotlib Agg), each `f(data, base) -> [png, svg]`:
 
-  multiply_energy_plot   multiply energy per head layer / bottleneck block / tail layer, one bar per multiplier
-  accuracy_vs_power      digits accuracy vs relative multiply power, one point per multiplier
-  multiplier_tradeoff    mean relative error vs relative power: the 36 EvoApprox8b circuits and the families
-  precision_levels_plot  energy per memory level and MAC at the reference width vs the chosen widths (fast mode)
+multiply_energy_plot   multiply energy per head layer / bottleneck block / tail layer, one bar per multiplier
+accuracy_vs_power      digits accuracy vs relative multiply power, one point per multiplier
+multiplier_tradeoff    mean relative error vs relative power: the 36 EvoApprox8b circuits and the families
+precision_levels_plot  energy per memory level and MAC at the reference width vs the chosen widths (fast mode)
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -54,8 +55,13 @@ def multiply_energy_plot(costs_by_label: Mapping[str, pd.DataFrame], base: str |
         costs = costs_by_label[label]
         sums = costs.groupby(costs["layer"].map(_group), sort=False)["mult_energy_uJ"].sum().reindex(groups)
         total = costs["mult_energy_uJ"].sum()
-        ax.bar(x + (i - (len(labels) - 1) / 2) * width, sums.to_numpy(), width, color=COLORS[i % len(COLORS)],
-               label=f"{label} (total {total:.3g} uJ)")
+        ax.bar(
+            x + (i - (len(labels) - 1) / 2) * width,
+            sums.to_numpy(),
+            width,
+            color=COLORS[i % len(COLORS)],
+            label=f"{label} (total {total:.3g} uJ)",
+        )
     ax.set_xticks(x, groups, rotation=90, fontsize=8)
     ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_ylabel("multiply energy (uJ)")
@@ -74,12 +80,24 @@ def accuracy_vs_power(table: pd.DataFrame, base: str | Path) -> list[Path]:
     for source, marker in (("published", "o"), ("estimate", "s"), ("user", "^")):
         part = points[points["power_source"] == source]
         if len(part):
-            ax.scatter(part["relative_power"], 100 * part["accuracy"], marker=marker, s=36, zorder=3,
-                       label={"estimate": "family (estimated power)", "published": "published power",
-                              "user": "user power"}[source])
+            ax.scatter(
+                part["relative_power"],
+                100 * part["accuracy"],
+                marker=marker,
+                s=36,
+                zorder=3,
+                label={"estimate": "family (estimated power)", "published": "published power", "user": "user power"}[
+                    source
+                ],
+            )
     for _, row in points.iterrows():
-        ax.annotate(row["multiplier"], (row["relative_power"], 100 * row["accuracy"]), textcoords="offset points",
-                    xytext=(4, 4), fontsize=8)
+        ax.annotate(
+            row["multiplier"],
+            (row["relative_power"], 100 * row["accuracy"]),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=8,
+        )
     if len(reference):
         ax.axhline(100 * reference["accuracy"].iloc[0], color="grey", linestyle="--", linewidth=1, label="float model")
     ax.set_xlabel("relative multiply power r (exact 8x8 = 1)")
@@ -100,12 +118,23 @@ def multiplier_tradeoff(multipliers: Sequence[Any], base: str | Path) -> list[Pa
     for kind, marker, label in kinds:
         chosen = [m for m in multipliers if m.kind == kind and m.relative_power is not None and m.metrics()]
         chosen = [m for m in chosen if m.metrics().mre_pct > 0]
-        ax.scatter([m.relative_power for m in chosen], [m.metrics().mre_pct for m in chosen], marker=marker, s=30,
-                   label=label, zorder=3)
+        ax.scatter(
+            [m.relative_power for m in chosen],
+            [m.metrics().mre_pct for m in chosen],
+            marker=marker,
+            s=30,
+            label=label,
+            zorder=3,
+        )
         if kind == "family":
             for m in chosen:
-                ax.annotate(m.name, (m.relative_power, m.metrics().mre_pct), textcoords="offset points",
-                            xytext=(4, 3), fontsize=7)
+                ax.annotate(
+                    m.name,
+                    (m.relative_power, m.metrics().mre_pct),
+                    textcoords="offset points",
+                    xytext=(4, 3),
+                    fontsize=7,
+                )
     ax.set_yscale("log")
     ax.set_xlabel("relative power r (exact 8x8 = 1)")
     ax.set_ylabel("mean relative error (%)")
@@ -115,8 +144,9 @@ def multiplier_tradeoff(multipliers: Sequence[Any], base: str | Path) -> list[Pa
     return _save(fig, base)
 
 
-def precision_levels_plot(breakdowns: Mapping[str, Mapping[str, float]], base: str | Path,
-                          title: str = "") -> list[Path]:
+def precision_levels_plot(
+    breakdowns: Mapping[str, Mapping[str, float]], base: str | Path, title: str = ""
+) -> list[Path]:
     """breakdowns: {label: {level or "MAC": pJ}} (e.g. summed LayerStats.energy_table() of the original and the
     fast-mode runs); stacked bars, one per label, in uJ."""
     plt = _pyplot()

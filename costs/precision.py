@@ -13,6 +13,7 @@ b_add = psum_bits, b_ref the arch's MAC datawidth, r the multiplier's relative p
 replaces the exact 8x8 multiplier: its b_mul is 8), f the multiplier's share of a b_ref-bit MAC (PrecisionModel).
 Network (wire) energy, if the run has any, is kept as recorded.
 """
+
 from __future__ import annotations
 
 import copy
@@ -76,14 +77,18 @@ def tensor_widths(stats: LayerStats, choice: LayerChoice) -> dict[str, dict[str,
     widths: dict[str, dict[str, int]] = {}
     for index, level in enumerate(stats.levels[1:], start=1):
         psum = index < outermost if top is None else index <= top
-        per_tensor = {"Weights": choice.weight_bits, "Inputs": choice.input_bits,
-                      "Outputs": choice.psum_bits if psum else choice.output_bits}
+        per_tensor = {
+            "Weights": choice.weight_bits,
+            "Inputs": choice.input_bits,
+            "Outputs": choice.psum_bits if psum else choice.output_bits,
+        }
         widths[level.name] = {t: per_tensor[t] for t in level.tensors}
     return widths
 
 
-def scale_stats(stats: LayerStats, widths: Mapping[str, Mapping[str, int]], reference_bits: Mapping[str, int],
-                mac_factor: float) -> LayerStats:
+def scale_stats(
+    stats: LayerStats, widths: Mapping[str, Mapping[str, int]], reference_bits: Mapping[str, int], mac_factor: float
+) -> LayerStats:
     """A copy of `stats` with each (level, tensor) energy x widths / reference_bits[level] and the MAC energy x
     mac_factor; total = scaled levels + the recorded non-level (network) energy."""
     scaled = copy.deepcopy(stats)
@@ -95,13 +100,19 @@ def scale_stats(stats: LayerStats, widths: Mapping[str, Mapping[str, int]], refe
             tstats.energy_pJ *= factor
             tstats.energy_per_access_pJ *= factor
     scaled.total_energy_pJ = sum(level.energy_pJ for level in scaled.levels) + other
-    scaled.meta = {**stats.meta, "precision": {"widths": {k: dict(v) for k, v in widths.items()},
-                                               "mac_factor": mac_factor}}
+    scaled.meta = {
+        **stats.meta,
+        "precision": {"widths": {k: dict(v) for k, v in widths.items()}, "mac_factor": mac_factor},
+    }
     return scaled
 
 
-def fast_mode(stats: LayerStats, choice: LayerChoice, model: PrecisionModel = DEFAULT_MODEL,
-              level_bits: Mapping[str, int] | None = None) -> LayerStats:
+def fast_mode(
+    stats: LayerStats,
+    choice: LayerChoice,
+    model: PrecisionModel = DEFAULT_MODEL,
+    level_bits: Mapping[str, int] | None = None,
+) -> LayerStats:
     """The run's LayerStats rescaled to the layer's widths and multiplier (fast mode: same mapping).
     level_bits: each storage level's word-bits in the run's arch (default: model.reference_bits everywhere)."""
     reference = {level.name: (level_bits or {}).get(level.name, model.reference_bits) for level in stats.levels[1:]}

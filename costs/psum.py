@@ -12,6 +12,7 @@ The assignment calls the model artificial and oversimplified. Counts per layer, 
 B_add is the layer's psum width; B_mul is `b_mul`: "psum" (the psum width, the assignment's main setting),
 "operand" (max of weight and input widths) or a fixed integer (e.g. 8).
 """
+
 from __future__ import annotations
 
 import pandas as pd

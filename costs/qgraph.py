@@ -10,6 +10,7 @@ layers. Anything else, a shared layer or a multi-input model is an error naming 
 Each multiplying node (conv / dense) carries the fuseloop layer name `workloads.from_keras` gives that layer
 (head.<name>, b<k>.<role>, tail.<name>), so a choices table keyed by network layer names applies to it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,8 +48,9 @@ def _inputs(layer: Any) -> list[str]:
 def _activation(layer: Any) -> tuple[str, float | None] | None:
     name = getattr(getattr(layer, "activation", None), "__name__", "linear")
     if name not in ACTIVATIONS:
-        raise QuantizedGraphError(f"layer {layer.name!r}: activation {name!r} is not supported "
-                                  f"({', '.join(ACTIVATIONS)})")
+        raise QuantizedGraphError(
+            f"layer {layer.name!r}: activation {name!r} is not supported ({', '.join(ACTIVATIONS)})"
+        )
     return ACTIVATIONS[name]
 
 
@@ -115,13 +117,33 @@ def _convert(layer: Any, cls: str, inputs: list[str]) -> list[Node]:
         common = {"stride": int(layer.strides[0]), "padding": layer.padding}
         if tuple(layer.strides) != (layer.strides[0],) * 2 or tuple(layer.dilation_rate) != (1, 1):
             raise QuantizedGraphError(f"layer {name!r}: non-square strides or dilation are not supported")
-        dw = Node(f"{name}/dw", "conv", inputs, {"kernel": depthwise.reshape(kh, kw, 1, c * mult),
-                                                  "bias": np.zeros(c * mult), "groups": c, **common,
-                                                  "keras_name": f"{name}_dw"})
+        dw = Node(
+            f"{name}/dw",
+            "conv",
+            inputs,
+            {
+                "kernel": depthwise.reshape(kh, kw, 1, c * mult),
+                "bias": np.zeros(c * mult),
+                "groups": c,
+                **common,
+                "keras_name": f"{name}_dw",
+            },
+        )
         pw_name = name if act is None else f"{name}/linear"
         bias = rest[0] if rest else np.zeros(pointwise.shape[-1])
-        pw = Node(pw_name, "conv", [dw.name], {"kernel": pointwise, "bias": bias, "groups": 1, "stride": 1,
-                                                "padding": "valid", "keras_name": f"{name}_pw"})
+        pw = Node(
+            pw_name,
+            "conv",
+            [dw.name],
+            {
+                "kernel": pointwise,
+                "bias": bias,
+                "groups": 1,
+                "stride": 1,
+                "padding": "valid",
+                "keras_name": f"{name}_pw",
+            },
+        )
         return [dw, pw] + ([] if act is None else [Node(name, act[0], [pw_name], {"max_value": act[1]})])
     if cls == "ReLU":
         if float(layer.negative_slope) != 0 or float(layer.threshold) != 0:
@@ -139,8 +161,11 @@ def _convert(layer: Any, cls: str, inputs: list[str]) -> list[Node]:
         scale = gamma / np.sqrt(var + layer.epsilon)
         return [Node(name, "affine", inputs, {"scale": scale, "shift": beta - mean * scale})]
     if cls in ("MaxPooling2D", "AveragePooling2D"):
-        pooling: dict[str, Any] = {"size": tuple(layer.pool_size), "stride": tuple(layer.strides),
-                                   "padding": layer.padding}
+        pooling: dict[str, Any] = {
+            "size": tuple(layer.pool_size),
+            "stride": tuple(layer.strides),
+            "padding": layer.padding,
+        }
         return [Node(name, "maxpool" if cls.startswith("Max") else "avgpool", inputs, pooling)]
     if cls in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         if getattr(layer, "keepdims", False):

@@ -5,6 +5,7 @@ Integer operands are signed sign-magnitude values q (|q| < 2^bits); the product 
 sign(q_x) sign(q_w) T[|q_x|, |q_w|] with T the unsigned multiplier's table, folded into one signed table
 T_s[q_x + 255, q_w + 255] so that a product is a single gather.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -73,12 +74,12 @@ def grouped_dot(x: np.ndarray, w: np.ndarray, table: np.ndarray | None, shift: i
         w_part, x_part = w.astype(np.int64)[None], x.astype(np.int64)[..., None]
     for start in range(0, rows, step):
         if table is not None:
-            products = np.take(flat, x_part[start:start + step] + w_part)
+            products = np.take(flat, x_part[start : start + step] + w_part)
         else:
-            products = x_part[start:start + step] * w_part
+            products = x_part[start : start + step] * w_part
         if shift:
             products >>= shift
-        out[start:start + step] = products.sum(axis=2, dtype=accumulator)
+        out[start : start + step] = products.sum(axis=2, dtype=accumulator)
     return out
 
 
@@ -87,5 +88,5 @@ def pool(x: np.ndarray, size: tuple[int, int], stride: tuple[int, int], padding:
         rows, cols = same_padding(x.shape[1], size[0], stride[0]), same_padding(x.shape[2], size[1], stride[1])
         fill = -np.inf if mode == "max" else np.nan
         x = np.pad(x, ((0, 0), rows, cols, (0, 0)), constant_values=fill)
-    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=(1, 2))[:, ::stride[0], ::stride[1]]
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=(1, 2))[:, :: stride[0], :: stride[1]]
     return windows.max(axis=(-2, -1)) if mode == "max" else np.nanmean(windows, axis=(-2, -1))

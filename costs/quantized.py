@@ -20,6 +20,7 @@ Per conv / dense layer with choice c (layers absent from `choices` get LayerChoi
 Activations travel between layers dequantised (floats), so additions, pooling and activations are exact.
 Approximate multipliers need operands of at most 8 bits; the exact multiplier takes any width (exact products).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -47,13 +48,16 @@ def _align(nodes: list[Node], network: Any) -> None:
     mults = [n for n in nodes if n.op in ("conv", "dense")]
     layers = network.layers()
     if len(mults) != len(layers):
-        raise QuantizedGraphError(f"model has {len(mults)} conv/dense layers but its fuseloop network "
-                                  f"has {len(layers)}")
+        raise QuantizedGraphError(
+            f"model has {len(mults)} conv/dense layers but its fuseloop network has {len(layers)}"
+        )
     for node, layer in zip(mults, layers, strict=True):
         if node.params["kernel"].shape[-1] != layer.M:
             outputs = node.params["kernel"].shape[-1]
-            raise QuantizedGraphError(f"layer {node.params['keras_name']!r}: {outputs} outputs, "
-                                      f"but fuseloop layer {layer.name} has M={layer.M}")
+            raise QuantizedGraphError(
+                f"layer {node.params['keras_name']!r}: {outputs} outputs, "
+                f"but fuseloop layer {layer.name} has M={layer.M}"
+            )
         node.layer = layer.name
 
 
@@ -111,16 +115,23 @@ class QuantizedModel:
     def predict(self, x: np.ndarray, choices: Mapping[str, LayerChoice] | None = None) -> np.ndarray:
         """Model outputs; choices None = float inference (no quantisation)."""
         x = np.asarray(x, dtype=np.float64)
-        parts = [self._run(x[i:i + BATCH], {} if choices is None else choices, float_mode=choices is None)
-                 for i in range(0, len(x), BATCH)]
+        parts = [
+            self._run(x[i : i + BATCH], {} if choices is None else choices, float_mode=choices is None)
+            for i in range(0, len(x), BATCH)
+        ]
         return np.concatenate(parts)
 
     def accuracy(self, x: np.ndarray, labels: np.ndarray, choices: Mapping[str, LayerChoice] | None = None) -> float:
         return float(np.mean(self.predict(x, choices).argmax(axis=-1) == np.asarray(labels)))
 
     # ------------------------------------------------------------------------------------------------ graph walk
-    def _run(self, x: np.ndarray, choices: Mapping[str, LayerChoice] | None, calibrate: bool = False,
-             float_mode: bool = False) -> np.ndarray:
+    def _run(
+        self,
+        x: np.ndarray,
+        choices: Mapping[str, LayerChoice] | None,
+        calibrate: bool = False,
+        float_mode: bool = False,
+    ) -> np.ndarray:
         values: dict[str, np.ndarray] = {}
         for node in self.nodes:
             args = [values[name] for name in node.inputs]
@@ -149,8 +160,9 @@ class QuantizedModel:
     def _calibrate(self, node: Node, x: np.ndarray) -> np.ndarray:
         out, acc = self._float_layer(node, x)
         axes = tuple(range(acc.ndim - 1))
-        self._calibration[node.name] = _Calibration(float(np.abs(x).max()), np.abs(acc).max(axis=axes),
-                                                    float(np.abs(out).max()))
+        self._calibration[node.name] = _Calibration(
+            float(np.abs(x).max()), np.abs(acc).max(axis=axes), float(np.abs(out).max())
+        )
         return out
 
     def _quantized_weights(self, node: Node, bits: int, density: float) -> tuple[np.ndarray, np.ndarray]:
@@ -168,8 +180,10 @@ class QuantizedModel:
         if not choice.multiplier.is_exact:
             table = choice.multiplier.table()
             if table is None:
-                raise QuantizedGraphError(f"layer {node.layer}: multiplier {choice.multiplier.name} has no product "
-                                          "table; attach one under `multipliers:` (table: path/to/mult.bin)")
+                raise QuantizedGraphError(
+                    f"layer {node.layer}: multiplier {choice.multiplier.name} has no product "
+                    "table; attach one under `multipliers:` (table: path/to/mult.bin)"
+                )
         qx, sx = _symmetric(x, calib.in_max, choice.input_bits)
         qw, sw = self._quantized_weights(node, choice.weight_bits, choice.density)
         bound = float(np.max(calib.acc_max / (sx * np.maximum(sw, 1e-300)))) if calib.acc_max.size else 0.0

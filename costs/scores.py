@@ -8,6 +8,7 @@
   bitstream_power, bitstream_area, bitstream_energy             (costs.bitstream)
 Every column is additive over layers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -39,22 +40,27 @@ class CostSettings:
     precision: PrecisionModel = field(default_factory=PrecisionModel)
 
     def __post_init__(self) -> None:
-        checks = [("psum_bias", BIAS_MODES), ("bitstream_lfsr", LFSR_MODES),
-                  ("bitstream_coefficients", tuple(COEFFICIENTS))]
+        checks = [
+            ("psum_bias", BIAS_MODES),
+            ("bitstream_lfsr", LFSR_MODES),
+            ("bitstream_coefficients", tuple(COEFFICIENTS)),
+        ]
         for name, allowed in checks:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"cost setting {name}: {getattr(self, name)!r} is not one of {', '.join(allowed)}")
         if not isinstance(self.psum_b_mul, int) and self.psum_b_mul not in B_MUL_MODES:
-            raise ValueError(f"cost setting psum_b_mul: {self.psum_b_mul!r} is not one of "
-                             f"{', '.join(B_MUL_MODES)} or an integer")
+            raise ValueError(
+                f"cost setting psum_b_mul: {self.psum_b_mul!r} is not one of {', '.join(B_MUL_MODES)} or an integer"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<settings>") -> CostSettings:
         known = {f.name for f in fields(cls)} - {"precision"}
         unknown = sorted(set(data) - known - {"precision"})
         if unknown:
-            raise ValueError(f"{source}: unknown cost setting(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(sorted(known))})")
+            raise ValueError(
+                f"{source}: unknown cost setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
         values = {k: v for k, v in data.items() if k in known}
         if "precision" in data:
             values["precision"] = PrecisionModel(**data["precision"])
@@ -70,8 +76,9 @@ class CostSettings:
 DEFAULT_SETTINGS = CostSettings()
 
 
-def layer_scores(table: pd.DataFrame, settings: CostSettings = DEFAULT_SETTINGS,
-                 mac_energy_pJ: pd.Series | None = None) -> pd.DataFrame:
+def layer_scores(
+    table: pd.DataFrame, settings: CostSettings = DEFAULT_SETTINGS, mac_energy_pJ: pd.Series | None = None
+) -> pd.DataFrame:
     """Per-row cost columns (see the module docstring); `mac_energy_pJ` per row overrides the settings' value."""
     mac = settings.mac_energy_pJ if mac_energy_pJ is None else mac_energy_pJ
     parts = [

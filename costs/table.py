@@ -10,6 +10,7 @@ fast-mode precision-scaled energy of each layer's run x its repeat count (only w
 without a run contributes NaN). Layers without options keep the default LayerChoice() as their only option.
 `CostTable.from_genes` builds the option lists as the cross product of per-gene value lists.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -26,9 +27,19 @@ from .layer_table import option_table
 from .precision import scaled_total_pJ
 from .scores import DEFAULT_SETTINGS, CostSettings, layer_scores
 
-OBJECTIVES = ("mult_energy_pJ", "mult_area_um2", "error_proxy", "E_W", "micronet_params", "micronet_ops",
-              "micronet_score_imagenet", "micronet_score_cifar100", "bitstream_power", "bitstream_area",
-              "bitstream_energy")
+OBJECTIVES = (
+    "mult_energy_pJ",
+    "mult_area_um2",
+    "error_proxy",
+    "E_W",
+    "micronet_params",
+    "micronet_ops",
+    "micronet_score_imagenet",
+    "micronet_score_cifar100",
+    "bitstream_power",
+    "bitstream_area",
+    "bitstream_energy",
+)
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,13 @@ class CostTable:
     values: Mapping[str, np.ndarray]  # objective -> (n_layers, max options), NaN-padded
 
     @classmethod
-    def build(cls, network: Any, options: Mapping[str, Sequence[LayerChoice]],
-              settings: CostSettings = DEFAULT_SETTINGS, stats: Mapping[str, LayerStats] | None = None) -> CostTable:
+    def build(
+        cls,
+        network: Any,
+        options: Mapping[str, Sequence[LayerChoice]],
+        settings: CostSettings = DEFAULT_SETTINGS,
+        stats: Mapping[str, LayerStats] | None = None,
+    ) -> CostTable:
         layers = list(network.layers() if hasattr(network, "layers") else network)
         names = tuple(layer.name for layer in layers)
         unknown = sorted(set(options) - set(names))
@@ -64,13 +80,19 @@ class CostTable:
                 run = stats.get(name)
                 if run is not None:
                     repeat = int(run.meta.get("repeat", 1))
-                    grid[i, :len(opts)] = [repeat * scaled_total_pJ(run, c, settings.precision) for c in opts]
+                    grid[i, : len(opts)] = [repeat * scaled_total_pJ(run, c, settings.precision) for c in opts]
             values["energy_pJ"] = grid
         return cls(names, per_layer, values)
 
     @classmethod
-    def from_genes(cls, network: Any, genes: Mapping[str, Sequence[Any]], layers: Sequence[str] | None = None,
-                   base: LayerChoice = DEFAULT_CHOICE, **kwargs: Any) -> CostTable:
+    def from_genes(
+        cls,
+        network: Any,
+        genes: Mapping[str, Sequence[Any]],
+        layers: Sequence[str] | None = None,
+        base: LayerChoice = DEFAULT_CHOICE,
+        **kwargs: Any,
+    ) -> CostTable:
         """Options = the cross product of `genes` (LayerChoice field -> values) applied to `base`, for `layers`
         (default: all). Combinations that are not valid choices (an 8x8 circuit with 16-bit operands) are left out."""
         names = layers or [layer.name for layer in network.layers()]

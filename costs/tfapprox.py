@@ -1,5 +1,6 @@
 """tf-approximate's multiplier table format (`.bin`): 65,536 little-endian uint16 products, index a*256 + b
 (a the activation operand, b the weight operand; ehw-fit/tf-approximate, tf2/README.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path

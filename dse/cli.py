@@ -13,6 +13,7 @@
 CONFIG is a workflow config (default workflows/config/default.yaml): its engine, mapper, problem and accelerator
 settings determine the runs, its `costs` section the cost settings. Errors are one line naming the file and field.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common], help="run (or resume) NSGA-II over a space")
     p.add_argument("--generations", type=int, default=None, help="generations in all (default: the space's)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--jobs", type=int, default=2,
-                   help="processes for mapping missing runs and for the accuracy evaluator (default 2)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="processes for mapping missing runs and for the accuracy evaluator (default 2)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p = sub.add_parser("export", aliases=["search-export"], parents=[common],
-                       help="a Pareto point as a workflow config")
+    p = sub.add_parser(
+        "export", aliases=["search-export"], parents=[common], help="a Pareto point as a workflow config"
+    )
     p.add_argument("--point", type=int, required=True, help="pareto.csv `point` to export")
     p.add_argument("--to", type=Path, default=None, help="directory for choices.yaml + config.yaml")
     p.add_argument("--point-results", default=None, help="results directory the exported config names")
@@ -76,14 +82,17 @@ def _search(args, config, space, results, out) -> int:
 
     start = time.perf_counter()
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    _model, state, paths = search(space, config, results, out, args.generations, resume=not args.fresh,
-                                  map_missing=True, jobs=args.jobs, log=log)
+    _model, state, paths = search(
+        space, config, results, out, args.generations, resume=not args.fresh, map_missing=True, jobs=args.jobs, log=log
+    )
     import pandas as pd
 
     pareto = pd.read_csv(paths["pareto"])
-    print(f"{space.name}: {len(state.archive)} designs evaluated in {len(state.progress)} generations "
-          f"({time.perf_counter() - start:.1f} s); front {len(pareto)} points "
-          f"(reference design {'on' if pareto['reference'].any() else 'not on'} it)")
+    print(
+        f"{space.name}: {len(state.archive)} designs evaluated in {len(state.progress)} generations "
+        f"({time.perf_counter() - start:.1f} s); front {len(pareto)} points "
+        f"(reference design {'on' if pareto['reference'].any() else 'not on'} it)"
+    )
     for name, path in paths.items():
         print(f"  {name}: {path}")
     return 0

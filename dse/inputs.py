@@ -5,6 +5,7 @@ For `hybrid` the runs and rows cover both forms of every block (the designs `fus
 other accelerator evaluates its own variant as the workflow does. `planned_runs` is what the Snakemake search rule
 declares as inputs; `fuseloop search` maps the missing ones itself (`ensure_runs`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,8 +31,10 @@ def gene_blocks(space: Space, network: Any) -> list[int]:
         return []
     missing = sorted(set(space.fusion_blocks) - set(indices))
     if missing:
-        raise space.error("fusion.blocks", f"block(s) {missing} not in {space.network}/{space.dataset}'s fused "
-                                           f"variant (blocks 1..{len(indices)})")
+        raise space.error(
+            "fusion.blocks",
+            f"block(s) {missing} not in {space.network}/{space.dataset}'s fused variant (blocks 1..{len(indices)})",
+        )
     return sorted(space.fusion_blocks)
 
 
@@ -39,8 +42,10 @@ def fusion_masks(space: Space, network: Any) -> list[tuple[bool, ...]]:
     """Two hybrid designs that together run every form the space can choose: the gene blocks fused, then unfused;
     the other blocks in their fixed (default) state."""
     genes = set(gene_blocks(space, network))
-    return [tuple(True if b.index in genes else space.fusion_default for b in network.blocks),
-            tuple(False if b.index in genes else space.fusion_default for b in network.blocks)]
+    return [
+        tuple(True if b.index in genes else space.fusion_default for b in network.blocks),
+        tuple(False if b.index in genes else space.fusion_default for b in network.blocks),
+    ]
 
 
 def _design_configs(space: Space, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -72,8 +77,9 @@ def planned_runs(space: Space, config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def ensure_runs(runs: Mapping[str, Any], results: Path, jobs: int = 1, cache: Path | None = None,
-                log=print) -> dict[str, LayerStats]:
+def ensure_runs(
+    runs: Mapping[str, Any], results: Path, jobs: int = 1, cache: Path | None = None, log=print
+) -> dict[str, LayerStats]:
     """{layer: stats} from `<results>/runs/<key>/stats.json`, mapping the runs that are missing (in `jobs`
     processes) exactly as the workflow's map_run step would (with derived energy tables: on the arch copy under
     `<results>/archs/`, written first when missing, as the arch_tables step would)."""
@@ -83,8 +89,7 @@ def ensure_runs(runs: Mapping[str, Any], results: Path, jobs: int = 1, cache: Pa
     from workflows.plan import ROOT, derived_arch
 
     results = Path(results)
-    missing = {run.key: run.spec for run in runs.values()
-               if not (results / "runs" / run.key / "stats.json").is_file()}
+    missing = {run.key: run.spec for run in runs.values() if not (results / "runs" / run.key / "stats.json").is_file()}
     if missing:
         log(f"mapping {len(missing)} missing runs into {results / 'runs'} ({jobs} process(es))")
         work = []
@@ -135,8 +140,9 @@ def design_inputs(space: Space, config: dict[str, Any], stats: Mapping[str, Laye
     settings = subset(config, plugin.table_reads)
     if space.accelerator != "hybrid":
         result = plugin.table(network, stats, {}, settings)
-        return DesignInputs(plugin.evaluated_network(network, settings), {},
-                            pd.DataFrame(result.rows, columns=ROW_COLUMNS), stats)
+        return DesignInputs(
+            plugin.evaluated_network(network, settings), {}, pd.DataFrame(result.rows, columns=ROW_COLUMNS), stats
+        )
     from accelerators.hybrid import UNFUSED_ROLES, Hybrid, superset_network
 
     assert isinstance(plugin, Hybrid)  # the registry's "hybrid"
@@ -153,8 +159,9 @@ def design_inputs(space: Space, config: dict[str, Any], stats: Mapping[str, Laye
     for row in frame.itertuples():
         if row.part == "body":
             forms[row.layer] = ("unfused" if row.role in UNFUSED_ROLES else "fused", int(row.block))
-    return DesignInputs(replace(both, blocks=blocks), forms, frame, stats,
-                        blocks=tuple(b.index for b in network.blocks))
+    return DesignInputs(
+        replace(both, blocks=blocks), forms, frame, stats, blocks=tuple(b.index for b in network.blocks)
+    )
 
 
 def evaluator_for(space: Space):

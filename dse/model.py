@@ -16,6 +16,7 @@ of the layer's run (rows of ARCHON's prediction and overhead phases keep their e
 does: workflows/costplan.KEEP_PHASES); per layer its rows' cycles; rows that are not layers (ARCHON's overhead) are
 constants switched by their block's fusion state. A population's metric is a gather + masked sum per metric.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -35,9 +36,14 @@ from engines.stats import LayerStats
 from .space import Space
 
 PJ_PER_UJ = 1e6
-TABLE_METRICS = {"mult_energy": ("mult_energy_pJ", 1 / PJ_PER_UJ), "error_proxy": ("error_proxy", 1.0),
-                 "E_W": ("E_W", 1.0), "micronet_imagenet": ("micronet_score_imagenet", 1.0),
-                 "micronet_cifar100": ("micronet_score_cifar100", 1.0), "bitstream_energy": ("bitstream_energy", 1.0)}
+TABLE_METRICS = {
+    "mult_energy": ("mult_energy_pJ", 1 / PJ_PER_UJ),
+    "error_proxy": ("error_proxy", 1.0),
+    "E_W": ("E_W", 1.0),
+    "micronet_imagenet": ("micronet_score_imagenet", 1.0),
+    "micronet_cifar100": ("micronet_score_cifar100", 1.0),
+    "bitstream_energy": ("bitstream_energy", 1.0),
+}
 FORMS = ("edge", "fused", "unfused")
 
 
@@ -66,8 +72,14 @@ class _LayerGenes:
 
 
 class DesignModel:
-    def __init__(self, space: Space, inputs: DesignInputs, settings: CostSettings | None = None,
-                 evaluator: Callable[[Mapping[str, LayerChoice]], float] | None = None, accuracy_jobs: int = 1) -> None:
+    def __init__(
+        self,
+        space: Space,
+        inputs: DesignInputs,
+        settings: CostSettings | None = None,
+        evaluator: Callable[[Mapping[str, LayerChoice]], float] | None = None,
+        accuracy_jobs: int = 1,
+    ) -> None:
         self.space, self.inputs, self.settings = space, inputs, settings or CostSettings()
         self.evaluator = evaluator
         self.accuracy_jobs = accuracy_jobs  # processes for the evaluator (forked: they inherit a loaded model)
@@ -261,8 +273,9 @@ class DesignModel:
         out["area"] = present[:, :-1].astype(float) @ self.mult_area
         if self.has_runs:
             const_active = self._active(self.const_form, fused)
-            out["energy"] = (np.where(active, self.energy[rows, opts], 0.0).sum(axis=1)
-                             + const_active @ self.const_energy) / PJ_PER_UJ
+            out["energy"] = (
+                np.where(active, self.energy[rows, opts], 0.0).sum(axis=1) + const_active @ self.const_energy
+            ) / PJ_PER_UJ
             out["cycles"] = (active * self.cycles).sum(axis=1) + const_active @ self.const_cycles
             out["edp"] = out["energy"] * out["cycles"]
         else:
@@ -307,10 +320,12 @@ class DesignModel:
                 continue
             for f in g.fields:
                 data[f"{self.layers[i]}:{f}"] = [
-                    _plain(getattr(self.options[i][opts[p, i]], f)) if active[p, i] else "" for p in range(len(genes))]
+                    _plain(getattr(self.options[i][opts[p, i]], f)) if active[p, i] else "" for p in range(len(genes))
+                ]
         if self.fusion_blocks:
-            data["fused_blocks"] = [" ".join(str(k) for k, on in zip(self.blocks, row, strict=True) if on)
-                                    for row in self.fused(genes)]
+            data["fused_blocks"] = [
+                " ".join(str(k) for k, on in zip(self.blocks, row, strict=True) if on) for row in self.fused(genes)
+            ]
         return pd.DataFrame(data, index=range(len(genes)))
 
 

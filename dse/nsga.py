@@ -11,6 +11,7 @@ uninterrupted one.
 The reported front is the non-dominated set of every feasible design evaluated (the archive), not only of the last
 population.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -77,8 +78,9 @@ def objective_matrix(model: DesignModel, metrics: dict[str, np.ndarray]) -> np.n
 
 def constraint_matrix(model: DesignModel, metrics: dict[str, np.ndarray]) -> np.ndarray:
     """(n, n_constr), feasible where <= 0 (accuracy: a lower bound, the others upper bounds)."""
-    cols = [bound - metrics[m] if m in MAXIMISED else metrics[m] - bound
-            for m, bound in model.space.constraints.items()]
+    cols = [
+        bound - metrics[m] if m in MAXIMISED else metrics[m] - bound for m, bound in model.space.constraints.items()
+    ]
     return np.column_stack(cols) if cols else np.zeros((len(next(iter(metrics.values()))), 0))
 
 
@@ -100,8 +102,14 @@ class SearchProblem(Problem):
     """The model as a pymoo problem; every evaluated design goes to the archive."""
 
     def __init__(self, model: DesignModel, archive: Archive) -> None:
-        super().__init__(n_var=model.n_var, n_obj=len(model.space.objectives),
-                         n_ieq_constr=len(model.space.constraints), xl=0, xu=model.upper, vtype=int)
+        super().__init__(
+            n_var=model.n_var,
+            n_obj=len(model.space.objectives),
+            n_ieq_constr=len(model.space.constraints),
+            xl=0,
+            xu=model.upper,
+            vtype=int,
+        )
         self.model, self.archive = model, archive
         self.evaluations = 0
         self.eval_seconds = 0.0
@@ -143,11 +151,16 @@ class ReferenceSampling(IntegerRandomSampling):
 
 def _algorithm(model: DesignModel) -> NSGA2:
     settings = model.space.algorithm
-    return NSGA2(pop_size=settings["pop_size"], sampling=ReferenceSampling(settings["seed_reference"]),
-                 crossover=SBX(prob=settings["crossover_prob"], eta=settings["crossover_eta"], vtype=float,
-                               repair=RoundingRepair()),
-                 mutation=PM(eta=settings["mutation_eta"], vtype=float, repair=RoundingRepair()),
-                 repair=ModelRepair(model), eliminate_duplicates=True)
+    return NSGA2(
+        pop_size=settings["pop_size"],
+        sampling=ReferenceSampling(settings["seed_reference"]),
+        crossover=SBX(
+            prob=settings["crossover_prob"], eta=settings["crossover_eta"], vtype=float, repair=RoundingRepair()
+        ),
+        mutation=PM(eta=settings["mutation_eta"], vtype=float, repair=RoundingRepair()),
+        repair=ModelRepair(model),
+        eliminate_duplicates=True,
+    )
 
 
 @dataclass
@@ -164,9 +177,20 @@ def fingerprint(model: DesignModel, extra: str = "") -> str:
     """Changes whenever the space, the tables or the algorithm settings other than `generations` do (a checkpoint of
     another search is not resumed; raising `generations` continues a finished one)."""
     algorithm = sorted((k, v) for k, v in model.space.algorithm.items() if k != "generations")  # more: continue
-    h = hashlib.sha256(repr((model.space.source, model.layers, model.upper.tolist(), model.space.objectives,
-                             sorted(model.space.constraints.items()), algorithm, model.space.evaluator,
-                             extra)).encode())
+    h = hashlib.sha256(
+        repr(
+            (
+                model.space.source,
+                model.layers,
+                model.upper.tolist(),
+                model.space.objectives,
+                sorted(model.space.constraints.items()),
+                algorithm,
+                model.space.evaluator,
+                extra,
+            )
+        ).encode()
+    )
     for name in sorted(model.grids):
         h.update(np.nan_to_num(model.grids[name]).tobytes())
     h.update(model.energy.tobytes())
@@ -174,8 +198,14 @@ def fingerprint(model: DesignModel, extra: str = "") -> str:
     return h.hexdigest()
 
 
-def run_search(model: DesignModel, checkpoint: Path | None = None, generations: int | None = None,
-               log: Callable[[str], None] = print, resume: bool = True, extra_fingerprint: str = "") -> SearchState:
+def run_search(
+    model: DesignModel,
+    checkpoint: Path | None = None,
+    generations: int | None = None,
+    log: Callable[[str], None] = print,
+    resume: bool = True,
+    extra_fingerprint: str = "",
+) -> SearchState:
     """Run (or resume) NSGA-II for `generations` (default: the space's) generations in all."""
     from pymoo.termination import get_termination
 
@@ -185,8 +215,12 @@ def run_search(model: DesignModel, checkpoint: Path | None = None, generations: 
     if state is None:
         archive = Archive()
         algorithm = _algorithm(model)
-        algorithm.setup(SearchProblem(model, archive), termination=get_termination("n_gen", total),
-                        seed=model.space.algorithm["seed"], verbose=False)
+        algorithm.setup(
+            SearchProblem(model, archive),
+            termination=get_termination("n_gen", total),
+            seed=model.space.algorithm["seed"],
+            verbose=False,
+        )
         state = SearchState(key, algorithm, archive)
     else:
         state.algorithm.termination = get_termination("n_gen", total)
@@ -197,8 +231,16 @@ def run_search(model: DesignModel, checkpoint: Path | None = None, generations: 
         algorithm.next()
         elapsed = time.perf_counter() - start
         problem = algorithm.problem
-        entry = _progress(model, archive, algorithm.n_gen - 1, total, len(archive) - before, elapsed,
-                          problem.evaluations, problem.eval_seconds)
+        entry = _progress(
+            model,
+            archive,
+            algorithm.n_gen - 1,
+            total,
+            len(archive) - before,
+            elapsed,
+            problem.evaluations,
+            problem.eval_seconds,
+        )
         state.progress.append(entry)
         log(_progress_line(model, entry))
         if checkpoint is not None:
@@ -206,13 +248,27 @@ def run_search(model: DesignModel, checkpoint: Path | None = None, generations: 
     return state
 
 
-def _progress(model: DesignModel, archive: Archive, generation: int, total: int, new: int, seconds: float,
-              evaluations: int, eval_seconds: float) -> dict[str, Any]:
+def _progress(
+    model: DesignModel,
+    archive: Archive,
+    generation: int,
+    total: int,
+    new: int,
+    seconds: float,
+    evaluations: int,
+    eval_seconds: float,
+) -> dict[str, Any]:
     idx = front(model, archive)
-    entry: dict[str, Any] = {"generation": generation, "generations": total, "evaluated": len(archive),
-                             "new_designs": new, "seconds": seconds, "evaluations_per_s": new / seconds if seconds else
-                             float("nan"), "model_evaluations_per_s": evaluations / eval_seconds if eval_seconds
-                             else float("nan"), "front_size": len(idx)}
+    entry: dict[str, Any] = {
+        "generation": generation,
+        "generations": total,
+        "evaluated": len(archive),
+        "new_designs": new,
+        "seconds": seconds,
+        "evaluations_per_s": new / seconds if seconds else float("nan"),
+        "model_evaluations_per_s": evaluations / eval_seconds if eval_seconds else float("nan"),
+        "front_size": len(idx),
+    }
     for name in model.space.objectives:
         values = archive.metric(name)[idx] if len(idx) else np.array([np.nan])
         entry[f"best_{name}"] = float(values.max() if name in MAXIMISED else values.min())
@@ -221,9 +277,11 @@ def _progress(model: DesignModel, archive: Archive, generation: int, total: int,
 
 def _progress_line(model: DesignModel, e: dict[str, Any]) -> str:
     best = ", ".join(f"{name} {e[f'best_{name}']:.5g}" for name in model.space.objectives)
-    return (f"generation {e['generation']}/{e['generations']}: {e['evaluated']} designs evaluated "
-            f"(+{e['new_designs']}, {e['evaluations_per_s']:.0f}/s in the loop, {e['model_evaluations_per_s']:.0f}/s "
-            f"in the model), front {e['front_size']}; best {best}")
+    return (
+        f"generation {e['generation']}/{e['generations']}: {e['evaluated']} designs evaluated "
+        f"(+{e['new_designs']}, {e['evaluations_per_s']:.0f}/s in the loop, {e['model_evaluations_per_s']:.0f}/s "
+        f"in the model), front {e['front_size']}; best {best}"
+    )
 
 
 def _save(path: Path, state: SearchState) -> None:

@@ -8,6 +8,7 @@ left out. `genes` is the repaired gene vector (space-separated; `fuseloop search
 marks the reference design (option 0 everywhere), then one column per (layer, gene field) (empty where the design
 does not run that layer) and `fused_blocks` (hybrid).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,20 +22,32 @@ from .model import DesignModel
 from .nsga import Archive, SearchState, front
 from .space import MAXIMISED
 
-METRIC_COLUMNS = {"energy": "energy_uJ", "cycles": "cycles", "edp": "edp_uJ_cycles", "area": "area_um2",
-                  "mult_energy": "mult_energy_uJ", "micronet_imagenet": "micronet_imagenet",
-                  "micronet_cifar100": "micronet_cifar100", "E_W": "E_W", "error_proxy": "error_proxy",
-                  "mre_weighted_pct": "mre_weighted_pct", "bitstream_energy": "bitstream_energy",
-                  "accuracy": "accuracy", "accuracy_drop": "accuracy_drop"}
+METRIC_COLUMNS = {
+    "energy": "energy_uJ",
+    "cycles": "cycles",
+    "edp": "edp_uJ_cycles",
+    "area": "area_um2",
+    "mult_energy": "mult_energy_uJ",
+    "micronet_imagenet": "micronet_imagenet",
+    "micronet_cifar100": "micronet_cifar100",
+    "E_W": "E_W",
+    "error_proxy": "error_proxy",
+    "mre_weighted_pct": "mre_weighted_pct",
+    "bitstream_energy": "bitstream_energy",
+    "accuracy": "accuracy",
+    "accuracy_drop": "accuracy_drop",
+}
 
 
 def design_table(model: DesignModel, archive: Archive, indices: np.ndarray) -> pd.DataFrame:
     genes = archive.gene_matrix()[indices] if len(indices) else np.zeros((0, model.n_var), dtype=np.int64)
     reference = model.reference()[0]
-    table = pd.DataFrame({
-        "genes": [" ".join(map(str, row)) for row in genes],
-        "reference": [bool((row == reference).all()) for row in genes],
-    })
+    table = pd.DataFrame(
+        {
+            "genes": [" ".join(map(str, row)) for row in genes],
+            "reference": [bool((row == reference).all()) for row in genes],
+        }
+    )
     for metric, column in METRIC_COLUMNS.items():
         values = archive.metric(metric)[indices] if len(indices) else np.zeros(0)
         if len(values) and not np.isnan(values).all():
@@ -59,8 +72,11 @@ def write_outputs(model: DesignModel, state: SearchState, outdir: Path) -> dict[
     evaluated = design_table(model, archive, np.arange(len(archive)))
     on_front = set(pareto["genes"])
     evaluated.insert(1, "on_front", evaluated["genes"].isin(on_front))
-    paths = {"pareto": outdir / "pareto.csv", "evaluated": outdir / "evaluated.csv",
-             "progress": outdir / "progress.csv"}
+    paths = {
+        "pareto": outdir / "pareto.csv",
+        "evaluated": outdir / "evaluated.csv",
+        "progress": outdir / "progress.csv",
+    }
     for name, frame in (("pareto", pareto), ("evaluated", evaluated), ("progress", pd.DataFrame(state.progress))):
         with atomic_path(paths[name]) as tmp:
             frame.to_csv(tmp, index=False)

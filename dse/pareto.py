@@ -1,5 +1,6 @@
 """Pareto fronts: non-dominated points of an objective matrix (every column minimised), and the brute-force front of
 a (small) design space for checking the search."""
+
 from __future__ import annotations
 
 import itertools
@@ -13,10 +14,10 @@ def non_dominated(F: np.ndarray, chunk: int = 512) -> np.ndarray:
     F = np.asarray(F, dtype=float)
     keep = np.ones(len(F), dtype=bool)
     for start in range(0, len(F), chunk):
-        part = F[start:start + chunk]
+        part = F[start : start + chunk]
         le = np.all(F[None, :, :] <= part[:, None, :], axis=2)
         lt = np.any(F[None, :, :] < part[:, None, :], axis=2)
-        keep[start:start + chunk] = ~np.any(le & lt, axis=1)
+        keep[start : start + chunk] = ~np.any(le & lt, axis=1)
     return keep
 
 

@@ -1,5 +1,6 @@
 """The Pareto plot: every evaluated design (grey), the front (coloured, joined), the reference design (star);
 two objectives: one panel; three or more: one panel per pair of the first three."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,9 +10,16 @@ import pandas as pd
 
 from .space import MAXIMISED, METRICS
 
-LABELS = {"energy": "energy (uJ)", "cycles": "cycles", "edp": "EDP (uJ x cycles)", "area": "multiplier area (um^2)",
-          "mult_energy": "multiply energy (uJ)", "accuracy": "accuracy (%)", "accuracy_drop": "accuracy drop (points)",
-          "error_proxy": "error proxy (sum MACs x MRE)"}
+LABELS = {
+    "energy": "energy (uJ)",
+    "cycles": "cycles",
+    "edp": "EDP (uJ x cycles)",
+    "area": "multiplier area (um^2)",
+    "mult_energy": "multiply energy (uJ)",
+    "accuracy": "accuracy (%)",
+    "accuracy_drop": "accuracy drop (points)",
+    "error_proxy": "error proxy (sum MACs x MRE)",
+}
 PERCENT = ("accuracy", "accuracy_drop")
 
 
@@ -35,20 +43,38 @@ def pareto_plot(model, evaluated: pd.DataFrame, pareto: pd.DataFrame, base: str 
         ax.scatter(_values(evaluated, x), _values(evaluated, y), s=8, color="#bbbbbb", label="evaluated", zorder=1)
         front = pareto.sort_values(_column(x))
         style = "-o" if len(model.space.objectives) == 2 else "o"  # a projected 3-D front is not a line
-        ax.plot(_values(front, x), _values(front, y), style, color="#4c72b0", markersize=4, linewidth=1,
-                label=f"Pareto front ({len(pareto)})", zorder=2)
+        ax.plot(
+            _values(front, x),
+            _values(front, y),
+            style,
+            color="#4c72b0",
+            markersize=4,
+            linewidth=1,
+            label=f"Pareto front ({len(pareto)})",
+            zorder=2,
+        )
         reference = evaluated[evaluated["reference"]]
         if len(reference):
-            ax.scatter(_values(reference, x), _values(reference, y), marker="*", s=160, color="#c44e52",
-                       label="reference (option 0 everywhere)", zorder=3)
+            ax.scatter(
+                _values(reference, x),
+                _values(reference, y),
+                marker="*",
+                s=160,
+                color="#c44e52",
+                label="reference (option 0 everywhere)",
+                zorder=3,
+            )
         ax.set_xlabel(LABELS.get(x, f"{x} ({METRICS[x][0]})") + (" - maximised" if x in MAXIMISED else ""))
         ax.set_ylabel(LABELS.get(y, f"{y} ({METRICS[y][0]})") + (" - maximised" if y in MAXIMISED else ""))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     space = model.space
-    fig.suptitle(f"{space.name}: {space.network}/{space.dataset}"
-                 + (f" on {space.accelerator}" if space.accelerator else "")
-                 + f", {len(evaluated)} designs evaluated", fontsize=10)
+    fig.suptitle(
+        f"{space.name}: {space.network}/{space.dataset}"
+        + (f" on {space.accelerator}" if space.accelerator else "")
+        + f", {len(evaluated)} designs evaluated",
+        fontsize=10,
+    )
     return _save(fig, base)
 
 

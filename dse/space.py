@@ -20,6 +20,7 @@ accuracy evaluator and the NSGA-II settings. Every field is checked; errors name
 The first value of every gene list is the reference design's (option 0 everywhere: e.g. all-exact).
 Gene fields: weight_bits, input_bits, output_bits, psum_bits, multiplier, density, bitstream_length.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -47,10 +48,29 @@ METRICS: dict[str, tuple[str, bool, bool]] = {
     "accuracy_drop": ("reference accuracy - accuracy", False, True),
 }
 MAXIMISED = ("accuracy",)
-TOP_KEYS = ("network", "dataset", "accelerator", "base", "genes", "multipliers", "fusion", "objectives",
-            "constraints", "evaluator", "algorithm", "name")
-ALGORITHM_DEFAULTS: dict[str, Any] = {"pop_size": 40, "generations": 30, "seed": 0, "crossover_prob": 0.9,
-                                      "crossover_eta": 15.0, "mutation_eta": 20.0, "seed_reference": True}
+TOP_KEYS = (
+    "network",
+    "dataset",
+    "accelerator",
+    "base",
+    "genes",
+    "multipliers",
+    "fusion",
+    "objectives",
+    "constraints",
+    "evaluator",
+    "algorithm",
+    "name",
+)
+ALGORITHM_DEFAULTS: dict[str, Any] = {
+    "pop_size": 40,
+    "generations": 30,
+    "seed": 0,
+    "crossover_prob": 0.9,
+    "crossover_eta": 15.0,
+    "mutation_eta": 20.0,
+    "seed_reference": True,
+}
 DIGITS = "digits"
 
 
@@ -141,8 +161,9 @@ def parse_space(data: Any, source: str = "<space>", base_dir: str | Path = ".") 
     if not isinstance(fusion, dict) or set(fusion) - {"blocks", "default"}:
         raise error("fusion", "expected {blocks: all | none | [indices], default: fused | unfused}")
     blocks = fusion.get("blocks", "none")
-    if blocks not in ("all", "none") and not (isinstance(blocks, list) and all(
-            isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in blocks)):
+    if blocks not in ("all", "none") and not (
+        isinstance(blocks, list) and all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in blocks)
+    ):
         raise error("fusion.blocks", f"expected all, none or a list of block indices, got {blocks!r}")
     default = fusion.get("default", "fused")
     if default not in ("fused", "unfused"):
@@ -165,8 +186,11 @@ def parse_space(data: Any, source: str = "<space>", base_dir: str | Path = ".") 
     evaluator = str(data.get("evaluator", DIGITS if network == DIGITS else "proxy"))
     needs = [m for m in (*objectives, *constraints) if METRICS[m][2]]
     if needs and evaluator == "proxy":
-        raise error("evaluator", f"{needs[0]} needs an accuracy evaluator (digits or package.module:function); "
-                                 f"the proxy gives error_proxy only")
+        raise error(
+            "evaluator",
+            f"{needs[0]} needs an accuracy evaluator (digits or package.module:function); "
+            f"the proxy gives error_proxy only",
+        )
     runs = [m for m in (*objectives, *constraints) if METRICS[m][1]]
     if runs and accelerator is None:
         raise error("accelerator", f"{runs[0]} needs an accelerator's runs")
@@ -183,9 +207,23 @@ def parse_space(data: Any, source: str = "<space>", base_dir: str | Path = ".") 
         if algorithm[key] < (4 if key == "pop_size" else 1):
             raise error(f"algorithm.{key}", f"too small: {algorithm[key]}")
     name = str(data.get("name") or Path(source).stem)
-    return Space(name, network, dataset, accelerator, base, tuple(genes), multipliers, blocks,
-                 default == "fused", tuple(objectives), {k: float(v) for k, v in constraints.items()}, evaluator,
-                 algorithm, source, Path(base_dir))
+    return Space(
+        name,
+        network,
+        dataset,
+        accelerator,
+        base,
+        tuple(genes),
+        multipliers,
+        blocks,
+        default == "fused",
+        tuple(objectives),
+        {k: float(v) for k, v in constraints.items()},
+        evaluator,
+        algorithm,
+        source,
+        Path(base_dir),
+    )
 
 
 def _check_network(network: str, dataset: str, accelerator: Any, error) -> None:
@@ -204,14 +242,16 @@ def _check_network(network: str, dataset: str, accelerator: Any, error) -> None:
     import accelerators
 
     if accelerator not in accelerators.names():
-        raise error("accelerator",
-                    f"unknown accelerator {accelerator!r} (registered: {', '.join(accelerators.names())})")
+        raise error(
+            "accelerator", f"unknown accelerator {accelerator!r} (registered: {', '.join(accelerators.names())})"
+        )
     if accelerators.get(accelerator).artifacts:
         raise error("accelerator", f"{accelerator} needs prepared artifacts; the search supports accelerators without")
 
 
-def _gene_lists(fields: Any, at: str, multipliers: Mapping[str, Any], source: str, base_dir: str | Path,
-                error) -> dict[str, tuple[Any, ...]]:
+def _gene_lists(
+    fields: Any, at: str, multipliers: Mapping[str, Any], source: str, base_dir: str | Path, error
+) -> dict[str, tuple[Any, ...]]:
     if fields is None:
         return {}
     if not isinstance(fields, dict):
@@ -246,6 +286,8 @@ def plain_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def describe(space: Space) -> str:
-    return (f"{space.name}: {space.network}/{space.dataset} on {space.accelerator or 'no accelerator'}, "
-            f"objectives {', '.join(space.objectives)}"
-            + (f", constraints {dict(space.constraints)}" if space.constraints else ""))
+    return (
+        f"{space.name}: {space.network}/{space.dataset} on {space.accelerator or 'no accelerator'}, "
+        f"objectives {', '.join(space.objectives)}"
+        + (f", constraints {dict(space.constraints)}" if space.constraints else "")
+    )

@@ -10,6 +10,7 @@ Inputs are the files `timeloop-mapper` takes:
 
 `evaluate` searches for a mapping; `model` evaluates a given one.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -44,12 +45,7 @@ class Engine(ABC):
 
     @abstractmethod
     def model(
-        self,
-        arch: PathLike,
-        problem: PathLike,
-        mapping: Mapping,
-        *,
-        outdir: PathLike | None = None,
+        self, arch: PathLike, problem: PathLike, mapping: Mapping, *, outdir: PathLike | None = None
     ) -> LayerStats:
         """Evaluate one fixed mapping."""
 

@@ -1,4 +1,5 @@
 """A mapping as a loop nest, in the order Timeloop prints it in map.txt (outermost level first)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

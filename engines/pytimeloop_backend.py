@@ -17,6 +17,7 @@ The texts are written into the output directory as `timeloop-mapper.stats.txt` /
 backend's. Options are the binary backend's mapper options (timeout, victory_condition,
 optimization_metrics, use_energy_tables).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -69,9 +70,11 @@ def _app_module():
         importlib.import_module(MODULE)
         return importlib.import_module(f"{MODULE}.app")
     except ImportError as exc:
-        raise EngineError(f"the pytimeloop Python bindings cannot be imported ({exc}); install Timeloop's Python "
-                          "bindings (Accelergy-Project/timeloop-python), or use engine: timeloop (the binaries) or "
-                          "engine: embedded in the workflow config") from None
+        raise EngineError(
+            f"the pytimeloop Python bindings cannot be imported ({exc}); install Timeloop's Python "
+            "bindings (Accelergy-Project/timeloop-python), or use engine: timeloop (the binaries) or "
+            "engine: embedded in the workflow config"
+        ) from None
 
 
 def default_external_engine(**options: Any) -> Engine:
@@ -84,33 +87,53 @@ def default_external_engine(**options: Any) -> Engine:
 class PyTimeloopEngine(Engine):
     name = "pytimeloop"
 
-    def __init__(self, timeout: int | None = None, victory_condition: int | None = None,
-                 optimization_metrics: Sequence[str] | None = None, use_energy_tables: bool = True, **unknown: Any):
+    def __init__(
+        self,
+        timeout: int | None = None,
+        victory_condition: int | None = None,
+        optimization_metrics: Sequence[str] | None = None,
+        use_energy_tables: bool = True,
+        **unknown: Any,
+    ):
         if unknown:
-            raise EngineError(f"unknown pytimeloop engine option(s) {sorted(unknown)}; "
-                              f"options are {', '.join(OPTIONS)}")
+            raise EngineError(
+                f"unknown pytimeloop engine option(s) {sorted(unknown)}; options are {', '.join(OPTIONS)}"
+            )
         self.app = _app_module()
-        self.mapper_overrides = {"timeout": timeout, "victory_condition": victory_condition,
-                                 "optimization_metrics": optimization_metrics}
+        self.mapper_overrides = {
+            "timeout": timeout,
+            "victory_condition": victory_condition,
+            "optimization_metrics": optimization_metrics,
+        }
         self.use_energy_tables = bool(use_energy_tables)
 
-    def evaluate(self, arch: PathLike, problem: PathLike, constraints: Sequence[PathLike], mapper: PathLike, *,
-                 outdir: PathLike | None = None, threads: int = 1) -> LayerStats:
+    def evaluate(
+        self,
+        arch: PathLike,
+        problem: PathLike,
+        constraints: Sequence[PathLike],
+        mapper: PathLike,
+        *,
+        outdir: PathLike | None = None,
+        threads: int = 1,
+    ) -> LayerStats:
         files = arch_input_files(arch, self.use_energy_tables)
         problem = _existing(problem, "problem")
         constraint_files = [_existing(c, "constraints") for c in constraints]
         with _output_dir(outdir) as out:
             settings_file = out / EFFECTIVE_MAPPER_FILE
-            settings_file.write_text(yaml.safe_dump(effective_mapper(mapper, threads, self.mapper_overrides),
-                                                    sort_keys=False))
+            settings_file.write_text(
+                yaml.safe_dump(effective_mapper(mapper, threads, self.mapper_overrides), sort_keys=False)
+            )
             text = _concatenate(files + [settings_file, problem] + constraint_files, out)
             stats_text, map_text = self._call(self.app.MapperApp, text, out, mapper=True)
             stats = self._results(out, MAPPER_BINARY, stats_text, map_text)
             stats.meta.update(threads=int(threads), mapper_settings=str(settings_file))
         return stats
 
-    def model(self, arch: PathLike, problem: PathLike, mapping: Mapping, *,
-              outdir: PathLike | None = None) -> LayerStats:
+    def model(
+        self, arch: PathLike, problem: PathLike, mapping: Mapping, *, outdir: PathLike | None = None
+    ) -> LayerStats:
         files = arch_input_files(arch, self.use_energy_tables)
         problem = _existing(problem, "problem")
         dims, data_spaces = problem_shape(problem)

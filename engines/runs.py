@@ -12,6 +12,7 @@ Cache entries are directories `<cache>/<key[:2]>/<key>/` written to a temporary 
 a reader sees a whole entry or none, and two processes that map the same key concurrently both succeed (the second
 rename finds the entry present and is dropped).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +52,11 @@ class RunSpec:
 
     def key(self, root: Path | None = None) -> str:
         """Digest of everything that determines the result (architecture files by content)."""
-        payload = {**asdict(self), "arch": arch_digest(str(self.arch_path(root)), self.tables),
-                   "engine_version": ENGINE_VERSIONS.get(self.engine, "external")}
+        payload = {
+            **asdict(self),
+            "arch": arch_digest(str(self.arch_path(root)), self.tables),
+            "engine_version": ENGINE_VERSIONS.get(self.engine, "external"),
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def arch_path(self, root: Path | None = None) -> Path:
@@ -149,8 +153,14 @@ def write_inputs(spec: RunSpec, directory: Path) -> dict[str, Path]:
     return paths
 
 
-def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None = None,
-            root: Path | None = None, arch_dir: Path | None = None) -> tuple[LayerStats, bool]:
+def execute(
+    spec: RunSpec,
+    out_dir: Path,
+    threads: int = 1,
+    cache: Path | None = None,
+    root: Path | None = None,
+    arch_dir: Path | None = None,
+) -> tuple[LayerStats, bool]:
     """Map `spec` into `out_dir` (inputs, stats.json, the engine's outputs); (stats, True when taken from `cache`).
 
     `arch_dir`: where the engine reads the architecture (a copy with derived tables, `write_arch_with_tables`);
@@ -171,11 +181,13 @@ def execute(spec: RunSpec, out_dir: Path, threads: int = 1, cache: Path | None =
             if spec.mapping:
                 stats = engine.model(arch, inputs["problem"], Mapping.from_dict(json.loads(spec.mapping)), outdir=work)
             else:
-                stats = engine.evaluate(arch, inputs["problem"], [inputs["constraints"]], inputs["mapper"], outdir=work,
-                                        threads=threads)
+                stats = engine.evaluate(
+                    arch, inputs["problem"], [inputs["constraints"]], inputs["mapper"], outdir=work, threads=threads
+                )
             prefix = str(work) + os.sep  # paths inside the run directory are stored relative to it
-            stats.meta = {k: v[len(prefix):] if isinstance(v, str) and v.startswith(prefix) else v
-                          for k, v in stats.meta.items()}
+            stats.meta = {
+                k: v[len(prefix) :] if isinstance(v, str) and v.startswith(prefix) else v for k, v in stats.meta.items()
+            }
             stats.meta.update({"run_key": key, "arch": spec.arch})
             (work / STATS_FILE).write_text(stats.to_json() + "\n")
             hit = False

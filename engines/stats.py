@@ -4,6 +4,7 @@ Levels are kept in Timeloop's numbering: index 0 is the arithmetic level
 (the MACs), then storage levels from the innermost to the outermost (DRAM),
 exactly as `stats.txt` lists them.
 """
+
 from __future__ import annotations
 
 import json

@@ -20,6 +20,7 @@ Engine options (workflow config `engine_options`):
   use_energy_tables     pass the arch directory's ERT.yaml/ART.yaml (default true; false lets Timeloop call Accelergy)
   process_timeout_s     wall-clock limit per Timeloop process (default: none)
 """
+
 from __future__ import annotations
 
 import os
@@ -44,12 +45,30 @@ MODEL_BINARY = "timeloop-model"
 EFFECTIVE_MAPPER_FILE = "fuseloop-mapper.yaml"
 MAPPING_FILE = "fuseloop-mapping.yaml"
 LOCK_FILE = ".fuseloop-timeloop.lock"
-OUTPUT_SUFFIXES = ("stats.txt", "map.txt", "map+stats.xml", "map.cfg", "map.cpp", "log", "ERT.yaml",
-                   "ERT_summary.yaml", "ART.yaml", "ART_summary.yaml", "flattened_architecture.yaml", "accelergy.log")
+OUTPUT_SUFFIXES = (
+    "stats.txt",
+    "map.txt",
+    "map+stats.xml",
+    "map.cfg",
+    "map.cpp",
+    "log",
+    "ERT.yaml",
+    "ERT_summary.yaml",
+    "ART.yaml",
+    "ART_summary.yaml",
+    "flattened_architecture.yaml",
+    "accelergy.log",
+)
 NO_MAPPING_MESSAGE = "no valid mappings found"
 LOG_TAIL_LINES = 3
-OPTIONS = ("binary_dir", "timeout", "victory_condition", "optimization_metrics", "use_energy_tables",
-           "process_timeout_s")
+OPTIONS = (
+    "binary_dir",
+    "timeout",
+    "victory_condition",
+    "optimization_metrics",
+    "use_energy_tables",
+    "process_timeout_s",
+)
 
 
 class TimeloopEngine(Engine):
@@ -57,14 +76,24 @@ class TimeloopEngine(Engine):
 
     name = "timeloop"
 
-    def __init__(self, binary_dir: PathLike | None = None, timeout: int | None = None,
-                 victory_condition: int | None = None, optimization_metrics: Sequence[str] | None = None,
-                 use_energy_tables: bool = True, process_timeout_s: float | None = None, **unknown: Any):
+    def __init__(
+        self,
+        binary_dir: PathLike | None = None,
+        timeout: int | None = None,
+        victory_condition: int | None = None,
+        optimization_metrics: Sequence[str] | None = None,
+        use_energy_tables: bool = True,
+        process_timeout_s: float | None = None,
+        **unknown: Any,
+    ):
         if unknown:
             raise EngineError(f"unknown timeloop engine option(s) {sorted(unknown)}; options are {', '.join(OPTIONS)}")
         self.binary_dir = Path(binary_dir) if binary_dir else None
-        self.mapper_overrides = {"timeout": timeout, "victory_condition": victory_condition,
-                                 "optimization_metrics": optimization_metrics}
+        self.mapper_overrides = {
+            "timeout": timeout,
+            "victory_condition": victory_condition,
+            "optimization_metrics": optimization_metrics,
+        }
         self.use_energy_tables = bool(use_energy_tables)
         self.process_timeout_s = process_timeout_s
 
@@ -78,19 +107,31 @@ class TimeloopEngine(Engine):
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return candidate
             source = "engine option binary_dir" if self.binary_dir else f"${BINARY_ENV}"
-            raise EngineError(f"{name} not found in {directory} (from {source}); point it to the directory that "
-                              f"holds the Timeloop binaries, or use the embedded engine (engine: embedded in the "
-                              "workflow config)")
+            raise EngineError(
+                f"{name} not found in {directory} (from {source}); point it to the directory that "
+                f"holds the Timeloop binaries, or use the embedded engine (engine: embedded in the "
+                "workflow config)"
+            )
         found = shutil.which(name)
         if found is None:
-            raise EngineError(f"{name} is not on PATH; install Timeloop and put its bin directory on PATH, or set "
-                              f"{BINARY_ENV}=/dir/with/timeloop/bin (or engine_options: {{binary_dir: ...}}), or use "
-                              "the embedded engine (engine: embedded in the workflow config)")
+            raise EngineError(
+                f"{name} is not on PATH; install Timeloop and put its bin directory on PATH, or set "
+                f"{BINARY_ENV}=/dir/with/timeloop/bin (or engine_options: {{binary_dir: ...}}), or use "
+                "the embedded engine (engine: embedded in the workflow config)"
+            )
         return Path(found)
 
     # ---- Engine interface ------------------------------------------------------------
-    def evaluate(self, arch: PathLike, problem: PathLike, constraints: Sequence[PathLike], mapper: PathLike, *,
-                 outdir: PathLike | None = None, threads: int = 1) -> LayerStats:
+    def evaluate(
+        self,
+        arch: PathLike,
+        problem: PathLike,
+        constraints: Sequence[PathLike],
+        mapper: PathLike,
+        *,
+        outdir: PathLike | None = None,
+        threads: int = 1,
+    ) -> LayerStats:
         """Run timeloop-mapper on one layer and return the best mapping's stats (mapping attached)."""
         binary = self.binary(MAPPER_BINARY)
         inputs = arch_input_files(arch, self.use_energy_tables)
@@ -99,19 +140,29 @@ class TimeloopEngine(Engine):
             settings = effective_mapper(mapper, threads, self.mapper_overrides)
             mapper_file = out / EFFECTIVE_MAPPER_FILE
             mapper_file.write_text(yaml.safe_dump(settings, sort_keys=False))
-            command = [str(binary), *map(str, inputs), str(mapper_file), str(problem), *map(str, constraints),
-                       "-o", str(out)]
+            command = [
+                str(binary),
+                *map(str, inputs),
+                str(mapper_file),
+                str(problem),
+                *map(str, constraints),
+                "-o",
+                str(out),
+            ]
             log = self._run(command, out, MAPPER_BINARY, problem)
             if NO_MAPPING_MESSAGE in _read(log) or not (out / f"{MAPPER_BINARY}.stats.txt").is_file():
-                raise EngineError(f"{MAPPER_BINARY} found no valid mapping for {problem} within the search "
-                                  "criteria (relax the constraints, or raise timeout / victory_condition); "
-                                  f"log: {log}")
+                raise EngineError(
+                    f"{MAPPER_BINARY} found no valid mapping for {problem} within the search "
+                    "criteria (relax the constraints, or raise timeout / victory_condition); "
+                    f"log: {log}"
+                )
             stats = self._read_results(out, MAPPER_BINARY, log)
             stats.meta.update(threads=int(threads), mapper_settings=str(mapper_file))
         return stats
 
-    def model(self, arch: PathLike, problem: PathLike, mapping: Mapping, *,
-              outdir: PathLike | None = None) -> LayerStats:
+    def model(
+        self, arch: PathLike, problem: PathLike, mapping: Mapping, *, outdir: PathLike | None = None
+    ) -> LayerStats:
         """Run timeloop-model on one fixed mapping (written as a Timeloop mapping YAML)."""
         binary = self.binary(MODEL_BINARY)
         inputs = arch_input_files(arch, self.use_energy_tables)
@@ -133,11 +184,19 @@ class TimeloopEngine(Engine):
         log = out / f"{tool}.log"
         try:
             with open(log, "w") as handle:
-                result = subprocess.run(command, cwd=out, stdin=subprocess.DEVNULL, stdout=handle,
-                                        stderr=subprocess.STDOUT, timeout=self.process_timeout_s)
+                result = subprocess.run(
+                    command,
+                    cwd=out,
+                    stdin=subprocess.DEVNULL,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    timeout=self.process_timeout_s,
+                )
         except subprocess.TimeoutExpired:
-            raise EngineError(f"{tool} did not finish within {self.process_timeout_s} s on {problem} "
-                              f"(engine option process_timeout_s); log: {log}") from None
+            raise EngineError(
+                f"{tool} did not finish within {self.process_timeout_s} s on {problem} "
+                f"(engine option process_timeout_s); log: {log}"
+            ) from None
         except OSError as exc:
             raise EngineError(f"cannot run {command[0]}: {exc.strerror}; log: {log}") from None
         if result.returncode != 0:
@@ -185,8 +244,10 @@ class _output_dir:
         try:
             os.close(os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
-            raise EngineError(f"{self.path}: another Timeloop run is using this output directory "
-                              f"(remove {LOCK_FILE} if no run is active)") from None
+            raise EngineError(
+                f"{self.path}: another Timeloop run is using this output directory "
+                f"(remove {LOCK_FILE} if no run is active)"
+            ) from None
         for tool in (MAPPER_BINARY, MODEL_BINARY):
             for suffix in OUTPUT_SUFFIXES:
                 (self.path / f"{tool}.{suffix}").unlink(missing_ok=True)

@@ -7,6 +7,7 @@ Mapping YAML (read by Timeloop's mapping parser, `mapping:` at the top level): f
 a spatial directive's `split` is the number of leading permutation entries that go to the X axis. A
 `bypass` directive per level lists the data spaces kept (`keep`) and bypassed (`bypass`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -87,8 +88,10 @@ def _factors(loops: Sequence[Loop], dims: Sequence[str], level: str) -> dict[str
         if loop.dim not in factors:
             raise EngineError(f"mapping level {level}: dimension {loop.dim!r} is not a problem dimension {list(dims)}")
         if factors[loop.dim] != 1:
-            raise EngineError(f"mapping level {level}: two {'spatial' if loop.spatial else 'temporal'} loops over "
-                              f"{loop.dim}; Timeloop allows one per dimension and level")
+            raise EngineError(
+                f"mapping level {level}: two {'spatial' if loop.spatial else 'temporal'} loops over "
+                f"{loop.dim}; Timeloop allows one per dimension and level"
+            )
         factors[loop.dim] = loop.bound
     return factors
 
@@ -96,13 +99,17 @@ def _factors(loops: Sequence[Loop], dims: Sequence[str], level: str) -> dict[str
 def _directive(target: str, kind: str, inner_first: list[str], loops: Sequence[Loop], dims: Sequence[str]) -> dict:
     factors = _factors(loops, dims, target)
     permutation = inner_first + [d for d in dims if d not in inner_first]
-    return {"target": target, "type": kind,
-            "factors": " ".join(f"{d}={factors[d]}" for d in dims),
-            "permutation": "".join(permutation)}
+    return {
+        "target": target,
+        "type": kind,
+        "factors": " ".join(f"{d}={factors[d]}" for d in dims),
+        "permutation": "".join(permutation),
+    }
 
 
-def mapping_directives(mapping: Mapping, dims: Sequence[str], data_spaces: Sequence[str],
-                       spatial_levels: set[str] | None = None) -> list[dict]:
+def mapping_directives(
+    mapping: Mapping, dims: Sequence[str], data_spaces: Sequence[str], spatial_levels: set[str] | None = None
+) -> list[dict]:
     """Timeloop mapping directives for `mapping` (levels outermost first, loops in map.txt order)."""
     if any(len(d) != 1 for d in dims):
         raise EngineError(f"Timeloop permutations need one-letter dimension names, got {list(dims)}")
@@ -112,27 +119,40 @@ def mapping_directives(mapping: Mapping, dims: Sequence[str], data_spaces: Seque
         directives.append(_directive(level.level, "temporal", [x.dim for x in reversed(temporal)], temporal, dims))
         x_loops, y_loops = level.spatial("X"), level.spatial("Y")
         if x_loops or y_loops or (spatial_levels is not None and level.level in spatial_levels):
-            spatial = _directive(level.level, "spatial",
-                                 [x.dim for x in reversed(x_loops)] + [y.dim for y in reversed(y_loops)],
-                                 x_loops + y_loops, dims)
+            spatial = _directive(
+                level.level,
+                "spatial",
+                [x.dim for x in reversed(x_loops)] + [y.dim for y in reversed(y_loops)],
+                x_loops + y_loops,
+                dims,
+            )
             spatial["split"] = len(x_loops)
             directives.append(spatial)
         unknown = [t for t in level.keep if t not in data_spaces]
         if unknown:
             raise EngineError(f"mapping level {level.level}: keeps {unknown}, not data spaces {list(data_spaces)}")
-        directives.append({"target": level.level, "type": "bypass", "keep": list(level.keep),
-                           "bypass": [t for t in data_spaces if t not in level.keep]})
+        directives.append(
+            {
+                "target": level.level,
+                "type": "bypass",
+                "keep": list(level.keep),
+                "bypass": [t for t in data_spaces if t not in level.keep],
+            }
+        )
     return directives
 
 
-def mapping_to_yaml(mapping: Mapping, problem_dims: Sequence[str],
-                    data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
-                    spatial_levels: set[str] | None = None) -> str:
+def mapping_to_yaml(
+    mapping: Mapping,
+    problem_dims: Sequence[str],
+    data_spaces: Sequence[str] = ("Weights", "Inputs", "Outputs"),
+    spatial_levels: set[str] | None = None,
+) -> str:
     """A `Mapping` as a Timeloop v0.3 mapping YAML (`mapping:` list of directives).
 
     `spatial_levels` names the levels with a spatial fan-out in the architecture: each gets a spatial
     directive even without spatial loops (Timeloop requires one per fan-out level); when None only levels
     with spatial loops get one."""
-    return yaml.safe_dump({"mapping": mapping_directives(mapping, problem_dims, data_spaces, spatial_levels)},
-                          sort_keys=False)
-
+    return yaml.safe_dump(
+        {"mapping": mapping_directives(mapping, problem_dims, data_spaces, spatial_levels)}, sort_keys=False
+    )

@@ -8,6 +8,7 @@
 every component with the hwcomponents packages (Python >= 3.12; `python -m estimation.install` makes their
 CACTI runnable); `paper` is the shipped 45 nm table. See arch/README.md ("Derived energy tables").
 """
+
 from specs.components import SpecError
 from specs.table_record import TableMismatch, check_tables
 

@@ -5,6 +5,7 @@ the arch directory itself), unless they are already up to date. --check writes n
 tables are missing or were made for other arch contents. Errors are one line naming the file and component
 (exit 2).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
                 paths = [out / name for name in table_names(args.preset)]
                 missing = [p for p in paths if not p.is_file()]
                 if missing:
-                    raise SpecError(f"{missing[0]}: missing (run python -m estimation {arch_dir} --preset "
-                                    f"{args.preset})")
+                    raise SpecError(
+                        f"{missing[0]}: missing (run python -m estimation {arch_dir} --preset {args.preset})"
+                    )
                 check_tables(arch_dir, *paths)
                 print(f"ok: {', '.join(str(p) for p in paths)}")
             else:

@@ -8,6 +8,7 @@ address_generators[1] add + one address_generators[0] idle. Its area is the sum 
 times their instance counts. Subcomponent attributes are expressions over the compound's attributes
 (`width: memory_width`, `width: log(memory_depth)`); subcomponents may be compound classes themselves.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -49,9 +50,11 @@ class Pricer:
         unit = self._unit(cls, attributes, where, ())
         rows = []
         for action, ranges in unit.actions.items():
-            for arguments in argument_ranges(ranges, attributes if cls in self.classes else
-                                             {"n_banks": attributes.get("n_banks", 1), **attributes},
-                                             f"{where}: action {action}"):
+            for arguments in argument_ranges(
+                ranges,
+                attributes if cls in self.classes else {"n_banks": attributes.get("n_banks", 1), **attributes},
+                f"{where}: action {action}",
+            ):
                 rows.append((action, arguments, unit.energy(action, arguments)))
         return Priced(rows, unit.area_um2, unit.model)
 
@@ -75,8 +78,10 @@ class Pricer:
                 raise SpecError(f"{source}: subcomponents[{i}] needs a 'name' and a 'class'")
             base, lo, hi = instance_range(str(sub["name"]), source)
             sub_where = f"{where} ({spec['name']}.{base}, class {sub['class']})"
-            sub_attributes = {key: evaluate(value, attributes, f"{source}: {base}.{key}")
-                              for key, value in (sub.get("attributes") or {}).items()}
+            sub_attributes = {
+                key: evaluate(value, attributes, f"{source}: {base}.{key}")
+                for key, value in (sub.get("attributes") or {}).items()
+            }
             subunits[base] = (self._unit(str(sub["class"]), sub_attributes, sub_where, stack), lo, hi)
         actions = {}
         for i, action in enumerate(spec.get("actions") or []):
@@ -96,26 +101,34 @@ class Pricer:
                 unit, count, sub_actions = self._calls(call, subunits, source, name)
                 for sub_action in sub_actions:
                     where = f"{source}: action {name} -> {call['name']}.{sub_action['name']}"
-                    sub_arguments = {key: evaluate(value, bindings, where)
-                                     for key, value in (sub_action.get("arguments") or {}).items()} or None
+                    sub_arguments = {
+                        key: evaluate(value, bindings, where)
+                        for key, value in (sub_action.get("arguments") or {}).items()
+                    } or None
                     repeat = evaluate(sub_action.get("repeat", 1), bindings, where)
                     total += count * float(repeat) * unit.energy(str(sub_action["name"]), sub_arguments)
             return total
 
         area = sum(unit.area_um2 * (hi - lo + 1) for unit, lo, hi in subunits.values())
         models = "; ".join(f"{base}[{hi - lo + 1}]: {unit.model}" for base, (unit, lo, hi) in subunits.items())
-        return _Unit({name: action.get("arguments") for name, action in actions.items()}, energy, area,
-                     f"{spec['name']} = {models}")
+        return _Unit(
+            {name: action.get("arguments") for name, action in actions.items()},
+            energy,
+            area,
+            f"{spec['name']} = {models}",
+        )
 
     @staticmethod
-    def _calls(call: dict, subunits: dict[str, tuple[_Unit, int, int]], source: str,
-               action: str) -> tuple[_Unit, int, list[dict]]:
+    def _calls(
+        call: dict, subunits: dict[str, tuple[_Unit, int, int]], source: str, action: str
+    ) -> tuple[_Unit, int, list[dict]]:
         if not isinstance(call, dict) or "name" not in call:
             raise SpecError(f"{source}: action {action}: a subcomponent entry needs a 'name'")
         base, lo, hi = instance_range(str(call["name"]), f"{source}: action {action}")
         if base not in subunits:
-            raise SpecError(f"{source}: action {action} calls {call['name']!r}, which is not a subcomponent "
-                            f"({', '.join(subunits)})")
+            raise SpecError(
+                f"{source}: action {action} calls {call['name']!r}, which is not a subcomponent ({', '.join(subunits)})"
+            )
         unit, first, last = subunits[base]
         if lo < first or hi > last:
             raise SpecError(f"{source}: action {action} calls {call['name']!r}, outside {base}[{first}..{last}]")
@@ -123,6 +136,8 @@ class Pricer:
         for sub_action in calls:
             if not isinstance(sub_action, dict) or sub_action.get("name") not in unit.actions:
                 name = sub_action.get("name") if isinstance(sub_action, dict) else sub_action
-                raise SpecError(f"{source}: action {action} calls {base} action {name!r}, which its class does "
-                                f"not define (actions: {', '.join(unit.actions)})")
+                raise SpecError(
+                    f"{source}: action {action} calls {base} action {name!r}, which its class does "
+                    f"not define (actions: {', '.join(unit.actions)})"
+                )
         return unit, hi - lo + 1, calls

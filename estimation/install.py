@@ -8,6 +8,7 @@ cannot start, `make opt` in the package's cacti/ directory rebuilds it (g++ and 
 shared cores). A binary that starts is left alone. Nothing is done when the packages are not installed
 (the derived tables are then unavailable and the tests that need them skip).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -44,8 +45,10 @@ def rebuild_cacti(directory: Path) -> None:
     """`make opt` in `directory`; raises RuntimeError with the build's last lines on failure."""
     missing = [tool for tool in ("make", "g++") if shutil.which(tool) is None]
     if missing:
-        raise RuntimeError(f"cannot rebuild CACTI in {directory}: {' and '.join(missing)} not installed "
-                           "(apt-get install build-essential)")
+        raise RuntimeError(
+            f"cannot rebuild CACTI in {directory}: {' and '.join(missing)} not installed "
+            "(apt-get install build-essential)"
+        )
     build = subprocess.run(["make", "opt", "-j2"], cwd=directory, capture_output=True, text=True, check=False)
     if build.returncode != 0:
         tail = "\n".join((build.stdout + build.stderr).strip().splitlines()[-5:])

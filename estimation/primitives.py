@@ -27,6 +27,7 @@ Primitive attributes as Accelergy names them: SRAM/regfile `width`, `depth`, `n_
 A class without a model here (e.g. `bitwise`: no hwcomponents package has a gate-energy model) is an error
 naming the component and the class.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -70,8 +71,10 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             missing.append(package)
     if missing:
-        raise ModelMissing(f"the derived energy tables need {', '.join(missing)} (Python >= 3.12): "
-                           "pip install -e '.[test]' in a Python 3.12 venv, then python -m estimation.install")
+        raise ModelMissing(
+            f"the derived energy tables need {', '.join(missing)} (Python >= 3.12): "
+            "pip install -e '.[test]' in a Python 3.12 venv, then python -m estimation.install"
+        )
     return versions
 
 
@@ -118,6 +121,7 @@ def _libraries():
     library_versions()
     import hwcomponents_cacti as cacti
     import hwcomponents_library as library
+
     return cacti, library
 
 
@@ -138,6 +142,7 @@ def _storage_energy(access: dict[str, float], idle: float, n_banks: int) -> Call
         if a == 0 and d == 0:
             return idle
         return idle * (n_banks - a) / n_banks + access[action] * a / n_banks
+
     return energy
 
 
@@ -145,20 +150,28 @@ def sram(attributes: dict, tech: float, where: str) -> Primitive:
     cacti, _ = _libraries()
     width, depth = _int(attributes, "width", where), _int(attributes, "depth", where)
     n_banks = _int(attributes, "n_banks", where, default=1)
-    ports = sum(_int(attributes, key, where, default=0, minimum=0) for key in ("n_rdwr_ports", "n_rd_ports",
-                                                                              "n_wr_ports")) or 1
+    ports = (
+        sum(_int(attributes, key, where, default=0, minimum=0) for key in ("n_rdwr_ports", "n_rd_ports", "n_wr_ports"))
+        or 1
+    )
     try:
-        model = cacti.SRAM(tech_node=tech, width=width, depth=depth, size=width * depth, n_rw_ports=ports,
-                           n_banks=n_banks)
+        model = cacti.SRAM(
+            tech_node=tech, width=width, depth=depth, size=width * depth, n_rw_ports=ports, n_banks=n_banks
+        )
         access = {"read": _energy(model.read()), "write": _energy(model.write())}
     except Exception as exc:  # noqa: BLE001  (hwcomponents-cacti raises a bare Exception when CACTI fails)
-        raise SpecError(f"{where}: hwcomponents_cacti.SRAM failed: {str(exc).splitlines()[0]}"
-                        f"{_CACTI_HINT if 'CACTI failed' in str(exc) else ''}") from None
+        raise SpecError(
+            f"{where}: hwcomponents_cacti.SRAM failed: {str(exc).splitlines()[0]}"
+            f"{_CACTI_HINT if 'CACTI failed' in str(exc) else ''}"
+        ) from None
     idle = _leak_pj(model, float(model.cycle_period))
-    return Primitive({"read": STORAGE_ARGUMENTS, "write": STORAGE_ARGUMENTS, "idle": None},
-                     _storage_energy(access, idle, n_banks), float(model.area) * UM2,
-                     f"hwcomponents_cacti.SRAM(tech_node={tech:g}, width={width}, depth={depth}, "
-                     f"n_rw_ports={ports}, n_banks={n_banks})")
+    return Primitive(
+        {"read": STORAGE_ARGUMENTS, "write": STORAGE_ARGUMENTS, "idle": None},
+        _storage_energy(access, idle, n_banks),
+        float(model.area) * UM2,
+        f"hwcomponents_cacti.SRAM(tech_node={tech:g}, width={width}, depth={depth}, "
+        f"n_rw_ports={ports}, n_banks={n_banks})",
+    )
 
 
 _CACTI_HINT = " (if CACTI cannot run on this machine, rebuild it: python -m estimation.install)"
@@ -179,9 +192,13 @@ def regfile(attributes: dict, tech: float, where: str) -> Primitive:
         return (reg_access if d else reg_idle) + depth * (cmp_access if a else cmp_idle)
 
     area = (depth * float(register.area) + depth * float(comparator.area)) * UM2
-    return Primitive({"read": STORAGE_ARGUMENTS, "write": STORAGE_ARGUMENTS, "idle": None}, energy, area,
-                     f"{width}-bit AladdinRegister x {depth} rows + {depth} x {_address_bits(depth)}-bit "
-                     f"AladdinComparator (tech_node={tech:g})")
+    return Primitive(
+        {"read": STORAGE_ARGUMENTS, "write": STORAGE_ARGUMENTS, "idle": None},
+        energy,
+        area,
+        f"{width}-bit AladdinRegister x {depth} rows + {depth} x {_address_bits(depth)}-bit "
+        f"AladdinComparator (tech_node={tech:g})",
+    )
 
 
 def fifo(attributes: dict, tech: float, where: str) -> Primitive:
@@ -192,10 +209,12 @@ def fifo(attributes: dict, tech: float, where: str) -> Primitive:
     access = _energy(register.read()) + _energy(comparator.compare())
     idle = _leak_pj(register, LOGIC_CYCLE_S) + _leak_pj(comparator, LOGIC_CYCLE_S)
     area = (depth * float(register.area) + float(comparator.area)) * UM2
-    return Primitive({"push": None, "pop": None, "idle": None},
-                     lambda action, _arguments: idle if action == "idle" else access, area,
-                     f"{width}-bit AladdinRegister x {depth} + {_address_bits(depth)}-bit AladdinComparator "
-                     f"(tech_node={tech:g})")
+    return Primitive(
+        {"push": None, "pop": None, "idle": None},
+        lambda action, _arguments: idle if action == "idle" else access,
+        area,
+        f"{width}-bit AladdinRegister x {depth} + {_address_bits(depth)}-bit AladdinComparator (tech_node={tech:g})",
+    )
 
 
 def dram(attributes: dict, tech: float, where: str) -> Primitive:
@@ -208,14 +227,19 @@ def dram(attributes: dict, tech: float, where: str) -> Primitive:
     except (AssertionError, ValueError) as exc:
         raise SpecError(f"{where}: hwcomponents_cacti.{kind}(width={width}): {exc}") from None
     access = {"read": _energy(model.read()), "write": _energy(model.write()), "idle": 0.0}
-    return Primitive({"read": None, "write": None, "idle": None}, lambda action, _arguments: access[action],
-                     float(model.area) * UM2, f"hwcomponents_cacti.{kind}(width={width})")
+    return Primitive(
+        {"read": None, "write": None, "idle": None},
+        lambda action, _arguments: access[action],
+        float(model.area) * UM2,
+        f"hwcomponents_cacti.{kind}(width={width})",
+    )
 
 
 def _logic(model: Any, actions: dict[str, float], description: str) -> Primitive:
     table = {**actions, "idle": _leak_pj(model, LOGIC_CYCLE_S)}
-    return Primitive({name: None for name in table}, lambda action, _arguments: table[action],
-                     float(model.area) * UM2, description)
+    return Primitive(
+        {name: None for name in table}, lambda action, _arguments: table[action], float(model.area) * UM2, description
+    )
 
 
 def intadder(attributes: dict, tech: float, where: str) -> Primitive:
@@ -236,8 +260,7 @@ def comparator(attributes: dict, tech: float, where: str) -> Primitive:
     _, library = _libraries()
     bits = _bits(attributes, where)
     model = library.AladdinComparator(tech_node=tech, width=bits)
-    return _logic(model, {"compare": _energy(model.compare())},
-                  f"hwcomponents_library.AladdinComparator(width={bits})")
+    return _logic(model, {"compare": _energy(model.compare())}, f"hwcomponents_library.AladdinComparator(width={bits})")
 
 
 def intmultiplier(attributes: dict, tech: float, where: str) -> Primitive:
@@ -246,8 +269,12 @@ def intmultiplier(attributes: dict, tech: float, where: str) -> Primitive:
     model = library.AladdinMultiplier(tech_node=tech, width=bits)
     multiply, idle = _energy(model.multiply()), _leak_pj(model, LOGIC_CYCLE_S)
     table = {"mult_random": multiply, "mult_reused": REUSED_MULTIPLY * multiply, "mult_gated": idle, "idle": idle}
-    return Primitive({name: None for name in table}, lambda action, _arguments: table[action],
-                     float(model.area) * UM2, f"hwcomponents_library.AladdinMultiplier(width={bits})")
+    return Primitive(
+        {name: None for name in table},
+        lambda action, _arguments: table[action],
+        float(model.area) * UM2,
+        f"hwcomponents_library.AladdinMultiplier(width={bits})",
+    )
 
 
 def intmac(attributes: dict, tech: float, where: str) -> Primitive:
@@ -259,17 +286,30 @@ def intmac(attributes: dict, tech: float, where: str) -> Primitive:
     multiplier = library.AladdinMultiplier(tech_node=tech, width=multiplier_bits)
     add, multiply = _energy(adder.add()), _energy(multiplier.multiply())
     add_idle, multiply_idle = _leak_pj(adder, LOGIC_CYCLE_S), _leak_pj(multiplier, LOGIC_CYCLE_S)
-    table = {"mac_random": add + multiply, "mac_reused": add + REUSED_MULTIPLY * multiply,
-             "mac_gated": add + multiply_idle, "idle": add_idle + multiply_idle}
-    return Primitive({name: None for name in table}, lambda action, _arguments: table[action],
-                     (float(adder.area) + float(multiplier.area)) * UM2,
-                     f"hwcomponents_library.AladdinAdder(width={adder_bits}) + "
-                     f"AladdinMultiplier(width={multiplier_bits})")
+    table = {
+        "mac_random": add + multiply,
+        "mac_reused": add + REUSED_MULTIPLY * multiply,
+        "mac_gated": add + multiply_idle,
+        "idle": add_idle + multiply_idle,
+    }
+    return Primitive(
+        {name: None for name in table},
+        lambda action, _arguments: table[action],
+        (float(adder.area) + float(multiplier.area)) * UM2,
+        f"hwcomponents_library.AladdinAdder(width={adder_bits}) + AladdinMultiplier(width={multiplier_bits})",
+    )
 
 
 MODELS: dict[str, Callable[[dict, float, str], Primitive]] = {
-    "SRAM": sram, "regfile": regfile, "DRAM": dram, "intadder": intadder, "intmac": intmac,
-    "intmultiplier": intmultiplier, "counter": counter, "comparator": comparator, "FIFO": fifo,
+    "SRAM": sram,
+    "regfile": regfile,
+    "DRAM": dram,
+    "intadder": intadder,
+    "intmac": intmac,
+    "intmultiplier": intmultiplier,
+    "counter": counter,
+    "comparator": comparator,
+    "FIFO": fifo,
 }
 
 
@@ -277,9 +317,11 @@ def price(cls: str, attributes: dict, where: str) -> Primitive:
     """The priced primitive of class `cls` with `attributes`; an error naming `where` and the class if no model
     covers it or its attributes are unusable."""
     if cls not in MODELS:
-        raise ModelMissing(f"{where}: class {cls!r} has no hwcomponents model (covered: {', '.join(MODELS)}, and "
-                           "compound classes from components/*.yaml); give its figures in an Accelergy ERT.yaml "
-                           "beside arch.yaml (it takes precedence over generated tables)")
+        raise ModelMissing(
+            f"{where}: class {cls!r} has no hwcomponents model (covered: {', '.join(MODELS)}, and "
+            "compound classes from components/*.yaml); give its figures in an Accelergy ERT.yaml "
+            "beside arch.yaml (it takes precedence over generated tables)"
+        )
     tech = tech_node_m(attributes.get("technology", "45nm"), where)
     try:
         return MODELS[cls](attributes, tech, where)

@@ -7,6 +7,7 @@ ShuffleNet predicts its second grouped 1x1 (role pred_comp) instead of the depth
 pred_conv_* fields (as in the reference's result.csv) and `second_role` says which layer it was.
 Fused head/tail layers are ordinary layers on the predictions arch (`evaluate_edge_layer`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -54,9 +55,15 @@ class BlockResult(JsonRecord):
 
     def columns_uJ(self) -> dict[str, float]:
         """The reference's fusion_results.csv / result.csv columns (energies in uJ, cycles)."""
-        return {"pred_decom_e": self.pred_decom_e * 1e-6, "pred_conv_e": self.pred_conv_e * 1e-6,
-                "main_e": self.main_e * 1e-6, "overhead_e": self.overhead_e * 1e-6,
-                "pred_decom_c": self.pred_decom_c, "pred_conv_c": self.pred_conv_c, "main_c": self.main_c}
+        return {
+            "pred_decom_e": self.pred_decom_e * 1e-6,
+            "pred_conv_e": self.pred_conv_e * 1e-6,
+            "main_e": self.main_e * 1e-6,
+            "overhead_e": self.overhead_e * 1e-6,
+            "pred_decom_c": self.pred_decom_c,
+            "pred_conv_c": self.pred_conv_c,
+            "main_c": self.main_c,
+        }
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,21 @@ def second_role(block: Block) -> str:
     roles = {layer.role for layer in block.layers}
     unknown = sorted(roles - set(PREDICTION_ROLES) - {"main"})
     if unknown or "pred_decom" not in roles or "main" not in roles or len(roles & set(SECOND_ROLES)) != 1:
-        raise FusionError(f"block {block.index}: a fused block needs pred_decom, one of pred_conv/pred_comp and main "
-                          f"(and nothing else), got roles {sorted(roles)}")
+        raise FusionError(
+            f"block {block.index}: a fused block needs pred_decom, one of pred_conv/pred_comp and main "
+            f"(and nothing else), got roles {sorted(roles)}"
+        )
     return next(r for r in SECOND_ROLES if r in roles)
 
 
-def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStats | None, params: FusionParams,
-                   main_result: MainCost | None = None, main_from: int | None = None) -> BlockResult:
+def evaluate_block(
+    block: Block,
+    pred: Mapping[str, LayerStats],
+    main: LayerStats | None,
+    params: FusionParams,
+    main_result: MainCost | None = None,
+    main_from: int | None = None,
+) -> BlockResult:
     """Evaluate one fused block from its runs: `pred` = {role: stats} of its prediction layers, `main` its main run.
 
     `main_result` replaces the main run's cost (used for the paper's main-run reuse, see `evaluate_blocks`)."""
@@ -98,13 +113,26 @@ def evaluate_block(block: Block, pred: Mapping[str, LayerStats], main: LayerStat
     else:
         raise FusionError(f"block {block.index}: no main run given")
     overhead = overhead_cost(block, main_part, params)
-    return BlockResult(block.index, second, decom.energy_pJ, other.energy_pJ, main_part.energy_pJ, overhead.energy_pJ,
-                       decom.cycles, other.cycles, main_part.cycles, main_from or block.index, overhead.terms,
-                       overhead.facts, {"pred_decom": decom.terms, second: other.terms})
+    return BlockResult(
+        block.index,
+        second,
+        decom.energy_pJ,
+        other.energy_pJ,
+        main_part.energy_pJ,
+        overhead.energy_pJ,
+        decom.cycles,
+        other.cycles,
+        main_part.cycles,
+        main_from or block.index,
+        overhead.terms,
+        overhead.facts,
+        {"pred_decom": decom.terms, second: other.terms},
+    )
 
 
-def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats],
-                    params: FusionParams) -> list[BlockResult]:
+def evaluate_blocks(
+    blocks: Sequence[Block], stats: Mapping[str, LayerStats], params: FusionParams
+) -> list[BlockResult]:
     """Evaluate every block; `stats` maps layer names (`b<k>.<role>`) to runs.
 
     Blocks listed in params.main_reuse take the previous block's main result (energy and cycles) instead of their
@@ -124,8 +152,9 @@ def evaluate_blocks(blocks: Sequence[Block], stats: Mapping[str, LayerStats],
         else:
             source = copies.get(block.index, block.index)
             if source not in by_index:
-                raise FusionError(f"field main_copied_from: block {block.index} copies block {source}, "
-                                  "which is not evaluated")
+                raise FusionError(
+                    f"field main_copied_from: block {block.index} copies block {source}, which is not evaluated"
+                )
             main_layer = by_index[source].layer("main")
             main_part = main_cost(main_layer, _run(stats, main_layer), params)
         results.append(evaluate_block(block, pred, None, params, main_result=main_part, main_from=source))

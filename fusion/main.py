@@ -6,6 +6,7 @@ the MACs (the global buffer bypasses them, so the run has no on-chip weight ener
 are charged in the overhead (fusion/overhead.py), so the run's outermost level Weights energy is removed here. A
 grouped main run in the coupled form is one group x G.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,8 +83,9 @@ def main_run(layer: Layer, stats: LayerStats) -> MainRun:
         glb_pJ = _word_pJ(buffer, layer)
     else:
         free, glb_pJ = 0, 0.0
-    return MainRun(weights.reads / weights.partition_size, free, _word_pJ(dram, layer), glb_pJ,
-                   _word_bits(arch, dram.name))
+    return MainRun(
+        weights.reads / weights.partition_size, free, _word_pJ(dram, layer), glb_pJ, _word_bits(arch, dram.name)
+    )
 
 
 def _word_pJ(level: LevelStats, layer: Layer) -> float:

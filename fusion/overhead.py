@@ -36,6 +36,7 @@ act = fusion_unit_activity, taps = kernel taps, tiles = ceil(pix^2 / f_pes)):
     PE adders add, bit_masks_and, mux_ process   ceil(act A cycles);  mux process ceil(act 2 A cycles)
     PE adder_fifo push = pop    ceil(adder_fifo_ops_per_add x adds)  (0 in both presets: no counts)
 """
+
 from __future__ import annotations
 
 import math
@@ -56,10 +57,27 @@ from .runs import FusionError
 
 CHIP = "fusion_chip"
 STORAGE_ARGUMENTS = (("address_delta", 1), ("data_delta", 1))  # sequential addresses, changing data
-TERMS = ("weight_DRAM", "weight_GLB", "pred_DRAM", "pred_glb", "binary_decoder", "pred_buffer", "zero_replace_flag",
-         "zero_replacing", "adders", "masks_AND", "adder_fifo")
-PER_PE_TERM = {"prediction_buffer": "pred_buffer", "adders": "adders", "bit_masks_and": "masks_AND",
-               "mux_": "zero_replace_flag", "mux": "zero_replacing", "adder_fifo": "adder_fifo"}
+TERMS = (
+    "weight_DRAM",
+    "weight_GLB",
+    "pred_DRAM",
+    "pred_glb",
+    "binary_decoder",
+    "pred_buffer",
+    "zero_replace_flag",
+    "zero_replacing",
+    "adders",
+    "masks_AND",
+    "adder_fifo",
+)
+PER_PE_TERM = {
+    "prediction_buffer": "pred_buffer",
+    "adders": "adders",
+    "bit_masks_and": "masks_AND",
+    "mux_": "zero_replace_flag",
+    "mux": "zero_replacing",
+    "adder_fifo": "adder_fifo",
+}
 
 Key = tuple[str, str, tuple[tuple[str, Any], ...]]  # (component instance name, action, arguments)
 
@@ -128,8 +146,10 @@ class FusedWeights:
 
 # ----------------------------------------------------------------------------------------- counts
 
-def action_counts(block: Block, main_cycles: int, params: FusionParams,
-                  resident_mask_bits: int | None = None) -> OverheadCounts:
+
+def action_counts(
+    block: Block, main_cycles: int, params: FusionParams, resident_mask_bits: int | None = None
+) -> OverheadCounts:
     """The overhead action counts of `block` whose fused main convolution takes `main_cycles` cycles; with
     `resident_mask_bits` (mask_storage capacity) pred_glb is written and read once per row of resident masks."""
     pix2 = block.pixels * block.pixels
@@ -166,6 +186,7 @@ def action_counts(block: Block, main_cycles: int, params: FusionParams,
 
 
 # ----------------------------------------------------------------------------------------- Accelergy files
+
 
 def write_action_counts(counts: OverheadCounts, path: str | Path) -> Path:
     """Write `counts` as Accelergy's action_counts.yaml (version 0.2) for arch/archon/overhead."""
@@ -227,6 +248,7 @@ def estimate_energy(counts: dict[Key, int], ert: EnergyTable) -> dict[str, float
 
 # ----------------------------------------------------------------------------------------- energy
 
+
 def fused_weights(block: Block, params: FusionParams) -> float:
     """Kept fused weights of `block`: (in/G)(mid/G) x taps x out x prune_factor."""
     G = block.groups
@@ -262,8 +284,10 @@ def fused_weight_cost(block: Block, params: FusionParams, main: MainCost | None 
 
 def mask_bits(block: Block, params: FusionParams) -> int:
     """Bits of the block's prediction masks: every output of its prediction layers x sign_bits."""
-    return sum(layer.N * layer.P * layer.Q * layer.M for layer in block.layers
-               if layer.role.startswith("pred_")) * params.sign_bits
+    return (
+        sum(layer.N * layer.P * layer.Q * layer.M for layer in block.layers if layer.role.startswith("pred_"))
+        * params.sign_bits
+    )
 
 
 @lru_cache(maxsize=8)
@@ -277,8 +301,9 @@ def pred_glb_capacity_bits(arch_dir: Path) -> int:
                 return int(component.attributes["memory_depth"]) * int(component.attributes["memory_width"])
             except (KeyError, TypeError, ValueError):
                 break
-    raise FusionError(f"{arch_dir / 'arch.yaml'}: no pred_glb with memory_depth and memory_width "
-                      "(or set the knob pred_glb_bits)")
+    raise FusionError(
+        f"{arch_dir / 'arch.yaml'}: no pred_glb with memory_depth and memory_width (or set the knob pred_glb_bits)"
+    )
 
 
 def mask_storage(block: Block, params: FusionParams, main: MainCost | None = None) -> MaskStorage:
@@ -294,13 +319,15 @@ def mask_storage(block: Block, params: FusionParams, main: MainCost | None = Non
 
 def _run(block: Block, main: MainCost | None, knob: str) -> MainRun:
     if main is None or main.run is None:
-        raise FusionError(f"block {block.index}: {knob} needs the block's main run (its mapping, capacity and "
-                          "energies); none given")
+        raise FusionError(
+            f"block {block.index}: {knob} needs the block's main run (its mapping, capacity and energies); none given"
+        )
     return main.run
 
 
-def overhead_cost(block: Block, main: MainCost | int, params: FusionParams,
-                  ert: EnergyTable | None = None) -> OverheadCost:
+def overhead_cost(
+    block: Block, main: MainCost | int, params: FusionParams, ert: EnergyTable | None = None
+) -> OverheadCost:
     """The overhead of `block` (pJ) given its main phase (a MainCost; or only its cycles for the closed forms)."""
     main_cost = main if isinstance(main, MainCost) else None
     cycles = main.cycles if isinstance(main, MainCost) else int(main)
@@ -321,12 +348,22 @@ def overhead_cost(block: Block, main: MainCost | int, params: FusionParams,
             terms[PER_PE_TERM[short]] += energy
     weights = fused_weight_cost(block, params, main_cost)
     terms["weight_DRAM"], terms["weight_GLB"] = weights.dram_pJ, weights.glb_pJ
-    facts: dict[str, float] = {"fused_weights": weights.kept, "fused_weight_words": weights.words,
-                               "resident_weight_words": weights.resident_words, "weight_passes": weights.passes}
+    facts: dict[str, float] = {
+        "fused_weights": weights.kept,
+        "fused_weight_words": weights.words,
+        "resident_weight_words": weights.resident_words,
+        "weight_passes": weights.passes,
+    }
     if masks is not None:
         terms["pred_DRAM"] = masks.spill_pJ
-        facts.update({"mask_bits": masks.bits, "pred_glb_bits": masks.capacity_bits,
-                      "resident_mask_bits": masks.resident_bits, "spilled_mask_bits": masks.spilled_bits})
+        facts.update(
+            {
+                "mask_bits": masks.bits,
+                "pred_glb_bits": masks.capacity_bits,
+                "resident_mask_bits": masks.resident_bits,
+                "spilled_mask_bits": masks.spilled_bits,
+            }
+        )
     if main_cost is not None and main_cost.run is not None:
         facts.update({f"main_{key}": value for key, value in main_cost.run.to_dict().items()})
     return OverheadCost(sum(terms.values()), terms, counts, facts)

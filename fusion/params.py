@@ -10,6 +10,7 @@ Presets:
 
 Resolution order: preset body -> per_network[<network>] -> per_network[<network>/<dataset>] -> overrides.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -23,7 +24,6 @@ from workloads.problem import DEPTHWISE_FORMS
 
 PRESETS_YAML = Path(__file__).resolve().parent / "presets.yaml"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
 
 
 class FusionParamsError(ValueError):
@@ -248,8 +248,9 @@ class FusionParams:
             return int(block.pred_bits)
         if isinstance(bits, tuple):
             if not 1 <= block.index <= len(bits):
-                raise FusionParamsError(f"field pred_act_bits: has {len(bits)} entries, "
-                                        f"no entry for block {block.index}")
+                raise FusionParamsError(
+                    f"field pred_act_bits: has {len(bits)} entries, no entry for block {block.index}"
+                )
             return bits[block.index - 1]
         return bits
 
@@ -279,12 +280,18 @@ KNOBS: tuple[str, ...] = tuple(f.name for f in fields(FusionParams) if f.name no
 
 # ----------------------------------------------------------------------------------------- loading
 
+
 def presets(path: str | Path = PRESETS_YAML) -> list[str]:
     return list(_read(Path(path))["presets"])
 
 
-def load_params(preset: str = "default", network: str | None = None, dataset: str | None = None,
-                overrides: dict[str, Any] | None = None, path: str | Path = PRESETS_YAML) -> FusionParams:
+def load_params(
+    preset: str = "default",
+    network: str | None = None,
+    dataset: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    path: str | Path = PRESETS_YAML,
+) -> FusionParams:
     """The `preset` of `path` for `network`/`dataset`, with single knobs replaced by `overrides`."""
     path = Path(path)
     spec = _read(path)
@@ -320,6 +327,7 @@ def _read(path: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------------------- validation
+
 
 def _number(value: Any, where: str, minimum: float = 0.0, integer: bool = False, allow_null: bool = False):
     if value is None and allow_null:
@@ -415,10 +423,12 @@ def _build(preset: str, raw: dict, where: dict, overrides: dict) -> FusionParams
         "overhead_adders": _number(raw["overhead_adders"], w["overhead_adders"], 1, integer=True, allow_null=True),
         "binary_decoder_factor": _number(raw["binary_decoder_factor"], w["binary_decoder_factor"]),
         "fusion_unit_activity": _number(raw["fusion_unit_activity"], w["fusion_unit_activity"]),
-        "pred_buffer_extra_reads": _number(raw["pred_buffer_extra_reads"], w["pred_buffer_extra_reads"], 0,
-                                           integer=True),
-        "pred_buffer_bits_per_write": _number(raw["pred_buffer_bits_per_write"], w["pred_buffer_bits_per_write"], 1,
-                                              integer=True),
+        "pred_buffer_extra_reads": _number(
+            raw["pred_buffer_extra_reads"], w["pred_buffer_extra_reads"], 0, integer=True
+        ),
+        "pred_buffer_bits_per_write": _number(
+            raw["pred_buffer_bits_per_write"], w["pred_buffer_bits_per_write"], 1, integer=True
+        ),
         "pred_glb_write_bits": _number(raw["pred_glb_write_bits"], w["pred_glb_write_bits"], 1, integer=True),
         "kernel_taps": _number(raw["kernel_taps"], w["kernel_taps"], 1, integer=True, allow_null=True),
         "prune_factor": _number(raw["prune_factor"], w["prune_factor"], allow_null=True),

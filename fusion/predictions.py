@@ -17,6 +17,7 @@ A prediction layer is simulated as an ordinary dense layer on the predictions ar
 Formula 'A' is the above (the reference's mobilenet/mnasnet adjust_pred, with its quirks as knobs).
 Formula 'B' is the reference's fusionet/shufflenet adjust_pred, reproduced as written (paper preset only).
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,9 @@ def prediction_cycles(stats: LayerStats, layer: Layer, params: FusionParams) -> 
 def prediction_cost(layer: Layer, block: Block, stats: LayerStats, params: FusionParams) -> PredictionCost:
     """The cost of prediction layer `layer` of `block` from its dense run `stats` (one problem copy)."""
     if layer.role not in PREDICTION_ROLES:
-        raise FusionError(f"layer {layer.name}: role {layer.role!r} is not a prediction role "
-                          f"({', '.join(PREDICTION_ROLES)})")
+        raise FusionError(
+            f"layer {layer.name}: role {layer.role!r} is not a prediction role ({', '.join(PREDICTION_ROLES)})"
+        )
     formula = _formula_a if params.pred_formula == "A" else _formula_b
     terms = formula(layer, block, stats, params)
     copies = repeat(layer, params)

@@ -4,6 +4,7 @@
 Levels are found by role, not by name: the outermost level is DRAM; "chip" levels are the single-instance storage
 levels (global buffer and DRAM); "pe" levels are the per-PE storage levels (more than one instance).
 """
+
 from __future__ import annotations
 
 from accelerators import dense
@@ -27,15 +28,17 @@ def repeat(layer: Layer, params: FusionParams) -> int:
     return dense.repeat(layer, params.depthwise_form)
 
 
-def dw_input_fix(stats: LayerStats, layer: Layer, spec: str | tuple[str, ...],
-                 params: FusionParams) -> dict[str, float]:
+def dw_input_fix(
+    stats: LayerStats, layer: Layer, spec: str | tuple[str, ...], params: FusionParams
+) -> dict[str, float]:
     """{level: pJ added} of a paper-form depthwise run at the levels of `spec` (empty otherwise), made as
     `dw_fix_check` says (a run whose stats do not name their arch: the prediction arch for a body layer, else
     arch/archon/predictions)."""
     arch = params.prediction_arch_dir if layer.part == "body" else REPO_ROOT / "arch" / "archon" / "predictions"
     try:
-        return dense.depthwise_input_fix(stats, layer, params.depthwise_form, spec, check=params.dw_fix_check,
-                                         arch=arch)
+        return dense.depthwise_input_fix(
+            stats, layer, params.depthwise_form, spec, check=params.dw_fix_check, arch=arch
+        )
     except ValueError as exc:
         raise FusionError(str(exc)) from None
 

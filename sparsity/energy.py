@@ -38,6 +38,7 @@ Paper preset (docs/method.md §5.3): d = 0.09 (its hard-coded s = 0.91), b = 10,
 at DRAM and weights_spad, ifmap_spad Inputs with f = 1, g = 1, base = summary:
     E_sp = E - s E_DW (1 - 10/16) - s E_SW (1 - 10/16) - s E_II.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ def pe_levels(stats: LayerStats, pe_level: str) -> list[str]:
     names = [lvl.name for lvl in stats.levels[1:]]
     if pe_level not in names:
         raise SparseEnergyError(f"PE level {pe_level!r} is not a level of the stats (levels: {', '.join(names)})")
-    return names[:names.index(pe_level) + 1]
+    return names[: names.index(pe_level) + 1]
 
 
 def weight_factor(d: float, params: SparseParams) -> float:
@@ -93,8 +94,9 @@ def operand_share(tensor: str, stats: TensorStats, params: SparseParams, where: 
     return driven / total
 
 
-def sparse_energy(stats: LayerStats, d: float, params: SparseParams, pe_level: str,
-                  extra_dense_pJ: float = 0.0) -> SparseEnergy:
+def sparse_energy(
+    stats: LayerStats, d: float, params: SparseParams, pe_level: str, extra_dense_pJ: float = 0.0
+) -> SparseEnergy:
     """Sparse energy of one problem copy with weight density `d` (see the module docstring)."""
     inside = set(pe_levels(stats, pe_level))
     operand_levels = inside if params.operand_levels == "pe" else set(params.operand_levels)
@@ -114,15 +116,21 @@ def sparse_energy(stats: LayerStats, d: float, params: SparseParams, pe_level: s
 
 def weight_levels(stats: LayerStats, params: SparseParams) -> list[str]:
     """Levels whose Weights energy the model scales (weight_levels: all, or the named ones that keep weights)."""
-    return [lvl.name for lvl in stats.levels[1:] if "Weights" in lvl.tensors
-            and (params.weight_levels == "all" or lvl.name in params.weight_levels)]
+    return [
+        lvl.name
+        for lvl in stats.levels[1:]
+        if "Weights" in lvl.tensors and (params.weight_levels == "all" or lvl.name in params.weight_levels)
+    ]
 
 
-def omitted_costs(stats: LayerStats, params: SparseParams, performed_macs: int, idle_pe_cycles: int,
-                  weights_per_pointer: int) -> dict[str, float]:
+def omitted_costs(
+    stats: LayerStats, params: SparseParams, performed_macs: int, idle_pe_cycles: int, weights_per_pointer: int
+) -> dict[str, float]:
     """The costs of finding the non-zero weights (module docstring), pJ, for the MACs and idle PE-cycles given."""
     pointer_share = params.pointer_bits / (params.word_bits * weights_per_pointer) if weights_per_pointer else 0.0
     pointers = sum(stats.level(name).tensors["Weights"].energy_pJ for name in weight_levels(stats, params))
-    return {"index_decode": performed_macs * params.index_decode_pJ,
-            "pointers": pointers * pointer_share,
-            "idle_pe": idle_pe_cycles * params.idle_pe_pJ}
+    return {
+        "index_decode": performed_macs * params.index_decode_pJ,
+        "pointers": pointers * pointer_share,
+        "idle_pe": idle_pe_cycles * params.idle_pe_pJ,
+    }

@@ -9,6 +9,7 @@ reference analysed group 0 and multiplied by G: `groups: first`). The energy of 
 energy is G x the copy energy at the layer's density. Whole-layer numbers (x repeat) are reported unless named
 per-pass / per-copy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,8 +62,9 @@ class SparseResult(JsonRecord):
     bound: str | None = None  # the parameters' bound (sparsity/params.py)
 
 
-def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, params: SparseParams,
-                   extra_dense_pJ: float = 0.0) -> SparseResult:
+def evaluate_layer(
+    layer: Layer, dense_stats: LayerStats, weights: np.ndarray, params: SparseParams, extra_dense_pJ: float = 0.0
+) -> SparseResult:
     """`layer` with pruned Keras kernel `weights`, re-costed from its dense run `dense_stats` (with mapping).
 
     extra_dense_pJ: dense energy per problem copy that is not in the stats (e.g. the paper-form depthwise input fix);
@@ -79,8 +81,10 @@ def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, p
     repeat = len(problems)
     meta_repeat = int(dense_stats.meta.get("repeat", repeat))
     if meta_repeat != repeat:
-        raise SparseEvaluationError(f"layer {layer.name}: the dense run is repeated {meta_repeat} times but its "
-                                    f"mapping fits {repeat} copies of the weights")
+        raise SparseEvaluationError(
+            f"layer {layer.name}: the dense run is repeated {meta_repeat} times but its "
+            f"mapping fits {repeat} copies of the weights"
+        )
     pe_level = params.pe_level or derive_pe_level(mapping, dense_stats)
     analysed = problems if params.groups == "all" else problems[:1]
     parts = [analyse(mapping, w, pe_level) for w in analysed]
@@ -88,8 +92,10 @@ def evaluate_layer(layer: Layer, dense_stats: LayerStats, weights: np.ndarray, p
     first = parts[0]
     dense_macs = sum(p.dense_macs for p in parts) * scale
     if dense_macs != layer.macs:
-        raise SparseEvaluationError(f"layer {layer.name}: the mapping covers {dense_macs} MACs, "
-                                    f"the layer has {layer.macs} (a dense run of another layer?)")
+        raise SparseEvaluationError(
+            f"layer {layer.name}: the mapping covers {dense_macs} MACs, "
+            f"the layer has {layer.macs} (a dense run of another layer?)"
+        )
     sparse_macs = sum(p.sparse_macs for p in parts) * scale
     imbalance_cycles = sum(p.cycles for p in parts) * scale
     dense_cycles = first.dense_cycles * repeat

@@ -20,6 +20,7 @@ outside the PE level they only repeat PEs or passes with identical work, inside 
 analysis gathers the non-zero mask once per weight (a [passes_w x PEs_w x inner_w] index array with exactly one
 entry per weight) and never touches individual MACs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -60,6 +61,7 @@ class Imbalance:
 
 # ----------------------------------------------------------------------------------------- PE level
 
+
 def derive_pe_level(mapping: Mapping, stats: LayerStats | None = None) -> str:
     """The outermost storage level inside a PE.
 
@@ -95,6 +97,7 @@ def _cut(mapping: Mapping, pe_level: str) -> tuple[list[Loop], list[Loop]]:
 
 
 # ----------------------------------------------------------------------------------------- index arithmetic
+
 
 def _dim_strides(loops: list[Loop]) -> list[int]:
     """Each loop's digit weight within its dimension (product of the bounds of inner loops of that dimension)."""
@@ -134,10 +137,12 @@ class _Nest:
             raise ImbalanceError(f"the mapping's R,S,C,M = {bounds} do not match the weights' shape {weights.shape}")
         outer, inner = _cut(mapping, pe_level)
         loops = outer + inner
-        flat = {d: int(np.prod(weights.shape[i + 1:])) for i, d in enumerate(WEIGHT_DIMS)}
-        entries = [_Entry(loop.bound, loop.spatial, stride * flat[loop.dim] if loop.dim in flat else None)
-                   for loop, stride in zip(loops, _dim_strides(loops), strict=True)]
-        self.outer, self.inner = entries[:len(outer)], entries[len(outer):]
+        flat = {d: int(np.prod(weights.shape[i + 1 :])) for i, d in enumerate(WEIGHT_DIMS)}
+        entries = [
+            _Entry(loop.bound, loop.spatial, stride * flat[loop.dim] if loop.dim in flat else None)
+            for loop, stride in zip(loops, _dim_strides(loops), strict=True)
+        ]
+        self.outer, self.inner = entries[: len(outer)], entries[len(outer) :]
         self.nonzero = (weights != 0).ravel()
 
     @staticmethod
@@ -157,8 +162,12 @@ class _Nest:
         t_off, p_off, i_off = self.offsets(self.temporal()), self.offsets(self.spatial()), self.offsets(self.inner)
         inner = (p_off[:, None] + i_off[None, :]).astype(np.intp)
         rows = max(1, GATHER_CHUNK // inner.size)  # bound the index array's memory on huge layers
-        return np.concatenate([self.nonzero[t_off[i:i + rows, None, None] + inner[None]].sum(axis=2, dtype=np.int64)
-                               for i in range(0, t_off.size, rows)])
+        return np.concatenate(
+            [
+                self.nonzero[t_off[i : i + rows, None, None] + inner[None]].sum(axis=2, dtype=np.int64)
+                for i in range(0, t_off.size, rows)
+            ]
+        )
 
 
 def _product(entries: list[_Entry], weight: bool | None = None) -> int:
@@ -167,6 +176,7 @@ def _product(entries: list[_Entry], weight: bool | None = None) -> int:
 
 
 # ----------------------------------------------------------------------------------------- public API
+
 
 def analyse(mapping: Mapping, weights: np.ndarray, pe_level: str) -> Imbalance:
     """Cycles and MAC counts of one problem: `weights` is W[R, S, C, M] of that problem (see module docstring)."""

@@ -11,6 +11,7 @@ C=1 and the coupled Depthwise-Layer without C). A grouped layer is either one pr
 repeated G times; group g holds output channels g*M/G ... (g+1)*M/G - 1) or, in the paper's grouped-conv form, one
 problem C/G -> M whose weight tensor is the whole grouped kernel.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,9 +40,11 @@ def problem_tensor(layer: Layer, kernel: np.ndarray) -> np.ndarray:
     shape = tuple(kernel.shape)
     allowed = keras_kernel_shapes(layer)
     if shape not in allowed:
-        raise KernelError(f"layer {layer.name}: kernel shape {shape} does not fit a {layer.kind} layer "
-                          f"C={layer.C} M={layer.M} {layer.S}x{layer.R} groups={layer.groups} "
-                          f"(expected {' or '.join(map(str, allowed))})")
+        raise KernelError(
+            f"layer {layer.name}: kernel shape {shape} does not fit a {layer.kind} layer "
+            f"C={layer.C} M={layer.M} {layer.S}x{layer.R} groups={layer.groups} "
+            f"(expected {' or '.join(map(str, allowed))})"
+        )
     if kernel.ndim == 2:
         kernel = kernel.reshape(1, 1, *shape)
     if layer.kind == "depthwise" and kernel.shape[3] == 1 and layer.C != 1:
@@ -57,7 +60,9 @@ def split_problems(layer: Layer, tensor: np.ndarray, bounds: dict[str, int]) -> 
     R, S, C, M = tensor.shape
     G = layer.groups
     if G > 1 and (R, S, C) == want[:3] and want[3] * G == M:
-        return [tensor[..., g * want[3]:(g + 1) * want[3]] for g in range(G)]
+        return [tensor[..., g * want[3] : (g + 1) * want[3]] for g in range(G)]
     groups = f" nor {G} groups of it" if G > 1 else ""
-    raise KernelError(f"layer {layer.name}: weights R,S,C,M = {tensor.shape} do not fit the mapping's R,S,C,M = {want}"
-                      f"{groups} (a dense run of another layer?)")
+    raise KernelError(
+        f"layer {layer.name}: weights R,S,C,M = {tensor.shape} do not fit the mapping's R,S,C,M = {want}"
+        f"{groups} (a dense run of another layer?)"
+    )

@@ -18,6 +18,7 @@ Matching (`match_kernels`): the model's weighted layers (Conv2D, DepthwiseConv2D
 pointwise, Dense; nested models flattened; normalisation layers ignored) are paired with the network's layers by
 order, and each kernel must have one of the layer's Keras kernel shapes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,6 +48,7 @@ def keras_name(layer_name: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- building
+
 
 def build_model(network: Network) -> Any:
     """`network` (a baseline variant) as an untrained Keras functional model."""
@@ -91,19 +93,30 @@ class _Builder:
                 x = L.GlobalAveragePooling2D(name=f"{name}_pool")(x)
             return L.Dense(layer.M, activation=activation, use_bias=False, name=name)(x)
         if layer.kind == "depthwise":
-            y = L.DepthwiseConv2D(layer.S, strides=layer.stride, padding="same", activation=activation,
-                                  use_bias=False, name=name)(x)
+            y = L.DepthwiseConv2D(
+                layer.S, strides=layer.stride, padding="same", activation=activation, use_bias=False, name=name
+            )(x)
         else:
             nxt = self.next_of(layer)
             if nxt is not None and nxt.kind == "depthwise":
                 self.unit_in = x
-            y = L.Conv2D(layer.M, layer.S, strides=layer.stride, padding="same", groups=layer.groups,
-                         activation=activation, use_bias=False, name=name)(x)
+            y = L.Conv2D(
+                layer.M,
+                layer.S,
+                strides=layer.stride,
+                padding="same",
+                groups=layer.groups,
+                activation=activation,
+                use_bias=False,
+                name=name,
+            )(x)
             if layer.groups > 1 and nxt is not None and nxt.kind == "depthwise":
                 y = self.shuffle(y, layer.groups, name)
         if tuple(y.shape[1:]) != (layer.Q, layer.P, layer.M):
-            raise ModelError(f"network {self.net.key}: layer {layer.name} builds {tuple(y.shape[1:])}, "
-                             f"expected {(layer.Q, layer.P, layer.M)}")
+            raise ModelError(
+                f"network {self.net.key}: layer {layer.name} builds {tuple(y.shape[1:])}, "
+                f"expected {(layer.Q, layer.P, layer.M)}"
+            )
         return y
 
     def shuffle(self, x: Any, groups: int, name: str) -> Any:
@@ -134,18 +147,22 @@ class _Builder:
         y = self.layer(x, layer, activation=None)
         shortcut = self.unit_in
         if shortcut is None:
-            raise ModelError(f"network {self.net.key}: layer {layer.name} closes a unit that no 1x1 before a "
-                             "depthwise layer opened")
+            raise ModelError(
+                f"network {self.net.key}: layer {layer.name} closes a unit that no 1x1 before a depthwise layer opened"
+            )
         if shortcut.shape[1] != y.shape[1]:
-            shortcut = L.AveragePooling2D(SHORTCUT_POOL, strides=shortcut.shape[1] // y.shape[1], padding="same",
-                                          name=f"{name}_shortcut_pool")(shortcut)
+            shortcut = L.AveragePooling2D(
+                SHORTCUT_POOL, strides=shortcut.shape[1] // y.shape[1], padding="same", name=f"{name}_shortcut_pool"
+            )(shortcut)
         if layer.M == width:
             y = L.Add(name=f"{name}_add")([shortcut, y])
         elif layer.M + shortcut.shape[-1] == width:
             y = L.Concatenate(name=f"{name}_concat")([y, shortcut])
         else:
-            raise ModelError(f"network {self.net.key}: layer {layer.name} ({layer.M} channels) and its unit's input "
-                             f"({shortcut.shape[-1]}) cannot make the {width} channels that follow")
+            raise ModelError(
+                f"network {self.net.key}: layer {layer.name} ({layer.M} channels) and its unit's input "
+                f"({shortcut.shape[-1]}) cannot make the {width} channels that follow"
+            )
         self.unit_in = None
         return L.ReLU(name=f"{name}_relu")(y)
 
@@ -159,6 +176,7 @@ class _Builder:
 
 
 # ----------------------------------------------------------------------------------------- saving / reading
+
 
 def save_pruned_model(network: Network, weights: dict[str, np.ndarray], path: str | Path) -> Path:
     """Build `network`, set its kernels to `weights` ({layer name: Keras kernel}) and save it (atomically) as `.h5`."""
@@ -189,8 +207,10 @@ def read_kernels(path: str | Path) -> list[tuple[str, np.ndarray]]:
     out = []
     for layer in _flatten(model, keras):
         if isinstance(layer, keras.layers.SeparableConv2D):
-            out += [(f"{layer.name}_dw", numpy(layer.depthwise_kernel)),
-                    (f"{layer.name}_pw", numpy(layer.pointwise_kernel))]
+            out += [
+                (f"{layer.name}_dw", numpy(layer.depthwise_kernel)),
+                (f"{layer.name}_pw", numpy(layer.pointwise_kernel)),
+            ]
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
             out.append((layer.name, numpy(layer.kernel)))
     return out
@@ -208,15 +228,21 @@ def match_kernels(network: Network, kernels: list[tuple[str, np.ndarray]], sourc
     layers = network.layers()
     for i, layer in enumerate(layers):
         if i >= len(kernels):
-            raise ModelError(f"{source}: the model has {len(kernels)} weighted layers, network {network.key} has "
-                             f"{len(layers)}; first unmatched network layer: {layer.name}")
+            raise ModelError(
+                f"{source}: the model has {len(kernels)} weighted layers, network {network.key} has "
+                f"{len(layers)}; first unmatched network layer: {layer.name}"
+            )
         name, kernel = kernels[i]
         if tuple(kernel.shape) not in keras_kernel_shapes(layer):
-            raise ModelError(f"{source}: model layer {i} {name!r} has kernel shape {tuple(kernel.shape)}, "
-                             f"network layer {layer.name} needs {' or '.join(map(str, keras_kernel_shapes(layer)))}")
+            raise ModelError(
+                f"{source}: model layer {i} {name!r} has kernel shape {tuple(kernel.shape)}, "
+                f"network layer {layer.name} needs {' or '.join(map(str, keras_kernel_shapes(layer)))}"
+            )
     if len(kernels) > len(layers):
-        raise ModelError(f"{source}: the model has {len(kernels)} weighted layers, network {network.key} has "
-                         f"{len(layers)}; first extra model layer: {kernels[len(layers)][0]!r}")
+        raise ModelError(
+            f"{source}: the model has {len(kernels)} weighted layers, network {network.key} has "
+            f"{len(layers)}; first extra model layer: {kernels[len(layers)][0]!r}"
+        )
     return {layer.name: kernel for layer, (_, kernel) in zip(layers, kernels, strict=True)}
 
 
@@ -227,6 +253,7 @@ def load_pruned_weights(path: str | Path, network: Network) -> dict[str, np.ndar
 
 # ----------------------------------------------------------------------------------------- generated models
 
+
 def generated_model_path(network: Network, target_sparsity: dict[str, float], seed: int, cache_dir: str | Path) -> Path:
     """Cache file of a generated model: network, dataset, seed and a digest of the targets and layer shapes."""
     shapes = [[layer.name, layer.kind, layer.C, layer.M, layer.R, layer.groups] for layer in network.layers()]
@@ -235,8 +262,13 @@ def generated_model_path(network: Network, target_sparsity: dict[str, float], se
     return Path(cache_dir) / f"{network.name}-{network.dataset}-seed{seed}-{digest}.h5"
 
 
-def network_weights(network: Network, target_sparsity: dict[str, float], seed: int = 0,
-                    model: str | Path | None = None, cache_dir: str | Path | None = None) -> dict[str, np.ndarray]:
+def network_weights(
+    network: Network,
+    target_sparsity: dict[str, float],
+    seed: int = 0,
+    model: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> dict[str, np.ndarray]:
     """Pruned kernels for `network`: from the user's `model` when given, else a generated magnitude-pruned model,
     saved as `.h5` under `cache_dir` (reused when present) and read back; without `cache_dir` the generated weights
     are returned directly (no TensorFlow needed)."""

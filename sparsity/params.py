@@ -12,6 +12,7 @@ Values read from an energy table (`mac_gating_ratio: ert`, an `index_decode` ref
 the table `load_params` is given (the workflow gives the table its dense runs used: `energy_tables`), else from
 the `ert` parameter's table.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -28,7 +29,7 @@ LAYER_PARTS = ("head", "body", "tail")
 
 PARAMETERS: dict[str, str] = {
     "target_sparsity": "fraction of weights removed per layer kind when a pruned model is generated "
-                       "(magnitude, per layer)",
+    "(magnitude, per layer)",
     "pe_level": "outermost storage level inside a PE; loops above it enumerate PEs and passes (null: derived)",
     "groups": "grouped layers: 'all' analyses every group and adds their cycles; 'first' analyses group 0 x G",
     "keep_bandwidth_slowdown": "multiply sparse cycles by the dense run's cycles / compute cycles when that is > 1",
@@ -41,19 +42,19 @@ PARAMETERS: dict[str, str] = {
     "operand_levels": "'pe' (every level inside a PE) or level names whose per-MAC operand accesses are discounted",
     "operand_tensors": "tensors (Inputs, Outputs) discounted at operand_levels",
     "operand_accesses": "'mac': only MAC-driven accesses (Inputs reads, Outputs reads+updates) scale by d; "
-                        "'all': the whole energy",
+    "'all': the whole energy",
     "mac_gating_ratio": "energy of a skipped MAC relative to a performed one ('ert': mac_gated / mac_random of `ert`)",
     "ert": "energy reference table for mac_gating_ratio: 'ert' (path relative to the sparse YAML)",
     "base_energy": "'total' (full-precision topology energy) or 'summary' (Timeloop's 2-decimal uJ summary line)",
     "energy_scope": "{parts, kinds} of the layers whose energy is sparse; others keep their dense energy",
     "index_decode": "energy per performed MAC to decode its weight's index into an input address: pJ, or "
-                    "{component, action, arguments} of the energy table (e.g. the weights spad's zero-delta read: "
-                    "its address-generator add)",
+    "{component, action, arguments} of the energy table (e.g. the weights spad's zero-delta read: "
+    "its address-generator add)",
     "pointer_bits": "bits of one compressed-format pointer (CSC: one per column of a problem copy's weights, a column "
-                    "being the M weights of one input channel and tap); pointers move with the weights at every "
-                    "weight level; 0: none",
+    "being the M weights of one input channel and tap); pointers move with the weights at every "
+    "weight level; 0: none",
     "idle_pe": "energy per idle PE-cycle of load imbalance (the slowest PE of a pass sets its length): pJ, or 'ert' "
-               "= the idle actions of the MAC and every other component of a PE in the energy table",
+    "= the idle actions of the MAC and every other component of a PE in the energy table",
 }
 COSTS = ("index_decode", "pointers", "idle_pe")  # the omitted costs of the optimistic bound (SparseParams.costs)
 
@@ -119,8 +120,13 @@ def bounds(preset: str = "default", path: str | Path = SPARSE_YAML) -> list[str]
     return list(spec["presets"][preset].get("bounds") or {})
 
 
-def load_params(preset: str = "default", overrides: dict[str, Any] | None = None,
-                path: str | Path = SPARSE_YAML, bound: str | None = None, energy_table=None) -> SparseParams:
+def load_params(
+    preset: str = "default",
+    overrides: dict[str, Any] | None = None,
+    path: str | Path = SPARSE_YAML,
+    bound: str | None = None,
+    energy_table=None,
+) -> SparseParams:
     """The preset of `path` (with the values of its `bound`, if given), with single parameters replaced by
     `overrides` (named `overrides.<key>` in errors); table-derived values from `energy_table` (a specs.energy
     EnergyTable), else from the `ert` parameter's table."""
@@ -136,8 +142,9 @@ def load_params(preset: str = "default", overrides: dict[str, Any] | None = None
         raise SparseParamsError(f"{path}: field presets.{preset}: missing {', '.join(missing)}")
     if bound is not None:
         if bound not in named:
-            raise SparseParamsError(f"{path}: field presets.{preset}.bounds: no bound {bound!r} "
-                                    f"(known: {', '.join(named) or 'none'})")
+            raise SparseParamsError(
+                f"{path}: field presets.{preset}.bounds: no bound {bound!r} (known: {', '.join(named) or 'none'})"
+            )
         for key, value in (named[bound] or {}).items():
             raw[key] = value
             where[key] = f"{path}: field presets.{preset}.bounds.{bound}.{key}"
@@ -150,6 +157,7 @@ def load_params(preset: str = "default", overrides: dict[str, Any] | None = None
 
 
 # ----------------------------------------------------------------------------------------- validation
+
 
 def _read(path: Path) -> dict:
     spec = read_presets(path, SparseParamsError, "parameters")
@@ -227,15 +235,20 @@ def _gating_ratio(value: Any, table: Callable[[], Any], where: str) -> float:
     try:
         return ert.energy("mac", "mac_gated") / ert.energy("mac", "mac_random")
     except (KeyError, ValueError, ZeroDivisionError) as exc:
-        raise SparseParamsError(f"{where}: {ert.source}: no usable mac mac_gated / mac_random energies "
-                                f"({exc})") from None
+        raise SparseParamsError(
+            f"{where}: {ert.source}: no usable mac mac_gated / mac_random energies ({exc})"
+        ) from None
 
 
 def _energy(value: Any, table: Callable[[], Any], where: str) -> float:
     """pJ, or {component, action, arguments} looked up in the energy table."""
     if isinstance(value, dict):
-        if set(value) - {"component", "action", "arguments"} or not isinstance(value.get("component"), str) \
-                or not isinstance(value.get("action"), str) or not isinstance(value.get("arguments") or {}, dict):
+        if (
+            set(value) - {"component", "action", "arguments"}
+            or not isinstance(value.get("component"), str)
+            or not isinstance(value.get("action"), str)
+            or not isinstance(value.get("arguments") or {}, dict)
+        ):
             raise SparseParamsError(f"{where}: a table reference is {{component, action, arguments}}, got {value!r}")
         ert = table()
         try:
@@ -264,12 +277,15 @@ def _idle_pe(value: Any, table: Callable[[], Any], where: str) -> float:
         raise SparseParamsError(f"{where}: {ert.source}: {exc}") from None
 
 
-def _build(preset: str, raw: dict, where: dict, path: Path, overrides: dict, bound: str | None = None,
-           energy_table=None) -> SparseParams:
+def _build(
+    preset: str, raw: dict, where: dict, path: Path, overrides: dict, bound: str | None = None, energy_table=None
+) -> SparseParams:
     targets = raw["target_sparsity"]
     if not isinstance(targets, dict) or set(targets) != set(LAYER_KINDS):
-        raise SparseParamsError(f"{where['target_sparsity']}: must map every layer kind ({', '.join(LAYER_KINDS)}) "
-                                f"to a removed fraction, got {targets!r}")
+        raise SparseParamsError(
+            f"{where['target_sparsity']}: must map every layer kind ({', '.join(LAYER_KINDS)}) "
+            f"to a removed fraction, got {targets!r}"
+        )
     targets = {k: _fraction(v, f"{where['target_sparsity']}.{k}") for k, v in targets.items()}
     pe_level = raw["pe_level"]
     if pe_level is not None and not isinstance(pe_level, str):

@@ -8,6 +8,7 @@ byte-identical arrays). `target_sparsity` maps each layer kind to its removed fr
 Note: the pattern of magnitude-pruned random weights is uniformly random; a trained and pruned model is usually
 more structured (whole channels thinned), which changes the imbalance. Give a real model for real patterns.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -11,6 +11,7 @@ Two layouts are read:
 Storage levels are ordered like Timeloop numbers them: innermost first. Attribute
 names and defaults follow Timeloop's buffer/arithmetic spec parser.
 """
+
 from __future__ import annotations
 
 import re
@@ -79,8 +80,10 @@ class ArchSpec:
         for i, level in enumerate(self.storage):
             if level.name == name:
                 return i
-        raise SpecError(f"{self.source}: architecture has no storage level {name!r}; "
-                          f"levels are {[lvl.name for lvl in self.storage]}")
+        raise SpecError(
+            f"{self.source}: architecture has no storage level {name!r}; "
+            f"levels are {[lvl.name for lvl in self.storage]}"
+        )
 
     @property
     def level_names(self) -> tuple[str, ...]:
@@ -161,8 +164,9 @@ def _walk_tree(root: dict, source: str) -> list[_Component]:
     while "subtree" in node:
         subtrees = node["subtree"]
         if not isinstance(subtrees, list) or len(subtrees) != 1:
-            raise SpecError(f"{source}: {field}.subtree must hold exactly one sub-tree "
-                            "(Timeloop supports one per level)")
+            raise SpecError(
+                f"{source}: {field}.subtree must hold exactly one sub-tree (Timeloop supports one per level)"
+            )
         node, field = subtrees[0], f"{field}.subtree[0]"
         if not isinstance(node, dict) or "name" not in node:
             raise SpecError(f"{source}: {field} needs a 'name'")
@@ -192,12 +196,15 @@ def _walk_flat(local: Any, source: str) -> list[_Component]:
         counts = [_split_name(p, source, f"{field}.name")[1] for p in parts]
         base = _split_name(parts[-1], source, f"{field}.name")[0]
         groups.setdefault(tuple(parts[:-1]), []).append(
-            _Component(base, str(comp["class"]), dict(comp.get("attributes") or {}), prod(counts)))
+            _Component(base, str(comp["class"]), dict(comp.get("attributes") or {}), prod(counts))
+        )
     paths = sorted(groups, key=len)
     for outer, inner in pairwise(paths):
-        if len(outer) == len(inner) or inner[:len(outer)] != outer:
-            raise SpecError(f"{source}: flattened architecture is not a single chain of sub-trees "
-                              f"({'.'.join(outer)} vs {'.'.join(inner)})")
+        if len(outer) == len(inner) or inner[: len(outer)] != outer:
+            raise SpecError(
+                f"{source}: flattened architecture is not a single chain of sub-trees "
+                f"({'.'.join(outer)} vs {'.'.join(inner)})"
+            )
     return [comp for path in paths for comp in groups[path]]
 
 
@@ -218,13 +225,16 @@ def _build(components: list[_Component], source: str) -> ArchSpec:
             storage_outer_first.append(_storage_spec(comp, source))
         elif kind == "compute":
             if arithmetic is not None:
-                raise SpecError(f"{source}: level {comp.name!r}: a second arithmetic component "
-                                  f"(already have {arithmetic.name!r})")
+                raise SpecError(
+                    f"{source}: level {comp.name!r}: a second arithmetic component (already have {arithmetic.name!r})"
+                )
             arithmetic = _arithmetic_spec(comp, source)
         else:
-            raise SpecError(f"{source}: level {comp.name!r}: unknown component class {comp.cls!r} "
-                              f"(storage classes contain one of {STORAGE_CLASS_KEYS}, "
-                              f"compute classes one of {COMPUTE_CLASS_KEYS})")
+            raise SpecError(
+                f"{source}: level {comp.name!r}: unknown component class {comp.cls!r} "
+                f"(storage classes contain one of {STORAGE_CLASS_KEYS}, "
+                f"compute classes one of {COMPUTE_CLASS_KEYS})"
+            )
     if arithmetic is None:
         raise SpecError(f"{source}: architecture has no arithmetic (mac) component")
     if not storage_outer_first:
@@ -232,8 +242,10 @@ def _build(components: list[_Component], source: str) -> ArchSpec:
     storage = tuple(reversed(storage_outer_first))
     for inner, outer in pairwise((arithmetic,) + storage):
         if inner.instances % outer.instances:
-            raise SpecError(f"{source}: level {outer.name!r}: {outer.instances} instances do not divide "
-                              f"the {inner.instances} instances of {inner.name!r}")
+            raise SpecError(
+                f"{source}: level {outer.name!r}: {outer.instances} instances do not divide "
+                f"the {inner.instances} instances of {inner.name!r}"
+            )
     return ArchSpec(arithmetic, storage, source)
 
 
@@ -243,8 +255,9 @@ def _attr(attrs: dict, keys: tuple[str, ...], source: str, level: str, cast=int)
             try:
                 return cast(attrs[key])
             except (TypeError, ValueError):
-                raise SpecError(f"{source}: level {level!r}: attribute {key!r} must be a number, "
-                                  f"got {attrs[key]!r}") from None
+                raise SpecError(
+                    f"{source}: level {level!r}: attribute {key!r} must be a number, got {attrs[key]!r}"
+                ) from None
     return None
 
 
@@ -273,8 +286,10 @@ def _storage_spec(comp: _Component, source: str) -> StorageSpec:
             cluster_size = 1
         else:
             if width % (word_bits * block_size):
-                raise SpecError(f"{source}: level {n!r}: width {width} is not a multiple of "
-                                  f"word-bits*block-size ({word_bits}*{block_size})")
+                raise SpecError(
+                    f"{source}: level {n!r}: width {width} is not a multiple of "
+                    f"word-bits*block-size ({word_bits}*{block_size})"
+                )
             cluster_size = width // (word_bits * block_size)
     size = _attr(a, ("entries",), source, n)
     if size is None:
@@ -295,9 +310,18 @@ def _storage_spec(comp: _Component, source: str) -> StorageSpec:
     instances = _attr(a, ("instances",), source, n) or comp.instances
     mesh_x, mesh_y = _mesh(instances, a, source, n)
     return StorageSpec(
-        name=n, cls=comp.cls, instances=instances, mesh_x=mesh_x, mesh_y=mesh_y,
-        word_bits=word_bits, block_size=block_size, cluster_size=cluster_size, size=size,
-        technology=technology, read_bandwidth=read_bw, write_bandwidth=write_bw,
+        name=n,
+        cls=comp.cls,
+        instances=instances,
+        mesh_x=mesh_x,
+        mesh_y=mesh_y,
+        word_bits=word_bits,
+        block_size=block_size,
+        cluster_size=cluster_size,
+        size=size,
+        technology=technology,
+        read_bandwidth=read_bw,
+        write_bandwidth=write_bw,
         multiple_buffering=_attr(a, ("multiple-buffering",), source, n, float) or 1.0,
         min_utilization=_attr(a, ("min-utilization",), source, n, float) or 0.0,
     )

@@ -8,6 +8,7 @@ Names follow Accelergy's ERT: `system.eyeriss.PE[0..71].mac` (the path of sub-tr
 An instance's attributes are the attributes inherited down the tree, then its own, then (for a compound class)
 the class defaults under both. Errors name the file and the component.
 """
+
 from __future__ import annotations
 
 import ast
@@ -99,15 +100,32 @@ def instance_range(name: str, where: str) -> tuple[str, int, int]:
 
 # ---- attribute expressions --------------------------------------------------------------------------------------
 
+
 def _log(value: float) -> int:
     # Accelergy 0.3 reads `log(x)` as its only log operator, log2 rounded up: the bits needed to address x rows.
     return max(1, math.ceil(math.log2(value)))
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {"log": _log, "log2": math.log2, "ceil": math.ceil, "floor": math.floor,
-                                            "round": round, "min": min, "max": max, "abs": abs, "int": int}
-OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-             ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "log": _log,
+    "log2": math.log2,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "round": round,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": int,
+}
+OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 
 
 def evaluate(expression: Any, bindings: dict[str, Any], where: str) -> Any:
@@ -126,18 +144,26 @@ def evaluate(expression: Any, bindings: dict[str, Any], where: str) -> Any:
             return node.value
         if isinstance(node, ast.Name):
             if node.id not in bindings:
-                raise SpecError(f"{where}: {expression!r} names {node.id!r}, which is not an attribute here "
-                                f"(attributes: {', '.join(sorted(bindings))})")
+                raise SpecError(
+                    f"{where}: {expression!r} names {node.id!r}, which is not an attribute here "
+                    f"(attributes: {', '.join(sorted(bindings))})"
+                )
             return bindings[node.id]
         if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
             return OPERATORS[type(node.op)](value(node.left), value(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -value(node.operand)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS \
-                and not node.keywords:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in FUNCTIONS
+            and not node.keywords
+        ):
             return FUNCTIONS[node.func.id](*(value(arg) for arg in node.args))
-        raise SpecError(f"{where}: cannot evaluate {expression!r} (only attribute names, numbers, "
-                        f"+ - * / // % ** and {', '.join(FUNCTIONS)})")
+        raise SpecError(
+            f"{where}: cannot evaluate {expression!r} (only attribute names, numbers, "
+            f"+ - * / // % ** and {', '.join(FUNCTIONS)})"
+        )
 
     if isinstance(tree.body, ast.Name) and tree.body.id not in bindings:
         return expression  # a bare word that is not an attribute: a string value

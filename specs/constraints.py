@@ -19,6 +19,7 @@ conv, an FC, a depthwise layer in the paper's C=1 form or in the channel-coupled
 Only the CNN-layer dimensions (C, M, R, S, N, P, Q) may be dropped; any other unknown letter is an error, so a typo
 in a parameter cannot silently disappear. Factor tokens must be `DIM=int` or `DIM<=int` (Timeloop's forms).
 """
+
 from __future__ import annotations
 
 import re
@@ -33,11 +34,21 @@ from .io import parse_yaml, read_yaml
 TEMPLATE_SUFFIX = ".yaml.j2"
 SECTIONS = ("architecture_constraints", "mapspace_constraints")
 # Timeloop's accepted spellings of the two sections (mapper.hpp), mapped to ours.
-SECTION_ALIASES = {"architecture_constraints": "architecture_constraints",
-                   "arch_constraints": "architecture_constraints",
-                   "mapspace_constraints": "mapspace_constraints", "mapspace": "mapspace_constraints"}
-TYPE_ALIASES = {"temporal": "temporal", "spatial": "spatial", "bypass": "bypass", "datatype": "bypass",
-                "bypassing": "bypass", "utilization": "utilization", "parallelism": "utilization"}
+SECTION_ALIASES = {
+    "architecture_constraints": "architecture_constraints",
+    "arch_constraints": "architecture_constraints",
+    "mapspace_constraints": "mapspace_constraints",
+    "mapspace": "mapspace_constraints",
+}
+TYPE_ALIASES = {
+    "temporal": "temporal",
+    "spatial": "spatial",
+    "bypass": "bypass",
+    "datatype": "bypass",
+    "bypassing": "bypass",
+    "utilization": "utilization",
+    "parallelism": "utilization",
+}
 DROPPABLE_DIMS = frozenset("CMRSNPQ")  # CNN-layer dimensions a problem shape may lack
 FACTOR_RE = re.compile(r"^([A-Za-z]+)(=|<=)(\d+)$")
 # Timeloop's own patterns (mapspace constraint parser): `D=n` (any number of '=', spaces allowed) and `D<=n`.
@@ -50,6 +61,7 @@ class ConstraintsError(SpecError):
 
 
 # ---- parsing one target's fields ---------------------------------------------------------------------------
+
 
 def parse_factors(factors: str, where: str, strict: bool = True) -> list[tuple[str, str, int]]:
     """`"C=1 M=8 P<=4"` -> [("C", "=", 1), ("M", "=", 8), ("P", "<=", 4)]; a repeated dimension is an error.
@@ -84,8 +96,9 @@ def _no_repeats(parsed: list[tuple[str, str, int]], factors: str, where: str) ->
 def _check_dims(letters, dims: Sequence[str], where: str, what: str) -> None:
     unknown = sorted({d for d in letters if d not in dims and d not in DROPPABLE_DIMS})
     if unknown:
-        raise ConstraintsError(f"{where}: {what} names unknown dimension(s) {', '.join(unknown)} "
-                               f"(problem dimensions: {' '.join(dims)})")
+        raise ConstraintsError(
+            f"{where}: {what} names unknown dimension(s) {', '.join(unknown)} (problem dimensions: {' '.join(dims)})"
+        )
 
 
 def filter_factors(factors: str, dims: Sequence[str], where: str) -> str:
@@ -104,7 +117,7 @@ def filter_permutation(permutation: str, dims: Sequence[str], where: str = "perm
 def filter_split(split: int, permutation: str, dims: Sequence[str]) -> int:
     """The split point after dropping letters: the kept letters among the first `split` ones."""
     letters = [ch for ch in str(permutation) if not ch.isspace()]
-    return sum(1 for ch in letters[:int(split)] if ch in dims) + max(0, int(split) - len(letters))
+    return sum(1 for ch in letters[: int(split)] if ch in dims) + max(0, int(split) - len(letters))
 
 
 def _filtered_target(target: dict, dims: Sequence[str], where: str) -> dict | None:
@@ -125,6 +138,7 @@ def _filtered_target(target: dict, dims: Sequence[str], where: str) -> dict | No
 
 # ---- rendering ---------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=64)
 def _compiled(template: str, mtime_ns: int):
     """(compiled template, its parameter names), cached on the file's path and modification time."""
@@ -132,8 +146,9 @@ def _compiled(template: str, mtime_ns: int):
     from jinja2 import meta
 
     path = Path(template)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(path.parent)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(path.parent)), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
     try:
         parameters = frozenset(meta.find_undeclared_variables(env.parse(path.read_text())))
         return env.get_template(path.name), parameters
@@ -165,15 +180,18 @@ def render_constraints(template: str | Path, problem_dims: Sequence[str], **para
 
 
 @lru_cache(maxsize=4096)
-def _render(template: str, mtime_ns: int, dims: tuple[str, ...], params: tuple[tuple[str, Any], ...],
-            shown: str) -> str:
+def _render(
+    template: str, mtime_ns: int, dims: tuple[str, ...], params: tuple[tuple[str, Any], ...], shown: str
+) -> str:
     import jinja2
 
     compiled, parameters = _compiled(template, mtime_ns)
     unknown = sorted({k for k, _ in params} - parameters)
     if unknown:
-        raise ConstraintsError(f"{shown}: unknown template parameter(s) {', '.join(unknown)} "
-                               f"(the template uses {', '.join(sorted(parameters)) or 'none'})")
+        raise ConstraintsError(
+            f"{shown}: unknown template parameter(s) {', '.join(unknown)} "
+            f"(the template uses {', '.join(sorted(parameters)) or 'none'})"
+        )
     try:
         text = compiled.render(**dict(params))
     except jinja2.UndefinedError as exc:
@@ -207,6 +225,7 @@ def constraint_templates(arch_dir: str | Path) -> dict[str, Path]:
 
 
 # ---- normalized form ---------------------------------------------------------------------------------------
+
 
 def _read(path_or_text: str | Path) -> tuple[Any, str]:
     text = str(path_or_text)
@@ -276,8 +295,9 @@ def _load_one(path_or_text: str | Path, out: dict[str, dict[str, dict[str, Any]]
             elif key in ("targets", "constraints"):
                 sections.append(("targets", value))
         if data and not sections:
-            raise ConstraintsError(f"{source}: none of {', '.join(SECTION_ALIASES)} or targets found "
-                                   f"(keys: {', '.join(map(str, data))})")
+            raise ConstraintsError(
+                f"{source}: none of {', '.join(SECTION_ALIASES)} or targets found (keys: {', '.join(map(str, data))})"
+            )
     else:
         raise ConstraintsError(f"{source}: expected a mapping with {' / '.join(SECTIONS)} or a list of targets")
     for section, value in sections:
@@ -287,8 +307,9 @@ def _load_one(path_or_text: str | Path, out: dict[str, dict[str, dict[str, Any]]
             for target, kind, attributes in _single_constraints(entry):
                 where = f"{source}: {section}[{i}] ({target} {kind})"
                 if not target or kind not in TYPE_ALIASES:
-                    raise ConstraintsError(f"{where}: needs a target and a type among "
-                                           f"{', '.join(sorted(TYPE_ALIASES))}")
+                    raise ConstraintsError(
+                        f"{where}: needs a target and a type among {', '.join(sorted(TYPE_ALIASES))}"
+                    )
                 kind = TYPE_ALIASES[kind]
                 spec = out.setdefault(str(target), {}).setdefault(kind, {})
                 if not isinstance(attributes, dict):
@@ -334,8 +355,6 @@ def _merge(spec: dict, kind: str, attributes: dict, where: str, strict: bool) ->
         if isinstance(attributes["split"], bool) or not isinstance(attributes["split"], int):
             raise ConstraintsError(f"{where}: split must be an integer, got {attributes['split']!r}")
         _set_once(spec, "split", attributes["split"], where)
-
-
 
 
 def _dump(data: Any) -> str:

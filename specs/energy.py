@@ -18,6 +18,7 @@ or the component's short name, its last segment without the range (`mac`,
 Lookups that find nothing raise `KeyError` with a one-line message naming the
 table file and what is available. Energies are pJ per action, areas um^2.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,8 +101,10 @@ class EnergyTable:
     def rows(self, component: str, action: str) -> list[ActionEnergy]:
         actions = self.actions(component)
         if action not in actions:
-            raise KeyError(f"{self.source}: component {self.resolve(component)!r} has no action {action!r}; "
-                           f"actions are {list(actions)}")
+            raise KeyError(
+                f"{self.source}: component {self.resolve(component)!r} has no action {action!r}; "
+                f"actions are {list(actions)}"
+            )
         return actions[action]
 
     def energy(self, component: str, action: str, **arguments: Any) -> float:
@@ -117,11 +120,14 @@ class EnergyTable:
             return matching[0].energy_pJ
         where = f"{self.source}: {self.resolve(component)}.{action}"
         if not matching:
-            raise KeyError(f"{where} has no row with arguments {arguments}; rows have "
-                           f"{[dict(row.arguments) for row in rows]}")
-        raise KeyError(f"{where} has {len(matching)} rows matching {arguments or 'no arguments'}; "
-                       f"give the arguments {sorted({k for row in matching for k, _ in row.arguments})} "
-                       "or use max_energy()")
+            raise KeyError(
+                f"{where} has no row with arguments {arguments}; rows have {[dict(row.arguments) for row in rows]}"
+            )
+        raise KeyError(
+            f"{where} has {len(matching)} rows matching {arguments or 'no arguments'}; "
+            f"give the arguments {sorted({k for row in matching for k, _ in row.arguments})} "
+            "or use max_energy()"
+        )
 
     def max_energy(self, component: str, action: str | None = None) -> float:
         """Largest pJ over the argument combinations of `action` (or over all actions when None).
@@ -151,6 +157,7 @@ class AreaTable(dict):
 
 
 # ---- loading --------------------------------------------------------------------
+
 
 def _load_yaml(path: str | Path, what: str) -> tuple[Any, str]:
     path = Path(path)
@@ -247,6 +254,7 @@ def parse_art(data: Any, source: str = "<ART>") -> AreaTable:
 
 # ---- which table an architecture directory uses ------------------------------------------------------------
 
+
 def _arch_directory(arch: str | Path) -> Path:
     path = Path(arch)
     return path if path.is_dir() else path.parent
@@ -258,8 +266,10 @@ def find_energy_table(arch: str | Path) -> Path:
     for name in ERT_FILE_NAMES:
         if (directory / name).is_file():
             return directory / name
-    raise SpecError(f"{directory}: no energy reference table ({' or '.join(ERT_FILE_NAMES)}) next to the "
-                    "architecture (Accelergy's output format)")
+    raise SpecError(
+        f"{directory}: no energy reference table ({' or '.join(ERT_FILE_NAMES)}) next to the "
+        "architecture (Accelergy's output format)"
+    )
 
 
 def find_area_table(arch: str | Path) -> Path | None:

@@ -1,5 +1,6 @@
 """The one error type of the spec layer: an input file that cannot be used. Messages name the file and the field
 (or the line, for malformed YAML)."""
+
 from __future__ import annotations
 
 

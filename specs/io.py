@@ -3,6 +3,7 @@
 A result file is either complete or absent: writers write a temporary file next to the target and rename it.
 Temporary files get the mode a plain `open()` would give (0666 minus the umask), not mkstemp's 0600.
 """
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ precedence over `optimization-metrics`, as in Timeloop. `tie-break` is fuseloop'
 equally good mappings the embedded mapper returns, engines/embedded/tiebreak.py; default `first`); it is left out
 of the document Timeloop reads.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,8 +31,11 @@ DEFAULT_TIMEOUT = 1000
 TIE_BREAKS = ("first", "weight-balance")  # engines/embedded/tiebreak.py
 ARTIFACT_TABLE = Path(__file__).resolve().parents[1] / "arch" / "mappers" / "mappers.yaml"
 # Config spelling (workflow `mapper` section, engine options) -> Timeloop's YAML key.
-CONFIG_KEYS = {"timeout": "timeout", "victory_condition": "victory-condition",
-               "optimization_metrics": "optimization-metrics"}
+CONFIG_KEYS = {
+    "timeout": "timeout",
+    "victory_condition": "victory-condition",
+    "optimization_metrics": "optimization-metrics",
+}
 
 
 @dataclass(frozen=True)
@@ -82,27 +86,35 @@ def _positive(value: Any, source: str, key: str) -> int:
     return value
 
 
-def mapper_document(timeout: int, victory_condition: int, metrics: Sequence[str] = ("delay", "energy"),
-                    algorithm: str = "random-pruned", max_permutations: int = 16,
-                    tie_break: str = "first") -> dict[str, dict[str, Any]]:
+def mapper_document(
+    timeout: int,
+    victory_condition: int,
+    metrics: Sequence[str] = ("delay", "energy"),
+    algorithm: str = "random-pruned",
+    max_permutations: int = 16,
+    tie_break: str = "first",
+) -> dict[str, dict[str, Any]]:
     """The mapper YAML document fuseloop writes for a run (live-status off; threads are set by the engine; the
     `tie-break` key only when it is not the default, so documents without one keep their text)."""
     if tie_break not in TIE_BREAKS:
         raise SpecError(f"mapper tie-break {tie_break!r} is not one of {', '.join(TIE_BREAKS)}")
-    return {"mapper": {
-        "algorithm": algorithm,
-        "optimization-metrics": list(check_metrics(metrics)),
-        "timeout": int(timeout),
-        "victory-condition": int(victory_condition),
-        "max-permutations-per-if-visit": int(max_permutations),
-        "live-status": False,
-        "num-threads": 1,
-        **({"tie-break": tie_break} if tie_break != "first" else {}),
-    }}
+    return {
+        "mapper": {
+            "algorithm": algorithm,
+            "optimization-metrics": list(check_metrics(metrics)),
+            "timeout": int(timeout),
+            "victory-condition": int(victory_condition),
+            "max-permutations-per-if-visit": int(max_permutations),
+            "live-status": False,
+            "num-threads": 1,
+            **({"tie-break": tie_break} if tie_break != "first" else {}),
+        }
+    }
 
 
-def with_overrides(document: dict[str, Any], threads: int, overrides: dict[str, Any] | None = None,
-                   source: str = "<mapper>") -> dict[str, Any]:
+def with_overrides(
+    document: dict[str, Any], threads: int, overrides: dict[str, Any] | None = None, source: str = "<mapper>"
+) -> dict[str, Any]:
     """`document` with `live-status: false`, `num-threads: threads` and the non-None overrides (config spelling:
     timeout, victory_condition, optimization_metrics), without fuseloop's `tie-break`: the document Timeloop reads."""
     if not isinstance(document, dict) or not isinstance(document.get("mapper"), dict):
@@ -126,8 +138,9 @@ def _artifact_table(path: str) -> dict[str, Any]:
     return read_mapping(path, "mapper settings table")
 
 
-def artifact_mapper(name: str, network: str | None = None, dataset: str | None = None,
-                    path: str | Path = ARTIFACT_TABLE) -> dict[str, dict[str, Any]]:
+def artifact_mapper(
+    name: str, network: str | None = None, dataset: str | None = None, path: str | Path = ARTIFACT_TABLE
+) -> dict[str, dict[str, Any]]:
     """`{"mapper": {...}}` for the named entry of the artifact's settings table, with its per-network
     `[timeout, victory-condition]` variant applied when one is listed for `network` (or `network/dataset`)."""
     table = _artifact_table(str(path))

@@ -8,6 +8,7 @@ fuseloop writes a header comment `# fuseloop: layer=<name> repeat=<n>`: `repeat`
 the layer (the groups of a grouped layer), so its energy and cycles are `repeat` times the problem's. Without the
 header, repeat is 1.
 """
+
 from __future__ import annotations
 
 import re
@@ -90,6 +91,7 @@ class Problem:
 
 # ---- reading ----------------------------------------------------------------------------------------------
 
+
 def read_problem(source: str | Path) -> Problem:
     """A problem YAML file (a path) or its text, v0.3 or v0.4."""
     if isinstance(source, Path) or ("\n" not in source and not source.lstrip().startswith("problem")):
@@ -112,18 +114,22 @@ def parse_problem(data: Any, source: str = "<problem>", text: str = "") -> Probl
     prob = data["problem"]
     v04 = "version" in prob
     if v04 and str(prob["version"]) != "0.4":
-        raise SpecError(f"{source}: field problem.version: {prob['version']!r} is not supported "
-                        "(0.4, or absent for 0.3)")
+        raise SpecError(
+            f"{source}: field problem.version: {prob['version']!r} is not supported (0.4, or absent for 0.3)"
+        )
     shape = _shape(prob.get("shape"), v04, source)
     raw = prob.get("instance")
     if not isinstance(raw, dict):
         raise SpecError(f"{source}: field problem.instance: missing or not a mapping")
     coefficient_names = {name for name, _ in shape.coefficients}
-    unknown = sorted(str(k) for k in raw if k not in shape.dimensions and k not in coefficient_names
-                     and k not in DENSITY_KEYS)
+    unknown = sorted(
+        str(k) for k in raw if k not in shape.dimensions and k not in coefficient_names and k not in DENSITY_KEYS
+    )
     if unknown:
-        raise SpecError(f"{source}: field problem.instance: unknown key(s) {', '.join(unknown)} (dimensions "
-                        f"{' '.join(shape.dimensions)}, coefficients {' '.join(sorted(coefficient_names)) or 'none'})")
+        raise SpecError(
+            f"{source}: field problem.instance: unknown key(s) {', '.join(unknown)} (dimensions "
+            f"{' '.join(shape.dimensions)}, coefficients {' '.join(sorted(coefficient_names)) or 'none'})"
+        )
     instance: dict[str, int] = {}
     for dim in shape.dimensions:
         if dim not in raw:
@@ -152,8 +158,9 @@ def _shape(raw: Any, v04: bool, source: str) -> Shape:
     for i, coef in enumerate(raw.get("coefficients") or []):
         if not isinstance(coef, dict) or "name" not in coef:
             raise SpecError(f"{source}: field problem.shape.coefficients[{i}]: needs a 'name'")
-        coefficients.append((str(coef["name"]), _positive(coef.get("default", 1), source,
-                                                          f"problem.shape.coefficients[{i}].default")))
+        coefficients.append(
+            (str(coef["name"]), _positive(coef.get("default", 1), source, f"problem.shape.coefficients[{i}].default"))
+        )
     names = {name for name, _ in coefficients}
     spaces_key, rw_key = ("data_spaces", "read_write") if v04 else ("data-spaces", "read-write")
     spaces = raw.get(spaces_key)
@@ -169,8 +176,9 @@ def _shape(raw: Any, v04: bool, source: str) -> Shape:
     return Shape(str(raw.get("name", "problem")), dimensions, tuple(coefficients), tuple(data_spaces))
 
 
-def _projection(raw: Any, dims: tuple[str, ...], coefficients: set[str], source: str,
-                where: str) -> tuple[tuple[Term, ...], ...]:
+def _projection(
+    raw: Any, dims: tuple[str, ...], coefficients: set[str], source: str, where: str
+) -> tuple[tuple[Term, ...], ...]:
     """Timeloop's full form [[[C]], [[M]]] or its compact forms ([C, M], [[C], [M]])."""
     if not isinstance(raw, list) or not raw:
         raise SpecError(f"{source}: field {where}: must be a non-empty list")
@@ -178,8 +186,9 @@ def _projection(raw: Any, dims: tuple[str, ...], coefficients: set[str], source:
     for k, expr in enumerate(raw):
         expr = [[expr]] if isinstance(expr, str) else expr
         if not isinstance(expr, list) or not expr:
-            raise SpecError(f"{source}: field {where}[{k}]: must be a list of [dimension] or [dimension, "
-                            "coefficient] terms")
+            raise SpecError(
+                f"{source}: field {where}[{k}]: must be a list of [dimension] or [dimension, coefficient] terms"
+            )
         terms = []
         for t, term in enumerate(expr):
             term = [term] if isinstance(term, str) else term
@@ -206,8 +215,10 @@ def _densities(raw: dict, shape: Shape, source: str) -> dict[str, float]:
     for name in given:
         if name not in shape.tensor_names:
             raise SpecError(f"{source}: field problem.instance.densities.{name}: not a data space of the shape")
-    return {name: _density(given.get(name, 1.0), source, f"problem.instance.densities.{name}")
-            for name in shape.tensor_names}
+    return {
+        name: _density(given.get(name, 1.0), source, f"problem.instance.densities.{name}")
+        for name in shape.tensor_names
+    }
 
 
 def _density(value: Any, source: str, where: str) -> float:
@@ -231,12 +242,17 @@ def _positive(value: Any, source: str, where: str) -> int:
 
 # ---- writing ----------------------------------------------------------------------------------------------
 
+
 @cache
 def _template(version: str):
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
     return env.get_template(f"problem-v{version}.yaml.j2")
 
 
@@ -251,9 +267,13 @@ def render_problem(problem: Problem, version: str = "0.3") -> str:
         raise SpecError(f"problem {where}: instance lacks {', '.join(missing)}")
     if problem.densities:
         raise SpecError(f"problem {where}: writing densities is not supported")
-    view = {"name": shape.name, "dimensions": shape.dimensions,
-            "coefficients": [{"name": n, "default": d} for n, d in shape.coefficients],
-            "data_spaces": [{"name": s.name, "projection": s.projection, "read_write": s.read_write}
-                            for s in shape.data_spaces]}
+    view = {
+        "name": shape.name,
+        "dimensions": shape.dimensions,
+        "coefficients": [{"name": n, "default": d} for n, d in shape.coefficients],
+        "data_spaces": [
+            {"name": s.name, "projection": s.projection, "read_write": s.read_write} for s in shape.data_spaces
+        ],
+    }
     instance = {key: problem.instance[key] for key in (*shape.dimensions, *(c for c, _ in shape.coefficients))}
     return _template(version).render(shape=view, instance=instance, repeat=problem.repeat, layer=problem.layer)

@@ -1,5 +1,6 @@
 """Small I/O helpers shared by result records and parameter files: JSON round trips of dataclasses, and
 preset YAML files (`presets: {name: {...}}`) read with one-line errors naming the file and field."""
+
 from __future__ import annotations
 
 import json

@@ -17,6 +17,7 @@ mapping (where Timeloop and Accelergy ignore it, and two tables given together d
 class and attributes (class defaults and inherited attributes included), and the table must hold no component
 the arch lacks. A table without a record (a user's Accelergy ERT.yaml) is checked by component names only.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,8 +58,11 @@ def _table_names(data: dict) -> list[str]:
 
 def _differences(made_for: dict, now: dict) -> list[str]:
     keys = sorted(set(made_for) | set(now))
-    return [f"{key} {made_for.get(key, '(unset)')!s} -> arch says {now.get(key, '(unset)')!s}"
-            for key in keys if made_for.get(key, "(unset)") != now.get(key, "(unset)")]
+    return [
+        f"{key} {made_for.get(key, '(unset)')!s} -> arch says {now.get(key, '(unset)')!s}"
+        for key in keys
+        if made_for.get(key, "(unset)") != now.get(key, "(unset)")
+    ]
 
 
 def check_record(arch_dir: Path, data: Any, source: str) -> None:
@@ -80,20 +84,25 @@ def check_record(arch_dir: Path, data: Any, source: str) -> None:
     made_for = record.get("components") or {}
     for name, now in arch.items():
         if name not in made_for:
-            raise TableMismatch(f"{source}: has no entry for component {name} of {arch_dir}/arch.yaml "
-                                f"(made for another arch); {hint}")
+            raise TableMismatch(
+                f"{source}: has no entry for component {name} of {arch_dir}/arch.yaml (made for another arch); {hint}"
+            )
         entry = made_for[name]
         if entry.get("class") != now["class"]:
-            raise TableMismatch(f"{source}: component {name} was costed as class {entry.get('class')!r}, "
-                                f"arch.yaml says {now['class']!r}; {hint}")
+            raise TableMismatch(
+                f"{source}: component {name} was costed as class {entry.get('class')!r}, "
+                f"arch.yaml says {now['class']!r}; {hint}"
+            )
         changed = _differences(entry.get("attributes") or {}, now["attributes"])
         if changed:
-            raise TableMismatch(f"{source}: component {name} was costed for other attributes ({'; '.join(changed)});"
-                                f" {hint}")
+            raise TableMismatch(
+                f"{source}: component {name} was costed for other attributes ({'; '.join(changed)}); {hint}"
+            )
     extra = sorted(set(made_for) - set(arch))
     if extra:
-        raise TableMismatch(f"{source}: component {extra[0]} is not in {arch_dir}/arch.yaml (made for another "
-                            f"arch); {hint}")
+        raise TableMismatch(
+            f"{source}: component {extra[0]} is not in {arch_dir}/arch.yaml (made for another arch); {hint}"
+        )
 
 
 def check_generated_table(arch: str | Path, table: str | Path) -> None:

@@ -6,6 +6,7 @@ figures kept in tests/fixtures/ written back as a reference-shaped directory (al
 reference itself. Tests that need the reference's own files (parsing stats.txt, comparing file contents) are marked
 `corpus`. Without the reference, every corpus test is skipped with one reason, reported once.
 """
+
 import os
 from pathlib import Path
 
@@ -16,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("FUSELOOP_REFERENCE") or ROOT.parent / "shared" / "reference").resolve()
 HAVE_REFERENCE = (REFERENCE / "networks.yaml").is_file()
 MOBILENET_RUNS = REFERENCE / fixtures.RUNS_DIR
-CORPUS_MISSING = (f"needs the recorded corpus, not found at {REFERENCE} (put shared/ beside the checkout or set "
-                  "FUSELOOP_REFERENCE); the golden tests ran on tests/fixtures")
+CORPUS_MISSING = (
+    f"needs the recorded corpus, not found at {REFERENCE} (put shared/ beside the checkout or set "
+    "FUSELOOP_REFERENCE); the golden tests ran on tests/fixtures"
+)
 
 corpus = pytest.mark.corpus
 # The two sources of the reference figures, for tests that compare against them.

@@ -1,4 +1,5 @@
 """res.csv / summary construction from per-layer rows, and the reference comparison."""
+
 import math
 
 import pandas as pd
@@ -11,8 +12,21 @@ from analysis.validate import compare, read_reference
 
 
 def _row(acc, part, block, layer, role, phase, energy, cycles):
-    return dict(network="net", dataset="d", accelerator=acc, engine="embedded", part=part, block=block,
-                layer=layer, role=role, phase=phase, energy_uJ=energy, cycles=cycles, macs=1, utilisation=1.0)
+    return dict(
+        network="net",
+        dataset="d",
+        accelerator=acc,
+        engine="embedded",
+        part=part,
+        block=block,
+        layer=layer,
+        role=role,
+        phase=phase,
+        energy_uJ=energy,
+        cycles=cycles,
+        macs=1,
+        utilisation=1.0,
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Our own arch specs, component classes, energy/area tables and mapper settings against the paper artifact's,
 and the engine on our archs. The artifact's figures come from the reference corpus and from the fixtures; its arch
 files and component classes from the corpus alone."""
+
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -19,14 +20,18 @@ from specs.errors import SpecError
 from specs.mapper import artifact_mapper as mapper_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"eyeriss": ROOT / "arch/eyeriss", "predictions": ROOT / "arch/archon/predictions",
-        "main": ROOT / "arch/archon/main"}
+OURS = {
+    "eyeriss": ROOT / "arch/eyeriss",
+    "predictions": ROOT / "arch/archon/predictions",
+    "main": ROOT / "arch/archon/main",
+}
 THEIRS = {"eyeriss": "baseline", "predictions": "fusion/predictions", "main": "fusion/main"}
 ACCELERATORS = REFERENCE / "accelerators"
 # Intended differences from the artifact's arch files: none (only comments differ).
 INTENDED_ARCH_DIFFERENCES: dict[str, dict] = {}
 # Intended differences in the component classes: the SRAM write's address generator calls `add`, not `count`.
 INTENDED_COMPONENT_FIX = ("smartbuffer_SRAM", "write", "address_generators[0]", "count", "add")
+
 
 def flat_components(arch_dir: Path) -> dict[str, tuple[str, dict]]:
     """{full component name: (class, attributes incl. inherited and class defaults)} as Accelergy reads arch.yaml."""
@@ -81,8 +86,12 @@ def test_every_arch_directory_carries_the_same_component_files():
 def _rows(path: Path) -> dict:
     """{(component, action, arguments): pJ} of every row of an ERT."""
     table = load_ert(path)
-    return {(name, action, row.arguments): row.energy_pJ
-            for name, actions in table.components.items() for action, rows in actions.items() for row in rows}
+    return {
+        (name, action, row.arguments): row.energy_pJ
+        for name, actions in table.components.items()
+        for action, rows in actions.items()
+        for row in rows
+    }
 
 
 @pytest.mark.parametrize("name", OURS)
@@ -124,8 +133,12 @@ def test_art_equals_the_reference(name, reference_dir):
 
 def test_predictions_art_uses_the_areas_of_reference_method_4_4():
     ours = load_art(OURS["predictions"] / make_ert.ART_OUTPUT)
-    assert (ours.area("ifmap_spad"), ours.area("weights_spad"), ours.area("psum_spad"), ours.area("shared_glb")) == \
-        (624.68, 2319.32, 379.68, 979377.0)
+    assert (ours.area("ifmap_spad"), ours.area("weights_spad"), ours.area("psum_spad"), ours.area("shared_glb")) == (
+        624.68,
+        2319.32,
+        379.68,
+        979377.0,
+    )
 
 
 def test_baseline_area_total_of_reference_method_4_4():
@@ -159,10 +172,13 @@ def test_make_ert_refuses_another_technology(tmp_path, capsys):
 
 
 RUNS_ON_OUR_ARCHES = {  # recorded runs whose arch we ship (the prediction runs used an older 128 KiB GLB)
-    "baseline/b1/decom": "eyeriss", "baseline/b7/conv": "eyeriss",
+    "baseline/b1/decom": "eyeriss",
+    "baseline/b7/conv": "eyeriss",
     "head_and_tail/baseline/tail/baseline/FC1": "eyeriss",
-    "fusion/main_computations/b1": "main", "fusion/main_computations/b9": "main",
-    "head_and_tail/fused/fus_head/fusion/DW1": "predictions", "head_and_tail/fused/fus_tail/fusion/PW1": "predictions",
+    "fusion/main_computations/b1": "main",
+    "fusion/main_computations/b9": "main",
+    "head_and_tail/fused/fus_head/fusion/DW1": "predictions",
+    "head_and_tail/fused/fus_tail/fusion/PW1": "predictions",
 }
 
 
@@ -202,8 +218,10 @@ def test_a_user_ert_takes_precedence_over_the_shipped_table(tmp_path, fixture_re
 # ---- mapper settings ------------------------------------------------------------------------------------------
 
 REFERENCE_MAPPERS = {  # reference mapper file -> our entry
-    "baseline_mapper.yaml": "body_pointwise", "baseline_dw_mapper.yaml": "body_depthwise",
-    "fusion_predictions_mapper.yaml": "body_pointwise", "fusion_predictions_dw_mapper.yaml": "body_depthwise",
+    "baseline_mapper.yaml": "body_pointwise",
+    "baseline_dw_mapper.yaml": "body_depthwise",
+    "fusion_predictions_mapper.yaml": "body_pointwise",
+    "fusion_predictions_dw_mapper.yaml": "body_depthwise",
     "fusion_main_computations_mapper.yaml": "main",
 }
 
@@ -216,16 +234,19 @@ def test_mapper_settings_equal_the_reference_but_live_status(reference_file, ent
     assert ours == theirs
 
 
-@pytest.mark.parametrize("entry, network, dataset, pair", [
-    ("body_depthwise", "fusionet", "cifar10", (10000, 400)),
-    ("body_depthwise", "mobilenet", "cifar100", (10000, 300)),
-    ("baseline_head_depthwise", "mnasnet", "cifar100", (30000, 1000)),
-    ("baseline_tail_depthwise", "mnasnet", "cifar100", (20000, 500)),
-    ("baseline_head_pointwise", "mobilenet", "cifar10", (50000, 1000)),
-    ("fused_head_pointwise", "mobilenet", "cifar10", (40000, 1500)),
-    ("fused_head_pointwise", "shufflenet", "cifar10", (50000, 2000)),
-    ("fused_tail_depthwise", "fusionet", "cifar100", (15000, 500)),
-])
+@pytest.mark.parametrize(
+    "entry, network, dataset, pair",
+    [
+        ("body_depthwise", "fusionet", "cifar10", (10000, 400)),
+        ("body_depthwise", "mobilenet", "cifar100", (10000, 300)),
+        ("baseline_head_depthwise", "mnasnet", "cifar100", (30000, 1000)),
+        ("baseline_tail_depthwise", "mnasnet", "cifar100", (20000, 500)),
+        ("baseline_head_pointwise", "mobilenet", "cifar10", (50000, 1000)),
+        ("fused_head_pointwise", "mobilenet", "cifar10", (40000, 1500)),
+        ("fused_head_pointwise", "shufflenet", "cifar10", (50000, 2000)),
+        ("fused_tail_depthwise", "fusionet", "cifar100", (15000, 500)),
+    ],
+)
 def test_mapper_settings_variants_of_reference_method_3_3(entry, network, dataset, pair):
     mapper = mapper_settings(entry, network, dataset)["mapper"]
     assert (mapper["timeout"], mapper["victory-condition"]) == pair

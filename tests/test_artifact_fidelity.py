@@ -6,6 +6,7 @@ ShuffleNet, CIFAR-10), from compact figures written by `analysis.artifact_fixtur
    result.csv cell by cell, within 0.5 % (the CSV rounds energies to 0.01 uJ), except the INTENDED differences
    below, each asserted to its exact size. docs/fidelity.md explains how the workflow's numbers relate.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,30 +24,52 @@ from workloads.problem import problems_for
 from workloads.zoo import load_network
 
 NETWORKS = ("mobilenet", "mnasnet", "fusionet", "shufflenet")
-PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix_channels": "mid",
-                                            "depthwise_fix": "artifact"},
-         "sparse": {"preset": "paper"}, "archon": {"preset": "paper", "overrides": {}}}
+PAPER = {
+    "engine": "recorded",
+    "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix_channels": "mid", "depthwise_fix": "artifact"},
+    "sparse": {"preset": "paper"},
+    "archon": {"preset": "paper", "overrides": {}},
+}
 TOLERANCE = 0.005
 # The artifact's pruned models were never published: sparse cycles come from generated weights.
 NOT_COMPARABLE = {"sparse_PW1_c", "sparse_DW_c", "sparse_PW2_c"}
-HEAD_DW_FIX = (("the artifact's CIFAR-10 baseline heads skipped the depthwise input fix it applied to every other "
-                "depthwise layer (docs/method.md §9 item 12); fuseloop applies it everywhere"), 2.02)
-ONE_GROUP = (("the artifact ran one of the 4 groups of this grouped 1x1 and did not multiply by 4 (§9 item 9); "
-              "fuseloop counts all groups"), 4.0)
+HEAD_DW_FIX = (
+    (
+        "the artifact's CIFAR-10 baseline heads skipped the depthwise input fix it applied to every other "
+        "depthwise layer (docs/method.md §9 item 12); fuseloop applies it everywhere"
+    ),
+    2.02,
+)
+ONE_GROUP = (
+    (
+        "the artifact ran one of the 4 groups of this grouped 1x1 and did not multiply by 4 (§9 item 9); "
+        "fuseloop counts all groups"
+    ),
+    4.0,
+)
 # {network: {(layer, column): (reason, ours / reference)}}
 INTENDED = {
     "mobilenet": {("head.DW1", "PW1/L1_e"): HEAD_DW_FIX, ("head.DW1", "sparse_PW1/L1_e"): HEAD_DW_FIX},
     "mnasnet": {("head.DW1", "PW1/L1_e"): HEAD_DW_FIX, ("head.DW1", "sparse_PW1/L1_e"): HEAD_DW_FIX},
-    "fusionet": {("head.DW1", "PW1/L1_e"): HEAD_DW_FIX, ("head.DW1", "sparse_PW1/L1_e"): HEAD_DW_FIX,
-                 ("head.PW1", "PW1/L1_e"): ONE_GROUP, ("head.PW1", "PW1/L1_c"): ONE_GROUP,
-                 ("head.PW1", "sparse_PW1/L1_e"): ONE_GROUP,
-                 ("tail.PW1", "main_e"): ONE_GROUP, ("tail.PW1", "main_c"): ONE_GROUP},
+    "fusionet": {
+        ("head.DW1", "PW1/L1_e"): HEAD_DW_FIX,
+        ("head.DW1", "sparse_PW1/L1_e"): HEAD_DW_FIX,
+        ("head.PW1", "PW1/L1_e"): ONE_GROUP,
+        ("head.PW1", "PW1/L1_c"): ONE_GROUP,
+        ("head.PW1", "sparse_PW1/L1_e"): ONE_GROUP,
+        ("tail.PW1", "main_e"): ONE_GROUP,
+        ("tail.PW1", "main_c"): ONE_GROUP,
+    },
     "shufflenet": {},
 }
 # cells compared per network (guards against a silently shrinking comparison): blocks x (6 dense + 3 sparse
 # energies), fused blocks x 7 ARCHON, edge rows x their columns
-EXPECTED_CELLS = {"mobilenet": 16 * 9 + 14 * 7 + 6 * 5, "mnasnet": 15 * 9 + 15 * 7 + 5 * 5,
-                  "fusionet": 15 * 9 + 16 * 7 + 5 * 3 + 5 * 2, "shufflenet": 15 * 9 + 15 * 7 + 2 * 3 + 5 * 2}
+EXPECTED_CELLS = {
+    "mobilenet": 16 * 9 + 14 * 7 + 6 * 5,
+    "mnasnet": 15 * 9 + 15 * 7 + 5 * 5,
+    "fusionet": 15 * 9 + 16 * 7 + 5 * 3 + 5 * 2,
+    "shufflenet": 15 * 9 + 15 * 7 + 2 * 3 + 5 * 2,
+}
 
 
 def reference_table(network: str) -> pd.DataFrame:
@@ -122,8 +145,10 @@ def test_shufflenet_dw_fix_needs_the_mid_channel_count(replayed, sources):
 def test_mnasnet_stale_main_runs_are_recorded_as_copies():
     runs = artifact_runs("mnasnet", "cifar10")
     stale = {key: run.stale_copy_of for key, run in runs.items() if run.stale_copy_of}
-    assert stale == {f"fusion/main_computations/b{k}": f"fusion/main_computations/b{src}"
-                     for k, src in ((3, 2), (4, 2), (5, 2), (12, 10), (13, 10), (14, 10))}
+    assert stale == {
+        f"fusion/main_computations/b{k}": f"fusion/main_computations/b{src}"
+        for k, src in ((3, 2), (4, 2), (5, 2), (12, 10), (13, 10), (14, 10))
+    }
     with pytest.raises(ArtifactRunError, match="stale copy"):
         runs["fusion/main_computations/b4"].evaluate()
 
@@ -145,11 +170,15 @@ def test_matching_run_only_for_the_exact_recorded_problem():
     assert matching_run("mobilenet", "cifar10", "baseline", b12, problem.shape, problem.instance) is None
     b11 = base.layer("b11.decom")
     (problem,) = problems_for(b11, "paper")
-    assert matching_run("mobilenet", "cifar10", "baseline", b11, problem.shape, problem.instance).key == \
-        "baseline/b11/decom"
+    assert (
+        matching_run("mobilenet", "cifar10", "baseline", b11, problem.shape, problem.instance).key
+        == "baseline/b11/decom"
+    )
     # CIFAR-100: the artifact's bottleneck runs are the CIFAR-10 ones; its head/tail runs are not in the figures
-    assert matching_run("mobilenet", "cifar100", "baseline", b11, problem.shape, problem.instance).key == \
-        "baseline/b11/decom"
+    assert (
+        matching_run("mobilenet", "cifar100", "baseline", b11, problem.shape, problem.instance).key
+        == "baseline/b11/decom"
+    )
     head = base.layer("head.conv1")
     (problem,) = problems_for(head, "paper")
     assert matching_run("mobilenet", "cifar10", "baseline", head, problem.shape, problem.instance) is not None
@@ -163,9 +192,16 @@ def test_workflow_mapping_artifact_evaluates_the_recorded_run(tmp_path):
     from workflows import config as wfconfig
     from workflows import plan
 
-    config = wfconfig.validate({"sweep": [{"network": "mobilenet", "dataset": "cifar10"}], "mapping": "artifact",
-                                "energy_tables": "paper", "problem": {"depthwise": "paper"},
-                                "archon": {"preset": "paper"}, "sparse": {"preset": "paper"}})
+    config = wfconfig.validate(
+        {
+            "sweep": [{"network": "mobilenet", "dataset": "cifar10"}],
+            "mapping": "artifact",
+            "energy_tables": "paper",
+            "problem": {"depthwise": "paper"},
+            "archon": {"preset": "paper"},
+            "sparse": {"preset": "paper"},
+        }
+    )
     (run,) = [r for r in plan.runs(config, "mobilenet", "cifar10", "archon") if r.layer == "b1.pred_conv"]
     assert run.spec.arch == "arch/archon/predictions-128KiB" and run.spec.mapping
     stats, _ = execute(run.spec, tmp_path / "run", root=plan.ROOT)

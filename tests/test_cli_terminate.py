@@ -1,5 +1,6 @@
 """A step terminated with SIGTERM (scancel, a SLURM time limit, Snakemake shutting down) leaves nothing
 half-written: its temporary output is removed and it exits with 128 + 15."""
+
 import signal
 import subprocess
 import sys
@@ -27,8 +28,13 @@ sys.exit(cli.main(sys.argv[1:]))
 def test_sigterm_removes_the_temporary_output(tmp_path):
     out = tmp_path / "arch-copy"
     args = ["--arch", "arch/eyeriss", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_STEP, "tables", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_STEP, "tables", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline() == "writing\n"
     assert [p.name.startswith(".arch-copy.") for p in tmp_path.iterdir()] == [True]  # the half-written directory
     proc.send_signal(signal.SIGTERM)

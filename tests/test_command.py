@@ -1,4 +1,5 @@
 """The `fuseloop` command: config checks name the file and the line or field before any job runs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,9 +44,19 @@ def test_run_gives_snakemake_every_config_once(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(command.subprocess, "call", lambda cmd, cwd: calls.append((cmd, cwd)) or 0)
     assert main(["run", str(first), str(second), "--cores", "3", "--", "-n"]) == 0
-    (cmd, cwd), = calls
-    assert cmd[1:] == ["-m", "snakemake", "--cores", "3", "--quiet", "rules", "-n", "--configfile", str(first),
-                       str(second)]
+    ((cmd, cwd),) = calls
+    assert cmd[1:] == [
+        "-m",
+        "snakemake",
+        "--cores",
+        "3",
+        "--quiet",
+        "rules",
+        "-n",
+        "--configfile",
+        str(first),
+        str(second),
+    ]
     assert cwd == ROOT
 
 
@@ -55,4 +66,4 @@ def test_a_quiet_option_after_the_separator_replaces_the_concise_default(monkeyp
     calls = []
     monkeypatch.setattr(command.subprocess, "call", lambda cmd, cwd: calls.append(cmd) or 0)
     assert main(["run", "--cores", "1", "--", "--quiet", "progress"]) == 0
-    assert calls[0][calls[0].index("--cores"):] == ["--cores", "1", "--quiet", "progress"]
+    assert calls[0][calls[0].index("--cores") :] == ["--cores", "1", "--quiet", "progress"]

@@ -1,4 +1,5 @@
 """Constraint templates rendered per layer, against the paper artifact's constraint files (normalized)."""
+
 import re
 from pathlib import Path
 
@@ -25,12 +26,20 @@ MAIN = ROOT / "arch/archon/main/constraints/main.yaml.j2"
 # The paper's prediction knobs for MobileNetV2 (docs/method.md §3.2: PRED_SPATIAL_GLB / PRED_SPATIAL_DUMMY
 # decom Q=8 / M=8, conv Q=4 M=2 / M=8, plus the per-role spad factors), written out as the artifact's full strings.
 MOBILENET_PREDICTIONS = {
-    "decom": dict(dummy_spatial="N=1 R=1 S=1 P=1 Q=1 C=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 Q=8 M=1 C=1",
-                  psum_temporal="N=1 P=1 C=1 M=3", weights_temporal="N=1 Q=1 C=1 M=1",
-                  ifmap_temporal="N=1 P=1 Q=1 C=8 M=1"),
-    "conv": dict(dummy_spatial="N=1 R=1 S=1 P=1 C=1 Q=1 M=8", glb_spatial="N=1 R=1 S=1 P=1 C=1 Q=4 M=2",
-                 psum_temporal="N=1 P=1 C=1", weights_temporal="N=1 Q=1 C=1 R=3 S=3",
-                 ifmap_temporal="N=1 P=1 Q=1 C=1 M=1"),
+    "decom": dict(
+        dummy_spatial="N=1 R=1 S=1 P=1 Q=1 C=1 M=8",
+        glb_spatial="N=1 R=1 S=1 P=1 Q=8 M=1 C=1",
+        psum_temporal="N=1 P=1 C=1 M=3",
+        weights_temporal="N=1 Q=1 C=1 M=1",
+        ifmap_temporal="N=1 P=1 Q=1 C=8 M=1",
+    ),
+    "conv": dict(
+        dummy_spatial="N=1 R=1 S=1 P=1 C=1 Q=1 M=8",
+        glb_spatial="N=1 R=1 S=1 P=1 C=1 Q=4 M=2",
+        psum_temporal="N=1 P=1 C=1",
+        weights_temporal="N=1 Q=1 C=1 R=3 S=3",
+        ifmap_temporal="N=1 P=1 Q=1 C=1 M=1",
+    ),
 }
 # Factor strings in the compared reference files that Timeloop's parser reads differently from how they look
 # (e.g. the `R=3S=3` / `R=kS=k` of the mnasnet files). The MobileNetV2 files compared here have none; the test
@@ -58,14 +67,19 @@ def layer_run(accelerator: str, network: str, layer_name: str, depthwise: str = 
 
 # ---- equality with the artifact's files ---------------------------------------------------------------------
 
+
 def test_eyeriss_pointwise_equals_the_reference(mobilenet_runs):
     ours = rendered(EYERISS)
     theirs = reference(mobilenet_runs, "baseline/b1/decom")
     assert ours == theirs
     # a few facts of the normalized structure, so the comparison is known to look at real content
     assert ours["shared_glb"]["bypass"] == {"keep": ["Inputs", "Outputs"], "bypass": ["Weights"]}
-    assert ours["DummyBuffer"]["spatial"] == {"factors": {"N": 1, "P": 1, "Q": 1, "R": 1, "S": 0}, "max_factors": {},
-                                              "permutation": "NPQRSCM", "split": 4}
+    assert ours["DummyBuffer"]["spatial"] == {
+        "factors": {"N": 1, "P": 1, "Q": 1, "R": 1, "S": 0},
+        "max_factors": {},
+        "permutation": "NPQRSCM",
+        "split": 4,
+    }
     assert ours["DRAM"]["temporal"]["permutation"] == "RSPCMNQ"
 
 
@@ -109,21 +123,26 @@ def test_main_block1_equals_the_reference(mobilenet_runs):
 
 @pytest.mark.parametrize("block", range(1, 15))
 def test_every_mobilenet_block_through_the_recipe_equals_the_reference(block, mobilenet_runs):
-    for role, run in (("pred_decom", f"fusion/predictions/b{block}/decom"),
-                      ("pred_conv", f"fusion/predictions/b{block}/conv"),
-                      ("main", f"fusion/main_computations/b{block}")):
+    for role, run in (
+        ("pred_decom", f"fusion/predictions/b{block}/decom"),
+        ("pred_conv", f"fusion/predictions/b{block}/conv"),
+        ("main", f"fusion/main_computations/b{block}"),
+    ):
         _, ours = layer_run("archon", "mobilenet", f"b{block}.{role}")
         assert ours == reference(mobilenet_runs, run), run
 
 
-@pytest.mark.parametrize("layer, run", [
-    ("head.conv1", "head_and_tail/fused/fus_head/fusion/conv1"),
-    ("head.PW1", "head_and_tail/fused/fus_head/fusion/PW1"),
-    ("head.DW1", "head_and_tail/fused/fus_head/fusion/DW1"),
-    ("head.PW2", "head_and_tail/fused/fus_head/fusion/PW2"),
-    ("tail.PW1", "head_and_tail/fused/fus_tail/fusion/PW1"),
-    ("tail.FC1", "head_and_tail/fused/fus_tail/fusion/FC1"),
-])
+@pytest.mark.parametrize(
+    "layer, run",
+    [
+        ("head.conv1", "head_and_tail/fused/fus_head/fusion/conv1"),
+        ("head.PW1", "head_and_tail/fused/fus_head/fusion/PW1"),
+        ("head.DW1", "head_and_tail/fused/fus_head/fusion/DW1"),
+        ("head.PW2", "head_and_tail/fused/fus_head/fusion/PW2"),
+        ("tail.PW1", "head_and_tail/fused/fus_tail/fusion/PW1"),
+        ("tail.FC1", "head_and_tail/fused/fus_tail/fusion/FC1"),
+    ],
+)
 def test_fused_head_and_tail_equal_the_reference(layer, run, mobilenet_runs):
     _, ours = layer_run("archon", "mobilenet", layer)
     assert ours == reference(mobilenet_runs, run)
@@ -137,6 +156,7 @@ def test_dense_recipe_uses_the_eyeriss_constraints(mobilenet_runs):
 
 # ---- adapting to the problem's dimensions ---------------------------------------------------------------------
 
+
 def test_coupled_depthwise_drops_the_channel_dimension_everywhere():
     problem, ours = layer_run("dense", "mobilenet", "b1.conv", depthwise="coupled")
     assert list(problem.dimensions) == COUPLED_DW_DIMS
@@ -148,8 +168,12 @@ def test_coupled_depthwise_drops_the_channel_dimension_everywhere():
             assert "C" not in spec.get("factors", {}) and "C" not in spec.get("permutation", ""), (target, kind)
     paper = rendered(EYERISS)
     # every other factor is unchanged; Y (DummyBuffer) keeps S and M, X (shared_glb) keeps Q and M
-    assert ours["DummyBuffer"]["spatial"] == {"factors": {"N": 1, "P": 1, "Q": 1, "R": 1, "S": 0}, "max_factors": {},
-                                              "permutation": "NPQRSM", "split": 4}
+    assert ours["DummyBuffer"]["spatial"] == {
+        "factors": {"N": 1, "P": 1, "Q": 1, "R": 1, "S": 0},
+        "max_factors": {},
+        "permutation": "NPQRSM",
+        "split": 4,
+    }
     assert ours["shared_glb"]["spatial"]["split"] == 6 and ours["shared_glb"]["spatial"]["permutation"] == "NPRSQM"
     assert ours["weights_spad"]["temporal"]["factors"] == paper["weights_spad"]["temporal"]["factors"]
     _, predictions = layer_run("archon", "mobilenet", "b1.pred_conv", depthwise="coupled")
@@ -157,13 +181,15 @@ def test_coupled_depthwise_drops_the_channel_dimension_everywhere():
 
 
 def _sides(spec: dict) -> tuple[str, str]:
-    return spec["permutation"][: spec["split"]], spec["permutation"][spec["split"]:]
+    return spec["permutation"][: spec["split"]], spec["permutation"][spec["split"] :]
 
 
 def test_split_keeps_every_remaining_dimension_on_its_side(tmp_path):
     template = tmp_path / "t.yaml.j2"
-    template.write_text("architecture_constraints:\n  targets:\n"
-                        "  - {target: DummyBuffer, type: spatial, split: 4, permutation: NCPQ RSM, factors: N=1 C=1}\n")
+    template.write_text(
+        "architecture_constraints:\n  targets:\n"
+        "  - {target: DummyBuffer, type: spatial, split: 4, permutation: NCPQ RSM, factors: N=1 C=1}\n"
+    )
     full = rendered(template)["DummyBuffer"]["spatial"]
     coupled = rendered(template, COUPLED_DW_DIMS)["DummyBuffer"]["spatial"]
     assert _sides(full) == ("NCPQ", "RSM")
@@ -187,9 +213,10 @@ def test_kernel_size_follows_the_problem_not_a_malformed_string():
     assert (main["psum_spad"]["temporal"]["factors"]["R"], main["psum_spad"]["temporal"]["factors"]["S"]) == (3, 3)
 
 
-@pytest.mark.parametrize("network, role, glb_q, dummy_m", [
-    ("mnasnet", "pred_decom", 8, 8), ("mnasnet", "pred_conv", 4, 8), ("fusionet", "pred_conv", 1, 8),
-])
+@pytest.mark.parametrize(
+    "network, role, glb_q, dummy_m",
+    [("mnasnet", "pred_decom", 8, 8), ("mnasnet", "pred_conv", 4, 8), ("fusionet", "pred_conv", 1, 8)],
+)
 def test_prediction_knobs_per_network(network, role, glb_q, dummy_m):
     _, ours = layer_run("archon", network, f"b1.{role}", depthwise="coupled")
     assert ours["shared_glb"]["spatial"]["factors"].get("Q", 1) == glb_q
@@ -213,33 +240,54 @@ def test_constraint_templates_per_arch():
 
 # ---- load_constraints layouts ----------------------------------------------------------------------------------
 
+
 def test_load_constraints_accepts_timeloops_layouts():
-    flat = "architecture_constraints:\n  targets:\n" \
-           "  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n" \
-           "mapspace_constraints:\n  targets:\n" \
-           "  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
-    nested = "arch_constraints:\n  constraints:\n  - target: psum_spad\n    constraints:\n" \
-             "    - {type: temporal, attributes: {factors: M=3 P<=4, permutation: NPM}}\n" \
-             "mapspace:\n  - {target: psum_spad, type: datatype, keep: [Outputs], bypass: [Weights]}\n"
-    expected = {"psum_spad": {"temporal": {"factors": {"M": 3}, "max_factors": {"P": 4}, "permutation": "NPM"},
-                              "bypass": {"keep": ["Outputs"], "bypass": ["Weights"]}}}
+    flat = (
+        "architecture_constraints:\n  targets:\n"
+        "  - {target: psum_spad, type: temporal, factors: M=3 P<=4, permutation: N P M}\n"
+        "mapspace_constraints:\n  targets:\n"
+        "  - {target: psum_spad, type: bypass, keep: [Outputs], bypass: [Weights]}\n"
+    )
+    nested = (
+        "arch_constraints:\n  constraints:\n  - target: psum_spad\n    constraints:\n"
+        "    - {type: temporal, attributes: {factors: M=3 P<=4, permutation: NPM}}\n"
+        "mapspace:\n  - {target: psum_spad, type: datatype, keep: [Outputs], bypass: [Weights]}\n"
+    )
+    expected = {
+        "psum_spad": {
+            "temporal": {"factors": {"M": 3}, "max_factors": {"P": 4}, "permutation": "NPM"},
+            "bypass": {"keep": ["Outputs"], "bypass": ["Weights"]},
+        }
+    }
     assert load_constraints(flat) == expected
     assert load_constraints(nested) == expected
-    assert load_constraints("targets:\n  - {target: DRAM, type: temporal, factors: R=1}\n") == \
-        {"DRAM": {"temporal": {"factors": {"R": 1}, "max_factors": {}}}}
+    assert load_constraints("targets:\n  - {target: DRAM, type: temporal, factors: R=1}\n") == {
+        "DRAM": {"temporal": {"factors": {"R": 1}, "max_factors": {}}}
+    }
 
 
-@pytest.mark.parametrize("text, message", [
-    ("architecture_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=1}\n"
-     "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n",
-     r"\(x temporal\): factor M= specified twice"),
-    ("targets:\n  - {target: x, type: spatial, permutation: NM}\n  - {target: x, type: spatial, permutation: MN}\n",
-     "permutation specified twice"),
-    ("targets:\n  - {target: x, type: bypass, keep: [Inputs]}\n  - {target: x, type: bypass, bypass: [Inputs]}\n",
-     "tensor Inputs kept/bypassed twice"),
-    ("targets:\n  - {target: x, type: sideways}\n", "needs a target and a type"),
-    ("targets:\n  - {target: x, type: temporal, factors: R=3S=3}\n", r"\(x temporal\): malformed factor 'R=3S=3'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "architecture_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=1}\n"
+            "mapspace_constraints:\n  targets:\n  - {target: x, type: temporal, factors: M=2}\n",
+            r"\(x temporal\): factor M= specified twice",
+        ),
+        (
+            "targets:\n  - {target: x, type: spatial, permutation: NM}\n"
+            "  - {target: x, type: spatial, permutation: MN}\n",
+            "permutation specified twice",
+        ),
+        (
+            "targets:\n  - {target: x, type: bypass, keep: [Inputs]}\n"
+            "  - {target: x, type: bypass, bypass: [Inputs]}\n",
+            "tensor Inputs kept/bypassed twice",
+        ),
+        ("targets:\n  - {target: x, type: sideways}\n", "needs a target and a type"),
+        ("targets:\n  - {target: x, type: temporal, factors: R=3S=3}\n", r"\(x temporal\): malformed factor 'R=3S=3'"),
+    ],
+)
 def test_load_constraints_errors(text, message):
     with pytest.raises(ConstraintsError, match=message):
         load_constraints(text, strict=True)
@@ -251,7 +299,9 @@ def test_lenient_factors_read_as_timeloop_does():
     spec = load_constraints("targets:\n  - {target: x, type: temporal, factors: R=3S=3 P<=4}\n")
     assert spec["x"]["temporal"]["factors"] == {"R": 3, "S": 3} and spec["x"]["temporal"]["max_factors"] == {"P": 4}
     assert load_constraints("targets:\n  - {target: x, type: temporal, factors: R=kS=k}\n")["x"]["temporal"] == {
-        "factors": {}, "max_factors": {}}
+        "factors": {},
+        "max_factors": {},
+    }
     with pytest.raises(ConstraintsError, match=r"none of architecture_constraints"):
         load_constraints("architecture_constraint:\n  targets: []\n")
 
@@ -265,13 +315,17 @@ def test_load_constraints_missing_file_names_it(tmp_path):
 
 # ---- render errors ---------------------------------------------------------------------------------------------
 
+
 def test_render_errors_name_the_template_and_the_parameter(tmp_path):
     with pytest.raises(ConstraintsError, match=r"main\.yaml\.j2: missing template parameter \('M' is undefined\)"):
         render_constraints(MAIN, CNN_DIMS, C=1, R=3, S=3, spatial_x=8, spatial_y=8)
     with pytest.raises(ConstraintsError, match=r"layer\.yaml\.j2: unknown template parameter\(s\) glb_spatal"):
         render_constraints(PREDICTIONS, CNN_DIMS, **{**MOBILENET_PREDICTIONS["decom"], "glb_spatal": "Q=8"})
-    with pytest.raises(ConstraintsError, match=r"layer\.yaml\.j2: architecture_constraints\.targets\[6\] "
-                                               r"\(shared_glb spatial\): malformed factor 'Q=8M=1'"):
+    with pytest.raises(
+        ConstraintsError,
+        match=r"layer\.yaml\.j2: architecture_constraints\.targets\[6\] "
+        r"\(shared_glb spatial\): malformed factor 'Q=8M=1'",
+    ):
         render_constraints(PREDICTIONS, CNN_DIMS, **{**MOBILENET_PREDICTIONS["decom"], "glb_spatial": "N=1 Q=8M=1"})
     with pytest.raises(ConstraintsError, match=r"\(shared_glb spatial\): factors names unknown dimension\(s\) X"):
         render_constraints(PREDICTIONS, CNN_DIMS, **{**MOBILENET_PREDICTIONS["decom"], "glb_spatial": "Q=8 X=2"})
@@ -298,8 +352,9 @@ def test_rendered_depthwise_constraints_map_on_eyeriss(tmp_path, depthwise):
     (tmp_path / "problem.yaml").write_text(render_problem(problem))
     (tmp_path / "constraints.yaml").write_text(render_constraints(EYERISS, problem.dimensions))
     (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 50, timeout: 1000}\n")
-    stats = EmbeddedEngine().evaluate(ROOT / "arch/eyeriss", tmp_path / "problem.yaml", [tmp_path / "constraints.yaml"],
-                                      tmp_path / "mapper.yaml")
+    stats = EmbeddedEngine().evaluate(
+        ROOT / "arch/eyeriss", tmp_path / "problem.yaml", [tmp_path / "constraints.yaml"], tmp_path / "mapper.yaml"
+    )
     assert stats.macs == 96 * 3 * 3 * 32 * 32  # one MAC per channel, tap and output pixel in both forms
     assert stats.cycles > 0
 
@@ -328,16 +383,19 @@ def test_main_5x5_kernel_moves_s_to_the_global_buffer_when_the_ifmap_spad_is_too
         files[name].write_text(render_constraints(MAIN, problem.dimensions, **params, **extra))
     engine = EmbeddedEngine()
     with pytest.raises(EngineError, match="ifmap_spad.*capacity 12"):
-        engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]],
-                        tmp_path / "mapper.yaml")
-    stats = engine.evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]],
-                            tmp_path / "mapper.yaml")
+        engine.evaluate(
+            ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["paper"]], tmp_path / "mapper.yaml"
+        )
+    stats = engine.evaluate(
+        ROOT / "arch/archon/main", tmp_path / "problem.yaml", [files["fitted"]], tmp_path / "mapper.yaml"
+    )
     assert stats.cycles * 64 == stats.macs == dims["C"] * dims["M"] * 25 * dims["P"] * dims["Q"]  # all 64 PEs busy
 
 
 @pytest.mark.parametrize(("side", "tile", "busy_pes"), [(8, 8, 64), (4, 4, 16), (14, 7, 49), (12, 6, 36), (1, 1, 1)])
 def test_main_convolution_maps_a_map_that_8_does_not_divide_with_the_largest_tile_that_does(
-        tmp_path, side, tile, busy_pes):
+    tmp_path, side, tile, busy_pes
+):
     """The fused main convolution keeps one output pixel per PE: 8 x 8 tiles where 8 divides the map, else tiles of the
     largest divisor below 8 (a 4 x 4 map on 16 PEs), so a small-map block of a user's network still runs on ARCHON."""
     import dataclasses
@@ -353,7 +411,8 @@ def test_main_convolution_maps_a_map_that_8_does_not_divide_with_the_largest_til
     (tmp_path / "problem.yaml").write_text(render_problem(run.problem))
     (tmp_path / "constraints.yaml").write_text(run.constraints)
     (tmp_path / "mapper.yaml").write_text("mapper: {victory-condition: 50, timeout: 1000}\n")
-    stats = EmbeddedEngine().evaluate(ROOT / "arch/archon/main", tmp_path / "problem.yaml",
-                                      [tmp_path / "constraints.yaml"], tmp_path / "mapper.yaml")
+    stats = EmbeddedEngine().evaluate(
+        ROOT / "arch/archon/main", tmp_path / "problem.yaml", [tmp_path / "constraints.yaml"], tmp_path / "mapper.yaml"
+    )
     assert stats.macs == layer.C * layer.M * 9 * side * side
     assert stats.cycles * busy_pes == stats.macs  # each busy PE accumulates its pixel's whole kernel

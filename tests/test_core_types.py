@@ -1,4 +1,5 @@
 """The shared data types: Layer validation, Mapping and LayerStats JSON round trips."""
+
 import pytest
 
 from engines import LayerStats, LevelMapping, LevelStats, Loop, Mapping, TensorStats
@@ -35,16 +36,23 @@ def test_layer_rejects_bad_definitions(kwargs, message):
 
 
 def test_layer_stats_json_round_trip(tmp_path):
-    mapping = Mapping((
-        LevelMapping("DRAM", (Loop("Q", 8),), ("Weights", "Inputs", "Outputs"), {"Weights": 1536}),
-        LevelMapping("shared_glb", (Loop("P", 32), Loop("M", 2, "X"), Loop("Q", 4, "X")), ("Inputs", "Outputs")),
-    ))
+    mapping = Mapping(
+        (
+            LevelMapping("DRAM", (Loop("Q", 8),), ("Weights", "Inputs", "Outputs"), {"Weights": 1536}),
+            LevelMapping("shared_glb", (Loop("P", 32), Loop("M", 2, "X"), Loop("Q", 4, "X")), ("Inputs", "Outputs")),
+        )
+    )
     stats = LayerStats(
         levels=[
             LevelStats("mac", 72, 64, 24576, arithmetic_energy_pJ=3460300.8),
             LevelStats("DRAM", 1, 1, 24576, {"Weights": TensorStats(196608.0, 1536, 1536, 1, reads=1536)}),
         ],
-        cycles=24576, macs=1572864, utilization=0.89, total_energy_pJ=3656908.8, mapping=mapping, engine="test",
+        cycles=24576,
+        macs=1572864,
+        utilization=0.89,
+        total_energy_pJ=3656908.8,
+        mapping=mapping,
+        engine="test",
     )
     path = tmp_path / "stats.json"
     stats.to_json(path)

@@ -1,5 +1,6 @@
 """The per-layer choices table: defaults, exact names and glob overrides, validation errors naming the file and
 the field, user multipliers and tables, and resolution against zoo networks."""
+
 import pytest
 
 from costs.choices import ChoicesError, ChoiceTable, LayerChoice, load_choices, parse_choices
@@ -49,18 +50,21 @@ def test_built_in_defaults_are_the_16_bit_reference():
     assert parse_choices({}).for_layer("x") == choice
 
 
-@pytest.mark.parametrize("text, field, message", [
-    ("defaults: {weight_bits: 0}", "defaults.weight_bits", "integer in 1..32"),
-    ("defaults: {psum_bits: 8.5}", "defaults.psum_bits", "integer in 1..32"),
-    ("defaults: {density: 1.5}", "defaults.density", r"\(0, 1\]"),
-    ("defaults: {multiplier: mul8u_NOPE}", "defaults.multiplier", "unknown multiplier"),
-    ("defaults: {bits: 8}", "defaults", "unknown key.*bits"),
-    ("layers: {b1.conv: {multiplier: drum9}}", "layers.b1.conv.multiplier", "drum9"),
-    ("layers: [b1.conv]", "layers", "expected a mapping"),
-    ("multipliers: {new_one: {relative_power: 0.5}}", "multipliers.new_one.table", "needs a product table"),
-    ("multipliers: {drum4: {relative_power: -1}}", "multipliers.drum4.relative_power", "non-negative"),
-    ("extra: 1", r"\(top level\)", "unknown key.*extra"),
-])
+@pytest.mark.parametrize(
+    "text, field, message",
+    [
+        ("defaults: {weight_bits: 0}", "defaults.weight_bits", "integer in 1..32"),
+        ("defaults: {psum_bits: 8.5}", "defaults.psum_bits", "integer in 1..32"),
+        ("defaults: {density: 1.5}", "defaults.density", r"\(0, 1\]"),
+        ("defaults: {multiplier: mul8u_NOPE}", "defaults.multiplier", "unknown multiplier"),
+        ("defaults: {bits: 8}", "defaults", "unknown key.*bits"),
+        ("layers: {b1.conv: {multiplier: drum9}}", "layers.b1.conv.multiplier", "drum9"),
+        ("layers: [b1.conv]", "layers", "expected a mapping"),
+        ("multipliers: {new_one: {relative_power: 0.5}}", "multipliers.new_one.table", "needs a product table"),
+        ("multipliers: {drum4: {relative_power: -1}}", "multipliers.drum4.relative_power", "non-negative"),
+        ("extra: 1", r"\(top level\)", "unknown key.*extra"),
+    ],
+)
 def test_errors_name_the_file_and_the_field(tmp_path, text, field, message):
     path = write(tmp_path, text)
     with pytest.raises(ChoicesError, match=rf"{path}: field {field}: .*{message}"):
@@ -94,7 +98,9 @@ def test_not_yaml_and_missing_file(tmp_path):
 def test_tables_relative_to_the_file_and_user_multipliers(tmp_path, mobilenet):
     (tmp_path / "tables").mkdir()
     write_bin(family_table("trunc6"), tmp_path / "tables" / "t6.bin")
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 defaults: {weight_bits: 8, input_bits: 8}
 layers:
   b1.decom: {multiplier: "table:tables/t6.bin"}
@@ -105,7 +111,8 @@ multipliers:
   mine: {table: tables/t6.bin, relative_power: 0.62, relative_area: 0.5}
   mul8u_2AC: {table: tables/t6.bin}
   drum4: {relative_power: 0.4}
-""")
+""",
+    )
     resolved = load_choices(path).resolve(mobilenet)
     anonymous = resolved["b1.decom"].multiplier
     assert anonymous.kind == "table" and anonymous.relative_power is None and anonymous.power_source == "unknown"
@@ -133,10 +140,15 @@ def test_plain_form_round_trips(tmp_path, mobilenet):
     assert table.for_layer("b2.comp").multiplier.is_exact
 
 
-@pytest.mark.parametrize("name, dataset, variant, pattern", [
-    ("mnasnet", "cifar10", "baseline", "b*.c*"), ("shufflenet", "cifar100", "baseline", "b*.c*"),
-    ("fusionet", "cifar10", "baseline", "b*.c*"), ("mobilenet", "cifar10", "fused", "b*.main"),
-])
+@pytest.mark.parametrize(
+    "name, dataset, variant, pattern",
+    [
+        ("mnasnet", "cifar10", "baseline", "b*.c*"),
+        ("shufflenet", "cifar100", "baseline", "b*.c*"),
+        ("fusionet", "cifar10", "baseline", "b*.c*"),
+        ("mobilenet", "cifar10", "fused", "b*.main"),
+    ],
+)
 def test_choices_apply_to_every_zoo_network(name, dataset, variant, pattern):
     table = parse_choices({"defaults": {"weight_bits": 8, "input_bits": 8}, "layers": {pattern: {"psum_bits": 20}}})
     net = load_network(name, dataset, variant)

@@ -1,5 +1,6 @@
 """The workflow-facing cost columns (costs.columns) and the per-(layer, option) cost table for search
 (costs.table): both must agree with the per-layer scores they are built from."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,17 +25,35 @@ def mobilenet():
 
 @pytest.fixture(scope="module")
 def choices():
-    return parse_choices({"defaults": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 24},
-                          "layers": {"b*.decom": {"multiplier": "mul8u_2AC"}, "b1.conv": {"multiplier": "drum4"}}})
+    return parse_choices(
+        {
+            "defaults": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 24},
+            "layers": {"b*.decom": {"multiplier": "mul8u_2AC"}, "b1.conv": {"multiplier": "drum4"}},
+        }
+    )
 
 
 def rows_for(net, accelerators=("dense", "sparse")):
     rows = []
     for accelerator in accelerators:
         for i, layer in enumerate(net.layers()):
-            rows.append({"network": net.name, "dataset": net.dataset, "accelerator": accelerator, "engine": "embedded",
-                         "part": layer.part, "block": layer.block, "layer": layer.name, "role": layer.role,
-                         "phase": "layer", "energy_uJ": 1.0 + i, "cycles": 100, "macs": layer.macs, "utilisation": 1.0})
+            rows.append(
+                {
+                    "network": net.name,
+                    "dataset": net.dataset,
+                    "accelerator": accelerator,
+                    "engine": "embedded",
+                    "part": layer.part,
+                    "block": layer.block,
+                    "layer": layer.name,
+                    "role": layer.role,
+                    "phase": "layer",
+                    "energy_uJ": 1.0 + i,
+                    "cycles": 100,
+                    "macs": layer.macs,
+                    "utilisation": 1.0,
+                }
+            )
     rows.append({**rows[0], "accelerator": "archon", "layer": "b1.overhead", "role": "overhead", "phase": "overhead"})
     rows.append({**rows[0], "accelerator": "archon", "layer": "b1.decom", "role": "decom"})
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)
@@ -57,7 +76,7 @@ def test_cost_columns_join_rows_and_scale_energy(mobilenet, choices):
     rows = rows_for(mobilenet)
     stats = {"b1.decom": run()}
     layers, summary = cost_columns(mobilenet, rows, choices, stats=stats)
-    assert len(layers) == len(rows) and list(layers.columns[:len(LAYER_COLUMNS)]) == LAYER_COLUMNS
+    assert len(layers) == len(rows) and list(layers.columns[: len(LAYER_COLUMNS)]) == LAYER_COLUMNS
     ratio = fast_mode(run(), choices.for_layer("b1.decom")).total_energy_pJ / run().total_energy_pJ
     decom = layers[(layers["layer"] == "b1.decom") & (layers["accelerator"] != "archon")]
     assert decom["energy_scaled_uJ"].tolist() == pytest.approx((decom["energy_uJ"] * ratio).tolist())
@@ -129,10 +148,13 @@ def test_cost_table_matches_network_costs(mobilenet):
 
 def test_cost_table_from_genes_and_energy(mobilenet):
     net_layers = ["b1.decom", "b1.conv"]
-    table = CostTable.from_genes(mobilenet, {"weight_bits": [8, 16], "multiplier": [library_multiplier("exact"),
-                                                                                    library_multiplier("drum4")]},
-                                 layers=net_layers, base=LayerChoice(8, 8, 8, 24),
-                                 stats={"b1.decom": run()})
+    table = CostTable.from_genes(
+        mobilenet,
+        {"weight_bits": [8, 16], "multiplier": [library_multiplier("exact"), library_multiplier("drum4")]},
+        layers=net_layers,
+        base=LayerChoice(8, 8, 8, 24),
+        stats={"b1.decom": run()},
+    )
     # (16-bit, drum4) is not a valid choice: 3 options per chosen layer, the default one elsewhere
     assert table.n_options.tolist() == [3 if n in net_layers else 1 for n in table.layers]
     genes = np.zeros(len(table.layers), int)

@@ -1,6 +1,7 @@
 """Quantised inference with multiplier tables: agreement with Keras in float, bit-exact table vs matmul paths,
 the effect of approximate multipliers, partial-sum width and pruning, errors naming the layer, the evaluator
 plug-in, and the digits example (slow: trains a CNN)."""
+
 import time
 
 import numpy as np
@@ -45,8 +46,9 @@ def model(keras):
     out = L.Dense(5, name="fc")(x)
     m = keras.Model(inp, out, name="probe")
     rng = np.random.default_rng(0)
-    m.get_layer("bn1").set_weights([rng.uniform(0.5, 1.5, 8), rng.normal(0, 0.1, 8), rng.normal(0, 0.1, 8),
-                                    rng.uniform(0.5, 1.5, 8)])
+    m.get_layer("bn1").set_weights(
+        [rng.uniform(0.5, 1.5, 8), rng.normal(0, 0.1, 8), rng.normal(0, 0.1, 8), rng.uniform(0.5, 1.5, 8)]
+    )
     return m
 
 
@@ -69,8 +71,7 @@ def uniform(names, **kwargs):
 
 @tensorflow
 def test_layer_names_follow_from_keras(quantized):
-    assert quantized.layer_names == ["head.conv1", "b1.conv", "b1.comp", "b2.conv", "b2.comp", "tail.conv2",
-                                     "tail.fc"]
+    assert quantized.layer_names == ["head.conv1", "b1.conv", "b1.comp", "b2.conv", "b2.comp", "tail.conv2", "tail.fc"]
 
 
 @tensorflow
@@ -83,10 +84,12 @@ def test_float_path_matches_keras(model, quantized, data):
 def test_wide_exact_arithmetic_is_close_to_float(model, quantized, data):
     # on the calibration images no value exceeds its calibrated range (no clipping): only rounding remains
     reference = model.predict(data[0], verbose=0)
-    wide = quantized.predict(data[0], uniform(quantized.layer_names, weight_bits=16, input_bits=16, output_bits=16,
-                                              psum_bits=48))
-    eight = quantized.predict(data[0], uniform(quantized.layer_names, weight_bits=8, input_bits=8, output_bits=8,
-                                               psum_bits=32))
+    wide = quantized.predict(
+        data[0], uniform(quantized.layer_names, weight_bits=16, input_bits=16, output_bits=16, psum_bits=48)
+    )
+    eight = quantized.predict(
+        data[0], uniform(quantized.layer_names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32)
+    )
     scale = np.abs(reference).max()
     assert np.abs(wide - reference).max() < 1e-3 * scale
     assert 1e-3 * scale < np.abs(eight - reference).max() < 0.05 * scale
@@ -96,8 +99,9 @@ def test_wide_exact_arithmetic_is_close_to_float(model, quantized, data):
 def test_table_path_is_bit_exact_with_the_exact_multiplier(quantized, data):
     names = quantized.layer_names
     direct = quantized.predict(data[1], uniform(names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32))
-    table = quantized.predict(data[1], uniform(names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32,
-                                               multiplier=mult("mul8u_1JFF")))
+    table = quantized.predict(
+        data[1], uniform(names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32, multiplier=mult("mul8u_1JFF"))
+    )
     assert np.array_equal(direct, table)
 
 
@@ -116,8 +120,10 @@ def test_approximate_multipliers_and_narrow_psums_add_error(model, quantized, da
     assert error(multiplier=mult("mul8u_199Z")) > 10 * exact  # all products 0: only biases remain
     assert error(psum_bits=12) > error(psum_bits=16) > exact
     # only one layer approximate: in between
-    one = {**uniform(names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32),
-           "tail.conv2": LayerChoice(8, 8, 8, 32, mult("drum3"))}
+    one = {
+        **uniform(names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32),
+        "tail.conv2": LayerChoice(8, 8, 8, 32, mult("drum3")),
+    }
     assert exact < np.abs(quantized.predict(data[1], one) - reference).mean() < error(multiplier=mult("drum3"))
 
 
@@ -134,11 +140,17 @@ def test_pruning_density(quantized, data):
 
 @tensorflow
 def test_choices_table_applies_by_network_names(quantized, data):
-    table = parse_choices({"defaults": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 32},
-                           "layers": {"tail.*": {"multiplier": "drum4"}}})
+    table = parse_choices(
+        {
+            "defaults": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 32},
+            "layers": {"tail.*": {"multiplier": "drum4"}},
+        }
+    )
     resolved = table.resolve(quantized.network)
-    by_hand = {**uniform(quantized.layer_names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32),
-               **{n: LayerChoice(8, 8, 8, 32, mult("drum4")) for n in quantized.layer_names if n.startswith("tail.")}}
+    by_hand = {
+        **uniform(quantized.layer_names, weight_bits=8, input_bits=8, output_bits=8, psum_bits=32),
+        **{n: LayerChoice(8, 8, 8, 32, mult("drum4")) for n in quantized.layer_names if n.startswith("tail.")},
+    }
     assert np.array_equal(quantized.predict(data[1], resolved), quantized.predict(data[1], by_hand))
 
 
@@ -164,8 +176,16 @@ def test_sequential_models(keras):
     from costs.quantized import QuantizedModel
 
     keras.utils.set_random_seed(5)
-    seq = keras.Sequential([keras.Input((6, 6, 1)), L.Conv2D(4, 3, activation="relu", name="c"), L.MaxPooling2D(),
-                            L.Flatten(), L.Dropout(0.5), L.Dense(3, activation="softmax", name="d")])
+    seq = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            L.Conv2D(4, 3, activation="relu", name="c"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dropout(0.5),
+            L.Dense(3, activation="softmax", name="d"),
+        ]
+    )
     x = np.random.default_rng(2).uniform(size=(10, 6, 6, 1))
     qm = QuantizedModel(seq, x)
     assert qm.layer_names == ["head.c", "head.d"]

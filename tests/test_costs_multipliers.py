@@ -1,5 +1,6 @@
 """Approximate multipliers: family product tables against hand-computed products, error metrics, the
 tf-approximate .bin format, the shipped EvoApprox8b table and multiplier resolution."""
+
 import os
 from pathlib import Path
 
@@ -108,8 +109,10 @@ def test_zero_multiplier_reproduces_its_published_metrics():
     assert m.mse == pytest.approx(published.mse, rel=1e-7)
 
 
-@pytest.mark.skipif(not os.environ.get("FUSELOOP_EVOAPPROX_BINS"),
-                    reason="set FUSELOOP_EVOAPPROX_BINS to a directory of tf-approximate's mul8u_*.bin tables")
+@pytest.mark.skipif(
+    not os.environ.get("FUSELOOP_EVOAPPROX_BINS"),
+    reason="set FUSELOOP_EVOAPPROX_BINS to a directory of tf-approximate's mul8u_*.bin tables",
+)
 def test_published_tables_reproduce_the_shipped_metrics():
     directory = Path(os.environ["FUSELOOP_EVOAPPROX_BINS"])
     for name, entry in evoapprox_table().items():
@@ -127,7 +130,7 @@ def test_bin_round_trip_and_layout(tmp_path):
     raw = path.read_bytes()
     assert len(raw) == 131_072
     index = 200 * 256 + 100  # a * 256 + b, little-endian uint16: 21,632 = 0x5480
-    assert raw[2 * index:2 * index + 2] == bytes([0x80, 0x54])
+    assert raw[2 * index : 2 * index + 2] == bytes([0x80, 0x54])
     assert np.array_equal(read_bin(path), family_table("drum4"))
 
 

@@ -1,5 +1,6 @@
 """Per-layer precision in the energy model: the fast mode's rescaling (tensor widths, the partial-sum rule, the
 MAC model) on a hand-built run, the exact mode's rendered arch, and both modes on one MobileNetV2 layer."""
+
 from pathlib import Path
 
 import pytest
@@ -22,18 +23,34 @@ def run(reduce_at: str = "DummyBuffer") -> LayerStats:
     """An Eyeriss-shaped run: MAC 1000 pJ; psum_spad Outputs 100; weights_spad Weights 200; ifmap_spad Inputs 50;
     shared_glb Inputs 300 / Outputs 400; DRAM Weights 1000, Inputs 2000, Outputs 3000; 7 pJ of network energy.
     The C loop (a reduction) sits at `reduce_at`."""
+
     def level(name, **energies):
         return LevelStats(name, tensors={t: TensorStats(e, energy_per_access_pJ=1.0) for t, e in energies.items()})
 
-    levels = [LevelStats("mac", arithmetic_energy_pJ=1000.0), level("psum_spad", Outputs=100.0),
-              level("weights_spad", Weights=200.0), level("ifmap_spad", Inputs=50.0), level("DummyBuffer"),
-              level("shared_glb", Inputs=300.0, Outputs=400.0),
-              level("DRAM", Weights=1000.0, Inputs=2000.0, Outputs=3000.0)]
-    loops = {"DRAM": [Loop("Q", 8)], "shared_glb": [Loop("P", 32)], "DummyBuffer": [Loop("M", 3, "Y")],
-             "ifmap_spad": [], "weights_spad": [Loop("R", 1)], "psum_spad": [Loop("M", 24)]}
+    levels = [
+        LevelStats("mac", arithmetic_energy_pJ=1000.0),
+        level("psum_spad", Outputs=100.0),
+        level("weights_spad", Weights=200.0),
+        level("ifmap_spad", Inputs=50.0),
+        level("DummyBuffer"),
+        level("shared_glb", Inputs=300.0, Outputs=400.0),
+        level("DRAM", Weights=1000.0, Inputs=2000.0, Outputs=3000.0),
+    ]
+    loops = {
+        "DRAM": [Loop("Q", 8)],
+        "shared_glb": [Loop("P", 32)],
+        "DummyBuffer": [Loop("M", 3, "Y")],
+        "ifmap_spad": [],
+        "weights_spad": [Loop("R", 1)],
+        "psum_spad": [Loop("M", 24)],
+    }
     loops[reduce_at] = loops[reduce_at] + [Loop("C", 3)]
-    mapping = Mapping(tuple(LevelMapping(name, tuple(loops[name])) for name in
-                            ("DRAM", "shared_glb", "DummyBuffer", "ifmap_spad", "weights_spad", "psum_spad")))
+    mapping = Mapping(
+        tuple(
+            LevelMapping(name, tuple(loops[name]))
+            for name in ("DRAM", "shared_glb", "DummyBuffer", "ifmap_spad", "weights_spad", "psum_spad")
+        )
+    )
     total = sum(lvl.energy_pJ for lvl in levels) + 7.0
     return LayerStats(levels, cycles=100, macs=1000, utilization=1.0, total_energy_pJ=total, mapping=mapping)
 
@@ -81,8 +98,9 @@ def test_approximate_multiplier_in_the_mac():
 
 
 def test_rendered_arch_widths_capacities_and_energies(tmp_path):
-    rendered = write_precision_arch(EYERISS, tmp_path / "arch",
-                                    {"shared_glb": 8, "psum_spad": 24, "weights_spad": 6, "DRAM": 8}, 8, 0.5)
+    rendered = write_precision_arch(
+        EYERISS, tmp_path / "arch", {"shared_glb": 8, "psum_spad": 24, "weights_spad": 6, "DRAM": 8}, 8, 0.5
+    )
     spec, energy = load_arch_and_energy(rendered.path)
     base_spec, base_energy = load_arch_and_energy(EYERISS)
     glb, base_glb = (s.storage[s.storage_index("shared_glb")] for s in (spec, base_spec))
@@ -108,7 +126,12 @@ def test_rendered_arch_widths_capacities_and_energies(tmp_path):
 
 def test_level_widths_take_the_widest_kept_tensor():
     assert level_widths(run(), LayerChoice(6, 8, 10, 24)) == {
-        "psum_spad": 24, "weights_spad": 6, "ifmap_spad": 8, "shared_glb": 10, "DRAM": 10}
+        "psum_spad": 24,
+        "weights_spad": 6,
+        "ifmap_spad": 8,
+        "shared_glb": 10,
+        "DRAM": 10,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +161,13 @@ def test_fast_and_exact_modes_on_a_mobilenet_layer(mobilenet_layer):
     choice = LayerChoice(8, 8, 8, 24)
     fast = fast_mode(baseline, choice)
     exact = exact_mode(arch, problem, constraints, mapper, choice, baseline, workdir / "w8")
-    assert exact.meta["precision"]["level_bits"] == {"psum_spad": 24, "weights_spad": 8, "ifmap_spad": 8,
-                                                     "shared_glb": 8, "DRAM": 8}
+    assert exact.meta["precision"]["level_bits"] == {
+        "psum_spad": 24,
+        "weights_spad": 8,
+        "ifmap_spad": 8,
+        "shared_glb": 8,
+        "DRAM": 8,
+    }
     # roughly half the 16-bit energy; the exact mode re-maps with twice the words per buffer and may do better
     # (observed: 63.66 uJ at 16 bits, fast 32.15 uJ, exact 31.55 uJ on 2 cores)
     assert fast.total_energy_pJ < 0.55 * baseline.total_energy_pJ

@@ -1,5 +1,6 @@
 """Golden tests of the published scores: partial-sum energy E_W (NTHU HW2), MicroNet, bitstream circuit cost,
 and the multiply energy of a layer table."""
+
 import pytest
 
 from costs.bitstream import bitstream_costs
@@ -27,8 +28,13 @@ def lenet():
 def lenet_table(psum_bits, operand_bits=8):
     layers = lenet()
     widths = psum_bits if isinstance(psum_bits, (list, tuple)) else [psum_bits] * len(layers)
-    return layer_table(layers, {layer.name: LayerChoice(operand_bits, operand_bits, operand_bits, w)
-                                for layer, w in zip(layers, widths, strict=True)})
+    return layer_table(
+        layers,
+        {
+            layer.name: LayerChoice(operand_bits, operand_bits, operand_bits, w)
+            for layer, w in zip(layers, widths, strict=True)
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------------ E_W (§4)
@@ -41,13 +47,16 @@ def test_lenet_operation_counts():
     assert counts["n_add"].sum() == 675_442
 
 
-@pytest.mark.parametrize("widths, b_mul, golden", [
-    (18, "psum", 223_315_236),
-    (17, "psum", 199_829_594),
-    ((18, 16, 17, 16, 17), "psum", 204_032_186),
-    (18, 8, 53_868_036),
-    (18, "operand", 53_868_036),  # 8-bit operands
-])
+@pytest.mark.parametrize(
+    "widths, b_mul, golden",
+    [
+        (18, "psum", 223_315_236),
+        (17, "psum", 199_829_594),
+        ((18, 16, 17, 16, 17), "psum", 204_032_186),
+        (18, 8, 53_868_036),
+        (18, "operand", 53_868_036),  # 8-bit operands
+    ],
+)
 def test_partial_sum_energy_golden(widths, b_mul, golden):
     assert partial_sum_energy(lenet_table(widths), b_mul=b_mul).sum() == golden
 
@@ -74,8 +83,9 @@ def two_layers():
 
 def test_micronet_counts_by_hand():
     conv, fc = two_layers()
-    table = layer_table([conv, fc], {conv.name: LayerChoice(8, 8, 8, 32, density=0.5),
-                                     fc.name: LayerChoice(32, 32, 32, 32)})
+    table = layer_table(
+        [conv, fc], {conv.name: LayerChoice(8, 8, 8, 32, density=0.5), fc.name: LayerChoice(32, 32, 32, 32)}
+    )
     counts = micronet_counts(table)
     # conv params: 72 weights x 0.5 kept at 8/32 = 9, mask 72 x 1/32 = 2.25, 4 biases at 32/32 = 4 -> 15.25
     # conv ops: 1,800 MACs x 0.5 = 900 mults at 8/32 = 225, + ReLU on 100 outputs at 8/32 = 25 -> 250 mults;
@@ -100,8 +110,10 @@ def bitstream_pair():
     """conv 3x3, 2 -> 4 at 5x5 with density 0.5 (72 weights, 36 kept), fc 100 -> 10 with density 0.25
     (1,000 weights, 250 kept); bitstreams of 1,000 and 2,000 cycles."""
     layers = [Layer("head.conv", "conv", 3, 3, 5, 5, 2, 4), Layer("tail.fc", "fc", 1, 1, 1, 1, 100, 10, part="tail")]
-    choices = {"head.conv": LayerChoice(density=0.5, bitstream_length=1000),
-               "tail.fc": LayerChoice(density=0.25, bitstream_length=2000)}
+    choices = {
+        "head.conv": LayerChoice(density=0.5, bitstream_length=1000),
+        "tail.fc": LayerChoice(density=0.25, bitstream_length=2000),
+    }
     return layer_table(layers, choices)
 
 
@@ -131,8 +143,11 @@ def test_bitstream_as_published_and_placeholder():
 # ------------------------------------------------------------------------------------------------ multiply (§2)
 def test_multiply_energy_and_area():
     conv = Layer("head.conv", "conv", 3, 3, 5, 5, 2, 4)  # 1,800 MACs
-    choices = {"exact16": LayerChoice(), "exact8": LayerChoice(8, 8, 8, 24),
-               "2AC": LayerChoice(8, 8, 8, 24, library_multiplier("mul8u_2AC"))}
+    choices = {
+        "exact16": LayerChoice(),
+        "exact8": LayerChoice(8, 8, 8, 24),
+        "2AC": LayerChoice(8, 8, 8, 24, library_multiplier("mul8u_2AC")),
+    }
     rows = {k: multiply_costs(layer_table([conv], {conv.name: c})).iloc[0] for k, c in choices.items()}
     share = 0.8 / 0.86  # Horowitz 45 nm: 16-bit mult 0.2 x 4 pJ, add 0.03 x 2 pJ
     assert rows["exact16"]["mult_energy_pJ"] == pytest.approx(1800 * 2.2 * share)

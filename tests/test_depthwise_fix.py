@@ -14,6 +14,7 @@ with one PE:
      iteration (64 DRAM reads, 64 GLB fills, 64 GLB reads): the fix is 8 DRAM blocks (32 -> 64 words) and 16 GLB
      blocks (64 -> 128 accesses), not 3x the run's 8 and 16.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -31,10 +32,16 @@ DRAM_BLOCK, GLB_BLOCK = 512.0, 70.264
 
 
 def mapping(dram=(), glb=(), psum=()) -> Mapping:
-    return Mapping((LevelMapping("DRAM", tuple(dram), ALL), LevelMapping("shared_glb", tuple(glb), GLB_KEEP),
-                    LevelMapping("DummyBuffer", (), ()), LevelMapping("ifmap_spad", (), ("Inputs",)),
-                    LevelMapping("weights_spad", (), ("Weights",)),
-                    LevelMapping("psum_spad", tuple(psum), ("Outputs",))))
+    return Mapping(
+        (
+            LevelMapping("DRAM", tuple(dram), ALL),
+            LevelMapping("shared_glb", tuple(glb), GLB_KEEP),
+            LevelMapping("DummyBuffer", (), ()),
+            LevelMapping("ifmap_spad", (), ("Inputs",)),
+            LevelMapping("weights_spad", (), ("Weights",)),
+            LevelMapping("psum_spad", tuple(psum), ("Outputs",)),
+        )
+    )
 
 
 A = mapping(glb=[Loop("M", 4)], psum=[Loop("Q", 4), Loop("P", 4)])
@@ -57,8 +64,9 @@ def test_precondition_holds_closed_form(tmp_path):
     assert [(inputs(paper, n).reads, inputs(paper, n).partition_size) for n in ("shared_glb", "DRAM")] == [(16, 16)] * 2
     closed = depthwise_input_fix(paper, DW, "paper", check="artifact")
     checked = depthwise_input_fix(paper, DW, "paper", check="checked")
-    assert closed == checked == {"shared_glb": pytest.approx(3 * 8 * GLB_BLOCK),
-                                 "DRAM": pytest.approx(3 * 4 * DRAM_BLOCK)}
+    assert (
+        closed == checked == {"shared_glb": pytest.approx(3 * 8 * GLB_BLOCK), "DRAM": pytest.approx(3 * 4 * DRAM_BLOCK)}
+    )
     coupled = model("coupled", A, tmp_path)  # the exact layer on the same loop nest
     for name in checked:
         assert inputs(paper, name).energy_pJ + checked[name] == pytest.approx(inputs(coupled, name).energy_pJ)
@@ -66,8 +74,11 @@ def test_precondition_holds_closed_form(tmp_path):
 
 def test_precondition_fails_exact_fix_from_the_mapping(tmp_path):
     paper = model("paper", B, tmp_path)
-    assert (inputs(paper, "DRAM").reads, inputs(paper, "shared_glb").reads, inputs(paper, "shared_glb").fills) == \
-        (32, 32, 32)
+    assert (inputs(paper, "DRAM").reads, inputs(paper, "shared_glb").reads, inputs(paper, "shared_glb").fills) == (
+        32,
+        32,
+        32,
+    )
     closed = depthwise_input_fix(paper, DW, "paper", check="artifact")
     assert closed == {"shared_glb": pytest.approx(3 * 16 * GLB_BLOCK), "DRAM": pytest.approx(3 * 8 * DRAM_BLOCK)}
     checked = depthwise_input_fix(paper, DW, "paper", check="checked")  # the run's meta names arch/eyeriss
@@ -81,9 +92,12 @@ def test_precondition_fails_exact_fix_from_the_mapping(tmp_path):
 def test_checked_fix_refuses_what_it_cannot_compute(tmp_path):
     paper = model("paper", B, tmp_path)
     paper.mapping = None
-    with pytest.raises(AcceleratorError, match=r"layer b1.conv: the paper-form depthwise input fix needs each input "
-                                               r"word read once, but shared_glb reads 32 words for the channel's 16, "
-                                               r"DRAM reads 32 words .*needs the run's mapping and arch"):
+    with pytest.raises(
+        AcceleratorError,
+        match=r"layer b1.conv: the paper-form depthwise input fix needs each input "
+        r"word read once, but shared_glb reads 32 words for the channel's 16, "
+        r"DRAM reads 32 words .*needs the run's mapping and arch",
+    ):
         depthwise_input_fix(paper, DW, "paper", check="checked")
     with pytest.raises(AcceleratorError, match="counts the layer's 4 channels, not 8"):
         depthwise_input_fix(model("paper", A, tmp_path), DW, "paper", channels=8, check="checked")

@@ -1,6 +1,7 @@
 """The design-space search (dse/): the space file, the model (genes -> metrics equal to what the workflow's cost step
 computes for the same design), NSGA-II against brute force, determinism and resume, and the issue's MobileNetV2
 check (the front includes the all-exact design and reaches >= 30 % lower multiply energy)."""
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,26 +27,39 @@ BASE = {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 24}
 
 
 def space(**fields):
-    data = {"network": "mobilenet", "dataset": "cifar10", "accelerator": None, "base": BASE,
-            "objectives": ["mult_energy", "error_proxy"], **fields}
+    data = {
+        "network": "mobilenet",
+        "dataset": "cifar10",
+        "accelerator": None,
+        "base": BASE,
+        "objectives": ["mult_energy", "error_proxy"],
+        **fields,
+    }
     return parse_space(data, "space.yaml")
 
 
 # ---- the space file -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fields, message", [
-    ({"genes": {"*": {"multiplier": ["exact", "mul8u_XXX"]}}}, r"field genes.\*.multiplier\[1\]: unknown multiplier"),
-    ({"genes": {"*": {"bits": [8]}}}, r"field genes.\*.bits: unknown field"),
-    ({"genes": {"*": {"weight_bits": [8, 8]}}}, "values repeat"),
-    ({"objectives": ["energy"]}, "field accelerator: energy needs an accelerator's runs"),
-    ({"objectives": ["accuracy"]}, "field evaluator: accuracy needs an accuracy evaluator"),
-    ({"objectives": ["speed"]}, r"field objectives\[0\]: unknown metric 'speed'"),
-    ({"fusion": {"blocks": "all"}}, "field fusion: fusion genes need accelerator: hybrid"),
-    ({"accelerator": "sparse"}, "field accelerator: sparse needs prepared artifacts"),
-    ({"algorithm": {"pop_size": "many"}}, "field algorithm.pop_size: expected int"),
-    ({"network": "resnet"}, "field network: unknown network 'resnet'"),
-    ({"constraints": {"area": "small"}}, "field constraints.area: expected a number"),
-])
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (
+            {"genes": {"*": {"multiplier": ["exact", "mul8u_XXX"]}}},
+            r"field genes.\*.multiplier\[1\]: unknown multiplier",
+        ),
+        ({"genes": {"*": {"bits": [8]}}}, r"field genes.\*.bits: unknown field"),
+        ({"genes": {"*": {"weight_bits": [8, 8]}}}, "values repeat"),
+        ({"objectives": ["energy"]}, "field accelerator: energy needs an accelerator's runs"),
+        ({"objectives": ["accuracy"]}, "field evaluator: accuracy needs an accuracy evaluator"),
+        ({"objectives": ["speed"]}, r"field objectives\[0\]: unknown metric 'speed'"),
+        ({"fusion": {"blocks": "all"}}, "field fusion: fusion genes need accelerator: hybrid"),
+        ({"accelerator": "sparse"}, "field accelerator: sparse needs prepared artifacts"),
+        ({"algorithm": {"pop_size": "many"}}, "field algorithm.pop_size: expected int"),
+        ({"network": "resnet"}, "field network: unknown network 'resnet'"),
+        ({"constraints": {"area": "small"}}, "field constraints.area: expected a number"),
+    ],
+)
 def test_space_errors_name_the_field(fields, message):
     with pytest.raises(SpaceError, match=message) as err:
         space(**fields)
@@ -59,6 +73,7 @@ def test_shipped_spaces_load():
 
 
 # ---- the model ------------------------------------------------------------------------------------------------
+
 
 def test_genes_repair_and_reference():
     s = space(genes={"*": {"multiplier": ["exact", "mul8u_2AC"], "weight_bits": [8, 16]}})
@@ -81,33 +96,71 @@ def _synthetic_hybrid():
     both = superset_network(fused)
     rows, forms, stats = [], {}, {}
     for i, layer in enumerate(both.layers()):
-        form = ("edge", None) if layer.part != "body" else (
-            ("unfused" if layer.role in ("decom", "conv", "comp") else "fused"), layer.block)
+        form = (
+            ("edge", None)
+            if layer.part != "body"
+            else (("unfused" if layer.role in ("decom", "conv", "comp") else "fused"), layer.block)
+        )
         phase = "prediction" if layer.role.startswith("pred_") else ("main" if layer.role == "main" else "layer")
-        rows.append({"network": "mobilenet", "dataset": "cifar10", "accelerator": "hybrid", "engine": "embedded",
-                     "part": layer.part, "block": layer.block, "layer": layer.name, "role": layer.role,
-                     "phase": phase, "energy_uJ": 1.0 + 0.5 * i, "cycles": 1000 * (i + 1), "macs": layer.macs,
-                     "utilisation": 1.0})
+        rows.append(
+            {
+                "network": "mobilenet",
+                "dataset": "cifar10",
+                "accelerator": "hybrid",
+                "engine": "embedded",
+                "part": layer.part,
+                "block": layer.block,
+                "layer": layer.name,
+                "role": layer.role,
+                "phase": phase,
+                "energy_uJ": 1.0 + 0.5 * i,
+                "cycles": 1000 * (i + 1),
+                "macs": layer.macs,
+                "utilisation": 1.0,
+            }
+        )
         forms[layer.name] = form
         stats[layer.name] = run()
     for block in fused.blocks:
         name = f"b{block.index}.overhead"
-        rows.append({**rows[0], "part": "body", "block": block.index, "layer": name, "role": "overhead",
-                     "phase": "overhead", "energy_uJ": 3.0 * block.index, "cycles": 0})
+        rows.append(
+            {
+                **rows[0],
+                "part": "body",
+                "block": block.index,
+                "layer": name,
+                "role": "overhead",
+                "phase": "overhead",
+                "energy_uJ": 3.0 * block.index,
+                "cycles": 0,
+            }
+        )
         forms[name] = ("fused", block.index)
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
     return fused, DesignInputs(both, forms, frame, stats, blocks=(1, 2))
 
 
-HYBRID_GENES = {"b*.main": {"multiplier": ["exact", "mul8u_2AC", "mul8u_NGR"]},
-                "b*.decom": {"multiplier": ["exact", "mul8u_12N4"]},
-                "tail.*": {"multiplier": ["exact", "mul8u_2AC", "mul8u_19DB"], "psum_bits": [24, 32]}}
+HYBRID_GENES = {
+    "b*.main": {"multiplier": ["exact", "mul8u_2AC", "mul8u_NGR"]},
+    "b*.decom": {"multiplier": ["exact", "mul8u_12N4"]},
+    "tail.*": {"multiplier": ["exact", "mul8u_2AC", "mul8u_19DB"], "psum_bits": [24, 32]},
+}
 
 
 def hybrid_space(**fields):
-    return parse_space({"network": "mobilenet", "dataset": "cifar10", "accelerator": "hybrid", "base": BASE,
-                        "genes": HYBRID_GENES, "fusion": {"blocks": "all"},
-                        "objectives": ["energy", "cycles", "error_proxy"], **fields}, "hybrid.yaml")
+    return parse_space(
+        {
+            "network": "mobilenet",
+            "dataset": "cifar10",
+            "accelerator": "hybrid",
+            "base": BASE,
+            "genes": HYBRID_GENES,
+            "fusion": {"blocks": "all"},
+            "objectives": ["energy", "cycles", "error_proxy"],
+            **fields,
+        },
+        "hybrid.yaml",
+    )
 
 
 def test_model_metrics_equal_the_workflow_cost_columns():
@@ -126,14 +179,25 @@ def test_model_metrics_equal_the_workflow_cost_columns():
         names = {layer.name for layer in net.layers()} | {f"b{k}.overhead" for k in fused_blocks}
         rows = inputs.rows[inputs.rows["layer"].isin(names)].reset_index(drop=True)
         assert set(choices) == {layer.name for layer in net.layers()}
-        _, summary = cost_columns(net, rows, choices, stats={n: inputs.stats[n] for n in choices},
-                                  scaled_accelerators=("hybrid",), keep_phases=KEEP_PHASES)
+        _, summary = cost_columns(
+            net,
+            rows,
+            choices,
+            stats={n: inputs.stats[n] for n in choices},
+            scaled_accelerators=("hybrid",),
+            keep_phases=KEEP_PHASES,
+        )
         expected = summary.iloc[0]
         assert metrics["energy"][p] == pytest.approx(expected["energy_scaled_uJ"], rel=1e-12)
         assert metrics["cycles"][p] == rows["cycles"].sum()
-        for metric, column in (("mult_energy", "mult_energy_uJ"), ("E_W", "E_W"), ("error_proxy", "error_proxy"),
-                               ("area", "mult_area_um2"), ("micronet_cifar100", "micronet_score_cifar100"),
-                               ("bitstream_energy", "bitstream_energy")):
+        for metric, column in (
+            ("mult_energy", "mult_energy_uJ"),
+            ("E_W", "E_W"),
+            ("error_proxy", "error_proxy"),
+            ("area", "mult_area_um2"),
+            ("micronet_cifar100", "micronet_score_cifar100"),
+            ("bitstream_energy", "bitstream_energy"),
+        ):
             assert metrics[metric][p] == pytest.approx(expected[column], rel=1e-12), metric
     # a fused block runs its predictions, main and overhead; an unfused one its three dense layers
     unfused = genes[~model.fused(genes)[:, 0]][0]

@@ -5,6 +5,7 @@ spatial (X/Y) slots of the reference baseline and ARCHON-main architectures (fro
 random loop orders and with random bypass, on CNN layers with strides, dilations,
 sliding windows and on a depthwise shape with coupled channels.
 """
+
 from __future__ import annotations
 
 import random
@@ -26,11 +27,16 @@ SEED = 20240601
 N_MAPPINGS = 60
 TEMPLATE = "baseline/b1/decom"  # the recorded run whose problem the CNN layers vary
 
-DEPTHWISE_SHAPE = {"name": "depthwise", "dimensions": ["C", "R", "S", "N", "P", "Q"], "data-spaces": [
-    {"name": "Weights", "projection": [[["C"]], [["R"]], [["S"]]]},
-    {"name": "Inputs", "projection": [[["N"]], [["C"]], [["R"], ["P", "Wstride"]], [["S"], ["Q", "Hstride"]]]},
-    {"name": "Outputs", "projection": [[["N"]], [["C"]], [["Q"]], [["P"]]], "read-write": True}],
-    "coefficients": [{"name": "Wstride", "default": 1}, {"name": "Hstride", "default": 1}]}
+DEPTHWISE_SHAPE = {
+    "name": "depthwise",
+    "dimensions": ["C", "R", "S", "N", "P", "Q"],
+    "data-spaces": [
+        {"name": "Weights", "projection": [[["C"]], [["R"]], [["S"]]]},
+        {"name": "Inputs", "projection": [[["N"]], [["C"]], [["R"], ["P", "Wstride"]], [["S"], ["Q", "Hstride"]]]},
+        {"name": "Outputs", "projection": [[["N"]], [["C"]], [["Q"]], [["P"]]], "read-write": True},
+    ],
+    "coefficients": [{"name": "Wstride", "default": 1}, {"name": "Hstride", "default": 1}],
+}
 
 
 def cnn(**instance) -> Problem:
@@ -47,8 +53,14 @@ def problems() -> list[Problem]:
         cnn(C=4, M=6, R=3, S=3, P=8, Q=4, Wstride=2, Hstride=2),
         cnn(C=3, M=4, R=5, S=3, P=6, Q=6, Wdilation=2, Hdilation=1),
         cnn(C=2, M=3, R=2, S=3, P=9, Q=4, Wstride=3),
-        parse_problem({"problem": {"shape": DEPTHWISE_SHAPE,
-                                   "instance": {"C": 12, "R": 3, "S": 3, "N": 1, "P": 8, "Q": 6, "Hstride": 2}}}),
+        parse_problem(
+            {
+                "problem": {
+                    "shape": DEPTHWISE_SHAPE,
+                    "instance": {"C": 12, "R": 3, "S": 3, "N": 1, "P": 8, "Q": 6, "Hstride": 2},
+                }
+            }
+        ),
     ]
 
 
@@ -57,8 +69,10 @@ def random_mapping(arch: ArchSpec, prob: Problem, rng: random.Random) -> Mapping
     slots: list[tuple[int, str | None]] = [(i, None) for i in range(len(levels))]
     limits = {}
     for i in range(1, len(levels)):
-        for axis, lim in (("X", levels[i - 1].mesh_x // levels[i].mesh_x),
-                          ("Y", levels[i - 1].mesh_y // levels[i].mesh_y)):
+        for axis, lim in (
+            ("X", levels[i - 1].mesh_x // levels[i].mesh_x),
+            ("Y", levels[i - 1].mesh_y // levels[i].mesh_y),
+        ):
             if lim > 1:
                 slots.append((i, axis))
                 limits[(i, axis)] = lim

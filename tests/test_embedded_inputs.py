@@ -1,5 +1,6 @@
 """The embedded engine's input readers on the reference architecture, ERT and problem files (the arch files of the
 corpus; the ERT and problem figures of the corpus and of the fixtures)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -77,13 +78,25 @@ def test_arch_errors(tmp_path):
     with pytest.raises(SpecError, match="missing top-level 'architecture'"):
         parse_arch({"arch": {}}, source="x.yaml")
     with pytest.raises(SpecError, match="no arithmetic"):
-        parse_arch({"architecture": {"local": [
-            {"name": "system.DRAM", "class": "DRAM", "attributes": {"width": 16, "word-bits": 16}}]}})
+        parse_arch(
+            {
+                "architecture": {
+                    "local": [{"name": "system.DRAM", "class": "DRAM", "attributes": {"width": 16, "word-bits": 16}}]
+                }
+            }
+        )
     with pytest.raises(SpecError, match=r"level 'buf': meshX\*meshY \(3\*1\) != instances \(4\)"):
-        parse_arch({"architecture": {"local": [
-            {"name": "system.DRAM", "class": "DRAM"},
-            {"name": "system.PE[0..3].buf", "class": "regfile", "attributes": {"meshX": 3, "meshY": 1}},
-            {"name": "system.PE[0..3].mac", "class": "intmac"}]}})
+        parse_arch(
+            {
+                "architecture": {
+                    "local": [
+                        {"name": "system.DRAM", "class": "DRAM"},
+                        {"name": "system.PE[0..3].buf", "class": "regfile", "attributes": {"meshX": 3, "meshY": 1}},
+                        {"name": "system.PE[0..3].mac", "class": "intmac"},
+                    ]
+                }
+            }
+        )
     with pytest.raises(SpecError, match=r"no architecture file"):
         load_arch(tmp_path)
 
@@ -91,7 +104,11 @@ def test_arch_errors(tmp_path):
 def test_wire_energy_is_refused():
     from engines.embedded.energy import parse_energy_table
 
-    ert = {"ERT": {"version": 0.3, "tables": [
-        {"name": "system.wire", "actions": [{"name": "transfer_random", "energy": 0.1}]}]}}
+    ert = {
+        "ERT": {
+            "version": 0.3,
+            "tables": [{"name": "system.wire", "actions": [{"name": "transfer_random", "energy": 0.1}]}],
+        }
+    }
     with pytest.raises(EngineError, match="network energy is not modelled"):
         parse_energy_table(ert, source="ERT.yaml")

@@ -18,6 +18,7 @@ shared_glb size and arithmetic instances):
 | head_and_tail/fused/*                  | fusion/predictions (committed,   | 51200     | 64  |
 |                                        | 12800 x 64 bits, 25 banks)       |           |     |
 """
+
 from __future__ import annotations
 
 import re
@@ -56,21 +57,39 @@ def read_stats(path: Path) -> dict:
     specs = {name: chunk for name, chunk in re.findall(r"=== (\w+) ===(.*?)STATS", path.read_text(), re.S)}
     levels = {}
     for level in stats.levels:
-        tensors = {name: {"partition_size": t.partition_size, "utilized_capacity": t.utilized_capacity,
-                          "utilized_instances": t.utilized_instances, "reads": t.reads, "updates": t.updates,
-                          "fills": t.fills, "energy": t.energy_pJ} for name, t in level.tensors.items()}
-        levels[level.name] = {"cycles": level.cycles, "energy": level.energy_pJ, "tensors": tensors,
-                              "specs": specs[level.name], "utilized_instances": level.utilized_instances}
+        tensors = {
+            name: {
+                "partition_size": t.partition_size,
+                "utilized_capacity": t.utilized_capacity,
+                "utilized_instances": t.utilized_instances,
+                "reads": t.reads,
+                "updates": t.updates,
+                "fills": t.fills,
+                "energy": t.energy_pJ,
+            }
+            for name, t in level.tensors.items()
+        }
+        levels[level.name] = {
+            "cycles": level.cycles,
+            "energy": level.energy_pJ,
+            "tensors": tensors,
+            "specs": specs[level.name],
+            "utilized_instances": level.utilized_instances,
+        }
     return {"levels": levels, "total_energy": stats.total_energy_pJ, "cycles": stats.cycles, "maccs": stats.macs}
 
 
 # ---- the golden comparison ----
 
+
 def compare(got: LayerStats, expected: LayerStats) -> tuple[list[str], dict[str, float]]:
     """(mismatches, worst relative errors) of the engine's stats against a recorded run's."""
     problems: list[str] = []
-    worst = {"cycles": abs(got.cycles - expected.cycles) / expected.cycles,
-             "total": abs(got.total_energy_pJ - expected.total_energy_pJ) / expected.total_energy_pJ, "level": 0.0}
+    worst = {
+        "cycles": abs(got.cycles - expected.cycles) / expected.cycles,
+        "total": abs(got.total_energy_pJ - expected.total_energy_pJ) / expected.total_energy_pJ,
+        "level": 0.0,
+    }
     if got.cycles != expected.cycles:
         problems.append(f"cycles {got.cycles} != {expected.cycles}")
     if got.macs != expected.macs:
@@ -104,8 +123,11 @@ def compare_run(run: str, engine: EmbeddedEngine, reference_dir: Path) -> tuple[
     """The engine on a recorded run's arch, problem and mapping, against the run's stats (`compare`)."""
     runs_root = reference_dir / "timeloop-runs" / "mobilenet-cifar10"
     expected = read_run(runs_root / run)
-    got = engine.model(arch_dir(runs_root / run, runs_root, reference_dir / "accelerators"),
-                       runs_root / run / "prob" / "prob.yaml", expected.mapping)
+    got = engine.model(
+        arch_dir(runs_root / run, runs_root, reference_dir / "accelerators"),
+        runs_root / run / "prob" / "prob.yaml",
+        expected.mapping,
+    )
     return compare(got, expected)
 
 
@@ -131,15 +153,18 @@ def test_arch_assignment_matches_recorded_specs(run: str):
     arch = load_arch(arch_dir(run))
     glb = arch.storage[arch.storage_index("shared_glb")]
     assert int(re.search(r"Size\s*:\s*(\d+)", expected["levels"]["shared_glb"]["specs"]).group(1)) == glb.size
-    assert re.search(r"Instances\s*:\s*(\d+)", expected["levels"][arch.arithmetic.name]["specs"]).group(1) == \
-        str(arch.arithmetic.instances)
+    assert re.search(r"Instances\s*:\s*(\d+)", expected["levels"][arch.arithmetic.name]["specs"]).group(1) == str(
+        arch.arithmetic.instances
+    )
 
 
 @pytest.mark.parametrize("run", RUNS)
 def test_model_reproduces_timeloop(run: str, reference_dir: Path):
     problems, worst = compare_run(run, EmbeddedEngine("fast"), reference_dir)
-    assert not problems, (f"{run}: worst rel. err cycles {worst['cycles']:.2e}, total energy "
-                          f"{worst['total']:.2e}, level energy {worst['level']:.2e}; " + "; ".join(problems[:12]))
+    assert not problems, (
+        f"{run}: worst rel. err cycles {worst['cycles']:.2e}, total energy "
+        f"{worst['total']:.2e}, level energy {worst['level']:.2e}; " + "; ".join(problems[:12])
+    )
 
 
 @pytest.mark.slow

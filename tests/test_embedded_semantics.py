@@ -4,6 +4,7 @@ Architecture (pJ per access in the ERT): DRAM (10) -> GLB (2, 64 words) -> PE[0.
 one register file `spad` (1, 8 words) and a MAC (1). Problem: y[n] += w[k, n] * x[k]
 (dimensions K, N; Weights[K, N], Inputs[K], Outputs[N] read-write).
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,31 +21,72 @@ from engines.mapping import LevelMapping, Loop, Mapping
 from specs.arch import parse_arch
 from specs.errors import SpecError
 
-ARCH = {"architecture": {"version": 0.3, "subtree": [{
-    "name": "system",
-    "local": [{"name": "DRAM", "class": "DRAM", "attributes": {"width": 16, "block-size": 1, "word-bits": 16}}],
-    "subtree": [{
-        "name": "chip",
-        "attributes": {"technology": "45nm"},
-        "local": [{"name": "GLB", "class": "smartbuffer_SRAM",
-                   "attributes": {"memory_depth": 64, "memory_width": 16, "block-size": 1, "word-bits": 16}}],
-        "subtree": [{
-            "name": "PE[0..3]",
-            "local": [
-                {"name": "spad", "class": "regfile",
-                 "attributes": {"depth": 8, "width": 16, "block-size": 1, "word-bits": 16, "meshX": 4}},
-                {"name": "mac", "class": "intmac", "attributes": {"datawidth": 16, "meshX": 4}},
-            ],
-        }],
-    }],
-}]}}
+ARCH = {
+    "architecture": {
+        "version": 0.3,
+        "subtree": [
+            {
+                "name": "system",
+                "local": [
+                    {"name": "DRAM", "class": "DRAM", "attributes": {"width": 16, "block-size": 1, "word-bits": 16}}
+                ],
+                "subtree": [
+                    {
+                        "name": "chip",
+                        "attributes": {"technology": "45nm"},
+                        "local": [
+                            {
+                                "name": "GLB",
+                                "class": "smartbuffer_SRAM",
+                                "attributes": {
+                                    "memory_depth": 64,
+                                    "memory_width": 16,
+                                    "block-size": 1,
+                                    "word-bits": 16,
+                                },
+                            }
+                        ],
+                        "subtree": [
+                            {
+                                "name": "PE[0..3]",
+                                "local": [
+                                    {
+                                        "name": "spad",
+                                        "class": "regfile",
+                                        "attributes": {
+                                            "depth": 8,
+                                            "width": 16,
+                                            "block-size": 1,
+                                            "word-bits": 16,
+                                            "meshX": 4,
+                                        },
+                                    },
+                                    {"name": "mac", "class": "intmac", "attributes": {"datawidth": 16, "meshX": 4}},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+}
 
 
 def _ert(**energies: float) -> dict:
     # Two actions per component: the model must take the larger one.
-    return {"ERT": {"version": 0.3, "tables": [
-        {"name": f"system.{name}", "actions": [{"name": "read", "energy": e / 2}, {"name": "write", "energy": e}]}
-        for name, e in energies.items()]}}
+    return {
+        "ERT": {
+            "version": 0.3,
+            "tables": [
+                {
+                    "name": f"system.{name}",
+                    "actions": [{"name": "read", "energy": e / 2}, {"name": "write", "energy": e}],
+                }
+                for name, e in energies.items()
+            ],
+        }
+    }
 
 
 ERT = _ert(DRAM=10.0, **{"chip.GLB": 2.0, "chip.PE[0..3].spad": 1.0, "chip.PE[0..3].mac": 1.0})
@@ -64,11 +106,17 @@ def problem(K: int, N: int):
     return parse_problem({"problem": {"shape": PROBLEM_SHAPE, "instance": {"K": K, "N": N}}})
 
 
-def mapping(dram=(), glb=(), spad=(), keep_glb=("Weights", "Inputs", "Outputs"),
-            keep_spad=("Weights", "Inputs", "Outputs")) -> Mapping:
+def mapping(
+    dram=(), glb=(), spad=(), keep_glb=("Weights", "Inputs", "Outputs"), keep_spad=("Weights", "Inputs", "Outputs")
+) -> Mapping:
     all_t = ("Weights", "Inputs", "Outputs")
-    return Mapping((LevelMapping("DRAM", tuple(dram), all_t), LevelMapping("GLB", tuple(glb), tuple(keep_glb)),
-                    LevelMapping("spad", tuple(spad), tuple(keep_spad))))
+    return Mapping(
+        (
+            LevelMapping("DRAM", tuple(dram), all_t),
+            LevelMapping("GLB", tuple(glb), tuple(keep_glb)),
+            LevelMapping("spad", tuple(spad), tuple(keep_spad)),
+        )
+    )
 
 
 def run(prob, mapping_, arch=ARCH, ert=ERT):
@@ -189,14 +237,23 @@ def test_vector_access_energy_per_block():
 
 def test_sliding_window_inputs_reuse():
     # 1-D convolution y[p] += w[r] x[p + r], P=4, R=3: the spad holds 3 inputs and slides by one.
-    shape = {"name": "conv1d", "dimensions": ["R", "P"], "data-spaces": [
-        {"name": "Weights", "projection": [[["R"]]]},
-        {"name": "Inputs", "projection": [[["R"], ["P"]]]},
-        {"name": "Outputs", "projection": [[["P"]]], "read-write": True}]}
+    shape = {
+        "name": "conv1d",
+        "dimensions": ["R", "P"],
+        "data-spaces": [
+            {"name": "Weights", "projection": [[["R"]]]},
+            {"name": "Inputs", "projection": [[["R"], ["P"]]]},
+            {"name": "Outputs", "projection": [[["P"]]], "read-write": True},
+        ],
+    }
     prob = parse_problem({"problem": {"shape": shape, "instance": {"R": 3, "P": 4}}})
-    m = Mapping((LevelMapping("DRAM", (), ("Weights", "Inputs", "Outputs")),
-                 LevelMapping("GLB", (Loop("P", 4),), ("Weights", "Inputs", "Outputs")),
-                 LevelMapping("spad", (Loop("R", 3),), ("Weights", "Inputs", "Outputs"))))
+    m = Mapping(
+        (
+            LevelMapping("DRAM", (), ("Weights", "Inputs", "Outputs")),
+            LevelMapping("GLB", (Loop("P", 4),), ("Weights", "Inputs", "Outputs")),
+            LevelMapping("spad", (Loop("R", 3),), ("Weights", "Inputs", "Outputs")),
+        )
+    )
     s = run(prob, m)
     # Inputs at the spad: first window 3 words, then 1 new word per step -> 3 + 3 = 6 fills.
     assert counts(s, "spad", "Inputs") == (12, 0, 6)
@@ -207,14 +264,23 @@ def test_sliding_window_inputs_reuse():
 
 def test_depthwise_coupled_shape():
     # Channels coupled (no C x M product): Weights[C,R,S], Inputs[C, P+R, Q+S], Outputs[C,Q,P].
-    shape = {"name": "depthwise", "dimensions": ["C", "R", "S", "P", "Q"], "data-spaces": [
-        {"name": "Weights", "projection": [[["C"]], [["R"]], [["S"]]]},
-        {"name": "Inputs", "projection": [[["C"]], [["R"], ["P"]], [["S"], ["Q"]]]},
-        {"name": "Outputs", "projection": [[["C"]], [["Q"]], [["P"]]], "read-write": True}]}
+    shape = {
+        "name": "depthwise",
+        "dimensions": ["C", "R", "S", "P", "Q"],
+        "data-spaces": [
+            {"name": "Weights", "projection": [[["C"]], [["R"]], [["S"]]]},
+            {"name": "Inputs", "projection": [[["C"]], [["R"], ["P"]], [["S"], ["Q"]]]},
+            {"name": "Outputs", "projection": [[["C"]], [["Q"]], [["P"]]], "read-write": True},
+        ],
+    }
     prob = parse_problem({"problem": {"shape": shape, "instance": {"C": 4, "R": 3, "S": 3, "P": 2, "Q": 2}}})
-    m = Mapping((LevelMapping("DRAM", (Loop("Q", 2),), ("Weights", "Inputs", "Outputs")),
-                 LevelMapping("GLB", (Loop("P", 2), Loop("S", 3), Loop("C", 4, "X")), ("Inputs", "Outputs")),
-                 LevelMapping("spad", (Loop("R", 3),), ("Weights", "Inputs", "Outputs"))))
+    m = Mapping(
+        (
+            LevelMapping("DRAM", (Loop("Q", 2),), ("Weights", "Inputs", "Outputs")),
+            LevelMapping("GLB", (Loop("P", 2), Loop("S", 3), Loop("C", 4, "X")), ("Inputs", "Outputs")),
+            LevelMapping("spad", (Loop("R", 3),), ("Weights", "Inputs", "Outputs")),
+        )
+    )
     s = run(prob, m)
     assert s.macs == 4 * 9 * 4
     assert s.level("mac").utilized_instances == 4

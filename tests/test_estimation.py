@@ -1,6 +1,7 @@
 """Energy/area tables derived from an arch (estimation/): the paper preset, the table-matches-arch check, the
 cache, compound expansion and errors. Nothing here needs the hwcomponents packages (see
 test_estimation_hwcomponents.py for the derived figures)."""
+
 import os
 import shutil
 from pathlib import Path
@@ -25,8 +26,12 @@ RUN = MOBILENET_RUNS / "baseline" / "b1" / "decom"
 
 def _rows(path: Path) -> dict:
     table = load_ert(path)
-    return {(name, action, row.arguments): row.energy_pJ
-            for name, actions in table.components.items() for action, rows in actions.items() for row in rows}
+    return {
+        (name, action, row.arguments): row.energy_pJ
+        for name, actions in table.components.items()
+        for action, rows in actions.items()
+        for row in rows
+    }
 
 
 def edited(tmp_path: Path, source: Path, old: str, new: str, name: str = "arch") -> Path:
@@ -57,16 +62,22 @@ def test_paper_preset_refuses_a_size_it_has_no_figures_for(tmp_path):
 
 def test_an_edited_arch_refuses_the_stale_shipped_table_naming_the_component(tmp_path):
     arch = edited(tmp_path, EYERISS, "memory_depth: 13824", "memory_depth: 6912")
-    with pytest.raises(TableMismatch, match=r"ERT.fuseloop.yaml: component system.eyeriss.shared_glb was costed for "
-                                          r"other attributes \(memory_depth 13824 -> arch says 6912\)"):
+    with pytest.raises(
+        TableMismatch,
+        match=r"ERT.fuseloop.yaml: component system.eyeriss.shared_glb was costed for "
+        r"other attributes \(memory_depth 13824 -> arch says 6912\)",
+    ):
         EmbeddedEngine().model(arch, RUN / "prob/prob.yaml", read_map(RUN / "map.txt"))
     with pytest.raises(TableMismatch, match="python arch/make_ert.py"):
         check_tables(arch, arch / "ART.fuseloop.yaml")
 
 
 def test_a_table_of_another_arch_is_refused(tmp_path):
-    with pytest.raises(TableMismatch, match=r"shared_glb was costed for other attributes \(memory_depth 12800 -> "
-                                            r"arch says 13824; n_banks 25 -> arch says 27\)"):
+    with pytest.raises(
+        TableMismatch,
+        match=r"shared_glb was costed for other attributes \(memory_depth 12800 -> "
+        r"arch says 13824; n_banks 25 -> arch says 27\)",
+    ):
         check_tables(EYERISS, ROOT / "arch/archon/predictions/ERT.fuseloop.yaml")
     arch = edited(tmp_path, EYERISS, "PE[0..71]", "PE[0..63]")
     with pytest.raises(TableMismatch, match=r"PE\[0..63\].ifmap_spad .*made for another arch"):
@@ -79,8 +90,9 @@ def test_a_table_of_another_arch_is_refused(tmp_path):
 def test_a_class_change_is_refused(tmp_path):
     weights = "(an SRAM, as in Eyeriss)\n                  class: smartbuffer_SRAM"
     arch = edited(tmp_path, EYERISS, weights, weights.replace("SRAM", "RF"))
-    with pytest.raises(TableMismatch, match="weights_spad was costed as class 'smartbuffer_SRAM', arch.yaml says "
-                                            "'smartbuffer_RF'"):
+    with pytest.raises(
+        TableMismatch, match="weights_spad was costed as class 'smartbuffer_SRAM', arch.yaml says 'smartbuffer_RF'"
+    ):
         check_tables(arch, arch / "ERT.fuseloop.yaml")
 
 
@@ -115,8 +127,9 @@ def test_tables_are_cached_by_arch_content(tmp_path, monkeypatch):
     arch = edited(tmp_path, EYERISS, "read_bandwidth: 32", "read_bandwidth: 16")  # new content: recomputed
     with pytest.raises(AssertionError, match="recomputed"):
         derive_tables(arch, tmp_path / "c", "paper", cache_dir=cache)
-    (arch / "components" / "smartbuffer_RF.yaml").write_text((arch / "components/smartbuffer_RF.yaml").read_text()
-                                                              + "\n# a comment changes the key too\n")
+    (arch / "components" / "smartbuffer_RF.yaml").write_text(
+        (arch / "components/smartbuffer_RF.yaml").read_text() + "\n# a comment changes the key too\n"
+    )
     monkeypatch.undo()
     first, _ = derive_tables(arch, tmp_path / "c", "paper", cache_dir=cache)
     key = yaml.safe_load(first.read_text())["ERT"]["derivation"]["key"]
@@ -147,6 +160,7 @@ def test_cli(tmp_path, capsys):
 
 # ---- compound expansion and expressions, with stand-in primitives -----------------------------------------------
 
+
 def _stub(cls: str, attributes: dict, where: str) -> primitives.Primitive:
     """A primitive whose energies encode the class and attributes: checks the expansion arithmetic exactly."""
     if cls == "intadder":
@@ -160,8 +174,13 @@ def _stub(cls: str, attributes: dict, where: str) -> primitives.Primitive:
             if action == "idle":
                 return 0.25
             return 1000.0 * (action == "write") + width + arguments["address_delta"] * 100 + arguments["data_delta"]
-        return primitives.Primitive({"read": primitives.STORAGE_ARGUMENTS, "write": primitives.STORAGE_ARGUMENTS,
-                                     "idle": None}, energy, float(depth * width), cls)
+
+        return primitives.Primitive(
+            {"read": primitives.STORAGE_ARGUMENTS, "write": primitives.STORAGE_ARGUMENTS, "idle": None},
+            energy,
+            float(depth * width),
+            cls,
+        )
     return primitives.price(cls, attributes, where)
 
 
@@ -189,7 +208,8 @@ def test_expressions_and_argument_ranges():
     with pytest.raises(SpecError, match="cannot evaluate"):
         evaluate("__import__('os')", {}, "x")
     assert argument_ranges({"data_delta": "0..1", "address_delta": "0..n_banks"}, {"n_banks": 2}, "x") == [
-        {"address_delta": a, "data_delta": d} for a in range(3) for d in range(2)]
+        {"address_delta": a, "data_delta": d} for a in range(3) for d in range(2)
+    ]
     with pytest.raises(SpecError, match="expected a range"):
         argument_ranges({"data_delta": "1"}, {}, "x")
 
@@ -197,8 +217,10 @@ def test_expressions_and_argument_ranges():
 def test_a_class_without_a_model_is_an_error_naming_component_and_class(tmp_path):
     arch = tmp_path / "gates"
     arch.mkdir()
-    (arch / "arch.yaml").write_text("architecture:\n  version: 0.3\n  subtree:\n  - name: chip\n    local:\n"
-                                    "    - {name: decoder, class: bitwise, attributes: {datawidth: 1}}\n")
+    (arch / "arch.yaml").write_text(
+        "architecture:\n  version: 0.3\n  subtree:\n  - name: chip\n    local:\n"
+        "    - {name: decoder, class: bitwise, attributes: {datawidth: 1}}\n"
+    )
     with pytest.raises(SpecError, match=r"component chip.decoder: class 'bitwise' has no hwcomponents model"):
         Pricer({}).component("bitwise", {"datawidth": 1}, f"{arch}/arch.yaml: component chip.decoder")
 
@@ -213,6 +235,9 @@ def test_compound_errors(tmp_path, monkeypatch):
     assert text.count(calls % "add") == 1
     path.write_text(text.replace(calls % "add", calls % "count"))
     glb = {c.name: c for c in arch_components(arch)}["system.eyeriss.shared_glb"]
-    with pytest.raises(SpecError, match=r"smartbuffer_SRAM.yaml: class smartbuffer_SRAM: action write calls "
-                                        r"address_generators action 'count', which its class does not define"):
+    with pytest.raises(
+        SpecError,
+        match=r"smartbuffer_SRAM.yaml: class smartbuffer_SRAM: action write calls "
+        r"address_generators action 'count', which its class does not define",
+    ):
         Pricer(compound_classes(arch)).component(glb.cls, glb.attributes, "glb")

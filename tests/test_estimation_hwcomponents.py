@@ -3,6 +3,7 @@ and arch edits (global buffer depth, a PE scratchpad width, the PE array size) t
 
 Skipped, with the reason printed, where the hwcomponents packages (Python >= 3.12) are not installed or their
 CACTI cannot run (python -m estimation.install rebuilds it)."""
+
 import shutil
 from pathlib import Path
 
@@ -40,13 +41,16 @@ RUN = MOBILENET_RUNS / "baseline" / "b1" / "decom"
 
 # ---- the libraries' own figures, composed as the component classes say --------------------------------------------
 
+
 def sram(width: int, depth: int, banks: int = 1):
     from hwcomponents_cacti import SRAM
+
     return SRAM(tech_node=TECH, width=width, depth=depth, size=width * depth, n_rw_ports=2, n_banks=banks)
 
 
 def adder(bits: int):
     from hwcomponents_library import AladdinAdder
+
     return AladdinAdder(tech_node=TECH, width=bits)
 
 
@@ -66,15 +70,21 @@ def smartbuffer_sram_area(width: int, depth: int, banks: int = 1) -> float:
 
 def smartbuffer_rf_max(width: int, depth: int) -> float:
     from hwcomponents_library import AladdinComparator, AladdinRegister
+
     bits = (depth - 1).bit_length()
-    registers, comparator, generator = (AladdinRegister(tech_node=TECH, width=width),
-                                        AladdinComparator(tech_node=TECH, width=bits), adder(bits))
-    return (registers.read().energy + depth * comparator.compare().energy + generator.add().energy) * PJ \
-        + idle(generator)
+    registers, comparator, generator = (
+        AladdinRegister(tech_node=TECH, width=width),
+        AladdinComparator(tech_node=TECH, width=bits),
+        adder(bits),
+    )
+    return (registers.read().energy + depth * comparator.compare().energy + generator.add().energy) * PJ + idle(
+        generator
+    )
 
 
 def mac():
     from hwcomponents_library import AladdinMultiplier
+
     return adder(16), AladdinMultiplier(tech_node=TECH, width=16)
 
 
@@ -82,6 +92,7 @@ def mac():
 def derive(tmp_path):
     def run(arch: Path, name: str = "out"):
         return derive_tables(arch, tmp_path / name, "derived", cache_dir=tmp_path / "cache")
+
     return run
 
 
@@ -92,24 +103,34 @@ def test_derived_eyeriss_table_is_the_libraries_figures(derive):
     assert (ert_path.name, art_path.name) == ("ERT.derived.yaml", "ART.derived.yaml")
     ert, art = load_ert(ert_path), load_art(art_path)
     add, multiply = mac()
-    expected = {"shared_glb": smartbuffer_sram_max(64, 13824, 27), "weights_spad": smartbuffer_sram_max(16, 224),
-                "ifmap_spad": smartbuffer_rf_max(16, 16), "psum_spad": smartbuffer_rf_max(16, 24),
-                "mac": (add.add().energy + multiply.multiply().energy) * PJ,
-                "DRAM": LPDDR4(width=64).read().energy * PJ}
+    expected = {
+        "shared_glb": smartbuffer_sram_max(64, 13824, 27),
+        "weights_spad": smartbuffer_sram_max(16, 224),
+        "ifmap_spad": smartbuffer_rf_max(16, 16),
+        "psum_spad": smartbuffer_rf_max(16, 24),
+        "mac": (add.add().energy + multiply.multiply().energy) * PJ,
+        "DRAM": LPDDR4(width=64).read().energy * PJ,
+    }
     assert {name: ert.max_energy(name) for name in expected} == pytest.approx(expected, abs=2e-6)
     assert expected["DRAM"] == 512.0  # 8 pJ/bit x 64 bits, as the shipped table
     assert art.area("shared_glb") == pytest.approx(smartbuffer_sram_area(64, 13824, 27), abs=1e-3)
     assert art.area("mac") == pytest.approx((add.area + multiply.area) * UM2, abs=1e-3)
     # every argument combination of the shipped table is there (the same readers, the same rows)
     shipped = load_ert(EYERISS / "ERT.fuseloop.yaml")
-    assert {n: {a: [r.arguments for r in rows] for a, rows in acts.items()} for n, acts in ert.components.items()} \
-        == {n: {a: [r.arguments for r in rows] for a, rows in acts.items()} for n, acts in shipped.components.items()}
+    assert {n: {a: [r.arguments for r in rows] for a, rows in acts.items()} for n, acts in ert.components.items()} == {
+        n: {a: [r.arguments for r in rows] for a, rows in acts.items()} for n, acts in shipped.components.items()
+    }
 
 
 def _layer(arch: Path, table: Path):
     """b1.decom's recorded mapping (MobileNetV2/CIFAR-10) re-costed on `arch` with the energy table `table`."""
-    return evaluate_mapping(load_arch(arch / "arch.yaml"), load_energy_table(table),
-                            load_problem(RUN / "prob/prob.yaml"), read_map(RUN / "map.txt"), fast_analysis)
+    return evaluate_mapping(
+        load_arch(arch / "arch.yaml"),
+        load_energy_table(table),
+        load_problem(RUN / "prob/prob.yaml"),
+        read_map(RUN / "map.txt"),
+        fast_analysis,
+    )
 
 
 def test_a_smaller_global_buffer_costs_less_per_access_and_per_layer(tmp_path, derive):
@@ -119,7 +140,8 @@ def test_a_smaller_global_buffer_costs_less_per_access_and_per_layer(tmp_path, d
     ratio = after.max_energy("shared_glb") / before.max_energy("shared_glb")
     assert ratio < 0.75  # CACTI: half the rows, about 0.69 of the energy per access
     assert load_art(derive(small, "b")[1]).area("shared_glb") == pytest.approx(
-        smartbuffer_sram_area(64, 6912, 27), abs=1e-3)
+        smartbuffer_sram_area(64, 6912, 27), abs=1e-3
+    )
     layer_before, layer_after = _layer(EYERISS, derive(EYERISS, "a")[0]), _layer(small, derive(small, "b")[0])
     assert layer_after.energy("shared_glb") == pytest.approx(ratio * layer_before.energy("shared_glb"), rel=1e-9)
     others = [lvl.name for lvl in layer_before.levels if lvl.name != "shared_glb"]
@@ -158,16 +180,20 @@ def _map_b1_decom(arch: Path, table: Path, tmp: Path):
     with_table = tmp / f"{arch.name}-derived"
     shutil.copytree(arch, with_table)
     shutil.copy(table, with_table / "ERT.yaml")  # a table beside the arch; its record is checked on load
-    return EmbeddedEngine().evaluate(with_table, inputs / "problem.yaml", [inputs / "constraints.yaml"],
-                                     inputs / "mapper.yaml")
+    return EmbeddedEngine().evaluate(
+        with_table, inputs / "problem.yaml", [inputs / "constraints.yaml"], inputs / "mapper.yaml"
+    )
 
 
 def test_a_larger_pe_array_renames_the_table_adds_area_and_maps_faster(tmp_path, derive):
     big = tmp_path / "big"
     shutil.copytree(EYERISS, big)
     text = (big / "arch.yaml").read_text()
-    for old, new in (("PE[0..71]", "PE[0..143]"), ("DummyBuffer[0..7]", "DummyBuffer[0..15]"),
-                     ("meshX: 8", "meshX: 16")):
+    for old, new in (
+        ("PE[0..71]", "PE[0..143]"),
+        ("DummyBuffer[0..7]", "DummyBuffer[0..15]"),
+        ("meshX: 8", "meshX: 16"),
+    ):
         text = text.replace(old, new)
     (big / "arch.yaml").write_text(text)  # 16 columns x 9 rows
     (ert_a, art_a), (ert_b, art_b) = derive(EYERISS, "a"), derive(big, "b")
@@ -182,10 +208,14 @@ def test_a_larger_pe_array_renames_the_table_adds_area_and_maps_faster(tmp_path,
 
     area_a, area_b = load_art(art_a), load_art(art_b)
     add, multiply = mac()
-    per_pe = (add.area + multiply.area) * UM2 + smartbuffer_sram_area(16, 224) + sum(
-        area_a.area(n) for n in ("ifmap_spad", "psum_spad"))
+    per_pe = (
+        (add.area + multiply.area) * UM2
+        + smartbuffer_sram_area(16, 224)
+        + sum(area_a.area(n) for n in ("ifmap_spad", "psum_spad"))
+    )
     assert chip_area(area_b, 144, 16) - chip_area(area_a, 72, 8) == pytest.approx(
-        72 * per_pe + 8 * area_a.area("DummyBuffer"), rel=1e-9)
+        72 * per_pe + 8 * area_a.area("DummyBuffer"), rel=1e-9
+    )
     small_array, big_array = _map_b1_decom(EYERISS, ert_a, tmp_path / "a"), _map_b1_decom(big, ert_b, tmp_path / "b")
     assert big_array.cycles < small_array.cycles  # twice the columns for M: 12288 vs 24576 cycles
 
@@ -200,12 +230,18 @@ def test_the_derived_table_works_in_the_engine_and_goes_stale_with_its_arch(tmp_
     assert stats.total_energy_pJ != pytest.approx(_layer(EYERISS, EYERISS / "ERT.fuseloop.yaml").total_energy_pJ)
     text = (arch / "arch.yaml").read_text()
     (arch / "arch.yaml").write_text(text.replace("memory_depth: 24", "memory_depth: 48"))
-    with pytest.raises(SpecError, match=r"ERT.yaml: component system.eyeriss.PE\[0..71\].psum_spad was costed for "
-                                          r"other attributes \(memory_depth 24 -> arch says 48\)"):
+    with pytest.raises(
+        SpecError,
+        match=r"ERT.yaml: component system.eyeriss.PE\[0..71\].psum_spad was costed for "
+        r"other attributes \(memory_depth 24 -> arch says 48\)",
+    ):
         EmbeddedEngine().model(arch, RUN / "prob/prob.yaml", read_map(RUN / "map.txt"))
 
 
 def test_a_class_without_a_library_model_is_named(tmp_path):
-    with pytest.raises(SpecError, match=r"component fusion_chip.binary_decoder: class 'bitwise' has no hwcomponents "
-                                        r"model"):
+    with pytest.raises(
+        SpecError,
+        match=r"component fusion_chip.binary_decoder: class 'bitwise' has no hwcomponents "
+        r"model",
+    ):
         derive_tables(ROOT / "arch/archon/overhead", tmp_path, "derived", cache_dir=tmp_path / "cache")

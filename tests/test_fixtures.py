@@ -1,5 +1,6 @@
 """The fixtures (tests/fixtures) hold the reference's figures: regenerated from the corpus they equal the committed
 files, and written back as a reference-shaped directory they read back as themselves."""
+
 import shutil
 
 import fixtures

@@ -1,6 +1,7 @@
 """A fused block by hand on synthetic runs: the four energy terms and three phases, the main conv (DRAM weights
 removed, grouped repeat), the closed-form overhead (the default preset with the closed-form fused-weight and mask
 knobs; the capacity models are tests/test_fusion_capacity.py), JSON round trip, and bad blocks."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,9 @@ def run(total: float = 6880.0, cycles: int = 1000, macs: int = 1152) -> LayerSta
         LevelStats("ifmap_spad", 64, tensors={"Inputs": T(600.0)}),
         LevelStats("DummyBuffer", 8),
         LevelStats("shared_glb", 1, tensors={"Inputs": T(400.0), "Outputs": T(300.0)}),
-        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0),
-                                       "Outputs": T(1280.0, partition_size=10)}),
+        LevelStats(
+            "DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0), "Outputs": T(1280.0, partition_size=10)}
+        ),
     ]
     return LayerStats(levels, cycles=cycles, macs=macs, utilization=1.0, total_energy_pJ=total)
 
@@ -45,8 +47,12 @@ def hand_overhead(main_cycles: int) -> float:
     weight_dram = 8 * 16 * 9 * 8 * 0.1 * 128 * (16 + 10) / 16 * 1
     pred_dram = (16 * 16 // 64) * 2 * (21.456 + 21.203) * 128 / 18
     decoder = main_cycles * 16 * A * 0.018
-    per_pe = (16 // 8 * 1 * 9 * 0.718 + A * main_cycles * 0.545 + A * main_cycles * (0.054 + 0.018 + 0.018)
-              + 2 * A * main_cycles * 0.018)
+    per_pe = (
+        16 // 8 * 1 * 9 * 0.718
+        + A * main_cycles * 0.545
+        + A * main_cycles * (0.054 + 0.018 + 0.018)
+        + 2 * A * main_cycles * 0.018
+    )
     return weight_dram + pred_dram + decoder + 64 * per_pe
 
 

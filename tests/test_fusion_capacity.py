@@ -6,6 +6,7 @@ DRAM Q2 | GLB P2 C8 M8, X: P8 | Y: Q8 | psum S3 R3. Nothing below DRAM keeps wei
 DRAM once per (Q, P) tile: 2 x 2 = 4 passes. The GLB holds one Q half: Inputs 8 channels x 10 rows x 18 columns =
 1440 words, Outputs 8 x 16 x 8 = 1024 words, leaving 12800 x 64 / 16 - 2464 = 48736 words free.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,12 +30,15 @@ DEFAULT = load_params("default")
 
 def layers(in_ch: int, mid: int, out: int, pix: int, stride: int = 1) -> tuple[Layer, ...]:
     def body(role: str, kind: str, **dims) -> Layer:
-        return Layer(name=f"b1.{role}", kind=kind, part="body", block=1, role=role, stride=dims.pop("stride", 1),
-                     **dims)
+        return Layer(
+            name=f"b1.{role}", kind=kind, part="body", block=1, role=role, stride=dims.pop("stride", 1), **dims
+        )
 
-    return (body("pred_decom", "pointwise", R=1, S=1, P=pix * stride, Q=pix * stride, C=in_ch, M=mid),
-            body("pred_conv", "depthwise", R=3, S=3, P=pix, Q=pix, C=mid, M=mid, groups=mid, stride=stride),
-            body("main", "conv", R=3, S=3, P=pix, Q=pix, C=in_ch, M=out, stride=stride))
+    return (
+        body("pred_decom", "pointwise", R=1, S=1, P=pix * stride, Q=pix * stride, C=in_ch, M=mid),
+        body("pred_conv", "depthwise", R=3, S=3, P=pix, Q=pix, C=mid, M=mid, groups=mid, stride=stride),
+        body("main", "conv", R=3, S=3, P=pix, Q=pix, C=in_ch, M=out, stride=stride),
+    )
 
 
 def block(mid: int, prune: float = 0.5, pix: int = 16, stride: int = 1) -> Block:
@@ -47,14 +51,17 @@ def main_stats(tmp_path_factory):
     path = tmp_path_factory.mktemp("main") / "problem.yaml"
     path.write_text(render_problem(problem))
     keep = ("Weights", "Inputs", "Outputs")
-    mapping = Mapping((
-        LevelMapping("DRAM", (Loop("Q", 2),), keep),
-        LevelMapping("shared_glb", (Loop("P", 2), Loop("C", 8), Loop("M", 8), Loop("P", 8, "X")),
-                     ("Inputs", "Outputs")),
-        LevelMapping("DummyBuffer", (Loop("Q", 8, "Y"),), ()),
-        LevelMapping("ifmap_spad", (), ("Inputs",)),
-        LevelMapping("psum_spad", (Loop("S", 3), Loop("R", 3)), ("Outputs",)),
-    ))
+    mapping = Mapping(
+        (
+            LevelMapping("DRAM", (Loop("Q", 2),), keep),
+            LevelMapping(
+                "shared_glb", (Loop("P", 2), Loop("C", 8), Loop("M", 8), Loop("P", 8, "X")), ("Inputs", "Outputs")
+            ),
+            LevelMapping("DummyBuffer", (Loop("Q", 8, "Y"),), ()),
+            LevelMapping("ifmap_spad", (), ("Inputs",)),
+            LevelMapping("psum_spad", (Loop("S", 3), Loop("R", 3)), ("Outputs",)),
+        )
+    )
     stats = get_engine("embedded").model(MAIN_ARCH, path, mapping)
     stats.meta["arch"] = "arch/archon/main"  # as the workflow records it
     return stats
@@ -91,8 +98,9 @@ def test_fused_weights_that_do_not_fit_refetch_what_the_mapping_says(main_stats)
 def test_one_pass_streams_from_dram_without_the_buffer(main_stats):
     """With one pass the buffer would only add a write and a read to the single DRAM read: nothing stays."""
     main = main_cost(block(16).layer("main"), main_stats, DEFAULT)
-    one_pass = main.__class__(main.energy_pJ, main.cycles, main.dram_weights_pJ, 1,
-                              main.run.__class__(1.0, 48736, DRAM_WORD, GLB_WORD, 16))
+    one_pass = main.__class__(
+        main.energy_pJ, main.cycles, main.dram_weights_pJ, 1, main.run.__class__(1.0, 48736, DRAM_WORD, GLB_WORD, 16)
+    )
     cost = fused_weight_cost(block(16), DEFAULT, one_pass)
     assert (cost.resident_words, cost.glb_pJ, cost.dram_pJ) == (0.0, 0.0, pytest.approx(7488 * DRAM_WORD))
 

@@ -1,5 +1,6 @@
 """ARCHON overhead: action counts and energies against the reference's Accelergy run (MobileNetV2/CIFAR-10 block 1),
 the worked example (overhead_e 193.86 uJ), our ERT against Accelergy's, and the default preset's formula by hand."""
+
 from __future__ import annotations
 
 import math
@@ -72,9 +73,19 @@ def test_worked_example_block1(paper, b1):
     cost = overhead_cost(b1, B1_MAIN_CYCLES, paper)
     uJ = {k: round(v * 1e-6, 2) for k, v in cost.terms.items()}
     assert fused_weights(b1, paper) == pytest.approx(16 * 864 * 9 * 24 * 0.013)
-    assert uJ == {"weight_DRAM": 127.20, "weight_GLB": 0.0, "pred_DRAM": 8.39, "pred_glb": 0.0, "binary_decoder": 0.57,
-                  "pred_buffer": 47.00, "zero_replace_flag": 1.53, "zero_replacing": 3.06, "adders": 4.59,
-                  "masks_AND": 1.53, "adder_fifo": 0.0}
+    assert uJ == {
+        "weight_DRAM": 127.20,
+        "weight_GLB": 0.0,
+        "pred_DRAM": 8.39,
+        "pred_glb": 0.0,
+        "binary_decoder": 0.57,
+        "pred_buffer": 47.00,
+        "zero_replace_flag": 1.53,
+        "zero_replacing": 3.06,
+        "adders": 4.59,
+        "masks_AND": 1.53,
+        "adder_fifo": 0.0,
+    }
     assert round(cost.energy_pJ * 1e-6, 2) == 193.86
     assert cost.energy_pJ == pytest.approx(sum(cost.terms.values()))
 
@@ -139,12 +150,15 @@ def test_adder_fifo_and_pred_glb_knobs(paper, b1):
 
 def test_missing_ert_row_and_bad_counts_file(tmp_path, paper, b1):
     ert = tmp_path / "ERT.yaml"
-    ert.write_text("ERT:\n  version: 0.3\n  tables:\n  - name: fusion_chip.pred_glb\n    actions:\n"
-                   "    - {name: idle, arguments: null, energy: 0.0}\n")
+    ert.write_text(
+        "ERT:\n  version: 0.3\n  tables:\n  - name: fusion_chip.pred_glb\n    actions:\n"
+        "    - {name: idle, arguments: null, energy: 0.0}\n"
+    )
     with pytest.raises(FusionError, match="no energy for fusion_chip.pred_glb write"):
         overhead_cost(b1, B1_MAIN_CYCLES, paper, ert=load_ert(ert))
     bad = tmp_path / "counts.yaml"
     bad.write_text("action_counts:\n  local:\n  - name: x\n    action_counts:\n    - {name: add, counts: many}\n")
-    with pytest.raises(FusionError,
-                       match=r"field action_counts.local\[0\].action_counts\[0\]: needs a name and integer counts"):
+    with pytest.raises(
+        FusionError, match=r"field action_counts.local\[0\].action_counts\[0\]: needs a name and integer counts"
+    ):
         read_action_counts(bad)

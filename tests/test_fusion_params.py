@@ -1,5 +1,6 @@
 """Fusion knobs: presets.yaml loads, the paper preset carries each network's quirks, the default preset uses one
 value everywhere, overrides apply, and bad input names the file and the field."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,15 @@ import yaml
 
 from fusion.params import KNOBS, PRESETS_YAML, FusionParams, FusionParamsError, load_params, presets
 
-NETS = [("mobilenet", "cifar10"), ("mobilenet", "cifar100"), ("mnasnet", "cifar10"), ("mnasnet", "cifar100"),
-        ("fusionet", "cifar10"), ("fusionet", "cifar100"), ("shufflenet", "cifar10")]
+NETS = [
+    ("mobilenet", "cifar10"),
+    ("mobilenet", "cifar100"),
+    ("mnasnet", "cifar10"),
+    ("mnasnet", "cifar100"),
+    ("fusionet", "cifar10"),
+    ("fusionet", "cifar100"),
+    ("shufflenet", "cifar10"),
+]
 
 
 def test_presets_listed_and_complete():
@@ -24,15 +32,18 @@ def test_default_preset_equals_dataclass_defaults():
     assert load_params("default") == FusionParams(preset="default")
 
 
-@pytest.mark.parametrize("network,dataset,adders,action_adders,decoder,formula", [
-    ("mobilenet", "cifar10", 24, 24, 24, "A"),
-    ("mobilenet", "cifar100", 20, 6, 16, "A"),
-    ("mnasnet", "cifar10", 24, 24, 16, "A"),
-    ("mnasnet", "cifar100", 20, 20, 16, "A"),
-    ("fusionet", "cifar10", 24, 24, 16, "B"),
-    ("fusionet", "cifar100", 24, 24, 16, "B"),
-    ("shufflenet", "cifar10", 24, 6, 16, "B"),
-])
+@pytest.mark.parametrize(
+    "network,dataset,adders,action_adders,decoder,formula",
+    [
+        ("mobilenet", "cifar10", 24, 24, 24, "A"),
+        ("mobilenet", "cifar100", 20, 6, 16, "A"),
+        ("mnasnet", "cifar10", 24, 24, 16, "A"),
+        ("mnasnet", "cifar100", 20, 20, 16, "A"),
+        ("fusionet", "cifar10", 24, 24, 16, "B"),
+        ("fusionet", "cifar100", 24, 24, 16, "B"),
+        ("shufflenet", "cifar10", 24, 6, 16, "B"),
+    ],
+)
 def test_paper_quirks_per_network(network, dataset, adders, action_adders, decoder, formula):
     p = load_params("paper", network, dataset)
     assert (p.adders, p.action_adders, p.binary_decoder_factor) == (adders, action_adders, decoder)
@@ -65,17 +76,20 @@ def test_overrides_and_derived_values():
     assert p.pred_dram_scale == pytest.approx(128 / 18)
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"adders": 3}, "field overrides.adders: unknown fusion knob"),
-    ({"cycle_rounding": "round"}, "field overrides.cycle_rounding: 'round' is not one of floor, ceil"),
-    ({"adders_per_pe": 0}, "field overrides.adders_per_pe: must be >= 1"),
-    ({"adders_per_pe": 2.5}, "field overrides.adders_per_pe: must be an integer"),
-    ({"prune_factor": 3}, "field overrides.prune_factor: a kept fraction must be <= 1"),
-    ({"dw_fix_pred_levels": "glb"}, "field overrides.dw_fix_pred_levels: must be 'chip', 'all' or a list"),
-    ({"pred_dram_scale": "1/0"}, "field overrides.pred_dram_scale: '1/0' is not a number"),
-    ({"main_reuse": [1]}, "field overrides.main_reuse[0]: must be >= 2"),
-    ({"count_pred_glb": "yes"}, "field overrides.count_pred_glb: must be true or false"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"adders": 3}, "field overrides.adders: unknown fusion knob"),
+        ({"cycle_rounding": "round"}, "field overrides.cycle_rounding: 'round' is not one of floor, ceil"),
+        ({"adders_per_pe": 0}, "field overrides.adders_per_pe: must be >= 1"),
+        ({"adders_per_pe": 2.5}, "field overrides.adders_per_pe: must be an integer"),
+        ({"prune_factor": 3}, "field overrides.prune_factor: a kept fraction must be <= 1"),
+        ({"dw_fix_pred_levels": "glb"}, "field overrides.dw_fix_pred_levels: must be 'chip', 'all' or a list"),
+        ({"pred_dram_scale": "1/0"}, "field overrides.pred_dram_scale: '1/0' is not a number"),
+        ({"main_reuse": [1]}, "field overrides.main_reuse[0]: must be >= 2"),
+        ({"count_pred_glb": "yes"}, "field overrides.count_pred_glb: must be true or false"),
+    ],
+)
 def test_bad_overrides(overrides, message):
     with pytest.raises(FusionParamsError, match=re.escape(message)):
         load_params("default", "mobilenet", "cifar10", overrides)

@@ -1,6 +1,7 @@
 """Prediction layers: the paper preset on MobileNetV2/CIFAR-10 block 1 (docs/method.md §6.1 worked example), and
 formulas A and B by hand on a synthetic run (default fixes: kernel-size-aware MAC count, coupled depthwise without
 fix, one chip-level fix for paper-form depthwise runs, grouped repeat, ceil cycles)."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,9 @@ def synthetic_stats(macs: int) -> LayerStats:
         LevelStats("ifmap_spad", 64, tensors={"Inputs": T(600.0)}),
         LevelStats("DummyBuffer", 8),
         LevelStats("shared_glb", 1, tensors={"Inputs": T(400.0), "Outputs": T(300.0)}),
-        LevelStats("DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0),
-                                       "Outputs": T(1280.0, partition_size=10)}),
+        LevelStats(
+            "DRAM", 1, tensors={"Weights": T(1600.0), "Inputs": T(200.0), "Outputs": T(1280.0, partition_size=10)}
+        ),
     ]
     return LayerStats(levels, cycles=1000, macs=macs, utilization=1.0, total_energy_pJ=6880.0)
 
@@ -97,10 +99,12 @@ def test_formula_b_by_hand():
     b = block(in_ch=8)
     decom = prediction_cost(DECOM_G4, b, synthetic_stats(128), params)
     assert decom.energy_pJ == pytest.approx(
-        4 * (6880 + 80 - 2100 - 700 - 0.75 * 1280 - 0.75 * 600 + 0.22 * 128 / 8 + 0.043 * 128))
+        4 * (6880 + 80 - 2100 - 700 - 0.75 * 1280 - 0.75 * 600 + 0.22 * 128 / 8 + 0.043 * 128)
+    )
     conv = prediction_cost(DW5, b, synthetic_stats(3200), params)  # fix on DRAM inputs, quantized term unfixed
     assert conv.energy_pJ == pytest.approx(
-        6880 + 80 - 2100 - 700 + 1400 - 0.75 * 1200 - 1580 + 0.22 * 3200 / 8 + 0.043 * 3200)
+        6880 + 80 - 2100 - 700 + 1400 - 0.75 * 1200 - 1580 + 0.22 * 3200 / 8 + 0.043 * 3200
+    )
     comp = prediction_cost(COMP, b, synthetic_stats(3200), params)  # outputs: DRAM only
     assert comp.energy_pJ == pytest.approx(6880 + 80 - 2100 - 700 - 0.75 * 1200 - 1280 + 0.22 * 3200 / 8 + 0.043 * 3200)
 
@@ -111,6 +115,7 @@ def test_not_a_prediction_layer():
 
 
 # ------------------------------------------------------------------------- reference (docs/method.md §6.1)
+
 
 @pytest.fixture(scope="module")
 def b1_runs(mobilenet_runs):

@@ -1,5 +1,6 @@
 """The paper preset reproduces the reference's ARCHON columns of MobileNetV2/CIFAR-10 (result.csv) from the recorded
 Timeloop runs: every fused block (with and without the paper's main-run reuse) and the fused head/tail rows."""
+
 from __future__ import annotations
 
 import math

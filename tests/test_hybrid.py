@@ -1,5 +1,6 @@
 """The hybrid accelerator (fusion per block): what "this block unfused" is, which runs a design needs (shared with
 ARCHON's by content key), the fusion mask and its errors, and that it stays out of the default sweep."""
+
 import pytest
 
 import accelerators
@@ -23,7 +24,14 @@ def test_unfused_block_is_the_fused_blocks_bottleneck(fused):
     # the layers ARCHON predicts have the prediction layers' shapes, then the projection to the block's output
     for unfused, predicted in ((decom, pred_decom), (conv, pred_conv)):
         assert (unfused.kind, unfused.R, unfused.P, unfused.C, unfused.M, unfused.stride, unfused.macs) == (
-            predicted.kind, predicted.R, predicted.P, predicted.C, predicted.M, predicted.stride, predicted.macs)
+            predicted.kind,
+            predicted.R,
+            predicted.P,
+            predicted.C,
+            predicted.M,
+            predicted.stride,
+            predicted.macs,
+        )
     assert (comp.C, comp.M, comp.P, comp.kind) == (864, 32, 16, "pointwise")
     assert comp.macs == 16 * 16 * 864 * 32
     # ShuffleNet predicts its second grouped 1x1: unfused = decom, comp (both at the input side), depthwise last
@@ -49,8 +57,14 @@ def test_masks_and_networks(fused):
 
 
 def _config(**changes):
-    return wfconfig.validate({"sweep": [{"network": "mobilenet", "dataset": "cifar10"}],
-                              "accelerators": ["dense", "archon", "hybrid"], **changes}, "test.yaml")
+    return wfconfig.validate(
+        {
+            "sweep": [{"network": "mobilenet", "dataset": "cifar10"}],
+            "accelerators": ["dense", "archon", "hybrid"],
+            **changes,
+        },
+        "test.yaml",
+    )
 
 
 def test_runs_are_archons_and_denses_shapes():
@@ -69,8 +83,10 @@ def test_runs_are_archons_and_denses_shapes():
 
 def test_opt_in_and_config_errors():
     assert "hybrid" in accelerators.names() and "hybrid" not in accelerators.default_sweep()
-    assert wfconfig.validate({"sweep": [{"network": "mobilenet", "dataset": "cifar10"}]})["accelerators"] == \
-        accelerators.default_sweep()
+    assert (
+        wfconfig.validate({"sweep": [{"network": "mobilenet", "dataset": "cifar10"}]})["accelerators"]
+        == accelerators.default_sweep()
+    )
     with pytest.raises(wfconfig.ConfigError, match=r"test.yaml: field hybrid.fused_blocks\[0\]: 99 is not a block"):
         _config(hybrid={"fused_blocks": [99]})
     with pytest.raises(wfconfig.ConfigError, match="field hybrid.fused_blocks: the archon preset reuses main runs"):
@@ -84,13 +100,37 @@ def test_res_columns_include_hybrid_only_when_it_is_evaluated():
     from analysis.tables import accelerator_totals, res_table
 
     assert "hybrid_e" not in RES_COLUMNS  # registering the opt-in plug-in changes no default table
-    base = {"network": "mobilenet", "dataset": "cifar10", "engine": "embedded", "part": "head", "block": None,
-            "layer": "head.conv1", "role": "layer", "phase": "layer", "cycles": 10, "macs": 5, "utilisation": 1.0}
-    rows = pd.DataFrame([{**base, "accelerator": "dense", "energy_uJ": 1.5},
-                         {**base, "accelerator": "hybrid", "energy_uJ": 2.5},
-                         {**base, "accelerator": "hybrid", "part": "body", "block": 1, "layer": "b1.overhead",
-                          "role": "overhead", "phase": "overhead", "energy_uJ": 0.25, "cycles": 0}],
-                        columns=LAYER_COLUMNS)
+    base = {
+        "network": "mobilenet",
+        "dataset": "cifar10",
+        "engine": "embedded",
+        "part": "head",
+        "block": None,
+        "layer": "head.conv1",
+        "role": "layer",
+        "phase": "layer",
+        "cycles": 10,
+        "macs": 5,
+        "utilisation": 1.0,
+    }
+    rows = pd.DataFrame(
+        [
+            {**base, "accelerator": "dense", "energy_uJ": 1.5},
+            {**base, "accelerator": "hybrid", "energy_uJ": 2.5},
+            {
+                **base,
+                "accelerator": "hybrid",
+                "part": "body",
+                "block": 1,
+                "layer": "b1.overhead",
+                "role": "overhead",
+                "phase": "overhead",
+                "energy_uJ": 0.25,
+                "cycles": 0,
+            },
+        ],
+        columns=LAYER_COLUMNS,
+    )
     res = res_table(rows)
     assert list(res.columns) == res_columns({"hybrid"}) and list(res.columns[:-2]) != RES_COLUMNS[:-2]
     assert accelerator_totals(res, "hybrid") == (2.75, 10.0)

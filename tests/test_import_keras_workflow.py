@@ -2,6 +2,7 @@
 `fuseloop import-keras` and `fuseloop run` (Snakemake, the .test mapper settings) to a res.csv with dense, sparse,
 ARCHON and systolic rows; the sparse rows use the model's own weights; replacing the model file at the same path
 re-runs exactly its preparation, the sparse table and what follows (also when the new file has an older mtime)."""
+
 from __future__ import annotations
 
 import json
@@ -25,14 +26,17 @@ from test_workflow_e2e import DOWNSTREAM, job_counts, scratch_copy, snakemake  #
 pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.tensorflow]
 ACCELERATORS = ["dense", "sparse", "archon", "systolic"]
 FAST = {"timeout": 2000, "victory_condition": 100}  # the .test mapper settings
-SETTINGS = {"accelerators": ACCELERATORS,
-            "mapper": {"pointwise": FAST, "depthwise": FAST, "main": FAST, "systolic": FAST}}
+SETTINGS = {
+    "accelerators": ACCELERATORS,
+    "mapper": {"pointwise": FAST, "depthwise": FAST, "main": FAST, "systolic": FAST},
+}
 
 
 def fuseloop(repo: Path, *args: str) -> subprocess.CompletedProcess:
     """The `fuseloop` command of the scratch copy (the installed one belongs to the checkout it was installed from)."""
-    return subprocess.run([sys.executable, "-m", "workflows.command", *args], cwd=repo, capture_output=True, text=True,
-                          timeout=1800)
+    return subprocess.run(
+        [sys.executable, "-m", "workflows.command", *args], cwd=repo, capture_output=True, text=True, timeout=1800
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +48,32 @@ def workspace(tmp_path_factory):
     model_path = base / "models" / "tinynet.h5"
     model_path.parent.mkdir()
     model.save(model_path)
-    imported = fuseloop(repo, "import-keras", str(model_path), "--name", "tinynet", "--dataset", "cifar10",
-                        "--config", str(base / "tinynet.yaml"))
+    imported = fuseloop(
+        repo,
+        "import-keras",
+        str(model_path),
+        "--name",
+        "tinynet",
+        "--dataset",
+        "cifar10",
+        "--config",
+        str(base / "tinynet.yaml"),
+    )
     assert imported.returncode == 0, imported.stderr[-3000:]
     settings = base / "settings.yaml"
     settings.write_text(yaml.safe_dump({**SETTINGS, "results": str(base / "results")}))
     configs = [str(base / "tinynet.yaml"), str(settings)]
     run = fuseloop(repo, "run", *configs, "--cores", "2")
     assert run.returncode == 0, run.stderr[-4000:]
-    return {"base": base, "repo": repo, "model": model_path, "kept": kept, "configs": configs,
-            "results": base / "results" / "tinynet" / "cifar10", "printed": imported.stdout}
+    return {
+        "base": base,
+        "repo": repo,
+        "model": model_path,
+        "kept": kept,
+        "configs": configs,
+        "results": base / "results" / "tinynet" / "cifar10",
+        "printed": imported.stdout,
+    }
 
 
 def test_import_keras_writes_the_network_into_the_zoo(workspace):
@@ -63,8 +83,20 @@ def test_import_keras_writes_the_network_into_the_zoo(workspace):
 
 def test_res_csv_has_every_accelerator(workspace):
     res = pd.read_csv(workspace["results"] / "res.csv")
-    assert list(res["layer"]) == ["head.stem", "head.b1_dw", "head.b1_project", "b1", "b2", "b3", "tail.last_conv",
-                                  "tail.classifier", "head", "body", "tail", "total"]
+    assert list(res["layer"]) == [
+        "head.stem",
+        "head.b1_dw",
+        "head.b1_project",
+        "b1",
+        "b2",
+        "b3",
+        "tail.last_conv",
+        "tail.classifier",
+        "head",
+        "body",
+        "tail",
+        "total",
+    ]
     layers = pd.read_csv(workspace["results"] / "layers.csv")
     assert sorted(set(layers["accelerator"])) == sorted(ACCELERATORS)
     for accelerator in ACCELERATORS:
@@ -89,8 +121,10 @@ def kernel_fractions(path: Path, repo: Path) -> dict[str, float]:
     network = load_network_file(repo / "workloads/networks/tinynet.yaml", "cifar10", "baseline")
     kernels = read_kernels(path)
     assert len(kernels) == len(network.layers())
-    return {layer.name: float((kernel != 0).sum()) / kernel.size
-            for layer, (_, kernel) in zip(network.layers(), kernels, strict=True)}
+    return {
+        layer.name: float((kernel != 0).sum()) / kernel.size
+        for layer, (_, kernel) in zip(network.layers(), kernels, strict=True)
+    }
 
 
 def sparse_densities(results: Path) -> dict[str, float]:

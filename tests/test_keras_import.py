@@ -1,4 +1,5 @@
 """Keras import: layer conversion, head/body/tail split, MACs, and errors (needs TensorFlow / Keras)."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,15 @@ keras = pytest.importorskip("keras", reason="Keras / TensorFlow not installed (p
 pytestmark = pytest.mark.tensorflow
 
 # MobileNetV2 (Sandler et al. 2018, Table 2; width 1.0): expansion t, channels c, repeats n, first stride s.
-MOBILENETV2_TABLE = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                     (6, 320, 1, 1)]
+MOBILENETV2_TABLE = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
 
 
 def mobilenetv2_expected(size: int, classes: int) -> list[tuple]:
@@ -34,8 +42,10 @@ def mobilenetv2_expected(size: int, classes: int) -> list[tuple]:
             rows.append((f"b{k}.conv", "depthwise", 3, side, mid, mid, stride, mid))
             rows.append((f"b{k}.comp", "pointwise", 1, side, mid, c, 1, 1))
             c_in = c
-    rows += [("tail.Conv_1", "pointwise", 1, side, 320, 1280, 1, 1),
-             ("tail.predictions", "fc", 1, 1, 1280, classes, 1, 1)]
+    rows += [
+        ("tail.Conv_1", "pointwise", 1, side, 320, 1280, 1, 1),
+        ("tail.predictions", "fc", 1, 1, 1280, classes, 1, 1),
+    ]
     return rows
 
 
@@ -54,9 +64,17 @@ def test_keras_mobilenetv2():
     model = keras.applications.MobileNetV2(input_shape=(32, 32, 3), weights=None, classes=10)
     net = from_keras(model, name="mobilenetv2", dataset="cifar10")
     assert (net.name, net.dataset, net.variant, net.num_classes, net.input_size, net.input_channels) == (
-        "mobilenetv2", "cifar10", "baseline", 10, 32, 3)
-    got = [(layer.name, layer.kind, layer.R, layer.P, layer.C, layer.M, layer.stride, layer.groups)
-           for layer in net.layers()]
+        "mobilenetv2",
+        "cifar10",
+        "baseline",
+        10,
+        32,
+        3,
+    )
+    got = [
+        (layer.name, layer.kind, layer.R, layer.P, layer.C, layer.M, layer.stride, layer.groups)
+        for layer in net.layers()
+    ]
     assert got == mobilenetv2_expected(32, 10)
     assert len(net.layers()) == 53 and all(layer.P == layer.Q and layer.R == layer.S for layer in net.layers())
     # block split: the stem conv is the head, 17 bottlenecks (the first without expansion), Conv_1 + FC the tail
@@ -67,7 +85,15 @@ def test_keras_mobilenetv2():
     assert all([layer.role for layer in b.layers] == ["decom", "conv", "comp"] for b in net.blocks[1:])
     b2 = net.block(2)
     assert (b2.in_ch, b2.mid_ch, b2.out_ch, b2.pixels, b2.stride, b2.kernel, b2.groups, b2.residual) == (
-        16, 96, 24, 8, 2, 3, 1, False)
+        16,
+        96,
+        24,
+        8,
+        2,
+        3,
+        1,
+        False,
+    )
     assert [b.index for b in net.blocks if b.residual] == [3, 5, 6, 8, 9, 10, 12, 13, 15, 16]
     expected_macs = sum(R * R * P * P * (C // g) * M for _, _, R, P, C, M, _, g in mobilenetv2_expected(32, 10))
     assert net.macs == expected_macs == keras_macs(model) == 6_124_928
@@ -99,8 +125,10 @@ def small_grouped_model():
 def test_small_model_with_grouped_conv_and_se():
     model = small_grouped_model()
     net = from_keras(model, name="small", dataset="toy")
-    got = [(layer.name, layer.kind, layer.R, layer.P, layer.C, layer.M, layer.stride, layer.groups)
-           for layer in net.layers()]
+    got = [
+        (layer.name, layer.kind, layer.R, layer.P, layer.C, layer.M, layer.stride, layer.groups)
+        for layer in net.layers()
+    ]
     assert got == [
         ("head.stem", "grouped-conv", 3, 8, 12, 24, 2, 3),
         ("b1.conv", "depthwise", 3, 8, 24, 24, 1, 24),  # SeparableConv2D: depthwise part ...
@@ -121,33 +149,61 @@ def test_small_model_with_grouped_conv_and_se():
     assert (group.bounds["C"], group.bounds["M"], group.repeat) == (4, 8, 3)
     sep = model.get_layer("sep")
     assert net.block(1).layers[0].macs + net.block(1).layers[1].macs == 64 * (
-        prod(sep.depthwise_kernel.shape) + prod(sep.pointwise_kernel.shape))
+        prod(sep.depthwise_kernel.shape) + prod(sep.pointwise_kernel.shape)
+    )
     assert net.macs == keras_macs(model) + 64 * prod(sep.depthwise_kernel.shape) + 64 * prod(sep.pointwise_kernel.shape)
 
 
 def test_dense_only_model_is_all_head():
     L = keras.layers
-    model = keras.Sequential([keras.Input((20,)), L.Dense(64, activation="relu"), L.Dropout(0.1),
-                              L.Dense(32), L.Dense(3, name="out")], name="mlp")
+    model = keras.Sequential(
+        [keras.Input((20,)), L.Dense(64, activation="relu"), L.Dropout(0.1), L.Dense(32), L.Dense(3, name="out")],
+        name="mlp",
+    )
     net = from_keras(model, name="mlp")
     assert net.blocks == () and net.tail == ()
     assert [(layer.kind, layer.P, layer.Q, layer.C, layer.M) for layer in net.head] == [
-        ("fc", 1, 1, 20, 64), ("fc", 1, 1, 64, 32), ("fc", 1, 1, 32, 3)]
+        ("fc", 1, 1, 20, 64),
+        ("fc", 1, 1, 64, 32),
+        ("fc", 1, 1, 32, 3),
+    ]
     assert net.macs == 20 * 64 + 64 * 32 + 32 * 3 == keras_macs(model)
     assert (net.num_classes, net.input_size, net.input_channels, net.dataset) == (3, 1, 20, "custom")
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda L: [keras.Input((16, 3)), L.Conv1D(4, 3, name="c1d")], r"layer 'c1d' \(Conv1D\) has weights but is not"),
-    (lambda L: [keras.Input((8, 8, 3)), L.Conv2D(4, 3, dilation_rate=2, name="dil")], r"layer 'dil': dilation_rate"),
-    (lambda L: [keras.Input((8, 8, 3)), L.Conv2D(4, 3, strides=(1, 2), name="rect")],
-     r"layer 'rect': strides \(1, 2\) differ"),
-    (lambda L: [keras.Input((8, 8, 3)), L.Flatten()], r"no Conv2D, DepthwiseConv2D, SeparableConv2D or Dense layers"),
-    (lambda L: [keras.Input((8, 8, 3)), L.DepthwiseConv2D(3, padding="same"), L.Conv2D(3, 1),
-                L.Conv2D(5, 3, padding="same", name="stray"), L.DepthwiseConv2D(3, padding="same"), L.Conv2D(5, 1)],
-     r"layer 'stray' sits between bottleneck blocks"),
-    (lambda L: [keras.Input((8, 6, 3)), L.Conv2D(4, 3)], r"input \(None, 8, 6, 3\) must be square"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (
+            lambda L: [keras.Input((16, 3)), L.Conv1D(4, 3, name="c1d")],
+            r"layer 'c1d' \(Conv1D\) has weights but is not",
+        ),
+        (
+            lambda L: [keras.Input((8, 8, 3)), L.Conv2D(4, 3, dilation_rate=2, name="dil")],
+            r"layer 'dil': dilation_rate",
+        ),
+        (
+            lambda L: [keras.Input((8, 8, 3)), L.Conv2D(4, 3, strides=(1, 2), name="rect")],
+            r"layer 'rect': strides \(1, 2\) differ",
+        ),
+        (
+            lambda L: [keras.Input((8, 8, 3)), L.Flatten()],
+            r"no Conv2D, DepthwiseConv2D, SeparableConv2D or Dense layers",
+        ),
+        (
+            lambda L: [
+                keras.Input((8, 8, 3)),
+                L.DepthwiseConv2D(3, padding="same"),
+                L.Conv2D(3, 1),
+                L.Conv2D(5, 3, padding="same", name="stray"),
+                L.DepthwiseConv2D(3, padding="same"),
+                L.Conv2D(5, 1),
+            ],
+            r"layer 'stray' sits between bottleneck blocks",
+        ),
+        (lambda L: [keras.Input((8, 6, 3)), L.Conv2D(4, 3)], r"input \(None, 8, 6, 3\) must be square"),
+    ],
+)
 def test_import_errors_name_the_layer(build, message):
     from workloads.keras_import import KerasImportError
 

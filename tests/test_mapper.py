@@ -1,4 +1,5 @@
 """The embedded mapper: constraint semantics, mapspace enumeration, optimality on tiny problems, errors."""
+
 import itertools
 from math import prod
 
@@ -78,8 +79,13 @@ def _write(tmp_path, name, text):
 def _mapspace(arch, prob, files):
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    cons = load_constraints(files, dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage],
-                            p.tensor_names, Mapspace.spatial_level_names(a))
+    cons = load_constraints(
+        files,
+        dict(zip(p.dims, p.bounds, strict=True)),
+        [s.name for s in a.storage],
+        p.tensor_names,
+        Mapspace.spatial_level_names(a),
+    )
     return Mapspace(a, p, cons)
 
 
@@ -94,8 +100,9 @@ def test_factor_strings_follow_timeloop():
 
 def test_constraints_merge_and_reject_respecification(tiny):
     arch, prob, tmp = tiny
-    a = _write(tmp, "a.yaml",
-               "architecture_constraints:\n  targets:\n  - {target: glb, type: temporal, factors: C=2}\n")
+    a = _write(
+        tmp, "a.yaml", "architecture_constraints:\n  targets:\n  - {target: glb, type: temporal, factors: C=2}\n"
+    )
     b = _write(tmp, "b.yaml", "mapspace_constraints:\n  targets:\n  - {target: glb, type: temporal, permutation: MC}\n")
     ms = _mapspace(arch, prob, [a, b])
     assert ms.temporal[1].factors == {"C": 2} and ms.temporal[1].permutation == ("M", "C")
@@ -128,10 +135,10 @@ def test_timeloop_constraint_layouts_are_all_read(tiny):
     arch, prob, tmp = tiny
     layouts = {  # section aliases timeloop-mapper reads, a bare list, and targets with nested `constraints` lists
         "aliases.yaml": "arch_constraints:\n  targets:\n  - {target: glb, type: temporal, factors: C=2}\n"
-                        "mapspace:\n  constraints:\n  - {target: glb, type: temporal, permutation: MC}\n",
+        "mapspace:\n  constraints:\n  - {target: glb, type: temporal, permutation: MC}\n",
         "list.yaml": "- {target: glb, type: temporal, factors: C=2, permutation: MC}\n",
         "nested.yaml": "mapspace_constraints:\n  targets:\n  - target: glb\n    constraints:\n"
-                       "    - {type: temporal, factors: C=2}\n    - {type: temporal, permutation: MC}\n",
+        "    - {type: temporal, factors: C=2}\n    - {type: temporal, permutation: MC}\n",
     }
     for name, text in layouts.items():
         ms = _mapspace(arch, prob, [_write(tmp, name, text)])
@@ -215,8 +222,11 @@ def test_mapper_settings_follow_timeloop(tmp_path):
     defaults = read_mapper_settings(_write(tmp_path, "m.yaml", "mapper: {num-threads: 8, algorithm: linear-pruned}\n"))
     assert (defaults.metrics, defaults.victory_condition, defaults.timeout) == (("edp",), 500, 1000)
     assert read_mapper_settings(None).metrics == ("edp",)
-    single = read_mapper_settings(_write(tmp_path, "s.yaml", "mapper: {optimization-metric: delay, "
-                                                             "optimization-metrics: [energy], heartbeat: 7}\n"))
+    single = read_mapper_settings(
+        _write(
+            tmp_path, "s.yaml", "mapper: {optimization-metric: delay, optimization-metrics: [energy], heartbeat: 7}\n"
+        )
+    )
     assert (single.metrics, single.timeout) == (("delay",), 7)
     with pytest.raises(SpecError, match=r"b.yaml: field mapper.optimization-metrics: expected a non-empty list"):
         read_mapper_settings(_write(tmp_path, "b.yaml", "mapper: {optimization-metrics: delay}\n"))
@@ -230,20 +240,33 @@ def test_mapper_is_deterministic_per_seed(tiny):
 
 
 # ---- errors --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, message", [
-    ("- {target: spad, type: temporal, factors: C=3}",
-     r"fix factors of dimension C \(spad temporal C=3\) whose product 3 does not divide the problem's C=4"),
-    ("- {target: glb, type: spatial, factors: C=4 M=2}",
-     r"level 'glb': spatial factors \(C=4 M=2\) exceed its fan-out \(X=4, Y=1\)"),
-    ("- {target: spad, type: temporal, factors: C=4 M=2 P=2}",
-     r"no valid mapping found: level 'spad' needs at least 20 words "
-     r"in the sampled mappings \(Weights 8 \+ Inputs 8 \+ Outputs 4\), capacity 12"),
-    ("- {target: glb, type: spatial, factors: C=1 M=1 P=1}\n- {target: spad, type: utilization, min: 0.5}",
-     r"no spatial assignment fits the fan-outs, divides the problem dimensions "
-     r"and reaches the minimum utilization 0.5"),
-    ("- {target: glb, type: utilization, min: 0.5}",
-     r"minimum utilization must target the innermost storage level 'spad'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "- {target: spad, type: temporal, factors: C=3}",
+            r"fix factors of dimension C \(spad temporal C=3\) whose product 3 does not divide the problem's C=4",
+        ),
+        (
+            "- {target: glb, type: spatial, factors: C=4 M=2}",
+            r"level 'glb': spatial factors \(C=4 M=2\) exceed its fan-out \(X=4, Y=1\)",
+        ),
+        (
+            "- {target: spad, type: temporal, factors: C=4 M=2 P=2}",
+            r"no valid mapping found: level 'spad' needs at least 20 words "
+            r"in the sampled mappings \(Weights 8 \+ Inputs 8 \+ Outputs 4\), capacity 12",
+        ),
+        (
+            "- {target: glb, type: spatial, factors: C=1 M=1 P=1}\n- {target: spad, type: utilization, min: 0.5}",
+            r"no spatial assignment fits the fan-outs, divides the problem dimensions "
+            r"and reaches the minimum utilization 0.5",
+        ),
+        (
+            "- {target: glb, type: utilization, min: 0.5}",
+            r"minimum utilization must target the innermost storage level 'spad'",
+        ),
+    ],
+)
 def test_impossible_constraints_name_the_level(tiny, text, message):
     arch, prob, tmp = tiny
     cons = _write(tmp, "c.yaml", KEEP_ALL + text + "\n")

@@ -3,6 +3,7 @@
 
 Each run is compared on fuseloop's own inputs for its layer (`workflows.plan.runs`, the shipped energy tables,
 depthwise in the paper's C=1 form as the artifact ran it). `benchmarks/mapper.py --corpus artifact` maps all of them."""
+
 import pytest
 
 from benchmarks.artifact_corpus import (
@@ -23,8 +24,10 @@ REFERENCES = [r for r in RUNS if r["status"] == "ok" or r.get("mapping_in_our_ma
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("inputs")
+
     def layer_dir(run: dict, form: str = "paper"):
         return workflow_inputs(run["network"], run["dataset"], run["accelerator"], out, form) / run["layer"]
+
     return layer_dir
 
 
@@ -40,8 +43,10 @@ def test_the_fixture_covers_both_networks_and_says_why_runs_are_left_out():
     assert left_out == {"problem differs", "constraints differ"}  # FusioNet's baseline is ShuffleNet's (§9.8), ...
     # 5x5 layers, grouped 1x1 layers (one group of G) and wide depthwise layers are all represented
     assert any(r["problem"]["instance"]["R"] == 5 for r in ok)
-    assert any(r["network"] == "fusionet" and r["layer"].startswith("tail.") and r["problem"]["instance"]["C"] == 40
-               for r in ok)
+    assert any(
+        r["network"] == "fusionet" and r["layer"].startswith("tail.") and r["problem"]["instance"]["C"] == 40
+        for r in ok
+    )
     assert max(r["problem"]["instance"]["M"] for r in ok if r["problem"]["instance"]["R"] == 3) >= 3456
 
 
@@ -56,10 +61,16 @@ def test_the_model_reproduces_every_reference_mapping(run, inputs):
 # the hard ones: issue 15's 5x5 (MnasNet b3, b4), wide depthwise (FusioNet b1, MnasNet b6) and grouped 1x1
 # (FusioNet b10; only its mapping is a reference: the artifact ran it under an older constraint file), plus a
 # dense 5x5 depthwise and FusioNet's grouped 1x1 tails
-HARD = [("mnasnet", "archon", "b3.pred_conv"), ("mnasnet", "archon", "b4.pred_conv"),
-        ("mnasnet", "archon", "b6.pred_conv"), ("fusionet", "archon", "b1.pred_conv"),
-        ("fusionet", "archon", "b10.pred_decom"), ("mnasnet", "dense", "b3.conv"), ("fusionet", "dense", "tail.GPW1"),
-        ("fusionet", "archon", "tail.PW1")]
+HARD = [
+    ("mnasnet", "archon", "b3.pred_conv"),
+    ("mnasnet", "archon", "b4.pred_conv"),
+    ("mnasnet", "archon", "b6.pred_conv"),
+    ("fusionet", "archon", "b1.pred_conv"),
+    ("fusionet", "archon", "b10.pred_decom"),
+    ("mnasnet", "dense", "b3.conv"),
+    ("fusionet", "dense", "tail.GPW1"),
+    ("fusionet", "archon", "tail.PW1"),
+]
 
 
 @pytest.mark.slow

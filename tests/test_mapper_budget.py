@@ -1,6 +1,7 @@
 """The embedded mapper's budget: a larger budget never gives a worse mapping, results are deterministic per seed,
 the budget grows with the mapspace, and a caller's tie-break picks among equally good mappings
 (engines/embedded/search.py; MAPPER_NOTES.md §3)."""
+
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,24 +17,32 @@ from engines.embedded.search import Search, SearchSettings
 
 # (network, accelerator, layer, depthwise form): a dense 1x1, a coupled 5x5 prediction depthwise and a grouped 1x1
 # prediction (issue 15's FusioNet b10.pred_decom, whose old search got worse with a larger victory condition).
-LAYERS = [("mobilenet", "dense", "b2.decom", "coupled"), ("mnasnet", "archon", "b3.pred_conv", "coupled"),
-          ("fusionet", "archon", "b10.pred_decom", "coupled")]
+LAYERS = [
+    ("mobilenet", "dense", "b2.decom", "coupled"),
+    ("mnasnet", "archon", "b3.pred_conv", "coupled"),
+    ("fusionet", "archon", "b10.pred_decom", "coupled"),
+]
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("inputs")
-    return {(net, acc, layer): workflow_inputs(net, "cifar10", acc, out, form) / layer
-            for net, acc, layer, form in LAYERS}
+    return {
+        (net, acc, layer): workflow_inputs(net, "cifar10", acc, out, form) / layer for net, acc, layer, form in LAYERS
+    }
 
 
 def _search(layer_dir: Path, settings: SearchSettings, tie_break=None) -> Search:
     arch, energy = load_arch_and_energy(layer_arch(layer_dir))
     problem = load_problem_cached(layer_dir / "problem.yaml")
     files = [layer_dir / "constraints.yaml"]
-    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)),
-                                   [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(
+        files,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
     return Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, tie_break=tie_break)
 
 
@@ -52,7 +61,7 @@ def test_three_times_the_budget_extends_the_same_search(inputs, net, acc, layer)
         assert small.report.evaluated == budget and large.report.evaluated == 3 * budget
         assert got_large[:2] <= got_small[:2]  # never worse: fewer cycles, or as many and no more energy
         # the larger budget evaluates a longer prefix of the same stream: same improvements up to the smaller budget
-        assert large.report.improvements[:len(small.report.improvements)] == small.report.improvements
+        assert large.report.improvements[: len(small.report.improvements)] == small.report.improvements
 
 
 @pytest.mark.parametrize("net, acc, layer", [key[:3] for key in LAYERS[1:]])
@@ -99,8 +108,9 @@ def test_a_tie_break_key_chooses_among_equally_good_mappings(inputs):
     chosen = _search(layer_dir, settings, tie_break=key)
     chosen_stats = chosen.run()
     assert chosen.report.improvements == plain.report.improvements  # the key does not steer the search
-    tied = [chosen.stats[k] for k, v in chosen.cache.items()
-            if v is not None and v == pytest.approx(chosen.best, rel=1e-9)]
+    tied = [
+        chosen.stats[k] for k, v in chosen.cache.items() if v is not None and v == pytest.approx(chosen.best, rel=1e-9)
+    ]
     assert len(tied) >= 2  # the test needs a real choice
     assert key(chosen_stats) == min(key(s) for s in tied)
     assert (chosen_stats.cycles, chosen_stats.total_energy_pJ) == pytest.approx(chosen.best, rel=1e-9)

@@ -1,6 +1,7 @@
 """The mapping legality check (`engines.embedded.legality`): Timeloop's split semantics by brute force, every
 recorded Timeloop mapping passes it (corpus and fixtures), broken mappings are caught, and the mapper's results pass
 it on a 2-D array."""
+
 import itertools
 from dataclasses import replace
 from pathlib import Path
@@ -22,22 +23,34 @@ from engines.parsers import parse_map
 DIMS = ("A", "B", "C", "D", "E")
 
 
-def _timeloop_reachable(prefix: tuple[str, ...], split: int | None,
-                        active: set[str]) -> set[tuple[frozenset, frozenset]]:
+def _timeloop_reachable(
+    prefix: tuple[str, ...], split: int | None, active: set[str]
+) -> set[tuple[frozenset, frozenset]]:
     """(X, Y) sets of the non-unit `active` dims that Timeloop's uber mapspace can build: loop order = the
     permutation prefix then any order of the rest; the first `split` loops (every split point if None) go to X."""
     others = [d for d in DIMS if d not in prefix]
     out = set()
     for perm in itertools.permutations(others):
         order = list(prefix) + list(perm)
-        for s in ([split] if split is not None else range(len(DIMS) + 1)):
+        for s in [split] if split is not None else range(len(DIMS) + 1):
             out.add((frozenset(order[:s]) & active, frozenset(order[s:]) & active))
     return out
 
 
-@pytest.mark.parametrize("prefix, split", [((), None), (("B", "A"), None), (("B", "A", "C"), 1), (("A",), 3),
-                                           (("C", "A", "E", "B", "D"), None), (("C", "A", "E", "B", "D"), 2),
-                                           ((), 2), (("D", "B"), 0), (("D", "B"), 5)])
+@pytest.mark.parametrize(
+    "prefix, split",
+    [
+        ((), None),
+        (("B", "A"), None),
+        (("B", "A", "C"), 1),
+        (("A",), 3),
+        (("C", "A", "E", "B", "D"), None),
+        (("C", "A", "E", "B", "D"), 2),
+        ((), 2),
+        (("D", "B"), 0),
+        (("D", "B"), 5),
+    ],
+)
 def test_spatial_axes_match_timeloop_permutation_and_split(prefix, split):
     constraint = LevelConstraint(permutation=prefix, split=split)
     for n_active in range(len(DIMS) + 1):
@@ -57,9 +70,13 @@ def _recorded_runs(reference_dir: Path) -> list[RecordedRun]:
 def _load(run, reference_dir):
     arch, _ = load_arch_and_energy(run.arch(reference_dir / "accelerators"))
     problem = load_problem_cached(run.problem)
-    constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds, strict=True)),
-                                   [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(
+        run.constraints,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
     return arch, problem, constraints
 
 
@@ -87,9 +104,11 @@ def test_broken_mappings_are_caught(reference_dir):
     glb, dram = good.level("shared_glb"), good.level("DRAM")
     # keep flags: the GLB may not hold Weights; the outermost level must keep everything
     assert "shared_glb: Weights is kept, the constraints say bypass" in violations(
-        _edit(good, "shared_glb", keep=glb.keep + ("Weights",)))
+        _edit(good, "shared_glb", keep=glb.keep + ("Weights",))
+    )
     assert "DRAM: the outermost level must keep Outputs" in violations(
-        _edit(good, "DRAM", keep=tuple(t for t in dram.keep if t != "Outputs")))
+        _edit(good, "DRAM", keep=tuple(t for t in dram.keep if t != "Outputs"))
+    )
     # a spatial Q loop moved from X to Y at the GLB (split 7: all of its loops go to X; its Y fan-out is 1)
     moved = tuple(replace(loop, spatial="Y") if loop.spatial == "X" and loop.dim == "Q" else loop for loop in glb.loops)
     assert "shared_glb: spatial Y factors multiply to" in violations(_edit(good, "shared_glb", loops=moved))
@@ -98,8 +117,10 @@ def test_broken_mappings_are_caught(reference_dir):
     c_inside = violations(_edit(good, "DRAM", loops=dram.loops + (Loop("C", 2),)))
     c_outside = violations(_edit(good, "DRAM", loops=(Loop("C", 2),) + dram.loops))
     assert "DRAM: temporal loops" not in c_inside and "loops over C multiply to" in c_inside
-    assert "DRAM: temporal loops ['Q', 'C'] (innermost first) do not start with the permutation prefix ['C', 'Q']" \
+    assert (
+        "DRAM: temporal loops ['Q', 'C'] (innermost first) do not start with the permutation prefix ['C', 'Q']"
         in c_outside
+    )
     # a fixed factor changed (psum_spad: P=1) and the product over P broken
     psum = good.level("psum_spad")
     extra = _edit(good, "psum_spad", loops=psum.loops + (Loop("P", 2),))
@@ -133,9 +154,14 @@ architecture:
 """
 
 
-@pytest.mark.parametrize("spatial", ["{target: glb, type: spatial, permutation: MC}",
-                                     "{target: glb, type: spatial, permutation: CMP, split: 1}",
-                                     "{target: glb, type: spatial, permutation: P, split: 0}"])
+@pytest.mark.parametrize(
+    "spatial",
+    [
+        "{target: glb, type: spatial, permutation: MC}",
+        "{target: glb, type: spatial, permutation: CMP, split: 1}",
+        "{target: glb, type: spatial, permutation: P, split: 0}",
+    ],
+)
 def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     _, prob, tmp = tiny
     arch = tmp / "arch2d"
@@ -145,8 +171,13 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     cons = _write(tmp, "c.yaml", KEEP_ALL + "- " + spatial + "\n")
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    parsed = load_constraints([cons], dict(zip(p.dims, p.bounds, strict=True)), [s.name for s in a.storage],
-                              p.tensor_names, Mapspace.spatial_level_names(a))
+    parsed = load_constraints(
+        [cons],
+        dict(zip(p.dims, p.bounds, strict=True)),
+        [s.name for s in a.storage],
+        p.tensor_names,
+        Mapspace.spatial_level_names(a),
+    )
     ms = Mapspace(a, p, parsed)
     assert ms.spatial_slots[0].fanout == {"X": 2, "Y": 2}
     choices = ms.spatial_choices()

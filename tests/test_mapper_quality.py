@@ -5,6 +5,7 @@ Per-layer times are reported by benchmarks/mapper.py; the MnasNet / FusioNet run
 The mapper runs once, on the fixtures' copy of the runs (its slowest test: not repeated on the corpus). With the
 corpus present, the last test checks that the mapper's inputs read from the corpus are the ones read from the
 fixtures, so the bar holds for the corpus too (the mapper is deterministic for a seed)."""
+
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
@@ -34,11 +35,13 @@ def rows(fixture_reference):
 
 def test_mapper_is_at_least_as_good_as_timeloop_on_every_layer(rows):
     misses = [r for r in rows if not meets_bar(r)]
-    assert not misses, "; ".join(f"{r['run']}: cycles x{r['cycles_ratio']:.3f}, energy x{r['energy_ratio']:.4f}"
-                                 for r in misses)
+    assert not misses, "; ".join(
+        f"{r['run']}: cycles x{r['cycles_ratio']:.3f}, energy x{r['energy_ratio']:.4f}" for r in misses
+    )
     # never worse than Timeloop on the fused main runs (fixed mapspace: a handful of mappings)
-    assert all(r["cycles_ratio"] == 1.0 and r["energy_ratio"] <= 1.0 + 1e-9
-               for r in rows if "main_computations" in r["run"])
+    assert all(
+        r["cycles_ratio"] == 1.0 and r["energy_ratio"] <= 1.0 + 1e-9 for r in rows if "main_computations" in r["run"]
+    )
 
 
 def test_mapper_never_loses_on_cycles(rows):
@@ -49,9 +52,13 @@ def _inputs(run: RecordedRun, accelerators) -> tuple:
     """What map_recorded gives the mapper (arch, energies, problem, resolved constraints) and compares with."""
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
-    constraints = load_constraints(run.constraints, dict(zip(problem.dims, problem.bounds, strict=True)),
-                                   [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(
+        run.constraints,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
     return replace(arch, source=""), energy.vector_energy_pJ, problem, replace(constraints, sources=())
 
 

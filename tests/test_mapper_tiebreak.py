@@ -1,6 +1,7 @@
 """Which of several equally good dense mappings the mapper returns (engines/embedded/tiebreak.py): the dense runs
 the sparse accelerator re-costs break ties toward the mapping whose PEs share pruned work most evenly, which is
 deterministic, in the run key, and what decides MobileNetV2 b7.conv's sparse cycles (issue 15)."""
+
 from dataclasses import replace
 from itertools import product
 from math import comb, isclose
@@ -70,9 +71,13 @@ def test_the_dense_runs_ask_for_weight_balance_and_the_choice_is_deterministic(b
 
 def test_the_chosen_tie_minimises_the_documented_key_and_is_the_most_balanced(b7):
     layer_dir, arch, energy, problem, settings, files, *_ = b7
-    constraints = load_constraints(files, dict(zip(problem.dims, problem.bounds, strict=True)),
-                                   [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(
+        files,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
     key = tie_break_key("weight-balance", problem)
     assert key is not None
     search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, tie_break=key)
@@ -100,7 +105,7 @@ def test_the_pass_structure_is_the_imbalance_analysis_one(b7):
 
 def test_expected_max_of_binomials_by_enumeration():
     d = 0.25
-    pmf = [comb(3, x) * d ** x * (1 - d) ** (3 - x) for x in range(4)]
+    pmf = [comb(3, x) * d**x * (1 - d) ** (3 - x) for x in range(4)]
     brute = sum(max(a, b) * pmf[a] * pmf[b] for a, b in product(range(4), repeat=2))
     assert expected_max_binomial(2, 3, d) == pytest.approx(brute, rel=1e-12)
     assert expected_max_binomial(1, 40, d) == pytest.approx(40 * d, rel=1e-12)
@@ -122,8 +127,11 @@ def test_the_tie_break_is_in_the_key_of_the_runs_the_sparse_accelerator_recosts(
 
 
 def test_tie_break_errors_and_timeloop_never_sees_the_key():
-    with pytest.raises(SpecError, match=r"^m.yaml: field mapper.tie-break: 'best' is not one of first, "
-                                        r"weight-balance$"):
+    with pytest.raises(
+        SpecError,
+        match=r"^m.yaml: field mapper.tie-break: 'best' is not one of first, "
+        r"weight-balance$",
+    ):
         parse_mapper_section({"tie-break": "best"}, "m.yaml")
     document = mapper_document(1000, 100, tie_break="weight-balance")
     assert document["mapper"]["tie-break"] == "weight-balance"

@@ -1,6 +1,7 @@
 """Timeloop / Accelergy output parsers: every recorded run, the newer-layout sample, Accelergy tables, bad input.
 The recorded stats.txt files are the corpus's (tests marked corpus); figures to compare with come from the corpus and
 from the fixtures."""
+
 import re
 import shutil
 from pathlib import Path
@@ -36,8 +37,9 @@ def _summary_numbers(text: str) -> dict:
         "macs": int(re.search(r"^MACCs = (\d+)$", text, re.M).group(1)),
         "utilization": float(re.search(r"^Utilization: (\S+)$", text, re.M).group(1)),
         "total": float(re.search(r"^Total topology energy: (\S+) pJ$", text, re.M).group(1)),
-        "pj_per_mac": {name.strip(): float(value)
-                       for name, value in re.findall(r"^ {4}(.+?)= (\S+)$", breakdown, re.M)},
+        "pj_per_mac": {
+            name.strip(): float(value) for name, value in re.findall(r"^ {4}(.+?)= (\S+)$", breakdown, re.M)
+        },
     }
 
 
@@ -93,10 +95,22 @@ def test_spot_values_baseline_b1_decom():
     assert (stats.cycles, stats.macs, stats.utilization) == (24576, 1572864, 0.89)
     assert stats.total_energy_pJ == 25590669.31 and stats.meta["energy_summary_uJ"] == 25.59
     mac = stats.levels[0]
-    assert (mac.name, mac.instances, mac.utilized_instances, mac.cycles, mac.arithmetic_energy_pJ) == \
-        ("mac", 72, 64, 24576, 3460300.80)
-    assert [level.name for level in stats.levels] == \
-        ["mac", "psum_spad", "weights_spad", "ifmap_spad", "DummyBuffer", "shared_glb", "DRAM"]
+    assert (mac.name, mac.instances, mac.utilized_instances, mac.cycles, mac.arithmetic_energy_pJ) == (
+        "mac",
+        72,
+        64,
+        24576,
+        3460300.80,
+    )
+    assert [level.name for level in stats.levels] == [
+        "mac",
+        "psum_spad",
+        "weights_spad",
+        "ifmap_spad",
+        "DummyBuffer",
+        "shared_glb",
+        "DRAM",
+    ]
     outputs = stats.level("psum_spad").tensors["Outputs"]
     assert (outputs.partition_size, outputs.utilized_capacity, outputs.utilized_instances) == (6144, 24, 64)
     assert (outputs.reads, outputs.updates, outputs.fills) == (18432, 24576, 6144)
@@ -165,19 +179,23 @@ def test_newer_layout_variants():
     sparse = text.replace("Scalar reads (per-instance)", "Actual scalar reads (per-instance)")
     assert parse_stats(sparse).level("psum_spad").tensors["Outputs"].reads == 18432
     # a non-zero temporal-reduction energy belongs to the tensor's level energy
-    extra = text.replace("Temporal Reduction Energy (total)        : 0.00 pJ",
-                         "Temporal Reduction Energy (total)        : 10.00 pJ", 1)
+    extra = text.replace(
+        "Temporal Reduction Energy (total)        : 0.00 pJ", "Temporal Reduction Energy (total)        : 10.00 pJ", 1
+    )
     assert parse_stats(extra).energy("psum_spad", "Outputs") == pytest.approx(950019.86)
     assert parse_stats(extra).total_energy_pJ == pytest.approx(parse_stats(text).total_energy_pJ + 10.0)
 
 
 def test_map_txt_round_trip_and_text_input(mobilenet_runs):
-    mapping = Mapping((
-        LevelMapping("DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"),
-                     {"Weights": 3, "Inputs": 5, "Outputs": 7}),
-        LevelMapping("glb", (Loop("P", 2), Loop("C", 3, "Y"), Loop("M", 2, "X")), ("Inputs",), {"Inputs": 2}),
-        LevelMapping("spad", (), ("Weights",), {"Weights": 1}),
-    ))
+    mapping = Mapping(
+        (
+            LevelMapping(
+                "DRAM", (Loop("Q", 4),), ("Weights", "Inputs", "Outputs"), {"Weights": 3, "Inputs": 5, "Outputs": 7}
+            ),
+            LevelMapping("glb", (Loop("P", 2), Loop("C", 3, "Y"), Loop("M", 2, "X")), ("Inputs",), {"Inputs": 2}),
+            LevelMapping("spad", (), ("Weights",), {"Weights": 1}),
+        )
+    )
     assert parse_map(str(mapping)) == mapping
     text = (mobilenet_runs / "baseline/b1/decom/map.txt").read_text()
     assert parse_map(text) == parse_map(mobilenet_runs / "baseline/b1/decom/map.txt")
@@ -205,12 +223,15 @@ def test_run_directory_in_timeloop_output_layout(tmp_path):
 REFERENCE_STATS = MOBILENET_RUNS / "baseline/b1/decom/stats.txt"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty file"),
-    ("  \n\n", "empty file"),
-    ("hello\nworld\n", "no 'Level <n>' block found"),
-    ("Buffer and Arithmetic Levels\n----\n", "no 'Level <n>' block found"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty file"),
+        ("  \n\n", "empty file"),
+        ("hello\nworld\n", "no 'Level <n>' block found"),
+        ("Buffer and Arithmetic Levels\n----\n", "no 'Level <n>' block found"),
+    ],
+)
 def test_bad_stats_files(tmp_path, text, message):
     path = tmp_path / "stats.txt"
     path.write_text(text)
@@ -224,14 +245,20 @@ def test_truncated_and_incomplete_stats(tmp_path):
     path = tmp_path / "stats.txt"
     cases = [
         (text.split("Summary Stats")[0], "missing 'Summary Stats' section"),
-        (text[:text.index("STATS", text.index("=== weights_spad ==="))],
-         "Level 2 (weights_spad): missing STATS section"),
+        (
+            text[: text.index("STATS", text.index("=== weights_spad ==="))],
+            "Level 2 (weights_spad): missing STATS section",
+        ),
         (text.split("\nMACCs")[0], "Summary Stats: missing 'MACCs = N'"),
         (text.replace("Cycles: 24576\n", ""), "Summary Stats: missing 'Cycles:'"),
-        (text.replace("Scalar fills (per-instance)              : 6144", "Scalar filz : 6144"),
-         "Level 1 (psum_spad) Outputs: missing 'Scalar fills (per-instance)'"),
-        (text.replace("Energy (total)       : 3460300.80 pJ", "Energy (total)       : lots pJ"),
-         "Level 0 (mac) STATS Energy (total): expected a number, found 'lots pJ'"),
+        (
+            text.replace("Scalar fills (per-instance)              : 6144", "Scalar filz : 6144"),
+            "Level 1 (psum_spad) Outputs: missing 'Scalar fills (per-instance)'",
+        ),
+        (
+            text.replace("Energy (total)       : 3460300.80 pJ", "Energy (total)       : lots pJ"),
+            "Level 0 (mac) STATS Energy (total): expected a number, found 'lots pJ'",
+        ),
         (text.replace("Level 0\n", "Level 9\n", 1), "Level 0 (the arithmetic level) is missing"),
     ]
     for broken, message in cases:
@@ -317,8 +344,10 @@ def test_bad_accelergy_tables(tmp_path):
         ("ERT:\n  version: 0.3\n", "ERT.tables: missing or not a list"),
         ("ERT:\n  tables:\n  - name: x\n", "ERT.tables[0]: needs a 'name' and an 'actions' list"),
         ("ERT:\n  tables:\n  - name: x\n    actions:\n    - name: read\n", "x).read: no 'energy'"),
-        ("ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n",
-         "expected a number, found 'lots'"),
+        (
+            "ERT:\n  tables:\n  - name: x\n    actions:\n    - {name: read, energy: lots}\n",
+            "expected a number, found 'lots'",
+        ),
     ]:
         path.write_text(text)
         with pytest.raises(SpecError, match=re.escape(message)):

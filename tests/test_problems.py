@@ -1,5 +1,6 @@
 """Timeloop problems: layer -> problem rules, v0.3 / v0.4 rendering, parsing back, and the reference prob.yaml files.
 § numbers refer to docs/method.md."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -36,7 +37,11 @@ def test_problem_rules_per_kind():
     assert (p.bounds["C"], p.bounds["M"], p.repeat) == (80, 20, 3)  # one group of three
     (p,) = problems_for(dw, "coupled")
     assert (p.shape_name, p.dimensions, p.bounds, p.repeat) == (
-        "Depthwise-Layer", ("M", "R", "S", "N", "P", "Q"), dict(M=72, R=5, S=5, N=1, P=8, Q=8), 1)
+        "Depthwise-Layer",
+        ("M", "R", "S", "N", "P", "Q"),
+        dict(M=72, R=5, S=5, N=1, P=8, Q=8),
+        1,
+    )
     (p,) = problems_for(dw, "paper")
     assert (p.shape_name, p.bounds["C"], p.bounds["M"], p.repeat) == ("CNN-Layer", 1, 72, 1)
     (p,) = problems_for(gconv, "coupled")
@@ -103,8 +108,11 @@ def test_v03_and_v04_layouts():
     assert [ds["name"] for ds in v3["shape"]["data-spaces"]] == ["Weights", "Inputs", "Outputs"]
     assert [ds.get("read-write", False) for ds in v3["shape"]["data-spaces"]] == [False, False, True]
     assert [ds["read_write"] for ds in v4["shape"]["data_spaces"]] == [False, False, True]
-    assert v3["shape"]["data-spaces"][1]["projection"] == v4["shape"]["data_spaces"][1]["projection"] == [
-        [["N"]], [["M"]], [["R", "Wdilation"], ["P", "Wstride"]], [["S", "Hdilation"], ["Q", "Hstride"]]]
+    assert (
+        v3["shape"]["data-spaces"][1]["projection"]
+        == v4["shape"]["data_spaces"][1]["projection"]
+        == [[["N"]], [["M"]], [["R", "Wdilation"], ["P", "Wstride"]], [["S", "Hdilation"], ["Q", "Hstride"]]]
+    )
     assert v3["shape"]["data-spaces"][0]["projection"] == [[["M"]], [["R"]], [["S"]]]  # no C x M product
     assert v3["instance"] == v4["instance"] == {**p.instance}
     assert v3["shape"]["dimensions"] == v4["shape"]["dimensions"] == ["M", "R", "S", "N", "P", "Q"]
@@ -131,22 +139,36 @@ def test_parse_accepts_timeloop_compact_projections():
     assert parse_problem(yaml.safe_dump(data)) == Problem(p.shape, p.instance)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.pop("problem"), r"field problem: missing"),
-    (lambda d: d["problem"].pop("shape"), r"field problem\.shape: missing or not a mapping"),
-    (lambda d: d["problem"]["shape"].update(name="GEMM"),
-     r"field problem\.shape\.name: 'GEMM' is not a fuseloop shape"),
-    (lambda d: d["problem"]["shape"].update(dimensions=["M", "C", "R", "S", "N", "P", "Q"]),
-     r"field problem\.shape\.dimensions: \['M', 'C'"),
-    (lambda d: d["problem"]["shape"].update(dimensions=["C", "M"]), r"projection\[2\]\[0\]: unknown dimension 'R'"),
-    (lambda d: d["problem"]["shape"]["data-spaces"][1].update(projection=[[["C"]]]),
-     r"field problem\.shape\.data-spaces: projections differ from CNN-Layer's"),
-    (lambda d: d["problem"]["instance"].pop("P"), r"field problem\.instance\.P: missing"),
-    (lambda d: d["problem"]["instance"].update(M=0), r"field problem\.instance\.M: must be a positive integer, got 0"),
-    (lambda d: d["problem"]["instance"].update(K=3),
-     r"field problem\.instance: unknown key\(s\) K \(dimensions C M R S N P Q"),
-    (lambda d: d["problem"].update(version=0.5), r"field problem\.version: 0\.5 is not supported"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.pop("problem"), r"field problem: missing"),
+        (lambda d: d["problem"].pop("shape"), r"field problem\.shape: missing or not a mapping"),
+        (
+            lambda d: d["problem"]["shape"].update(name="GEMM"),
+            r"field problem\.shape\.name: 'GEMM' is not a fuseloop shape",
+        ),
+        (
+            lambda d: d["problem"]["shape"].update(dimensions=["M", "C", "R", "S", "N", "P", "Q"]),
+            r"field problem\.shape\.dimensions: \['M', 'C'",
+        ),
+        (lambda d: d["problem"]["shape"].update(dimensions=["C", "M"]), r"projection\[2\]\[0\]: unknown dimension 'R'"),
+        (
+            lambda d: d["problem"]["shape"]["data-spaces"][1].update(projection=[[["C"]]]),
+            r"field problem\.shape\.data-spaces: projections differ from CNN-Layer's",
+        ),
+        (lambda d: d["problem"]["instance"].pop("P"), r"field problem\.instance\.P: missing"),
+        (
+            lambda d: d["problem"]["instance"].update(M=0),
+            r"field problem\.instance\.M: must be a positive integer, got 0",
+        ),
+        (
+            lambda d: d["problem"]["instance"].update(K=3),
+            r"field problem\.instance: unknown key\(s\) K \(dimensions C M R S N P Q",
+        ),
+        (lambda d: d["problem"].update(version=0.5), r"field problem\.version: 0\.5 is not supported"),
+    ],
+)
 def test_parse_errors_name_the_field(edit, message):
     (p,) = problems_for(LAYERS[1])
     data = yaml.load(render_problem(p, "0.3"), Loader=LOADER)
@@ -179,9 +201,12 @@ DIFFER_BY_FIX = {
 # Leftover runs with no layer in the network (docs/method.md §9 item 2: stale directories the result tables never
 # read).
 LEFTOVERS = {
-    "head_and_tail/baseline/head/baseline/FC1", "head_and_tail/baseline/head/baseline/ave_pool1",
-    "head_and_tail/baseline/head/baseline/conv2", "head_and_tail/baseline/tail/baseline/ave_pool1",
-    "head_and_tail/baseline/tail/baseline/conv1", "head_and_tail/baseline/tail/baseline/conv2",
+    "head_and_tail/baseline/head/baseline/FC1",
+    "head_and_tail/baseline/head/baseline/ave_pool1",
+    "head_and_tail/baseline/head/baseline/conv2",
+    "head_and_tail/baseline/tail/baseline/ave_pool1",
+    "head_and_tail/baseline/tail/baseline/conv1",
+    "head_and_tail/baseline/tail/baseline/conv2",
     "head_and_tail/fused/fus_tail/fusion/ave_pool1",
 }
 
@@ -220,8 +245,11 @@ def test_v03_equals_every_reference_prob_yaml_key_for_key(mobilenet_runs):
             equal.append(rel)
         else:
             assert ours["problem"]["shape"] == reference["problem"]["shape"]
-            differ[rel] = {k: (v, ours["problem"]["instance"][k]) for k, v in reference["problem"]["instance"].items()
-                           if ours["problem"]["instance"][k] != v}
+            differ[rel] = {
+                k: (v, ours["problem"]["instance"][k])
+                for k, v in reference["problem"]["instance"].items()
+                if ours["problem"]["instance"][k] != v
+            }
             # the reference's own parse of the same file gives its Problem back
             assert parse_problem(run / "prob" / "prob.yaml").bounds["P"] == reference["problem"]["instance"]["P"]
     assert set(leftover) == LEFTOVERS

@@ -1,6 +1,7 @@
 """The artifact's recorded runs replayed through fuseloop's own post-processing (paper presets) reproduce its
 result.csv block by block (runs and table from the corpus and from the fixtures); analysis.validate prints the
 comparison."""
+
 import numpy as np
 import pytest
 from fixtures import read_run
@@ -9,8 +10,12 @@ from analysis import accelerator_totals, res_table
 from analysis.replay import replay
 from analysis.validate import compare, read_reference, report
 
-PAPER = {"engine": "recorded", "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix": "artifact"},
-         "sparse": {"preset": "paper"}, "archon": {"preset": "paper", "overrides": {}}}
+PAPER = {
+    "engine": "recorded",
+    "problem": {"depthwise": "paper", "version": "0.3", "depthwise_fix": "artifact"},
+    "sparse": {"preset": "paper"},
+    "archon": {"preset": "paper", "overrides": {}},
+}
 # Intended differences: the artifact's CIFAR-10 head skipped the depthwise input fix it applied everywhere else
 # (docs/method.md §9 item 12); fuseloop applies it to every depthwise layer.
 INTENDED = {("head.DW1", "PW1/L1_e"), ("head.DW1", "sparse_PW1/L1_e")}
@@ -31,8 +36,9 @@ def test_every_block_matches_the_artifact(replayed):
     printed = report(diffs)
     assert "b16" in printed and "max |difference|" in printed
     checked = diffs[~diffs["column"].isin(NOT_COMPARABLE)]
-    checked = checked[[(layer, column) not in INTENDED
-                       for layer, column in zip(checked["layer"], checked["column"], strict=True)]]
+    checked = checked[
+        [(layer, column) not in INTENDED for layer, column in zip(checked["layer"], checked["column"], strict=True)]
+    ]
     both_zero = (checked["reference"] == 0) & (checked["ours"].fillna(0) == 0)
     values = checked[~both_zero]
     assert values["ours"].notna().all(), values[values["ours"].isna()]

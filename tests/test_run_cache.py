@@ -1,5 +1,6 @@
 """Content-keyed mapper runs (engines.runs): what the key covers, execution into a run directory, and the run cache
 shared across results directories (whole entries only, safe when two processes map the same run)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -30,12 +31,23 @@ def spec(arch: Path = ROOT / "arch" / "eyeriss", victory: int = 50, seed: int = 
 def test_the_key_covers_every_input(tmp_path):
     base = spec()
     assert base.key() == spec().key() and len(base.key()) == 64
-    others = [spec(victory=51), spec(seed=1), RunSpec(base.arch, base.problem.replace("P: 8", "P: 4"), base.constraints,
-                                                      base.mapper, base.engine, base.engine_options)]
+    others = [
+        spec(victory=51),
+        spec(seed=1),
+        RunSpec(
+            base.arch,
+            base.problem.replace("P: 8", "P: 4"),
+            base.constraints,
+            base.mapper,
+            base.engine,
+            base.engine_options,
+        ),
+    ]
     arch = shutil.copytree(ROOT / "arch" / "eyeriss", tmp_path / "eyeriss")
     assert spec(arch).key() == base.key()  # the same files elsewhere: the same run
     (arch / "components" / "smartbuffer_RF.yaml").write_text(
-        (arch / "components" / "smartbuffer_RF.yaml").read_text() + "# edited\n")
+        (arch / "components" / "smartbuffer_RF.yaml").read_text() + "# edited\n"
+    )
     others.append(spec(arch))
     (arch / "sparse.yaml").write_text("edited: true\n")  # not read by a mapper run
     assert len({base.key(), *(s.key() for s in others)}) == 1 + len(others)

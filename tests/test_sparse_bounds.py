@@ -8,6 +8,7 @@ weights spad's zero-delta read: its address-generator add), idle PEs 4 x (0.066 
 idle actions of the MAC and the three spads), pointers 16 bits per 4 weights (one column of M = 4) on the Weights
 energy at DRAM and the weights spad.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -42,13 +43,16 @@ def stats(tmp_path_factory):
     (problem,) = problems_for(PW)
     path = tmp_path_factory.mktemp("pw") / "problem.yaml"
     path.write_text(render_problem(problem))
-    mapping = Mapping((
-        LevelMapping("DRAM", (), ("Weights", "Inputs", "Outputs")),
-        LevelMapping("shared_glb", (Loop("M", 2, "X"),), ("Inputs", "Outputs")),
-        LevelMapping("DummyBuffer", (), ()), LevelMapping("ifmap_spad", (), ("Inputs",)),
-        LevelMapping("weights_spad", (), ("Weights",)),
-        LevelMapping("psum_spad", (Loop("M", 2), Loop("C", 4)), ("Outputs",)),
-    ))
+    mapping = Mapping(
+        (
+            LevelMapping("DRAM", (), ("Weights", "Inputs", "Outputs")),
+            LevelMapping("shared_glb", (Loop("M", 2, "X"),), ("Inputs", "Outputs")),
+            LevelMapping("DummyBuffer", (), ()),
+            LevelMapping("ifmap_spad", (), ("Inputs",)),
+            LevelMapping("weights_spad", (), ("Weights",)),
+            LevelMapping("psum_spad", (Loop("M", 2), Loop("C", 4)), ("Outputs",)),
+        )
+    )
     return get_engine("embedded").model(EYERISS, path, mapping)
 
 
@@ -60,9 +64,11 @@ def test_bounds_by_hand(stats):
     assert optimistic.costs_pJ == {"index_decode": 0.0, "pointers": 0.0, "idle_pe": 0.0}
     assert optimistic.energy_pJ == evaluate_layer(PW, stats, KERNEL, load_params("default")).energy_pJ
     weights = stats.energy("DRAM", "Weights") + stats.energy("weights_spad", "Weights")
-    assert conservative.costs_pJ == {"index_decode": pytest.approx(8 * INDEX_DECODE),
-                                     "pointers": pytest.approx(weights * 16 / (16 * 4)),
-                                     "idle_pe": pytest.approx(4 * IDLE_PE)}
+    assert conservative.costs_pJ == {
+        "index_decode": pytest.approx(8 * INDEX_DECODE),
+        "pointers": pytest.approx(weights * 16 / (16 * 4)),
+        "idle_pe": pytest.approx(4 * IDLE_PE),
+    }
     assert conservative.energy_pJ - optimistic.energy_pJ == pytest.approx(sum(conservative.costs_pJ.values()))
     assert conservative.cycles == optimistic.cycles and conservative.bound == "conservative"
 
@@ -71,15 +77,36 @@ def test_table_values_come_from_the_energy_table_given():
     """With the runs' table (the workflow passes the one energy_tables selects) every table-derived value is read
     from it: the MAC gating ratio, the index decode reference and the idle PE."""
     pe = "system.chip.PE[0..3]"
-    table = parse_ert({"ERT": {"version": 0.3, "tables": [
-        {"name": "system.DRAM", "actions": [{"name": "read", "energy": 100.0}, {"name": "idle", "energy": 5.0}]},
-        {"name": f"{pe}.mac", "actions": [{"name": "mac_random", "energy": 4.0}, {"name": "mac_gated", "energy": 1.0},
-                                          {"name": "idle", "energy": 0.5}]},
-        {"name": f"{pe}.weights_spad", "actions": [
-            {"name": "read", "arguments": {"address_delta": 0, "data_delta": 0}, "energy": 0.25},
-            {"name": "read", "arguments": {"address_delta": 1, "data_delta": 1}, "energy": 2.0},
-            {"name": "idle", "energy": 0.125}]},
-    ]}}, "synthetic")
+    table = parse_ert(
+        {
+            "ERT": {
+                "version": 0.3,
+                "tables": [
+                    {
+                        "name": "system.DRAM",
+                        "actions": [{"name": "read", "energy": 100.0}, {"name": "idle", "energy": 5.0}],
+                    },
+                    {
+                        "name": f"{pe}.mac",
+                        "actions": [
+                            {"name": "mac_random", "energy": 4.0},
+                            {"name": "mac_gated", "energy": 1.0},
+                            {"name": "idle", "energy": 0.5},
+                        ],
+                    },
+                    {
+                        "name": f"{pe}.weights_spad",
+                        "actions": [
+                            {"name": "read", "arguments": {"address_delta": 0, "data_delta": 0}, "energy": 0.25},
+                            {"name": "read", "arguments": {"address_delta": 1, "data_delta": 1}, "energy": 2.0},
+                            {"name": "idle", "energy": 0.125},
+                        ],
+                    },
+                ],
+            }
+        },
+        "synthetic",
+    )
     params = load_params("default", bound="conservative", energy_table=table)
     assert (params.mac_gating_ratio, params.index_decode_pJ, params.idle_pe_pJ) == (0.25, 0.25, 0.625)
     with pytest.raises(SparseParamsError, match="bounds: no bound 'middle'"):
@@ -93,8 +120,11 @@ def test_plugin_reports_the_band_and_the_summary_sums_it(stats, tmp_path):
     artifacts = {"weights.npz": tmp_path / "weights.npz"}
 
     def settings(bound: str) -> dict:
-        return {"engine": "embedded", "problem": {"depthwise": "coupled"},
-                "sparse": {"preset": "default", "overrides": {}, "bound": bound}}
+        return {
+            "engine": "embedded",
+            "problem": {"depthwise": "coupled"},
+            "sparse": {"preset": "default", "overrides": {}, "bound": bound},
+        }
 
     sparse = accelerators.get("sparse")
     conservative = sparse.table(one, {PW.name: stats}, artifacts, settings("conservative"))
@@ -103,8 +133,9 @@ def test_plugin_reports_the_band_and_the_summary_sums_it(stats, tmp_path):
     assert row["energy_uJ"] == row["energy_high_uJ"] > row["energy_low_uJ"] == low_row["energy_uJ"]
     assert (low_row["energy_low_uJ"], low_row["energy_high_uJ"]) == (row["energy_low_uJ"], row["energy_high_uJ"])
     details = conservative.details[PW.name]
-    assert details["bounds_energy_pJ"]["conservative"] - details["bounds_energy_pJ"]["optimistic"] == \
-        pytest.approx(8 * INDEX_DECODE + 4 * IDLE_PE + details["costs_pJ"]["pointers"])
+    assert details["bounds_energy_pJ"]["conservative"] - details["bounds_energy_pJ"]["optimistic"] == pytest.approx(
+        8 * INDEX_DECODE + 4 * IDLE_PE + details["costs_pJ"]["pointers"]
+    )
     dense = accelerators.get("dense").table(one, {PW.name: stats}, {}, settings("conservative")).rows
     summary = summarize(pd.DataFrame(conservative.rows + dense)).set_index("accelerator")
     assert summary.loc["sparse", "energy_low_uJ"] == pytest.approx(row["energy_low_uJ"])

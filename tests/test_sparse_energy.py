@@ -1,5 +1,6 @@
 """Sparse energy: the paper preset reproduces the reference's numbers from the recorded runs (corpus and fixtures); the
 default model's formula is checked by hand on MobileNetV2 b1 decom; parameter loading and its errors."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,12 +24,14 @@ PAPER_S = 0.91  # the reference's hard-coded sparsity (docs/method.md §5.3)
 def reported_blocks(reference_dir) -> list[dict]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     entries = yaml.load((reference_dir / "networks.yaml").read_text(), Loader=loader)["entries"]
-    entry = next(e for e in entries
-                 if (e["network"], e["dataset"], e["variant"]) == ("mobilenet", "cifar10", "baseline"))
+    entry = next(
+        e for e in entries if (e["network"], e["dataset"], e["variant"]) == ("mobilenet", "cifar10", "baseline")
+    )
     return entry["blocks"]
 
 
 # ----------------------------------------------------------------------------------------- paper preset
+
 
 def test_paper_b1_decom_worked_check(mobilenet_runs):
     """docs/method.md §5.3: E = 25.59 uJ (the 2-decimal summary), E_DW = 196,608, E_SW = 1,863,229.44,
@@ -36,15 +39,19 @@ def test_paper_b1_decom_worked_check(mobilenet_runs):
     stats = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     params = load_params("paper")
     assert params.base_energy == "summary" and base_energy_pJ(stats, params) == pytest.approx(25.59e6, abs=1e-6)
-    by_hand = 25.59e6 - (PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16)
-                         + PAPER_S * 411_238.40)
+    by_hand = 25.59e6 - (
+        PAPER_S * 196_608 * (1 - 10 / 16) + PAPER_S * 1_863_229.44 * (1 - 10 / 16) + PAPER_S * 411_238.40
+    )
     result = sparse_energy(stats, params.density, params, "ifmap_spad")
     assert result.energy_pJ == pytest.approx(by_hand, rel=1e-12)
     assert result.energy_pJ / 1e6 == pytest.approx(24.5128535296, abs=1e-9)
     assert round(result.energy_pJ / 1e6, 4) == 24.5129
     assert result.savings_pJ["mac/MAC"] == 0.0
-    assert {k for k, v in result.savings_pJ.items() if v} == {"DRAM/Weights", "weights_spad/Weights",
-                                                              "ifmap_spad/Inputs"}
+    assert {k for k, v in result.savings_pJ.items() if v} == {
+        "DRAM/Weights",
+        "weights_spad/Weights",
+        "ifmap_spad/Inputs",
+    }
 
 
 def test_paper_b1_comp(mobilenet_runs):
@@ -80,14 +87,33 @@ def test_paper_energies_of_every_block(block, reference_dir, mobilenet_runs):
     run_dir = mobilenet_runs / "baseline" / f"b{block}" / "conv"
     stats, inst = read_run(run_dir), parse_problem(run_dir / "prob" / "prob.yaml").instance
     mid = inst["M"]
-    layer = Layer(f"b{block}.conv", "depthwise", 3, 3, inst["P"], inst["Q"], mid, mid, stride=inst["Wstride"],
-                  groups=mid, part="body", block=block, role="conv")
-    result = evaluate_layer(layer, stats, np.ones((3, 3, mid, 1)), params,
-                            extra_dense_pJ=sum(depthwise_input_fix(stats, layer, "paper").values()))
+    layer = Layer(
+        f"b{block}.conv",
+        "depthwise",
+        3,
+        3,
+        inst["P"],
+        inst["Q"],
+        mid,
+        mid,
+        stride=inst["Wstride"],
+        groups=mid,
+        part="body",
+        block=block,
+        role="conv",
+    )
+    result = evaluate_layer(
+        layer,
+        stats,
+        np.ones((3, 3, mid, 1)),
+        params,
+        extra_dense_pJ=sum(depthwise_input_fix(stats, layer, "paper").values()),
+    )
     assert not result.sparse_energy and result.energy_pJ / 1e6 == pytest.approx(reported["conv"], rel=1e-10)
 
 
 # ----------------------------------------------------------------------------------------- default model
+
 
 def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
     """Numbers from b1/decom stats.txt: DRAM W 196,608; wspad W 1,863,229.44; ifmap I 411,238.40 (reads 24,576,
@@ -97,10 +123,12 @@ def test_default_model_by_hand_on_b1_decom(mobilenet_runs):
     params = load_params("default")
     d, g = 0.2, 0.103 / 2.2
     kept = d * (16 + 10) / 16
-    saving = ((196_608 + 1_863_229.44) * (1 - kept)
-              + 411_238.40 * (1 - d) * 24_576 / (24_576 + 1_024)
-              + 950_009.86 * (1 - d) * (18_432 + 24_576) / (18_432 + 24_576 + 6_144)
-              + 3_460_300.80 * (1 - d) * (1 - g))
+    saving = (
+        (196_608 + 1_863_229.44) * (1 - kept)
+        + 411_238.40 * (1 - d) * 24_576 / (24_576 + 1_024)
+        + 950_009.86 * (1 - d) * (18_432 + 24_576) / (18_432 + 24_576 + 6_144)
+        + 3_460_300.80 * (1 - d) * (1 - g)
+    )
     result = sparse_energy(stats, d, params, "ifmap_spad")
     assert result.energy_pJ == pytest.approx(25_590_669.31 - saving, rel=1e-9)
     assert result.energy_pJ < stats.total_energy_pJ
@@ -142,6 +170,7 @@ def test_operand_share_needs_access_counts(mobilenet_runs):
 
 # ----------------------------------------------------------------------------------------- parameters
 
+
 def test_presets_and_overrides():
     assert presets() == ["default", "paper"]
     default, paper = load_params(), load_params("paper")
@@ -154,13 +183,19 @@ def test_presets_and_overrides():
     assert (changed.index_bits, changed.density, changed.overrides) == (4, 0.25, {"index_bits": 4, "density": 0.25})
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"index_bit": 4}, r"field overrides.index_bit: unknown sparse parameter"),
-    ({"density": 1.5}, r"field overrides.density \(over .*sparse.yaml preset default\): must be a number in \[0, 1\]"),
-    ({"groups": "some"}, r"field overrides.groups .*'some' is not one of all, first"),
-    ({"energy_scope": {"parts": ["body"]}}, r"field overrides.energy_scope .*keys parts and kinds"),
-    ({"operand_tensors": ["Weights"]}, r"field overrides.operand_tensors .*list of Inputs, Outputs"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"index_bit": 4}, r"field overrides.index_bit: unknown sparse parameter"),
+        (
+            {"density": 1.5},
+            r"field overrides.density \(over .*sparse.yaml preset default\): must be a number in \[0, 1\]",
+        ),
+        ({"groups": "some"}, r"field overrides.groups .*'some' is not one of all, first"),
+        ({"energy_scope": {"parts": ["body"]}}, r"field overrides.energy_scope .*keys parts and kinds"),
+        ({"operand_tensors": ["Weights"]}, r"field overrides.operand_tensors .*list of Inputs, Outputs"),
+    ],
+)
 def test_bad_overrides_name_the_field(overrides, message):
     with pytest.raises(SparseParamsError, match=message):
         load_params("default", overrides)
@@ -178,8 +213,9 @@ def test_bad_files_name_the_file_and_field(tmp_path):
         load_params("default", path=path)
     spec["presets"]["default"]["word_bits"] = 16
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(SparseParamsError,
-                       match=r"field presets.default.ert: .*missing.yaml: cannot read an energy table"):
+    with pytest.raises(
+        SparseParamsError, match=r"field presets.default.ert: .*missing.yaml: cannot read an energy table"
+    ):
         load_params("default", path=path)
     path.write_text("presets: [1, 2")
     with pytest.raises(SparseParamsError, match=rf"{path}: not valid YAML"):

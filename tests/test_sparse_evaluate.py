@@ -1,5 +1,6 @@
 """evaluate_layer / SparseResult: recorded MobileNetV2 runs with pruned weights, scopes of the presets, grouped
 layers (every group vs group 0 x G), the bandwidth-slowdown rule, JSON round trip, errors, and the workflow glue."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ def test_paper_b1_decom(mobilenet_runs):
     cycles = analyse(stats.mapping, problem_tensor(B1_DECOM, weights), "ifmap_spad")
     assert result.energy_pJ / 1e6 == pytest.approx(24.5128535296, abs=1e-9)
     assert result.cycles == cycles.cycles < 24_576
-    assert (result.dense_cycles, result.dense_run_cycles, result.pes, result.passes, result.macs_per_pass) == \
-        (24_576, 24_576, 64, 256, 96)
+    assert (result.dense_cycles, result.dense_run_cycles, result.pes, result.passes, result.macs_per_pass) == (
+        24_576,
+        24_576,
+        64,
+        256,
+        96,
+    )
     assert result.dense_macs == 1_572_864 and result.sparse_macs == np.count_nonzero(weights) * 1024
     assert result.density == pytest.approx(0.2, abs=1e-3) and result.energy_density == 0.09
     assert result.balanced_cycles == ceil(result.sparse_macs / 64) <= result.cycles
@@ -48,8 +54,9 @@ def test_paper_b1_decom(mobilenet_runs):
 
 
 def test_json_round_trip(mobilenet_runs, tmp_path):
-    result = evaluate_layer(B1_DECOM, run(mobilenet_runs, "baseline", "b1", "decom"), pruned(B1_DECOM, 0.8),
-                            load_params("default"))
+    result = evaluate_layer(
+        B1_DECOM, run(mobilenet_runs, "baseline", "b1", "decom"), pruned(B1_DECOM, 0.8), load_params("default")
+    )
     assert SparseResult.from_json(result.to_json()) == result
     result.to_json(tmp_path / "sparse.json")
     assert SparseResult.from_json(tmp_path / "sparse.json") == result
@@ -96,7 +103,7 @@ def test_grouped_layer_analyses_every_group(mobilenet_runs):
     stats, layer, weights = grouped_case(mobilenet_runs)
     result = evaluate_layer(layer, stats, weights, load_params("default"))
     tensor = problem_tensor(layer, weights)
-    groups = [analyse(stats.mapping, tensor[..., 96 * g:96 * (g + 1)], "ifmap_spad") for g in range(4)]
+    groups = [analyse(stats.mapping, tensor[..., 96 * g : 96 * (g + 1)], "ifmap_spad") for g in range(4)]
     assert result.repeat == result.groups_analysed == 4
     assert result.cycles == sum(g.cycles for g in groups)
     assert result.sparse_macs == sum(g.sparse_macs for g in groups) == np.count_nonzero(weights) * 1024
@@ -134,13 +141,16 @@ def test_errors_name_the_layer(mobilenet_runs):
     with pytest.raises(SparseEvaluationError, match=r"layer b1.decom: kernel shape \(1, 1, 16, 95\) does not fit"):
         evaluate_layer(B1_DECOM, stats, np.ones((1, 1, 16, 95)), params)
     other = B1_DECOM.with_(P=16, Q=16)
-    with pytest.raises(SparseEvaluationError,
-                       match="layer b1.decom: the mapping covers 1572864 MACs, the layer has 393216"):
+    with pytest.raises(
+        SparseEvaluationError, match="layer b1.decom: the mapping covers 1572864 MACs, the layer has 393216"
+    ):
         evaluate_layer(other, stats, np.ones((1, 1, 16, 96)), params)
     wide = B1_DECOM.with_(M=192)
-    with pytest.raises(SparseEvaluationError,
-                       match=r"R,S,C,M = \(1, 1, 16, 192\) do not fit the mapping's "
-                             r"R,S,C,M = \(1, 1, 16, 96\) \(a dense"):
+    with pytest.raises(
+        SparseEvaluationError,
+        match=r"R,S,C,M = \(1, 1, 16, 192\) do not fit the mapping's "
+        r"R,S,C,M = \(1, 1, 16, 96\) \(a dense",
+    ):
         evaluate_layer(wide, stats, np.ones((1, 1, 16, 192)), params)
     stats.meta["repeat"] = 2
     with pytest.raises(SparseEvaluationError, match="repeated 2 times but its mapping fits 1 copies"):
@@ -215,6 +225,7 @@ def test_pe_level_parameter(mobilenet_runs):
     lower = evaluate_layer(B1_DECOM, stats, weights, load_params("default", {"pe_level": "weights_spad"}))
     assert derived.pe_level == "ifmap_spad" and lower.pe_level == "weights_spad"
     assert lower.cycles == derived.cycles
-    with pytest.raises(ImbalanceError,
-                       match=r"spatial loop 'for M in \[0:2\) \(Spatial-Y\)' at or below the PE level 'DummyBuffer'"):
+    with pytest.raises(
+        ImbalanceError, match=r"spatial loop 'for M in \[0:2\) \(Spatial-Y\)' at or below the PE level 'DummyBuffer'"
+    ):
         evaluate_layer(B1_DECOM, stats, weights, load_params("default", {"pe_level": "DummyBuffer"}))

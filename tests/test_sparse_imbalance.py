@@ -1,6 +1,7 @@
 """Sparse cycles: hand-computed loop nests, a per-MAC brute force on random small mappings, and the recorded
 MobileNetV2 baseline runs (dense cycles = Timeloop's, all-non-zero weights = dense, pruned weights between the
 balanced bound and dense)."""
+
 from __future__ import annotations
 
 import itertools
@@ -31,6 +32,7 @@ def weights_rscm(shape: tuple[int, int, int, int], nonzero: list[tuple[int, int,
 
 # ----------------------------------------------------------------------------------------- hand-computed
 
+
 def two_by_two() -> tuple[Mapping, np.ndarray]:
     """C=2, M=4. Pass t = outer M digit (m = 2t + mi), PE x = c, inner loop over the low M digit.
     Non-zero weights: c=0 -> m 0, 1; c=1 -> m 0, 3.
@@ -52,8 +54,11 @@ def test_two_pes_two_passes_by_hand():
 def test_non_weight_loops_repeat_passes_duplicate_pes_and_multiply_work():
     """The 2x2 case plus P=3 inside the pass (x3 per count), Q=2 as outer passes (same work twice) and
     N=2 as a spatial Y loop (two more PEs with identical work)."""
-    mapping = nest(("DRAM", [Loop("M", 2), Loop("Q", 2)]), ("glb", [Loop("C", 2, "X"), Loop("N", 2, "Y")]),
-                   ("spad", [Loop("P", 3), Loop("M", 2)]))
+    mapping = nest(
+        ("DRAM", [Loop("M", 2), Loop("Q", 2)]),
+        ("glb", [Loop("C", 2, "X"), Loop("N", 2, "Y")]),
+        ("spad", [Loop("P", 3), Loop("M", 2)]),
+    )
     _, w = two_by_two()
     result = analyse(mapping, w, "spad")
     assert (result.pes, result.passes, result.macs_per_pass) == (4, 4, 6)
@@ -69,8 +74,11 @@ def test_non_weight_loops_repeat_passes_duplicate_pes_and_multiply_work():
 def test_dimension_split_over_three_levels_and_a_kernel():
     """C = 8 split C2 (temporal, outer) x C2 (spatial X) x C2 (inner): c = 4 co + 2 cx + ci. R = S = 2 with S
     across Y and R inside. One non-zero weight per (r, s, c) listed; M = 1."""
-    mapping = nest(("DRAM", [Loop("C", 2)]), ("glb", [Loop("C", 2, "X"), Loop("S", 2, "Y")]),
-                   ("spad", [Loop("R", 2), Loop("C", 2)]))
+    mapping = nest(
+        ("DRAM", [Loop("C", 2)]),
+        ("glb", [Loop("C", 2, "X"), Loop("S", 2, "Y")]),
+        ("spad", [Loop("R", 2), Loop("C", 2)]),
+    )
     nonzero = [(0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 2, 0), (1, 1, 3, 0), (0, 1, 3, 0), (0, 0, 6, 0)]
     w = weights_rscm((2, 2, 8, 1), nonzero)
     counts = pe_pass_counts(mapping, w, "spad")
@@ -95,6 +103,7 @@ def test_depthwise_coupled_form_has_no_c_loops():
 
 
 # ----------------------------------------------------------------------------------------- brute force
+
 
 def brute_force(mapping: Mapping, w: np.ndarray, pe_level: str) -> np.ndarray:
     """Per-MAC reference: walk every loop iteration, rebuild each index, count non-zero weights per (PE, pass)."""
@@ -125,8 +134,14 @@ def brute_force(mapping: Mapping, w: np.ndarray, pe_level: str) -> np.ndarray:
 
 
 def random_mapping(rng: np.random.Generator) -> tuple[Mapping, tuple[int, int, int, int]]:
-    dims = {"R": int(rng.choice([1, 2, 3])), "S": int(rng.choice([1, 2])), "C": int(rng.choice([1, 2, 4, 6])),
-            "M": int(rng.choice([2, 4, 6])), "P": int(rng.choice([1, 2, 3])), "N": int(rng.choice([1, 2]))}
+    dims = {
+        "R": int(rng.choice([1, 2, 3])),
+        "S": int(rng.choice([1, 2])),
+        "C": int(rng.choice([1, 2, 4, 6])),
+        "M": int(rng.choice([2, 4, 6])),
+        "P": int(rng.choice([1, 2, 3])),
+        "N": int(rng.choice([1, 2])),
+    }
     placed: dict[str, list[Loop]] = {name: [] for name in LEVELS}
     for dim, size in dims.items():
         remaining = size
@@ -159,6 +174,7 @@ def test_vectorised_equals_per_mac_brute_force(seed):
 
 # ----------------------------------------------------------------------------------------- PE level and errors
 
+
 def test_pe_level_from_stats_and_from_mapping(mobilenet_runs):
     run = read_run(mobilenet_runs / "baseline" / "b1" / "decom")
     assert derive_pe_level(run.mapping, run) == "ifmap_spad"
@@ -173,11 +189,13 @@ def test_errors_name_the_problem():
     mapping, w = two_by_two()
     with pytest.raises(ImbalanceError, match="PE level 'nowhere' is not a level"):
         analyse(mapping, w, "nowhere")
-    with pytest.raises(ImbalanceError,
-                       match=r"spatial loop 'for C in \[0:2\) \(Spatial-X\)' at or below the PE level 'glb'"):
+    with pytest.raises(
+        ImbalanceError, match=r"spatial loop 'for C in \[0:2\) \(Spatial-X\)' at or below the PE level 'glb'"
+    ):
         analyse(mapping, w, "glb")
-    with pytest.raises(ImbalanceError,
-                       match=r"R,S,C,M = \(1, 1, 2, 4\) do not match the weights' shape \(1, 1, 4, 2\)"):
+    with pytest.raises(
+        ImbalanceError, match=r"R,S,C,M = \(1, 1, 2, 4\) do not match the weights' shape \(1, 1, 4, 2\)"
+    ):
         analyse(mapping, np.ones((1, 1, 4, 2)), "spad")
     with pytest.raises(ImbalanceError, match="innermost mapped level 'spad' fans out spatially"):
         derive_pe_level(nest(("DRAM", [Loop("M", 4)]), ("spad", [Loop("C", 2, "X")])))
@@ -185,10 +203,12 @@ def test_errors_name_the_problem():
 
 # ----------------------------------------------------------------------------------------- recorded runs
 
+
 def baseline_runs() -> list[str]:
     """Every run on the baseline arch: the 48 bottleneck layers and the baseline head/tail layers."""
-    return [n for n in run_names() if n.startswith("baseline/")] + \
-        [n for n in run_names() if n.startswith("head_and_tail/baseline/")]
+    return [n for n in run_names() if n.startswith("baseline/")] + [
+        n for n in run_names() if n.startswith("head_and_tail/baseline/")
+    ]
 
 
 def weight_shape(mapping: Mapping) -> tuple[int, ...]:

@@ -1,5 +1,6 @@
 """Pruned models: magnitude pruning and seeded weights (NumPy), Keras models of the zoo networks (built, saved as
 .h5 / .keras, read back, matched to the network), clear errors for bad files, the weights cache, the workflow step."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,6 +25,7 @@ TARGETS = load_params("default").target_sparsity
 
 
 # ----------------------------------------------------------------------------------------- NumPy only
+
 
 def test_magnitude_prune_by_hand():
     kernel = np.array([0.5, -0.1, 0.3, -0.7, 0.2])
@@ -50,6 +52,7 @@ def test_pruned_weights_are_seeded_and_hit_their_targets():
 
 # ----------------------------------------------------------------------------------------- Keras
 
+
 @pytest.mark.tensorflow
 @pytest.mark.slow
 def test_mobilenet_model_round_trip(tmp_path):
@@ -75,11 +78,14 @@ def test_zoo_models_have_the_network_layers(name):
 
     net = load_network(name, "cifar10")
     model = build_model(net)
-    shape = lambda layers: [(layer.kind, layer.C, layer.M, layer.R, layer.S, layer.P, layer.Q, layer.stride,  # noqa: E731
-                             layer.groups) for layer in layers]
+
+    def shape(layers):
+        return [(la.kind, la.C, la.M, la.R, la.S, la.P, la.Q, la.stride, la.groups) for la in layers]
+
     assert shape(from_keras(model).layers()) == shape(net.layers())
-    kernels = [(layer.name, keras.ops.convert_to_numpy(layer.kernel))
-               for layer in model.layers if hasattr(layer, "kernel")]
+    kernels = [
+        (layer.name, keras.ops.convert_to_numpy(layer.kernel)) for layer in model.layers if hasattr(layer, "kernel")
+    ]
     assert list(match_kernels(net, kernels, "<model>")) == [layer.name for layer in net.layers()]
 
 
@@ -132,15 +138,21 @@ def test_models_of_another_network_are_refused(tmp_path):
 
     mobilenet = load_network("mobilenet", "cifar10")
     path = save_pruned_model(mobilenet, pruned_weights(mobilenet, TARGETS, 0), tmp_path / "mobilenet.h5")
-    with pytest.raises(ModelError, match=rf"^{path}: model layer 1 'head_PW1' has kernel shape \(1, 1, 32, 32\), "
-                                         r"network layer head.DW1 needs \(3, 3, 32, 1\) or \(3, 3, 1, 32\)$"):
+    with pytest.raises(
+        ModelError,
+        match=rf"^{path}: model layer 1 'head_PW1' has kernel shape \(1, 1, 32, 32\), "
+        r"network layer head.DW1 needs \(3, 3, 32, 1\) or \(3, 3, 1, 32\)$",
+    ):
         load_pruned_weights(path, load_network("mnasnet", "cifar10"))  # mnasnet's head has no PW1
     inp = keras.Input((32, 32, 3))
     short = keras.Model(inp, keras.layers.Conv2D(32, 3, padding="same", use_bias=False)(inp))
     short.save(tmp_path / "short.h5")
-    with pytest.raises(ModelError, match=r"short.h5: the model has 1 weighted layers, "
-                                         r"network mobilenet/cifar10/baseline has 54; "
-                                         r"first unmatched network layer: head.PW1"):
+    with pytest.raises(
+        ModelError,
+        match=r"short.h5: the model has 1 weighted layers, "
+        r"network mobilenet/cifar10/baseline has 54; "
+        r"first unmatched network layer: head.PW1",
+    ):
         load_pruned_weights(tmp_path / "short.h5", mobilenet)
 
 
@@ -156,8 +168,9 @@ def test_generated_model_cache_and_workflow_step(tmp_path):
     assert path.stat().st_mtime_ns == stamp and all(first[k].tobytes() == again[k].tobytes() for k in first)
     assert generated_model_path(net, {**TARGETS, "fc": 0.5}, 5, tmp_path) != path
     out = tmp_path / "model" / "weights.npz"
-    accelerators.get("sparse").prepare("weights.npz", net, {"sparse": {"preset": "default", "seed": 5, "models": {},
-                                                                          "overrides": {}}}, out)
+    accelerators.get("sparse").prepare(
+        "weights.npz", net, {"sparse": {"preset": "default", "seed": 5, "models": {}, "overrides": {}}}, out
+    )
     with np.load(out) as archive:
         assert archive.files == [layer.name for layer in net.layers()]
         assert all(archive[k].tobytes() == first[k].tobytes() for k in first)

@@ -1,6 +1,7 @@
 """The systolic accelerator plug-in (accelerators/systolic.py, arch/systolic): its runs map with the embedded mapper
 and obey the weight-stationary dataflow, its rows follow the dense accelerator's shared cost rules, and the registry,
 config schema and res.csv schema pick it up."""
+
 from math import prod
 from pathlib import Path
 
@@ -22,8 +23,14 @@ REDUCTION = {"C", "R", "S"}  # spread down the columns (Y); M across them (X)
 
 
 def _config(form: str, network: str = "mobilenet") -> dict:
-    return wfconfig.validate({"sweep": [{"network": network, "dataset": "cifar10"}], "accelerators": ["systolic"],
-                              "problem": {"version": "0.3", "depthwise": form}}, "test")
+    return wfconfig.validate(
+        {
+            "sweep": [{"network": network, "dataset": "cifar10"}],
+            "accelerators": ["systolic"],
+            "problem": {"version": "0.3", "depthwise": form},
+        },
+        "test",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +57,7 @@ def _network(name: str):
 
 
 # ---- registry, config and schemas --------------------------------------------------------------------------
+
 
 def test_registry_config_and_schemas_pick_it_up():
     assert "systolic" in accelerators.names() and isinstance(accelerators.get("systolic"), Systolic)
@@ -83,16 +91,22 @@ def test_energy_tables_are_generated_from_the_45nm_figures():
     import subprocess
     import sys
 
-    check = subprocess.run([sys.executable, "arch/make_ert.py", "--check", "arch/systolic"], cwd=ROOT,
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "arch/make_ert.py", "--check", "arch/systolic"], cwd=ROOT, capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stderr
 
 
 # ---- the mapped runs obey the weight-stationary dataflow ---------------------------------------------------
 
-LAYERS = [("mobilenet", "coupled", "head.conv1"), ("mobilenet", "coupled", "b1.decom"),
-          ("mobilenet", "coupled", "b1.conv"), ("mobilenet", "paper", "b1.conv"), ("mobilenet", "coupled", "tail.FC1"),
-          ("shufflenet", "coupled", "b2.comp")]
+LAYERS = [
+    ("mobilenet", "coupled", "head.conv1"),
+    ("mobilenet", "coupled", "b1.decom"),
+    ("mobilenet", "coupled", "b1.conv"),
+    ("mobilenet", "paper", "b1.conv"),
+    ("mobilenet", "coupled", "tail.FC1"),
+    ("shufflenet", "coupled", "b2.comp"),
+]
 
 
 @pytest.mark.parametrize("network, form, name", LAYERS)
@@ -138,6 +152,7 @@ def test_every_layer_kind_maps(mapped):
 
 
 # ---- rows: the dense accelerator's cost rules --------------------------------------------------------------
+
 
 def _settings(form: str, fix: str = "checked") -> dict:
     return {"engine": "embedded", "problem": {"depthwise": form, "depthwise_fix": fix}}

@@ -1,6 +1,7 @@
 """Real-Timeloop backends, exercised with FAKE `timeloop-mapper` / `timeloop-model` scripts (and a fake
 `pytimeloop` module): the command line, the effective mapper settings, isolated output directories, the
 mapping YAML given to timeloop-model, and every error path. The fakes print the corpus's recorded stats.txt."""
+
 import json
 import os
 import stat
@@ -32,7 +33,7 @@ DIMS = list("CMRSNPQ")
 
 # The fake binary: records how it was called into <outdir>/fake-call.json, then behaves as FAKE_TIMELOOP_MODE says.
 # The stats/map it "produces" are the recorded reference run whose prob/prob.yaml it was given.
-FAKE = r'''#!{python}
+FAKE = r"""#!{python}
 import json, os, shutil, sys, time
 from pathlib import Path
 tool = Path(sys.argv[0]).name
@@ -65,7 +66,7 @@ run = next(Path(a).parent.parent for a in args if a.endswith("prob.yaml"))
 shutil.copy(run / "stats.txt", out / (tool + ".stats.txt"))
 shutil.copy(run / "map.txt", out / (tool + ".map.txt"))
 print("Summary stats for best mapping found by mapper:")
-'''
+"""
 
 
 def _install_fake(directory: Path) -> Path:
@@ -108,6 +109,7 @@ def _same_numbers(got, run: Path) -> None:
 
 # ---- timeloop-mapper ----------------------------------------------------------------------------
 
+
 def test_mapper_command_line_settings_and_results(fake_bin, tmp_path):
     out = tmp_path / "layer"
     engine = TimeloopEngine(timeout=123, victory_condition=45)
@@ -125,11 +127,21 @@ def test_mapper_command_line_settings_and_results(fake_bin, tmp_path):
         os.dup2(saved, 0)
         os.close(saved)
     call = _call(out.resolve())
-    arch_files = [ARCH / "arch.yaml", *sorted((ARCH / "components").glob("*.yaml")), ARCH / "ERT.yaml",
-                  ARCH / "ART.yaml"]
-    expected = [str(fake_bin / "timeloop-mapper"), *(str(p.resolve()) for p in arch_files),
-                str(out.resolve() / "fuseloop-mapper.yaml"), str((DECOM / "prob" / "prob.yaml").resolve()),
-                *(str(p.resolve()) for p in _constraints(DECOM)), "-o", str(out.resolve())]
+    arch_files = [
+        ARCH / "arch.yaml",
+        *sorted((ARCH / "components").glob("*.yaml")),
+        ARCH / "ERT.yaml",
+        ARCH / "ART.yaml",
+    ]
+    expected = [
+        str(fake_bin / "timeloop-mapper"),
+        *(str(p.resolve()) for p in arch_files),
+        str(out.resolve() / "fuseloop-mapper.yaml"),
+        str((DECOM / "prob" / "prob.yaml").resolve()),
+        *(str(p.resolve()) for p in _constraints(DECOM)),
+        "-o",
+        str(out.resolve()),
+    ]
     assert call["argv"] == expected
     assert call["cwd"] == str(out.resolve())
     assert call["stdin_is_dev_null"] and call["stdin"] == ""
@@ -179,8 +191,12 @@ def test_concurrent_layers_use_isolated_directories(fake_bin, tmp_path, monkeypa
     for name, call in calls.items():
         assert call["cwd"] == str((tmp_path / name).resolve())
         assert sorted(p.name for p in (tmp_path / name).iterdir()) == [
-            "fake-call.json", "fuseloop-mapper.yaml", "timeloop-mapper.log", "timeloop-mapper.map.txt",
-            "timeloop-mapper.stats.txt"]
+            "fake-call.json",
+            "fuseloop-mapper.yaml",
+            "timeloop-mapper.log",
+            "timeloop-mapper.map.txt",
+            "timeloop-mapper.stats.txt",
+        ]
     a, b = calls["decom"], calls["conv"]
     assert a["start"] < b["end"] and b["start"] < a["end"], "the two runs did not overlap"
 
@@ -209,6 +225,7 @@ def test_fresh_temporary_directory_when_no_outdir(fake_bin):
 
 
 # ---- errors ------------------------------------------------------------------------------------------
+
 
 def test_missing_binary(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -267,6 +284,7 @@ def test_bad_options_and_inputs(fake_bin, tmp_path):
 
 # ---- timeloop-model and the mapping YAML ------------------------------------------------------------
 
+
 def _mapping_from_directives(directives: list[dict]) -> Mapping:
     """Rebuild a Mapping from Timeloop directives the way Timeloop's mapping parser reads them."""
     levels: dict[str, dict] = {}
@@ -278,8 +296,11 @@ def _mapping_from_directives(directives: list[dict]) -> Mapping:
         factors = {k: int(v) for k, v in (item.split("=") for item in d["factors"].split())}
         assert sorted(factors) == sorted(DIMS) and sorted(d["permutation"]) == sorted(DIMS)
         order = list(d["permutation"])  # innermost first
-        axes = [None] * len(order) if d["type"] == "temporal" else \
-            ["X" if i < d["split"] else "Y" for i in range(len(order))]
+        axes = (
+            [None] * len(order)
+            if d["type"] == "temporal"
+            else ["X" if i < d["split"] else "Y" for i in range(len(order))]
+        )
         loops = [Loop(dim, factors[dim], axis) for dim, axis in zip(order, axes, strict=True) if factors[dim] > 1]
         level["loops"] += reversed(loops)
     return Mapping(tuple(LevelMapping(name, tuple(v["loops"]), v["keep"]) for name, v in levels.items()))
@@ -302,8 +323,12 @@ def test_model_command_line_and_mapping_file(fake_bin, tmp_path):
     stats = TimeloopEngine().model(ARCH, DECOM / "prob" / "prob.yaml", mapping, outdir=out)
     call = _call(out.resolve())
     assert call["argv"][0] == str(fake_bin / "timeloop-model")
-    assert call["argv"][-4:] == [str((DECOM / "prob" / "prob.yaml").resolve()),
-                                 str(out.resolve() / "fuseloop-mapping.yaml"), "-o", str(out.resolve())]
+    assert call["argv"][-4:] == [
+        str((DECOM / "prob" / "prob.yaml").resolve()),
+        str(out.resolve() / "fuseloop-mapping.yaml"),
+        "-o",
+        str(out.resolve()),
+    ]
     assert call["argv"][1] == str((ARCH / "arch.yaml").resolve()) and call["stdin_is_dev_null"]
     directives = yaml.safe_load(call["settings"])["mapping"]
     assert _mapping_from_directives(directives) == _without_tiles(mapping)
@@ -319,8 +344,10 @@ def test_model_command_line_and_mapping_file(fake_bin, tmp_path):
 
 def test_model_spatial_directive_for_fanout_level_without_spatial_loops(fake_bin, tmp_path):
     mapping = parse_map(DECOM / "map.txt")
-    levels = [LevelMapping(lvl.level, lvl.temporal() if lvl.level == "DummyBuffer" else lvl.loops, lvl.keep)
-              for lvl in mapping.levels]
+    levels = [
+        LevelMapping(lvl.level, lvl.temporal() if lvl.level == "DummyBuffer" else lvl.loops, lvl.keep)
+        for lvl in mapping.levels
+    ]
     text = mapping_to_yaml(Mapping(tuple(levels)), DIMS, spatial_levels={"shared_glb", "DummyBuffer"})
     dummy = [d for d in yaml.safe_load(text)["mapping"] if d["target"] == "DummyBuffer" and d["type"] == "spatial"]
     assert dummy and dummy[0]["factors"] == "C=1 M=1 R=1 S=1 N=1 P=1 Q=1"
@@ -342,6 +369,7 @@ def test_model_failure_and_mapping_errors(fake_bin, tmp_path, monkeypatch):
 
 
 # ---- pytimeloop ----------------------------------------------------------------------------------------
+
 
 class _RecentApp:
     """pytimeloop's recent application API: run_subprocess() returns the stats.txt and map.txt texts."""
@@ -379,13 +407,21 @@ def test_pytimeloop_recent_api(monkeypatch, tmp_path):
     assert pytimeloop_available()
     engine = get_engine("pytimeloop", timeout=7)
     assert isinstance(engine, PyTimeloopEngine)
-    stats = engine.evaluate(ARCH, DECOM / "prob" / "prob.yaml", _constraints(DECOM), MAPPER, outdir=tmp_path / "o",
-                            threads=2)
+    stats = engine.evaluate(
+        ARCH, DECOM / "prob" / "prob.yaml", _constraints(DECOM), MAPPER, outdir=tmp_path / "o", threads=2
+    )
     (call,) = Mapper.calls
     assert call["out_dir"] == str((tmp_path / "o").resolve())
     document = yaml.safe_load(call["yaml"])  # arch + ERT + ART + mapper + problem + constraints, components left out
-    assert {"architecture", "ERT", "ART", "mapper", "problem", "architecture_constraints",
-            "mapspace_constraints"} <= set(document) and "compound_components" not in document
+    assert {
+        "architecture",
+        "ERT",
+        "ART",
+        "mapper",
+        "problem",
+        "architecture_constraints",
+        "mapspace_constraints",
+    } <= set(document) and "compound_components" not in document
     assert document["mapper"]["live-status"] is False and document["mapper"]["num-threads"] == 2
     assert document["mapper"]["timeout"] == 7
     _same_numbers(stats, DECOM)
@@ -434,12 +470,14 @@ def test_pytimeloop_bindings_api(monkeypatch, tmp_path):
     assert kind == "yaml" and "live-status: false" in text
     assert seen["mapper"][1:] == (str((tmp_path / "o").resolve()), "timeloop-mapper")
     _same_numbers(stats, CONV)
-    _same_numbers(engine.model(ARCH, CONV / "prob" / "prob.yaml", parse_map(CONV / "map.txt"), outdir=tmp_path / "m"),
-                  CONV)
+    _same_numbers(
+        engine.model(ARCH, CONV / "prob" / "prob.yaml", parse_map(CONV / "map.txt"), outdir=tmp_path / "m"), CONV
+    )
     # fuseloop's own arch dirs ship ERT.fuseloop.yaml: with it the component files are left out too, so the
     # concatenated document holds `compound_components` at most once (here: never)
-    engine.evaluate(ROOT / "arch" / "eyeriss", CONV / "prob" / "prob.yaml", _constraints(CONV), MAPPER,
-                    outdir=tmp_path / "e")
+    engine.evaluate(
+        ROOT / "arch" / "eyeriss", CONV / "prob" / "prob.yaml", _constraints(CONV), MAPPER, outdir=tmp_path / "e"
+    )
     document = yaml.safe_load(seen["config"][0])
     assert "ERT" in document and "compound_components" not in document
 

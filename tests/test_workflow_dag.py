@@ -1,4 +1,5 @@
 """The Snakemake DAG of the default sweep, and config validation with clear errors."""
+
 import re
 import subprocess
 import sys
@@ -32,9 +33,14 @@ def expected_counts(config: dict) -> dict[str, int]:
     n = len(pairs)
     runs = plan.all_runs(config)
     return {
-        "map_run": len(runs), "arch_tables": len(plan.derived_archs(runs)),
+        "map_run": len(runs),
+        "arch_tables": len(plan.derived_archs(runs)),
         "prepare": n * sum(len(accelerators.get(a).artifacts) for a in config["accelerators"]),
-        "accelerator_table": n * len(config["accelerators"]), "network_tables": n, "summary": 1, "plots": 1, "all": 1,
+        "accelerator_table": n * len(config["accelerators"]),
+        "network_tables": n,
+        "summary": 1,
+        "plots": 1,
+        "all": 1,
     }
 
 
@@ -52,8 +58,12 @@ def test_default_sweep_dag_job_counts(tmp_path):
     # the numbers themselves, so a zoo or plan change that alters the DAG is noticed here: 1144 layer runs of
     # dense, ARCHON and systolic are 265 distinct mapper runs (CIFAR-10/100 bodies and repeated blocks are shared;
     # dense + ARCHON 748 -> 171, systolic 396 -> 94)
-    layer_runs = sum(len(plan.runs(config, p.network, p.dataset, a)) for p in wfconfig.pairs(config)
-                     for a in config["accelerators"] if not accelerators.get(a).runs_of)
+    layer_runs = sum(
+        len(plan.runs(config, p.network, p.dataset, a))
+        for p in wfconfig.pairs(config)
+        for a in config["accelerators"]
+        if not accelerators.get(a).runs_of
+    )
     assert layer_runs == 1144 and counts["map_run"] == 265
 
 
@@ -71,22 +81,32 @@ def _write_config(tmp_path, **changes):
         ({"sweep": [{"network": "resnet", "dataset": "cifar10"}]}, "sweep[0].network: unknown network 'resnet'"),
         ({"sweep": [{"network": "mobilenet", "dataset": "imagenet"}]}, "sweep[0].dataset: unknown dataset 'imagenet'"),
         ({"accelerators": ["dense", "tpu"]}, "field accelerators[1]: 'tpu' is not one of"),
-        ({"archon": {"preset": "paper", "overrides": {"adders_per_pee": 3}}},
-         "field archon.overrides.adders_per_pee: unknown fusion knob"),
-        ({"archon": {"preset": "paper", "overrides": {"f_pes": "many"}}},
-         "field archon.overrides.f_pes: must be an integer, got 'many'"),
-        ({"sparse": {"preset": "paper", "overrides": {"index_bit": 8}}},
-         "field sparse.overrides.index_bit: unknown sparse parameter"),
+        (
+            {"archon": {"preset": "paper", "overrides": {"adders_per_pee": 3}}},
+            "field archon.overrides.adders_per_pee: unknown fusion knob",
+        ),
+        (
+            {"archon": {"preset": "paper", "overrides": {"f_pes": "many"}}},
+            "field archon.overrides.f_pes: must be an integer, got 'many'",
+        ),
+        (
+            {"sparse": {"preset": "paper", "overrides": {"index_bit": 8}}},
+            "field sparse.overrides.index_bit: unknown sparse parameter",
+        ),
         ({"engine_options": {"sed": 1}}, "field engine_options: unknown embedded engine option(s) ['sed']"),
         ({"mapper": {"main": {"timeout": 5}}}, "field mapper.main: 'victory_condition' is a required property"),
         ({"engine": "zigzag"}, "field engine: 'zigzag' is not one of"),
         ({"problem": {"version": "0.3", "depthwise": "fancy"}}, "field problem.depthwise"),
         ({"sparse": {"preset": "paper", "models": {"vgg/cifar10": "x.h5"}}}, "field sparse.models.vgg/cifar10"),
         ({"archon": {"preset": "paper", "adders": 3}}, "field archon: Additional properties"),
-        ({"costs": {"choices": "no/such/choices.yaml"}},
-         "field costs.choices: choices file no/such/choices.yaml not found"),
-        ({"costs": {"choices": {"vgg/cifar10": "costs/examples/mobilenet_8bit.yaml"}}},
-         "field costs.choices.vgg/cifar10: not a network/dataset pair of the sweep"),
+        (
+            {"costs": {"choices": "no/such/choices.yaml"}},
+            "field costs.choices: choices file no/such/choices.yaml not found",
+        ),
+        (
+            {"costs": {"choices": {"vgg/cifar10": "costs/examples/mobilenet_8bit.yaml"}}},
+            "field costs.choices.vgg/cifar10: not a network/dataset pair of the sweep",
+        ),
         ({"costs": {"choices": "costs/examples/mobilenet_8bit.yaml", "psum_bias": "some"}}, "field costs.psum_bias"),
         ({"costs": {"choices": "costs/examples/mobilenet_8bit.yaml", "psum_width": 3}}, "field costs: Additional"),
         ({"search": {"space": "no/such/space.yaml"}}, "field search.space: search space file no/such/space.yaml"),
@@ -124,6 +144,7 @@ def test_snakemake_reports_config_errors(tmp_path):
 
 # ---- what each edit of the default config changes (the plan Snakemake's DAG is built from) --------------------
 
+
 def _plan_state(config: dict) -> dict:
     """Run keys per accelerator and mapper kind, and the settings each table / preparation step receives."""
     config = wfconfig.validate(config)
@@ -133,16 +154,20 @@ def _plan_state(config: dict) -> dict:
             if not accelerators.get(name).runs_of:
                 for run in plan.runs(config, pair.network, pair.dataset, name):
                     keys.setdefault((name, run.mapper_kind), set()).add(run.key)
-    return {"keys": keys,
-            "tables": {a: plan.table_settings(config, a) for a in config["accelerators"]},
-            "artifacts": {a: plan.artifact_settings(config, a) for a in config["accelerators"]}}
+    return {
+        "keys": keys,
+        "tables": {a: plan.table_settings(config, a) for a in config["accelerators"]},
+        "artifacts": {a: plan.artifact_settings(config, a) for a in config["accelerators"]},
+    }
 
 
 def _changes(before: dict, after: dict) -> dict:
     new_keys = {group: len(after["keys"][group] - before["keys"].get(group, set())) for group in after["keys"]}
-    return {"runs": {g: n for g, n in new_keys.items() if n},
-            "tables": sorted(a for a in after["tables"] if after["tables"][a] != before["tables"][a]),
-            "artifacts": sorted(a for a in after["artifacts"] if after["artifacts"][a] != before["artifacts"][a])}
+    return {
+        "runs": {g: n for g, n in new_keys.items() if n},
+        "tables": sorted(a for a in after["tables"] if after["tables"][a] != before["tables"][a]),
+        "artifacts": sorted(a for a in after["artifacts"] if after["artifacts"][a] != before["artifacts"][a]),
+    }
 
 
 def test_default_config_edits_change_exactly_what_reads_them(monkeypatch):
@@ -153,19 +178,28 @@ def test_default_config_edits_change_exactly_what_reads_them(monkeypatch):
     assert _changes(before, _plan_state(archon_knob)) == {"runs": {}, "tables": ["archon"], "artifacts": []}
     main = {**base, "mapper": {**base["mapper"], "main": {"timeout": 5000, "victory_condition": 401}}}
     assert _changes(before, _plan_state(main)) == {
-        "runs": {("archon", "main"): len(before["keys"][("archon", "main")])}, "tables": [], "artifacts": []}
+        "runs": {("archon", "main"): len(before["keys"][("archon", "main")])},
+        "tables": [],
+        "artifacts": [],
+    }
     sparse = {**base, "sparse": {**base["sparse"], "seed": 7}}
     assert _changes(before, _plan_state(sparse)) == {"runs": {}, "tables": [], "artifacts": ["sparse"]}
     # an edit of a file under arch/eyeriss changes its content digest: every dense run gets a new key, nothing else
     from engines import runs as run_module
 
     digest = run_module.arch_digest
-    monkeypatch.setattr(run_module, "arch_digest", lambda arch, tables="paper": digest(arch, tables)
-                        + ("edited" if arch.endswith("eyeriss") else ""))
+    monkeypatch.setattr(
+        run_module,
+        "arch_digest",
+        lambda arch, tables="paper": digest(arch, tables) + ("edited" if arch.endswith("eyeriss") else ""),
+    )
     plan._runs.cache_clear()
     try:
         changed = _changes(before, _plan_state(base))
     finally:
         plan._runs.cache_clear()
-    assert changed == {"runs": {group: len(keys) for group, keys in before["keys"].items() if group[0] == "dense"},
-                       "tables": [], "artifacts": []}
+    assert changed == {
+        "runs": {group: len(keys) for group, keys in before["keys"].items() if group[0] == "dense"},
+        "tables": [],
+        "artifacts": [],
+    }

@@ -1,6 +1,7 @@
 """The real workflow on the tiny `.test` config (MobileNetV2 / CIFAR-10; dense, sparse and ARCHON; embedded engine),
 run in a scratch copy of the repository: outputs exist with the documented columns and units, are internally
 consistent, and a re-run after an edit executes exactly the steps that read what changed."""
+
 import json
 import os
 import re
@@ -24,14 +25,20 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 
 def snakemake(cwd: Path, *args):
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=1800)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=1800
+    )
 
 
 def scratch_copy(destination: Path) -> Path:
     """The repository's tracked files (and the working tree's edits to them) copied to `destination`."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     for name in filter(None, files):
         source = ROOT / name
         if source.is_file():
@@ -105,7 +112,8 @@ def test_each_layer_points_at_its_run(results):
         for run in index.values():
             run_dir = results / run
             assert {"problem.yaml", "constraints.yaml", "mapper.yaml", "stats.json", "map.txt"} <= {
-                p.name for p in run_dir.iterdir()}
+                p.name for p in run_dir.iterdir()
+            }
     details = json.loads((results / "mobilenet/cifar10/sparse/details.json").read_text())
     assert details["b1.decom"]["sparse_macs"] < details["b1.decom"]["dense_macs"]
 
@@ -117,8 +125,12 @@ def test_totals_are_sums_of_rows(results):
     rows = res[~res["layer"].isin(["head", "body", "tail", "total"])]
     for part in ("head", "body", "tail"):
         part_sum = rows[rows["part"] == part].drop(columns=["layer", "part"]).sum(min_count=1)
-        pd.testing.assert_series_equal(res.set_index("layer").loc[part].drop("part").astype(float),
-                                       part_sum.astype(float), check_names=False, rtol=1e-9)
+        pd.testing.assert_series_equal(
+            res.set_index("layer").loc[part].drop("part").astype(float),
+            part_sum.astype(float),
+            check_names=False,
+            rtol=1e-9,
+        )
     for accelerator in ("dense", "sparse", "archon"):
         energy, cycles = accelerator_totals(res, accelerator)
         acc_rows = layers[layers["accelerator"] == accelerator]
@@ -156,11 +168,15 @@ def test_rerun_has_nothing_to_do_and_the_report_builds(workspace):
 # ---- cost columns (config `costs`) and the design-space search (config `search`) --------------------------------
 # These run before the edit tests below (which touch an arch file, making every run out of date).
 
+
 def output_hashes(results: Path) -> dict[str, str]:
     import hashlib
 
-    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest() for p in results.rglob("*")
-            if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(results).parts)}
+    return {
+        str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in results.rglob("*")
+        if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(results).parts)
+    }
 
 
 def test_costs_example_config_adds_cost_columns_and_nothing_else(workspace, tmp_path):
@@ -184,14 +200,25 @@ def test_costs_example_config_adds_cost_columns_and_nothing_else(workspace, tmp_
     assert run.returncode == 0, run.stderr[-4000:]
     after = output_hashes(results)
     assert {k: after[k] for k in before} == before  # nothing that existed changed
-    assert set(after) - set(before) >= {"mobilenet/cifar10/costs.csv", "mobilenet/cifar10/costs_summary.csv",
-                                        "costs_summary.csv", "plots/costs/mobilenet.cifar10.txt"}
+    assert set(after) - set(before) >= {
+        "mobilenet/cifar10/costs.csv",
+        "mobilenet/cifar10/costs_summary.csv",
+        "costs_summary.csv",
+        "plots/costs/mobilenet.cifar10.txt",
+    }
 
     layers = pd.read_csv(results / "mobilenet/cifar10/layers.csv")
     costs = pd.read_csv(results / "mobilenet/cifar10/costs.csv")
-    assert list(costs.columns[:len(LAYER_COLUMNS)]) == LAYER_COLUMNS and len(costs) == len(layers)
-    assert {"multiplier", "weight_bits", "mult_energy_uJ", "E_W", "micronet_score_imagenet", "bitstream_energy",
-            "energy_scaled_uJ"} <= set(costs.columns)
+    assert list(costs.columns[: len(LAYER_COLUMNS)]) == LAYER_COLUMNS and len(costs) == len(layers)
+    assert {
+        "multiplier",
+        "weight_bits",
+        "mult_energy_uJ",
+        "E_W",
+        "micronet_score_imagenet",
+        "bitstream_energy",
+        "energy_scaled_uJ",
+    } <= set(costs.columns)
     dense = costs[costs["accelerator"] == "dense"].set_index("layer")
     assert dense.loc["b2.decom", "multiplier"] == "mul8u_2AC" and dense.loc["b1.decom", "multiplier"] == "exact"
     assert dense.loc["b16.comp", "psum_bits"] == 32 and dense.loc["head.conv1", "weight_bits"] == 8
@@ -236,8 +263,9 @@ def test_hybrid_with_every_block_fused_is_archon(workspace):
     stats = {layer: LayerStats.from_json(results / run / "stats.json") for layer, run in index.items()}
     network = plan.network("mobilenet", "cifar10", "hybrid")
     plugin = accelerators.get("hybrid")
-    rows = pd.DataFrame(plugin.table_for(network, stats, plan.table_settings(config, "hybrid"),
-                                         (True,) * len(network.blocks)).rows).set_index("layer")
+    rows = pd.DataFrame(
+        plugin.table_for(network, stats, plan.table_settings(config, "hybrid"), (True,) * len(network.blocks)).rows
+    ).set_index("layer")
     archon = pd.read_csv(results / "mobilenet/cifar10/archon/layers.csv").set_index("layer")
     assert list(rows.index) == list(archon.index)
     for column in ("energy_uJ", "cycles", "macs", "phase", "role"):
@@ -245,11 +273,16 @@ def test_hybrid_with_every_block_fused_is_archon(workspace):
 
 
 SEARCH_SPACE = {
-    "name": "e2e-hybrid", "network": "mobilenet", "dataset": "cifar10", "accelerator": "hybrid",
+    "name": "e2e-hybrid",
+    "network": "mobilenet",
+    "dataset": "cifar10",
+    "accelerator": "hybrid",
     "base": {"weight_bits": 8, "input_bits": 8, "output_bits": 8, "psum_bits": 24},
-    "genes": {"b[12].main": {"multiplier": ["exact", "mul8u_2AC", "mul8u_NGR"]},
-              "b[12].decom": {"multiplier": ["exact", "mul8u_12N4"]},
-              "tail.*": {"multiplier": ["exact", "mul8u_19DB"]}},
+    "genes": {
+        "b[12].main": {"multiplier": ["exact", "mul8u_2AC", "mul8u_NGR"]},
+        "b[12].decom": {"multiplier": ["exact", "mul8u_12N4"]},
+        "tail.*": {"multiplier": ["exact", "mul8u_19DB"]},
+    },
     "fusion": {"blocks": [1, 2], "default": "fused"},
     "objectives": ["energy", "cycles", "mult_energy"],
     "algorithm": {"pop_size": 16, "generations": 4, "seed": 0},
@@ -285,10 +318,29 @@ def test_search_rule_and_an_exported_point_reproduce_through_snakemake(workspace
     partial = pareto[pareto["fused_blocks"] != "1 2"]
     assert len(partial), "no point of the front runs a block unfused"
     point = partial.iloc[0]
-    exported = subprocess.run([sys.executable, "-m", "dse", "export", str(space), "--config", str(path),
-                               "--results", str(scratch), "--point", str(point["point"]), "--to",
-                               str(tmp_path / "point"), "--point-results", str(tmp_path / "point-results")],
-                              cwd=repo, capture_output=True, text=True, timeout=600)
+    exported = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dse",
+            "export",
+            str(space),
+            "--config",
+            str(path),
+            "--results",
+            str(scratch),
+            "--point",
+            str(point["point"]),
+            "--to",
+            str(tmp_path / "point"),
+            "--point-results",
+            str(tmp_path / "point-results"),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert exported.returncode == 0, exported.stderr[-3000:]
     for name in ("runs", "archs"):
         if (scratch / name).is_dir():
@@ -298,14 +350,19 @@ def test_search_rule_and_an_exported_point_reproduce_through_snakemake(workspace
     assert "map_run" not in run.stdout + run.stderr  # every run of the design was already mapped
     row = pd.read_csv(tmp_path / "point-results/mobilenet/cifar10/costs_summary.csv").iloc[0]
     assert row["accelerator"] == "hybrid"
-    for metric, column in (("energy_uJ", "energy_scaled_uJ"), ("cycles", "cycles"),
-                           ("mult_energy_uJ", "mult_energy_uJ"), ("area_um2", "mult_area_um2")):
+    for metric, column in (
+        ("energy_uJ", "energy_scaled_uJ"),
+        ("cycles", "cycles"),
+        ("mult_energy_uJ", "mult_energy_uJ"),
+        ("area_um2", "mult_area_um2"),
+    ):
         assert row[column] == pytest.approx(float(point[metric]), rel=0.01), metric
     res = pd.read_csv(tmp_path / "point-results/mobilenet/cifar10/res.csv").set_index("layer")
     assert res.loc["total", "hybrid_c"] == pytest.approx(float(point["cycles"]))
 
 
 # ---- a re-run costs what changed --------------------------------------------------------------------------
+
 
 def job_counts(output: str) -> dict[str, int]:
     if "Nothing to be done" in output:
@@ -330,8 +387,11 @@ def distinct_runs(config: dict, kind: str | None = None, accelerator: str | None
         for name in config["accelerators"]:
             if accelerators.get(name).runs_of or (accelerator and name != accelerator):
                 continue
-            keys |= {r.key for r in plan.runs(config, pair.network, pair.dataset, name)
-                     if kind is None or r.mapper_kind == kind}
+            keys |= {
+                r.key
+                for r in plan.runs(config, pair.network, pair.dataset, name)
+                if kind is None or r.mapper_kind == kind
+            }
     return len(keys)
 
 
@@ -358,6 +418,10 @@ def test_edits_rerun_exactly_what_changed(workspace, tmp_path):
     try:
         arch.write_text(original + "# edited\n")
         assert dry_run_counts(repo, base, tmp_path) == {  # a new copy of the arch with its derived tables
-            "arch_tables": 1, "map_run": distinct_runs(base, accelerator="dense"), "accelerator_table": 2, **DOWNSTREAM}
+            "arch_tables": 1,
+            "map_run": distinct_runs(base, accelerator="dense"),
+            "accelerator_table": 2,
+            **DOWNSTREAM,
+        }
     finally:
         arch.write_text(original)

@@ -6,6 +6,7 @@ depthwise as C=1, grouped 1x1 as one group x G, grouped main conv as in/G -> out
 networks.yaml layer, except the intended differences listed below. Those are asserted too, so a fix
 cannot silently disappear.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -20,9 +21,19 @@ from workloads.problem import problems_for
 from workloads.zoo import ZooError
 
 FIELDS = ("R", "S", "P", "Q", "C", "M", "stride", "repeat", "dw")
-ENTRIES = [(n, d, v) for n, d in [("mobilenet", "cifar10"), ("mobilenet", "cifar100"), ("mnasnet", "cifar10"),
-                                  ("mnasnet", "cifar100"), ("fusionet", "cifar10"), ("fusionet", "cifar100"),
-                                  ("shufflenet", "cifar10")] for v in ("baseline", "fused")]
+ENTRIES = [
+    (n, d, v)
+    for n, d in [
+        ("mobilenet", "cifar10"),
+        ("mobilenet", "cifar100"),
+        ("mnasnet", "cifar10"),
+        ("mnasnet", "cifar100"),
+        ("fusionet", "cifar10"),
+        ("fusionet", "cifar100"),
+        ("shufflenet", "cifar10"),
+    ]
+    for v in ("baseline", "fused")
+]
 ADDED = "added"  # field name for a layer only we have (value: its record)
 
 # ------------------------------------------------------------------------------------------ intended differences
@@ -38,8 +49,12 @@ def _pq(key: str, ref: int, ours: int, why: str) -> dict:
 MOBILENET_B12 = {k: v for role in ("decom", "conv", "comp") for k, v in _pq(f"b12.{role}", 8, 16, "§9 item 7").items()}
 FUSIONET_HEAD = {("head.PW1", "repeat"): (1, 4, "§9 item 9")}
 FUSIONET_FUSED_TAIL_C10 = {("tail.PW1", "repeat"): (1, 4, "§9 item 9"), ("tail.FC1", "C"): (1280, 960, "§9 item 9")}
-FUSIONET_FUSED_TAIL_C100 = {("tail.PW1", "C"): (160, 40, "§9 item 9"), ("tail.PW1", "M"): (128, 240, "§9 item 9"),
-                            ("tail.PW1", "repeat"): (1, 4, "§9 item 9"), ("tail.FC1", "C"): (1280, 960, "§9 item 9")}
+FUSIONET_FUSED_TAIL_C100 = {
+    ("tail.PW1", "C"): (160, 40, "§9 item 9"),
+    ("tail.PW1", "M"): (128, 240, "§9 item 9"),
+    ("tail.PW1", "repeat"): (1, 4, "§9 item 9"),
+    ("tail.FC1", "C"): (1280, 960, "§9 item 9"),
+}
 SHUFFLENET_BASELINE_EDGES = {  # not a §9 item: the units the block-spanning cut leaves outside the body
     ("head.PW1", ADDED): (None, (1, 1, 32, 32, 8, 8, 1, 3, False), "CHOICE shufflenet unit 1 GConv1"),
     ("head.DW1", ADDED): (None, (3, 3, 32, 32, 1, 24, 1, 1, True), "CHOICE shufflenet unit 1 dw"),
@@ -77,8 +92,11 @@ def expected_differences(entry: dict) -> dict:
 
 # Entries whose head/tail the reference never simulated (§9 item 8): we compare against the same network's
 # cifar10 head/tail of that variant, with the FC producing num_classes outputs.
-NOT_SIMULATED = {("mobilenet", "cifar100", "fused"), ("mnasnet", "cifar100", "fused"),
-                 ("fusionet", "cifar100", "baseline")}
+NOT_SIMULATED = {
+    ("mobilenet", "cifar100", "fused"),
+    ("mnasnet", "cifar100", "fused"),
+    ("fusionet", "cifar100", "baseline"),
+}
 BODY_REPLACED = {("fusionet", "cifar10", "baseline"), ("fusionet", "cifar100", "baseline")}  # §9 item 8
 
 # ------------------------------------------------------------------------------------------ records
@@ -86,8 +104,17 @@ BODY_REPLACED = {("fusionet", "cifar10", "baseline"), ("fusionet", "cifar100", "
 
 def _ref_record(layer: dict) -> tuple:
     assert layer["Wstride"] == layer["Hstride"] and layer["N"] == 1
-    return (layer["R"], layer["S"], layer["P"], layer["Q"], layer["C"], layer["M"], layer["Wstride"],
-            layer["repeat"], bool(layer["depthwise"]))
+    return (
+        layer["R"],
+        layer["S"],
+        layer["P"],
+        layer["Q"],
+        layer["C"],
+        layer["M"],
+        layer["Wstride"],
+        layer["repeat"],
+        bool(layer["depthwise"]),
+    )
 
 
 def _our_record(layer) -> tuple:
@@ -134,8 +161,9 @@ def differences(ref: dict, ours: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def reference_entries(reference_dir: Path) -> dict:
-    data = yaml.load((reference_dir / "networks.yaml").read_text(),
-                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml.load(
+        (reference_dir / "networks.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     return {(e["network"], e["dataset"], e["variant"]): e for e in data["entries"]}
 
 
@@ -253,15 +281,21 @@ def test_network_api():
     assert [b.pred_bits for b in mnas.blocks] == [2, 2, 2] + [4] * 12
     assert [layer.role for layer in mnas.block(3).layers] == ["pred_decom", "pred_conv", "main"]
     assert [layer.role for layer in load_network("mnasnet", "cifar10").block(3).layers] == [
-        "decom", "conv", "se_reduce", "se_expand", "comp"]
+        "decom",
+        "conv",
+        "se_reduce",
+        "se_expand",
+        "comp",
+    ]
     shuffle = load_network("shufflenet", "cifar10", "fused")
     assert [layer.role for layer in shuffle.block(1).layers] == ["pred_decom", "pred_comp", "main"]
 
 
 def test_import_workloads_stays_light():
     """`import workloads` must not pull in TensorFlow, Keras or Jinja2."""
-    code = ("import sys, workloads; heavy = {'tensorflow', 'keras', 'jinja2'} & set(sys.modules); "
-            "assert not heavy, heavy")
+    code = (
+        "import sys, workloads; heavy = {'tensorflow', 'keras', 'jinja2'} & set(sys.modules); assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
 
 
@@ -307,79 +341,147 @@ def load(path: Path, dataset: str = "tiny", variant: str = "baseline") -> Networ
 
 def test_a_small_custom_network_loads(tmp_path):
     net = load(write(tmp_path, GOOD.format(name="tiny")))
-    assert [layer.name for layer in net.layers()] == ["head.conv1", "b1.decom", "b1.conv", "b1.comp",
-                                              "b2.decom", "b2.conv", "b2.comp", "tail.FC1"]
+    assert [layer.name for layer in net.layers()] == [
+        "head.conv1",
+        "b1.decom",
+        "b1.conv",
+        "b1.comp",
+        "b2.decom",
+        "b2.conv",
+        "b2.comp",
+        "tail.FC1",
+    ]
     assert net.layer("b1.decom").P == 8 and net.layer("b1.conv").P == 4 and net.layer("b1.conv").stride == 2
     assert net.layer("b2.conv").C == 32 and net.layer("tail.FC1").M == 4
 
 
 def test_blocks_without_expansion_explicit_se_widths_and_flattening(tmp_path):
     """no_decom, se {width, kind} and an fc reading a flattened map: what imported Keras models need."""
-    text = (GOOD.format(name="tiny").replace("expansion: 2", "mid: [8, 32]")
-            .replace("kernel: 3\n    tail", "kernel: 3\n      no_decom: [1]\n"
-                     "      se: {blocks: [2, 1], width: [5, 3], kind: pointwise}\n    tail")
-            .replace("{name: FC1, kind: fc, C: 16, M: num_classes}", "{name: FC1, kind: fc, C: 256, M: num_classes}"))
+    text = (
+        GOOD.format(name="tiny")
+        .replace("expansion: 2", "mid: [8, 32]")
+        .replace(
+            "kernel: 3\n    tail",
+            "kernel: 3\n      no_decom: [1]\n      se: {blocks: [2, 1], width: [5, 3], kind: pointwise}\n    tail",
+        )
+        .replace("{name: FC1, kind: fc, C: 16, M: num_classes}", "{name: FC1, kind: fc, C: 256, M: num_classes}")
+    )
     net = load(write(tmp_path, text))
     assert [layer.name for layer in net.block(1).layers] == ["b1.conv", "b1.se_reduce", "b1.se_expand", "b1.comp"]
     assert (net.block(1).in_ch, net.block(1).mid_ch, net.layer("b1.conv").C, net.layer("b1.conv").P) == (8, 8, 8, 4)
     se_layers = [layer for layer in net.block(2).layers if layer.role.startswith("se")]
     assert [(layer.kind, layer.C, layer.M, layer.P) for layer in se_layers] == [
-        ("pointwise", 32, 5, 1), ("pointwise", 5, 32, 1)]
+        ("pointwise", 32, 5, 1),
+        ("pointwise", 5, 32, 1),
+    ]
     assert net.layer("b1.se_reduce").M == 3
     assert net.layer("tail.FC1").C == 4 * 4 * 16  # flattened 4x4x16
-    ratio = text.replace("se: {blocks: [2, 1], width: [5, 3], kind: pointwise}",
-                         "se: {blocks: [2], ratio: 0.25, of: mid}")
+    ratio = text.replace(
+        "se: {blocks: [2, 1], width: [5, 3], kind: pointwise}", "se: {blocks: [2], ratio: 0.25, of: mid}"
+    )
     ratio_layers = load(write(tmp_path, ratio)).block(2).layers
     assert [(layer.kind, layer.M) for layer in ratio_layers if layer.role == "se_reduce"] == [("fc", 8)]
-    fused = (text.replace("style: inverted-residual", "style: fused\n      predict: conv\n      pred_bits: 4\n"
-                          "      prune_factor: 0.5").replace("  baseline:", "  fused:"))
+    fused = text.replace(
+        "style: inverted-residual", "style: fused\n      predict: conv\n      pred_bits: 4\n      prune_factor: 0.5"
+    ).replace("  baseline:", "  fused:")
     with pytest.raises(ZooError, match=r"body\.no_decom: only for the inverted-residual style"):
         load(write(tmp_path, fused), variant="fused")
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("pixels: [4, 4]", "pixels: [4, 2]", r"field variants\.baseline: block 2 reads a 2x2 map .* block 1 produces 4x4"),
-    ("C: 16, M: num", "C: 32, M: num", r"layer tail\.FC1 reads 32 channels but block 2 produces 16"),
-    ("in: [8, 16]", "in: [8, 16, 16]",
-     r"field variants\.baseline\.body\.in: has 3 entries, expected one per block \(2\)"),
-    ("in: [8, 16]", "in: [8, 16x0]", r"field variants\.baseline\.body\.in: has 1 entries"),
-    ("in: [8, 16]", "in: [8, sixteen]", r"body\.in: entry 1 'sixteen' is neither a number nor 'VALUExCOUNT'"),
-    ("expansion: 2", "expansion: 2\n      mid: 16", r"body\.mid: give exactly one of mid / expansion"),
-    ("expansion: 2", "expansion: 1.3", r"body\.expansion: block 1: in 8 x expansion 1.3 is not an integer"),
-    ("kernel: 3\n    tail", "kernal: 3\n    tail", r"body: unknown key\(s\) kernal"),
-    ("style: inverted-residual", "style: fused", r"body\.style: style 'fused' does not fit the baseline variant"),
-    ("style: inverted-residual", "style: zigzag", r"body\.style: 'zigzag' is not one of"),
-    ("kernel: 3\n    tail", "kernel: 3\n      pred_bits: 4\n    tail", r"body\.pred_bits: only for the fused style"),
-    ("kernel: 3\n    tail", "kernel: 3\n      concat: [1]\n    tail", r"body\.concat: only for the shuffle-span style"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [3], ratio: 0.25, of: in}\n    tail",
-     r"body\.se\.blocks: 3 is not a block index 1\.\.2"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], ratio: 2, of: in}\n    tail",
-     r"body\.se\.ratio: must be a number in \(0, 1\]"),
-    ("kind: conv, C: 3", "kind: convolution, C: 3",
-     r"head\[0\]: layer 'head\.conv1': kind 'convolution' is not one of"),
-    ("kind: conv, C: 3, M: 8, kernel: 3,", "kind: conv, C: 3, M: 8,",
-     r"head\[0\]\.kernel: missing \(required for a conv layer\)"),
-    ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3", r"head\[0\]\.pixels: missing"),
-    ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3, pixels: 8, stride: 0",
-     r"head\[0\]\.stride: must be a positive integer, got 0"),
-    ("{name: conv1,", "{name: conv1, padding: same,", r"head\[0\]: unknown key\(s\) padding"),
-    ("num_classes: 4", "num_classes: four", r"field datasets\.tiny\.num_classes: must be a positive integer"),
-    ("size: 8", "size: 16", r"layer head\.conv1 reads a 8x8 map \(P\*stride\) but the input image produces 16x16"),
-    ("  baseline:", "  dense:", r"field variants\.dense: unknown variant"),
-    ("kernel: 3\n    tail", "kernel: 3\n      no_decom: [1]\n    tail",
-     r"body\.no_decom: block 1 has no expand 1x1, so its mid \(16\) must equal its in \(8\)"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 2], width: [4]}\n    tail",
-     r"body\.se\.width: has 1 entries, expected one per block \(2\)"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], ratio: 0.5}\n    tail",
-     r"body\.se\.width: give either width or ratio and of"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [0]}\n    tail",
-     r"body\.se\.width: entry for block 1 must be positive, got 0"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1, 1], width: [4, 4]}\n    tail",
-     r"body\.se\.blocks: lists a block twice"),
-    ("kernel: 3\n    tail", "kernel: 3\n      se: {blocks: [1], width: [4], kind: conv}\n    tail",
-     r"body\.se\.kind: 'conv' is not one of fc, pointwise"),
-    ("C: 16, M: num", "C: 128, M: num", r"layer tail\.FC1 reads 128 channels but block 2 produces 16"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "pixels: [4, 4]",
+            "pixels: [4, 2]",
+            r"field variants\.baseline: block 2 reads a 2x2 map .* block 1 produces 4x4",
+        ),
+        ("C: 16, M: num", "C: 32, M: num", r"layer tail\.FC1 reads 32 channels but block 2 produces 16"),
+        (
+            "in: [8, 16]",
+            "in: [8, 16, 16]",
+            r"field variants\.baseline\.body\.in: has 3 entries, expected one per block \(2\)",
+        ),
+        ("in: [8, 16]", "in: [8, 16x0]", r"field variants\.baseline\.body\.in: has 1 entries"),
+        ("in: [8, 16]", "in: [8, sixteen]", r"body\.in: entry 1 'sixteen' is neither a number nor 'VALUExCOUNT'"),
+        ("expansion: 2", "expansion: 2\n      mid: 16", r"body\.mid: give exactly one of mid / expansion"),
+        ("expansion: 2", "expansion: 1.3", r"body\.expansion: block 1: in 8 x expansion 1.3 is not an integer"),
+        ("kernel: 3\n    tail", "kernal: 3\n    tail", r"body: unknown key\(s\) kernal"),
+        ("style: inverted-residual", "style: fused", r"body\.style: style 'fused' does not fit the baseline variant"),
+        ("style: inverted-residual", "style: zigzag", r"body\.style: 'zigzag' is not one of"),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      pred_bits: 4\n    tail",
+            r"body\.pred_bits: only for the fused style",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      concat: [1]\n    tail",
+            r"body\.concat: only for the shuffle-span style",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [3], ratio: 0.25, of: in}\n    tail",
+            r"body\.se\.blocks: 3 is not a block index 1\.\.2",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [1], ratio: 2, of: in}\n    tail",
+            r"body\.se\.ratio: must be a number in \(0, 1\]",
+        ),
+        (
+            "kind: conv, C: 3",
+            "kind: convolution, C: 3",
+            r"head\[0\]: layer 'head\.conv1': kind 'convolution' is not one of",
+        ),
+        (
+            "kind: conv, C: 3, M: 8, kernel: 3,",
+            "kind: conv, C: 3, M: 8,",
+            r"head\[0\]\.kernel: missing \(required for a conv layer\)",
+        ),
+        ("M: 8, kernel: 3, pixels: 8", "M: 8, kernel: 3", r"head\[0\]\.pixels: missing"),
+        (
+            "M: 8, kernel: 3, pixels: 8",
+            "M: 8, kernel: 3, pixels: 8, stride: 0",
+            r"head\[0\]\.stride: must be a positive integer, got 0",
+        ),
+        ("{name: conv1,", "{name: conv1, padding: same,", r"head\[0\]: unknown key\(s\) padding"),
+        ("num_classes: 4", "num_classes: four", r"field datasets\.tiny\.num_classes: must be a positive integer"),
+        ("size: 8", "size: 16", r"layer head\.conv1 reads a 8x8 map \(P\*stride\) but the input image produces 16x16"),
+        ("  baseline:", "  dense:", r"field variants\.dense: unknown variant"),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      no_decom: [1]\n    tail",
+            r"body\.no_decom: block 1 has no expand 1x1, so its mid \(16\) must equal its in \(8\)",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [1, 2], width: [4]}\n    tail",
+            r"body\.se\.width: has 1 entries, expected one per block \(2\)",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [1], width: [4], ratio: 0.5}\n    tail",
+            r"body\.se\.width: give either width or ratio and of",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [1], width: [0]}\n    tail",
+            r"body\.se\.width: entry for block 1 must be positive, got 0",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [1, 1], width: [4, 4]}\n    tail",
+            r"body\.se\.blocks: lists a block twice",
+        ),
+        (
+            "kernel: 3\n    tail",
+            "kernel: 3\n      se: {blocks: [1], width: [4], kind: conv}\n    tail",
+            r"body\.se\.kind: 'conv' is not one of fc, pointwise",
+        ),
+        ("C: 16, M: num", "C: 128, M: num", r"layer tail\.FC1 reads 128 channels but block 2 produces 16"),
+    ],
+)
 def test_bad_network_files_name_file_and_field(tmp_path, old, new, message):
     text = GOOD.format(name="tiny")
     assert old in text
@@ -414,14 +516,17 @@ def test_the_reference_defects_fail_validation(tmp_path):
     with pytest.raises(ZooError, match=r"block 12 reads a 8x8 map \(P\*stride\) but block 11 produces 16x16"):
         load(path, "cifar10")
     text = (zoo.NETWORKS_DIR / "shufflenet.yaml").read_text()
-    bad = text.replace("{name: PW1, kind: grouped-pointwise, C: 84, M: 960, groups: 3, pixels: 8}",
-                       "{name: PW1, kind: grouped-pointwise, C: 84, M: 960, groups: 3, pixels: 8, stride: 8}")
+    bad = text.replace(
+        "{name: PW1, kind: grouped-pointwise, C: 84, M: 960, groups: 3, pixels: 8}",
+        "{name: PW1, kind: grouped-pointwise, C: 84, M: 960, groups: 3, pixels: 8, stride: 8}",
+    )
     path = write(tmp_path, bad, name="shufflenet")
     with pytest.raises(ZooError, match=r"layer tail\.PW1 reads a 64x64 map"):
         load(path, "cifar10", "fused")
     text = (zoo.NETWORKS_DIR / "fusionet.yaml").read_text()
-    bad = text.replace("{name: FC1, kind: fc, C: 960, M: num_classes}",
-                       "{name: FC1, kind: fc, C: 1280, M: num_classes}")
+    bad = text.replace(
+        "{name: FC1, kind: fc, C: 960, M: num_classes}", "{name: FC1, kind: fc, C: 1280, M: num_classes}"
+    )
     path = write(tmp_path, bad, name="fusionet")
     with pytest.raises(ZooError, match=r"layer tail\.FC1 reads 1280 channels but layer tail\.PW1 produces 960"):
         load(path, "cifar10", "fused")

@@ -5,6 +5,7 @@ result's key numbers); the summary and the time taken go to the step's log. An e
 log and to stderr (so Snakemake shows it in the terminal), exit status 1, and no partial output is left behind.
 Only the modules a step needs are imported (the mapper step imports neither pandas nor TensorFlow).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -16,6 +16,7 @@ neither), an unknown field by its path, and a bad preset, override or engine opt
 are checked and run from the repository root, where Snakemake runs: relative paths inside them (results, models)
 are relative to it; config file paths on the command line are relative to the current directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,6 +63,7 @@ def check(paths: list[Path]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------- import-keras
+
 
 def _shown(path: Path) -> str:
     """A path as a config should hold it: relative to the repository root when inside it, else absolute."""
@@ -113,20 +115,32 @@ def import_keras(args: argparse.Namespace) -> str:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(target, imported.text)
     kept = sum(int((w != 0).sum()) for w in weights.values()) / sum(w.size for w in weights.values())
-    unfused = (f"; model block(s) {', '.join(map(str, imported.unfused))} (no expand 1x1) run unfused in the fused "
-               "head / tail" if imported.unfused else "")
-    lines = [(f"wrote {_shown(target)} ({args.name}/{args.dataset}): baseline {len(baseline.layers())} layers, "
-              f"{imported.baseline_blocks} blocks; fused {imported.fused_blocks} ARCHON blocks (pred_bits "
-              f"{args.pred_bits}, prune_factor {args.prune_factor}){unfused}"),
-             f"model weights: {len(weights)} kernels match the baseline's layers; non-zero fraction {kept:.4f}"]
+    unfused = (
+        f"; model block(s) {', '.join(map(str, imported.unfused))} (no expand 1x1) run unfused in the fused head / tail"
+        if imported.unfused
+        else ""
+    )
+    lines = [
+        (
+            f"wrote {_shown(target)} ({args.name}/{args.dataset}): baseline {len(baseline.layers())} layers, "
+            f"{imported.baseline_blocks} blocks; fused {imported.fused_blocks} ARCHON blocks (pred_bits "
+            f"{args.pred_bits}, prune_factor {args.prune_factor}){unfused}"
+        ),
+        f"model weights: {len(weights)} kernels match the baseline's layers; non-zero fraction {kept:.4f}",
+    ]
     if out_dir.resolve() != NETWORKS_DIR:
         lines.append(f"note: the workflow reads networks from {_shown(NETWORKS_DIR)}/; copy the file there to run it")
-    snippet = (f"sweep:\n  - {{network: {args.name}, dataset: {args.dataset}}}\n"
-               f"sparse:\n  models: {{\"{args.name}/{args.dataset}\": {_yaml_string(_shown(model_path))}}}\n")
+    snippet = (
+        f"sweep:\n  - {{network: {args.name}, dataset: {args.dataset}}}\n"
+        f'sparse:\n  models: {{"{args.name}/{args.dataset}": {_yaml_string(_shown(model_path))}}}\n'
+    )
     if args.config is not None:
-        write_text(args.config, f"# written by `fuseloop import-keras`: {args.name}/{args.dataset} with the pruned "
-                   f"weights of {_shown(model_path)}; keys left out take their defaults "
-                   "(workflows/config/default.yaml)\n" + snippet)
+        write_text(
+            args.config,
+            f"# written by `fuseloop import-keras`: {args.name}/{args.dataset} with the pruned "
+            f"weights of {_shown(model_path)}; keys left out take their defaults "
+            "(workflows/config/default.yaml)\n" + snippet,
+        )
         lines.append(f"wrote {args.config}: run it with `fuseloop run {args.config}`")
     else:
         lines.append("to run it, add to a config (the model's own pruned weights feed the sparse accelerator):")
@@ -146,8 +160,10 @@ def _summary(config: dict[str, Any]) -> str:
 
     runs = plan.all_runs(config)
     sweep = ", ".join(p.key for p in pairs(config))
-    return (f"results: {config['results']}\nengine: {config['engine']}\n"
-            f"accelerators: {', '.join(config['accelerators'])}\nsweep: {sweep}\ndistinct mapper runs: {len(runs)}")
+    return (
+        f"results: {config['results']}\nengine: {config['engine']}\n"
+        f"accelerators: {', '.join(config['accelerators'])}\nsweep: {sweep}\ndistinct mapper runs: {len(runs)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,10 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         return search_main(argv)
     extra: list[str] = []
     if "--" in argv:
-        extra = argv[argv.index("--") + 1:]
-        argv = argv[:argv.index("--")]
-    parser = argparse.ArgumentParser(prog="fuseloop", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+        extra = argv[argv.index("--") + 1 :]
+        argv = argv[: argv.index("--")]
+    parser = argparse.ArgumentParser(
+        prog="fuseloop", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="validate configs and print the sweep")
     p.add_argument("configs", nargs="*", type=Path)
@@ -169,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("configs", nargs="*", type=Path)
     p.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     sub.add_parser("search", help="NSGA-II design-space search over a space YAML (fuseloop search --help)")
-    sub.add_parser("search-export",
-                   help="a Pareto point of a search as a workflow config (fuseloop search-export --help)")
+    sub.add_parser(
+        "search-export", help="a Pareto point of a search as a workflow config (fuseloop search-export --help)"
+    )
     p = sub.add_parser("cache", help="the run cache")
     p.add_argument("action", choices=["clear"])
     p.add_argument("directory", type=Path)
@@ -179,10 +197,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True, help="network name: the file NAME.yaml and the sweep's `network`")
     p.add_argument("--dataset", default="custom", help="dataset name of the sweep entry (default: custom)")
     p.add_argument("--out", type=Path, default=None, help="directory to write to (default: workloads/networks)")
-    p.add_argument("--pred-bits", type=int, default=PRED_BITS,
-                   help=f"ARCHON prediction activation bits of every fused block (default {PRED_BITS})")
-    p.add_argument("--prune-factor", type=float, default=PRUNE_FACTOR,
-                   help=f"ARCHON fraction of fused weights kept (default {PRUNE_FACTOR})")
+    p.add_argument(
+        "--pred-bits",
+        type=int,
+        default=PRED_BITS,
+        help=f"ARCHON prediction activation bits of every fused block (default {PRED_BITS})",
+    )
+    p.add_argument(
+        "--prune-factor",
+        type=float,
+        default=PRUNE_FACTOR,
+        help=f"ARCHON fraction of fused weights kept (default {PRUNE_FACTOR})",
+    )
     p.add_argument("--config", type=Path, default=None, help="also write a workflow config running the network")
     p.add_argument("--force", action="store_true", help="replace files an earlier import-keras wrote")
     args = parser.parse_args(argv)

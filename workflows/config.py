@@ -1,6 +1,7 @@
 """Load and validate the workflow configuration: the schema (workflows/config/schema.yaml plus every registered
 accelerator's section and mapper kinds), defaults filled in, then semantic checks (the zoo, the accelerators' presets
 and overrides, the engine options), all before any job runs. Errors name the file and the field."""
+
 from __future__ import annotations
 
 import copy
@@ -42,11 +43,16 @@ def schema() -> dict[str, Any]:
     for plugin in accelerators.all_plugins():
         for kind, defaults in plugin.mapper_kinds.items():
             if kind in owners and mapper["properties"][kind]["default"] != defaults:
-                raise ConfigError(f"accelerators {owners[kind]} and {plugin.name} both declare mapper kind {kind!r} "
-                                  "with different defaults; give one of them its own kind")
+                raise ConfigError(
+                    f"accelerators {owners[kind]} and {plugin.name} both declare mapper kind {kind!r} "
+                    "with different defaults; give one of them its own kind"
+                )
             owners.setdefault(kind, plugin.name)
-            mapper["properties"][kind] = {"$ref": "#/$defs/search", "default": dict(defaults),
-                                          "description": f"mapper settings of {owners[kind]}'s {kind} runs"}
+            mapper["properties"][kind] = {
+                "$ref": "#/$defs/search",
+                "default": dict(defaults),
+                "description": f"mapper settings of {owners[kind]}'s {kind} runs",
+            }
         if plugin.section:
             props[plugin.section] = {**copy.deepcopy(plugin.section_schema), "default": {}}
     return full
@@ -110,8 +116,9 @@ def _check_derivable(source: str) -> None:
     try:
         library_versions()
     except ValueError as exc:
-        raise ConfigError(f"{source}: field energy_tables: {exc}; or set energy_tables: paper (the shipped tables)") \
-            from None
+        raise ConfigError(
+            f"{source}: field energy_tables: {exc}; or set energy_tables: paper (the shipped tables)"
+        ) from None
 
 
 def _check_sweep(config: dict[str, Any], source: str) -> None:
@@ -122,11 +129,14 @@ def _check_sweep(config: dict[str, Any], source: str) -> None:
     for i, entry in enumerate(config["sweep"]):
         network, dataset = entry["network"], entry["dataset"]
         if network not in known:
-            raise ConfigError(f"{source}: field sweep[{i}].network: unknown network {network!r} "
-                              f"(known: {', '.join(known)})")
+            raise ConfigError(
+                f"{source}: field sweep[{i}].network: unknown network {network!r} (known: {', '.join(known)})"
+            )
         if dataset not in zoo.datasets(network):
-            raise ConfigError(f"{source}: field sweep[{i}].dataset: unknown dataset {dataset!r} for {network} "
-                              f"(known: {', '.join(zoo.datasets(network))})")
+            raise ConfigError(
+                f"{source}: field sweep[{i}].dataset: unknown dataset {dataset!r} for {network} "
+                f"(known: {', '.join(zoo.datasets(network))})"
+            )
         if (network, dataset) in seen:
             raise ConfigError(f"{source}: field sweep[{i}]: {network}/{dataset} is listed twice")
         seen.add((network, dataset))

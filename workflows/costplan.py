@@ -6,6 +6,7 @@ Cost step of a network/dataset: `<results>/<network>/<dataset>/costs.csv` (layer
 costs.columns) and `costs_summary.csv` (one row per accelerator), from layers.csv, the runs of every row and the
 choices file; the sweep's `<results>/costs_summary.csv` concatenates them; `<results>/plots/costs/` holds the plots.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ KEEP_PHASES = ("prediction", "overhead")
 
 
 # ---- costs ------------------------------------------------------------------------------------------------
+
 
 def choices_for(config: dict[str, Any], pair: Pair) -> str | None:
     """The choices file of `pair` (None: no cost step for it)."""
@@ -42,8 +44,11 @@ def cost_settings(config: dict[str, Any]) -> dict[str, Any]:
 def step_settings(config: dict[str, Any]) -> dict[str, Any]:
     """What a cost step reads: the cost settings and each accelerator's table settings (they name its network)."""
     keys = {key for name in config["accelerators"] for key in accelerators.get(name).table_reads}
-    return {**subset(config, tuple(sorted(keys))), "costs": cost_settings(config),
-            "accelerators": config["accelerators"]}
+    return {
+        **subset(config, tuple(sorted(keys))),
+        "costs": cost_settings(config),
+        "accelerators": config["accelerators"],
+    }
 
 
 def evaluated_network(config: dict[str, Any], pair: Pair, accelerator: str):
@@ -51,8 +56,9 @@ def evaluated_network(config: dict[str, Any], pair: Pair, accelerator: str):
     from .plan import network
 
     plugin = accelerators.get(accelerator)
-    return plugin.evaluated_network(network(pair.network, pair.dataset, accelerator),
-                                    subset(config, plugin.table_reads))
+    return plugin.evaluated_network(
+        network(pair.network, pair.dataset, accelerator), subset(config, plugin.table_reads)
+    )
 
 
 def choice_files(path: str) -> list[str]:
@@ -104,6 +110,7 @@ def check_costs(config: dict[str, Any], source: str) -> None:
 
 # ---- search -----------------------------------------------------------------------------------------------
 
+
 def search_space(config: dict[str, Any]):
     """The configured search space (dse.space.Space) or None."""
     path = config["search"]["space"]
@@ -151,8 +158,10 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
     from .plan import run_settings, table_files
 
     runs = planned_runs(space, config)
-    files = [config["search"]["space"], *sorted(str(space.base_dir / spec["table"])
-                                                for spec in space.multipliers.values() if "table" in spec)]
+    files = [
+        config["search"]["space"],
+        *sorted(str(space.base_dir / spec["table"]) for spec in space.multipliers.values() if "table" in spec),
+    ]
     keys: list[str] = []
     if space.accelerator is not None:
         keys += accelerators.get(space.accelerator).table_reads  # also what its run options read
@@ -162,6 +171,11 @@ def search_plan(config: dict[str, Any]) -> SearchPlan | None:
         settings[key] = {**settings[key], **value} if isinstance(value, dict) and key in settings else value
     settings["costs"] = cost_settings(config)
     results = config["results"]
-    return SearchPlan(space, config["search"]["space"], {run.key: run for run in runs.values()},
-                      files + [f"{results}/runs/{key}/stats.json" for key in sorted({r.key for r in runs.values()})],
-                      settings, f"{results}/search/{space.name}")
+    return SearchPlan(
+        space,
+        config["search"]["space"],
+        {run.key: run for run in runs.values()},
+        files + [f"{results}/runs/{key}/stats.json" for key in sorted({r.key for r in runs.values()})],
+        settings,
+        f"{results}/search/{space.name}",
+    )

@@ -3,6 +3,7 @@ runs (content-keyed: identical runs anywhere in the sweep are one job), the inpu
 
 Run outputs live in `<results>/runs/<key>/`; which run a layer uses is in its accelerator's `runs.json`.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,15 @@ def run_settings(config: dict[str, Any], kind: str | None = None) -> dict[str, A
     energy tables, and whether recorded mappings are evaluated instead of searched."""
     # problem: only what shapes the runs (the depthwise fix keys are table-step settings; a mapper job that
     # received them would re-run when they change)
-    keys: tuple[str, ...] = ("problem.version", "problem.depthwise", "engine", "engine_options", "energy_tables",
-                             "mapping", "mapper.optimization_metrics")
+    keys: tuple[str, ...] = (
+        "problem.version",
+        "problem.depthwise",
+        "engine",
+        "engine_options",
+        "energy_tables",
+        "mapping",
+        "mapper.optimization_metrics",
+    )
     return subset(config, keys + ((f"mapper.{kind}",) if kind else ("mapper",)))
 
 
@@ -68,8 +76,9 @@ def run_options(config: dict[str, Any], name: str, dataset: str, accelerator: st
 
 def _mapper_text(mapper: dict[str, Any], kind: str, tie_break: str = "first") -> str:
     search = mapper[kind]
-    return _mapper_yaml(search["timeout"], search["victory_condition"], tuple(mapper["optimization_metrics"]),
-                        tie_break)
+    return _mapper_yaml(
+        search["timeout"], search["victory_condition"], tuple(mapper["optimization_metrics"]), tie_break
+    )
 
 
 @cache
@@ -97,14 +106,36 @@ def _planned(run: LayerRun, settings: dict[str, Any], name: str, dataset: str, a
     tables = settings.get("energy_tables", "paper")
     recorded = _recorded(run, name, dataset, accelerator) if settings.get("mapping") == "artifact" else None
     if recorded is not None:  # the artifact's mapping of exactly this problem, on the arch it used
-        spec = RunSpec(_portable(recorded.arch_dir), problem, "", "", settings["engine"], settings["engine_options"],
-                       tables, json.dumps(recorded.mapping.to_dict(), sort_keys=True))
+        spec = RunSpec(
+            _portable(recorded.arch_dir),
+            problem,
+            "",
+            "",
+            settings["engine"],
+            settings["engine_options"],
+            tables,
+            json.dumps(recorded.mapping.to_dict(), sort_keys=True),
+        )
     else:
-        spec = RunSpec(_portable(run.arch), problem, run.constraints,
-                       _mapper_text(settings["mapper"], run.mapper_kind, run.tie_break), settings["engine"],
-                       settings["engine_options"], tables)
-    return PlannedRun(name, dataset, accelerator, run.name, spec.key(ROOT), spec, run.mapper_kind,
-                      _freeze(settings.get("options") or {}))
+        spec = RunSpec(
+            _portable(run.arch),
+            problem,
+            run.constraints,
+            _mapper_text(settings["mapper"], run.mapper_kind, run.tie_break),
+            settings["engine"],
+            settings["engine_options"],
+            tables,
+        )
+    return PlannedRun(
+        name,
+        dataset,
+        accelerator,
+        run.name,
+        spec.key(ROOT),
+        spec,
+        run.mapper_kind,
+        _freeze(settings.get("options") or {}),
+    )
 
 
 def _recorded(run: LayerRun, name: str, dataset: str, accelerator: str):
@@ -144,8 +175,9 @@ def all_runs(config: dict[str, Any]) -> dict[str, PlannedRun]:
 def find_run(settings: dict[str, Any], network: str, dataset: str, accelerator: str, layer: str) -> PlannedRun:
     """A layer's run rebuilt from the settings its mapper job receives (`run_settings(config, kind)` and the
     network's run `options`)."""
-    for run in _layer_runs(_freeze(settings["problem"]), _freeze(settings.get("options") or {}), network, dataset,
-                           accelerator):
+    for run in _layer_runs(
+        _freeze(settings["problem"]), _freeze(settings.get("options") or {}), network, dataset, accelerator
+    ):
         if run.name == layer:
             return _planned(run, settings, network, dataset, accelerator)
     raise KeyError(f"{accelerator} has no run for layer {layer} of {network}/{dataset}")

@@ -3,6 +3,7 @@
 Importing this package is cheap: TensorFlow is imported only when `from_keras` is called,
 Jinja2 only when a problem is rendered.
 """
+
 from .layer import KINDS, PARTS, ROLES, Layer, LayerError
 from .network import VARIANTS, Block, Network
 from .zoo import ZooError, datasets, load_network, network_names, variants
@@ -16,8 +17,18 @@ def from_keras(model, name: str = "keras", dataset: str = "custom") -> Network:
 
 
 __all__ = [
-    "Layer", "LayerError", "KINDS", "PARTS", "ROLES",
-    "Block", "Network", "VARIANTS",
-    "ZooError", "network_names", "datasets", "variants", "load_network",
+    "Layer",
+    "LayerError",
+    "KINDS",
+    "PARTS",
+    "ROLES",
+    "Block",
+    "Network",
+    "VARIANTS",
+    "ZooError",
+    "network_names",
+    "datasets",
+    "variants",
+    "load_network",
     "from_keras",
 ]

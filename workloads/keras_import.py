@@ -18,6 +18,7 @@ Blocks are matched greedily from the first layer on. Everything before the first
 after the last block the tail; a layer between two blocks that fits no block is an error. A model without any
 block is all head. Roles: decom (expand), conv (depthwise), se_reduce / se_expand, comp (project).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,13 +67,23 @@ def from_keras(model: Any, name: str = "keras", dataset: str = "custom") -> Netw
     tail = tuple(layer.with_(name=f"tail.{layer.name}", part="tail") for layer in parts.tail)
     blocks = tuple(_block(i + 1, members) for i, members in enumerate(parts.blocks))
     try:
-        return Network(name, dataset, "baseline", parts.num_classes, head, blocks, tail,
-                       input_size=parts.input_size, input_channels=parts.input_channels)
+        return Network(
+            name,
+            dataset,
+            "baseline",
+            parts.num_classes,
+            head,
+            blocks,
+            tail,
+            input_size=parts.input_size,
+            input_channels=parts.input_channels,
+        )
     except ValueError as exc:
         raise KerasImportError(f"model {model.name!r}: {exc}") from None
 
 
 # ----------------------------------------------------------------------------------------- layer conversion
+
 
 def _flatten(model: Any, keras: Any) -> list:
     out = []
@@ -88,8 +99,10 @@ def _shape(layer: Any, which: str) -> tuple:
     try:
         return tuple(getattr(layer, which).shape)
     except (AttributeError, ValueError) as exc:
-        raise KerasImportError(f"layer {layer.name!r}: cannot read its {which} shape ({exc}); build the model with "
-                               "keras.Input and call every layer once") from None
+        raise KerasImportError(
+            f"layer {layer.name!r}: cannot read its {which} shape ({exc}); build the model with "
+            "keras.Input and call every layer once"
+        ) from None
 
 
 def _spatial(layer: Any, shape: tuple) -> tuple[int, int, int]:
@@ -101,23 +114,26 @@ def _spatial(layer: Any, shape: tuple) -> tuple[int, int, int]:
     else:
         _, h, w, c = shape
     if None in (h, w, c):
-        raise KerasImportError(f"layer {layer.name!r}: unknown spatial size {shape}; "
-                               "give the model a fixed input shape")
+        raise KerasImportError(
+            f"layer {layer.name!r}: unknown spatial size {shape}; give the model a fixed input shape"
+        )
     return int(w), int(h), int(c)
 
 
 def _stride(layer: Any) -> int:
     sh, sw = layer.strides
     if sh != sw:
-        raise KerasImportError(f"layer {layer.name!r}: strides {layer.strides} differ per axis "
-                               "(fuseloop layers have one stride)")
+        raise KerasImportError(
+            f"layer {layer.name!r}: strides {layer.strides} differ per axis (fuseloop layers have one stride)"
+        )
     if tuple(getattr(layer, "dilation_rate", (1, 1))) != (1, 1):
         raise KerasImportError(f"layer {layer.name!r}: dilation_rate {layer.dilation_rate} is not supported")
     return int(sh)
 
 
-def _make(name: str, kind: str, R: int, S: int, P: int, Q: int, C: int, M: int, stride: int = 1,
-          groups: int = 1) -> Layer:
+def _make(
+    name: str, kind: str, R: int, S: int, P: int, Q: int, C: int, M: int, stride: int = 1, groups: int = 1
+) -> Layer:
     try:
         return Layer(name, kind, R, S, P, Q, C, M, stride=stride, groups=groups)
     except LayerError as exc:
@@ -132,8 +148,10 @@ def _convert(layer: Any, keras: Any) -> list[Layer]:
         kh, kw = layer.kernel_size
         mult = layer.depth_multiplier
         kind = "depthwise" if mult == 1 else "grouped-conv"
-        return [_make(f"{layer.name}_dw", kind, kw, kh, P, Q, C, C * mult, _stride(layer), C),
-                _make(f"{layer.name}_pw", "pointwise", 1, 1, P, Q, C * mult, M)]
+        return [
+            _make(f"{layer.name}_dw", kind, kw, kh, P, Q, C, C * mult, _stride(layer), C),
+            _make(f"{layer.name}_pw", "pointwise", 1, 1, P, Q, C * mult, M),
+        ]
     if isinstance(layer, L.DepthwiseConv2D):
         P, Q, M = _spatial(layer, _shape(layer, "output"))
         _, _, C = _spatial(layer, _shape(layer, "input"))
@@ -161,8 +179,10 @@ def _convert(layer: Any, keras: Any) -> list[Layer]:
         P, Q = (list(reversed(spatial)) + [1, 1])[:2]
         return [_make(layer.name, "fc", 1, 1, P, Q, int(inp[-1]), int(out[-1]))]
     if layer.weights and type(layer).__name__ not in WEIGHTED_BUT_SKIPPED:
-        raise KerasImportError(f"layer {layer.name!r} ({type(layer).__name__}) has weights but is not a Conv2D, "
-                               "DepthwiseConv2D, SeparableConv2D or Dense layer; fuseloop cannot import it")
+        raise KerasImportError(
+            f"layer {layer.name!r} ({type(layer).__name__}) has weights but is not a Conv2D, "
+            "DepthwiseConv2D, SeparableConv2D or Dense layer; fuseloop cannot import it"
+        )
     return []
 
 
@@ -180,6 +200,7 @@ def _input_geometry(model: Any) -> tuple[int, int]:
 
 # ----------------------------------------------------------------------------------------- head / body / tail
 
+
 def _is_1x1(layer: Layer) -> bool:
     return layer.kind in ("pointwise", "grouped-pointwise")
 
@@ -187,8 +208,12 @@ def _is_1x1(layer: Layer) -> bool:
 def _match_block(layers: list[Layer], i: int) -> list[tuple[str, Layer]] | None:
     """The block starting at layers[i], as (role, layer) pairs, or None."""
     j, members = i, []
-    if (j + 1 < len(layers) and _is_1x1(layers[j]) and layers[j + 1].kind == "depthwise"
-            and layers[j].M == layers[j + 1].C):
+    if (
+        j + 1 < len(layers)
+        and _is_1x1(layers[j])
+        and layers[j + 1].kind == "depthwise"
+        and layers[j].M == layers[j + 1].C
+    ):
         members.append(("decom", layers[j]))
         j += 1
     if j >= len(layers) or layers[j].kind != "depthwise":
@@ -196,11 +221,17 @@ def _match_block(layers: list[Layer], i: int) -> list[tuple[str, Layer]] | None:
     dw = layers[j]
     members.append(("conv", dw))
     j += 1
-    rest = layers[j:j + 3]
-    if (len(rest) == 3 and all(layer.P == layer.Q == 1 for layer in rest[:2])
-            and rest[0].C == dw.M and rest[1].M == dw.M and rest[0].M == rest[1].C
-            and _is_1x1(rest[2]) and rest[2].C == dw.M
-            and all(layer.kind in ("fc", "pointwise") for layer in rest[:2])):
+    rest = layers[j : j + 3]
+    if (
+        len(rest) == 3
+        and all(layer.P == layer.Q == 1 for layer in rest[:2])
+        and rest[0].C == dw.M
+        and rest[1].M == dw.M
+        and rest[0].M == rest[1].C
+        and _is_1x1(rest[2])
+        and rest[2].C == dw.M
+        and all(layer.kind in ("fc", "pointwise") for layer in rest[:2])
+    ):
         members += [("se_reduce", rest[0]), ("se_expand", rest[1])]
         j += 2
     if j < len(layers) and _is_1x1(layers[j]) and layers[j].C == dw.M:
@@ -227,8 +258,10 @@ def _split(layers: list[Layer]) -> tuple[list[Layer], list[list[tuple[str, Layer
     covered = {id(layer) for block in blocks for _, layer in block}
     for layer in layers[first:last]:
         if id(layer) not in covered:
-            raise KerasImportError(f"layer {layer.name!r} sits between bottleneck blocks but fits no "
-                                   "[expand 1x1] -> depthwise -> project 1x1 pattern")
+            raise KerasImportError(
+                f"layer {layer.name!r} sits between bottleneck blocks but fits no "
+                "[expand 1x1] -> depthwise -> project 1x1 pattern"
+            )
     return layers[:first], blocks, layers[last:]
 
 

@@ -19,6 +19,7 @@ layers that do not chain ('valid' padding, pooling or concatenation between laye
 'same'-padded layers, each reading the map the previous one produced; an fc layer at 1x1 may follow global
 average pooling or flattening).
 """
+
 from __future__ import annotations
 
 import re
@@ -53,13 +54,21 @@ class ImportedNetwork:
 
 def check_name(name: str, what: str = "network name") -> str:
     if not NAME.match(name):
-        raise KerasImportError(f"{what} {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter or "
-                               "digit (it names a file and results directories)")
+        raise KerasImportError(
+            f"{what} {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter or "
+            "digit (it names a file and results directories)"
+        )
     return name
 
 
-def network_file(model: Any, name: str, dataset: str = "custom", pred_bits: int = PRED_BITS,
-                 prune_factor: float = PRUNE_FACTOR, source: str = "") -> ImportedNetwork:
+def network_file(
+    model: Any,
+    name: str,
+    dataset: str = "custom",
+    pred_bits: int = PRED_BITS,
+    prune_factor: float = PRUNE_FACTOR,
+    source: str = "",
+) -> ImportedNetwork:
     """The zoo network file of `model` (module docstring); its baseline is checked to load as `from_keras` gives it."""
     check_name(name)
     check_name(dataset, "dataset name")
@@ -70,8 +79,10 @@ def network_file(model: Any, name: str, dataset: str = "custom", pred_bits: int 
     parts = split_model(model)
     where = f"model {parts.model!r}"
     if not parts.blocks:
-        raise KerasImportError(f"{where}: no bottleneck block ([expand 1x1] -> depthwise -> project 1x1); a network "
-                               "file needs at least one, and ARCHON fuses them")
+        raise KerasImportError(
+            f"{where}: no bottleneck block ([expand 1x1] -> depthwise -> project 1x1); a network "
+            "file needs at least one, and ARCHON fuses them"
+        )
     blocks = [_BlockShape.of(k + 1, members, where) for k, members in enumerate(parts.blocks)]
     for layer in parts.head + parts.tail:
         _check_square(layer, where)
@@ -80,14 +91,15 @@ def network_file(model: Any, name: str, dataset: str = "custom", pred_bits: int 
     if not expanded:
         raise KerasImportError(f"{where}: no bottleneck block has an expand 1x1; ARCHON has nothing to fuse")
     first, last = expanded[0], expanded[-1]
-    for b in blocks[first - 1:last]:
+    for b in blocks[first - 1 : last]:
         if not b.decom:
             raise KerasImportError(
                 f"{where}: layer {b.dw_name!r} (block {b.index}) is a depthwise layer without an expand 1x1 before it, "
                 "between expanded blocks: ARCHON fuses only [expand 1x1] -> depthwise -> project 1x1 blocks, and an "
-                "unexpanded block can run unfused only before the first or after the last of them")
-    fused = blocks[first - 1:last]
-    before, after = blocks[:first - 1], blocks[last:]
+                "unexpanded block can run unfused only before the first or after the last of them"
+            )
+    fused = blocks[first - 1 : last]
+    before, after = blocks[: first - 1], blocks[last:]
     doc = _document(parts, blocks, fused, before, after, name, dataset, pred_bits, prune_factor, source)
     text = _render(doc, parts, blocks, before, after, source)
     _verify(model, text, name, dataset)
@@ -95,6 +107,7 @@ def network_file(model: Any, name: str, dataset: str = "custom", pred_bits: int 
 
 
 # ----------------------------------------------------------------------------------------- blocks
+
 
 @dataclass
 class _BlockShape:
@@ -122,33 +135,56 @@ class _BlockShape:
         around = [(decom, dw.P * dw.stride)] if decom is not None else []
         for layer, side in [*around, (comp, dw.P)]:
             if layer.stride != 1:
-                raise KerasImportError(f"{where}: layer {layer.name!r} (block {k}): a strided 1x1 layer inside a block "
-                                       "cannot be written (the block's stride is its depthwise layer's)")
+                raise KerasImportError(
+                    f"{where}: layer {layer.name!r} (block {k}): a strided 1x1 layer inside a block "
+                    "cannot be written (the block's stride is its depthwise layer's)"
+                )
             if layer.P != side:
-                raise KerasImportError(f"{where}: layer {layer.name!r} (block {k}) works on a {layer.P}x{layer.P} map, "
-                                       f"expected {side}x{side} around depthwise layer {dw.name!r}")
+                raise KerasImportError(
+                    f"{where}: layer {layer.name!r} (block {k}) works on a {layer.P}x{layer.P} map, "
+                    f"expected {side}x{side} around depthwise layer {dw.name!r}"
+                )
         if decom is not None and decom.groups != comp.groups:
-            raise KerasImportError(f"{where}: layer {decom.name!r} has groups={decom.groups} but {comp.name!r} "
-                                   f"groups={comp.groups}; a block's 1x1 layers share one group count")
+            raise KerasImportError(
+                f"{where}: layer {decom.name!r} has groups={decom.groups} but {comp.name!r} "
+                f"groups={comp.groups}; a block's 1x1 layers share one group count"
+            )
         se_width = se_kind = None
         if "se_reduce" in roles:
             reduce, expand = roles["se_reduce"], roles["se_expand"]
             if reduce.kind != expand.kind:
-                raise KerasImportError(f"{where}: squeeze-and-excite layers {reduce.name!r} ({reduce.kind}) and "
-                                       f"{expand.name!r} ({expand.kind}) must be of one kind")
+                raise KerasImportError(
+                    f"{where}: squeeze-and-excite layers {reduce.name!r} ({reduce.kind}) and "
+                    f"{expand.name!r} ({expand.kind}) must be of one kind"
+                )
             se_width, se_kind = reduce.M, reduce.kind
         first = members[0][1]
-        return cls(k, first.C, dw.C, comp.M, dw.P, dw.stride, dw.R, comp.groups, decom is not None, se_width,
-                   se_kind, dw.name, members)
+        return cls(
+            k,
+            first.C,
+            dw.C,
+            comp.M,
+            dw.P,
+            dw.stride,
+            dw.R,
+            comp.groups,
+            decom is not None,
+            se_width,
+            se_kind,
+            dw.name,
+            members,
+        )
 
 
 def _check_square(layer: Layer, where: str) -> None:
     if layer.R != layer.S:
-        raise KerasImportError(f"{where}: layer {layer.name!r} has a {layer.S}x{layer.R} kernel; network files hold "
-                               "square kernels")
+        raise KerasImportError(
+            f"{where}: layer {layer.name!r} has a {layer.S}x{layer.R} kernel; network files hold square kernels"
+        )
     if layer.P != layer.Q:
-        raise KerasImportError(f"{where}: layer {layer.name!r} produces a {layer.Q}x{layer.P} map; network files hold "
-                               "square maps")
+        raise KerasImportError(
+            f"{where}: layer {layer.name!r} produces a {layer.Q}x{layer.P} map; network files hold square maps"
+        )
 
 
 def _check_chain(parts: KerasParts, blocks: list[_BlockShape], where: str) -> None:
@@ -161,8 +197,10 @@ def _check_chain(parts: KerasParts, blocks: list[_BlockShape], where: str) -> No
         return layer.name, layer.name, layer.P * layer.stride, layer.C, layer.P, layer.M, pooled
 
     units = [edge_unit(layer) for layer in parts.head]
-    units += [(b.layers[0][1].name, b.layers[-1][1].name, b.pixels * b.stride, b.in_ch, b.pixels, b.out, False)
-              for b in blocks]
+    units += [
+        (b.layers[0][1].name, b.layers[-1][1].name, b.pixels * b.stride, b.in_ch, b.pixels, b.out, False)
+        for b in blocks
+    ]
     units += [edge_unit(layer) for layer in parts.tail]
     for name, last, in_side, in_ch, out_side, out_ch, pooled in units:
         flattened = pooled and in_ch == side * side * channels
@@ -171,7 +209,8 @@ def _check_chain(parts: KerasParts, blocks: list[_BlockShape], where: str) -> No
                 f"{where}: layer {name!r} reads a {in_side}x{in_side} map (output side x stride) with {in_ch} "
                 f"channels, but {source} gives {side}x{side} with {channels}; a network file chains 'same'-padded "
                 "layers, each reading what the previous one produced (no 'valid' padding, pooling or concatenation "
-                "between them)")
+                "between them)"
+            )
         side, channels, source = out_side, out_ch, f"layer {last!r}"
 
 
@@ -182,8 +221,10 @@ def _se_spec(blocks: list[_BlockShape], where: str) -> dict[str, Any] | None:
     kinds = {b.se_kind for b in with_se}
     if len(kinds) > 1:
         b = next(b for b in with_se if b.se_kind != with_se[0].se_kind)
-        raise KerasImportError(f"{where}: block {b.index} (layer {b.dw_name!r}): squeeze-and-excite layers of kind "
-                               f"{b.se_kind}, other blocks {with_se[0].se_kind}; a network file has one kind")
+        raise KerasImportError(
+            f"{where}: block {b.index} (layer {b.dw_name!r}): squeeze-and-excite layers of kind "
+            f"{b.se_kind}, other blocks {with_se[0].se_kind}; a network file has one kind"
+        )
     spec: dict[str, Any] = {"blocks": [b.index for b in with_se]}
     for ratio, base in SE_RULES:
         if all(b.se_width == max(1, int((b.in_ch if base == "in" else b.mid) * ratio)) for b in with_se):
@@ -197,6 +238,7 @@ def _se_spec(blocks: list[_BlockShape], where: str) -> dict[str, Any] | None:
 
 
 # ----------------------------------------------------------------------------------------- document
+
 
 def _edge(layer: Layer, name: str | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {"name": name or layer.name, "kind": layer.kind, "C": layer.C}
@@ -223,8 +265,15 @@ def _body(blocks: list[_BlockShape], fused: bool, where: str) -> dict[str, Any]:
     if fused:
         body["predict"] = "conv"
     body["blocks"] = len(blocks)
-    for key, attr in (("in", "in_ch"), ("mid", "mid"), ("out", "out"), ("pixels", "pixels"), ("stride", "stride"),
-                      ("kernel", "kernel"), ("groups", "groups")):
+    for key, attr in (
+        ("in", "in_ch"),
+        ("mid", "mid"),
+        ("out", "out"),
+        ("pixels", "pixels"),
+        ("stride", "stride"),
+        ("kernel", "kernel"),
+        ("groups", "groups"),
+    ):
         body[key] = [getattr(b, attr) for b in blocks]
     if not fused:
         no_decom = [b.index for b in blocks if not b.decom]
@@ -236,9 +285,18 @@ def _body(blocks: list[_BlockShape], fused: bool, where: str) -> dict[str, Any]:
     return body
 
 
-def _document(parts: KerasParts, blocks: list[_BlockShape], fused: list[_BlockShape], before: list[_BlockShape],
-              after: list[_BlockShape], name: str, dataset: str, pred_bits: int, prune_factor: float,
-              source: str) -> dict[str, Any]:
+def _document(
+    parts: KerasParts,
+    blocks: list[_BlockShape],
+    fused: list[_BlockShape],
+    before: list[_BlockShape],
+    after: list[_BlockShape],
+    name: str,
+    dataset: str,
+    pred_bits: int,
+    prune_factor: float,
+    source: str,
+) -> dict[str, Any]:
     where = f"model {parts.model!r}"
     fused_body = _body(fused, True, where)
     fused_body.update(pred_bits=pred_bits, prune_factor=prune_factor)
@@ -248,10 +306,16 @@ def _document(parts: KerasParts, blocks: list[_BlockShape], fused: list[_BlockSh
         "input": {"size": parts.input_size, "channels": parts.input_channels},
         "datasets": {dataset: {"num_classes": parts.num_classes}},
         "variants": {
-            "baseline": {"head": [_edge(layer) for layer in parts.head], "body": _body(blocks, False, where),
-                         "tail": [_edge(layer) for layer in parts.tail]},
-            "fused": {"head": [_edge(layer) for layer in parts.head] + _unfused(before), "body": fused_body,
-                      "tail": _unfused(after) + [_edge(layer) for layer in parts.tail]},
+            "baseline": {
+                "head": [_edge(layer) for layer in parts.head],
+                "body": _body(blocks, False, where),
+                "tail": [_edge(layer) for layer in parts.tail],
+            },
+            "fused": {
+                "head": [_edge(layer) for layer in parts.head] + _unfused(before),
+                "body": fused_body,
+                "tail": _unfused(after) + [_edge(layer) for layer in parts.tail],
+            },
         },
     }
 
@@ -277,14 +341,22 @@ def _runs(values: list) -> str:
     return "[" + ", ".join(out) + "]"
 
 
-def _render(doc: dict[str, Any], parts: KerasParts, blocks: list[_BlockShape], before: list[_BlockShape],
-            after: list[_BlockShape], source: str) -> str:
-    lines = [f"# {doc['name']}: imported by `fuseloop import-keras` from Keras model {parts.model!r}"
-             + (f" ({source})" if source else "") + ".",
-             "# Schema and expansion rules: workloads/zoo.py; "
-             "how the variants are derived: workloads/keras_network.py.",
-             "# Layer names are the model's; block k holds the model's k-th [expand 1x1] -> depthwise -> project 1x1.",
-             *(f"#   block {b.index}: {', '.join(layer.name for _, layer in b.layers)}" for b in blocks)]
+def _render(
+    doc: dict[str, Any],
+    parts: KerasParts,
+    blocks: list[_BlockShape],
+    before: list[_BlockShape],
+    after: list[_BlockShape],
+    source: str,
+) -> str:
+    lines = [
+        f"# {doc['name']}: imported by `fuseloop import-keras` from Keras model {parts.model!r}"
+        + (f" ({source})" if source else "")
+        + ".",
+        "# Schema and expansion rules: workloads/zoo.py; how the variants are derived: workloads/keras_network.py.",
+        "# Layer names are the model's; block k holds the model's k-th [expand 1x1] -> depthwise -> project 1x1.",
+        *(f"#   block {b.index}: {', '.join(layer.name for _, layer in b.layers)}" for b in blocks),
+    ]
     for key in ("name", "description", "input", "datasets"):
         lines.append(f"{key}: {_flow(doc[key])}")
     lines += ["", "variants:"]
@@ -293,8 +365,10 @@ def _render(doc: dict[str, Any], parts: KerasParts, blocks: list[_BlockShape], b
         if variant == "fused":
             lines.append("    # ARCHON: every expanded block fused (predict: conv), squeeze-and-excite left out")
             if before or after:
-                lines.append(f"    # model block(s) {_listed([b.index for b in before + after])} have no expand 1x1: "
-                             "ordinary layers in this head / tail")
+                lines.append(
+                    f"    # model block(s) {_listed([b.index for b in before + after])} have no expand 1x1: "
+                    "ordinary layers in this head / tail"
+                )
             if before:
                 lines.append(f"    # so fused block k is baseline block k + {len(before)}")
         for part in ("head", "body", "tail"):
@@ -303,8 +377,10 @@ def _render(doc: dict[str, Any], parts: KerasParts, blocks: list[_BlockShape], b
                 lines.append("    body:")
                 for key, item in value.items():
                     text = _runs(item) if isinstance(item, list) and key not in ("no_decom",) else _flow(item)
-                    comment = {"pred_bits": "   # ARCHON prediction activation bits (paper MobileNetV2: 4)",
-                               "prune_factor": "   # fraction of fused weights kept (paper MobileNetV2: 0.013)"}
+                    comment = {
+                        "pred_bits": "   # ARCHON prediction activation bits (paper MobileNetV2: 4)",
+                        "prune_factor": "   # fraction of fused weights kept (paper MobileNetV2: 0.013)",
+                    }
                     lines.append(f"      {key}: {text}{comment.get(key, '')}")
             elif value:
                 lines.append(f"    {part}:")
@@ -329,10 +405,19 @@ def _verify(model: Any, text: str, name: str, dataset: str) -> None:
         baseline = load_network_file(path, dataset, "baseline")
         load_network_file(path, dataset, "fused")
     if baseline.layers() != expected.layers() or [_block_key(b) for b in baseline.blocks] != [
-            _block_key(b) for b in expected.blocks]:
+        _block_key(b) for b in expected.blocks
+    ]:
         raise AssertionError(f"network file of {name} does not reproduce the model's layers (a bug: please report)")
 
 
 def _block_key(block: Block) -> tuple:
-    return (block.index, block.in_ch, block.mid_ch, block.out_ch, block.pixels, block.stride, block.kernel,
-            block.groups)
+    return (
+        block.index,
+        block.in_ch,
+        block.mid_ch,
+        block.out_ch,
+        block.pixels,
+        block.stride,
+        block.kernel,
+        block.groups,
+    )

@@ -4,6 +4,7 @@ Channel counts are the layer's *true* counts. How a layer becomes one or more
 Timeloop problems (depthwise as a coupled shape or as the paper's C=1 form, a
 grouped 1x1 as one group repeated G times) is decided in `workloads.problem`.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
@@ -69,14 +70,16 @@ class Layer:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise LayerError(f"{where}: {field} must be a positive integer, got {value!r}")
         if self.kind == "depthwise" and not (self.C == self.M == self.groups):
-            raise LayerError(f"{where}: a depthwise layer needs C == M == groups, "
-                             f"got C={self.C} M={self.M} groups={self.groups}")
+            raise LayerError(
+                f"{where}: a depthwise layer needs C == M == groups, got C={self.C} M={self.M} groups={self.groups}"
+            )
         if self.kind in ("grouped-pointwise", "grouped-conv"):
             if self.C % self.groups or self.M % self.groups:
                 raise LayerError(f"{where}: C={self.C} and M={self.M} must be divisible by groups={self.groups}")
         elif self.kind != "depthwise" and self.groups != 1:
-            raise LayerError(f"{where}: only depthwise and grouped-pointwise (or grouped-conv) layers "
-                             "may have groups != 1")
+            raise LayerError(
+                f"{where}: only depthwise and grouped-pointwise (or grouped-conv) layers may have groups != 1"
+            )
         if self.kind in ("pointwise", "grouped-pointwise", "fc") and (self.R, self.S) != (1, 1):
             raise LayerError(f"{where}: a {self.kind} layer has R=S=1, got R={self.R} S={self.S}")
         if self.part == "body" and self.block is None:

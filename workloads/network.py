@@ -4,6 +4,7 @@ Layer names are unique within a network: `head.<name>`, `b<k>.<role>` (k 1-based
 A baseline block holds decom / conv / comp (plus se_reduce / se_expand where the network has
 squeeze-and-excite); a fused (ARCHON) block holds its prediction layers and `main`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ class Network:
         seen: set[str] = set()
         for layer in self.layers():
             if layer.name in seen:
-                raise ValueError(f"network {self.name}/{self.dataset}/{self.variant}: "
-                                 f"duplicate layer name {layer.name!r}")
+                raise ValueError(
+                    f"network {self.name}/{self.dataset}/{self.variant}: duplicate layer name {layer.name!r}"
+                )
             seen.add(layer.name)
 
     def layers(self) -> list[Layer]:
@@ -88,8 +90,9 @@ class Network:
     def block(self, index: int) -> Block:
         """Block by its 1-based index."""
         if not 1 <= index <= len(self.blocks):
-            raise KeyError(f"network {self.name}/{self.dataset}/{self.variant} has blocks 1..{len(self.blocks)}, "
-                           f"not {index}")
+            raise KeyError(
+                f"network {self.name}/{self.dataset}/{self.variant} has blocks 1..{len(self.blocks)}, not {index}"
+            )
         return self.blocks[index - 1]
 
     @property

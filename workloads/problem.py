@@ -14,6 +14,7 @@ How a layer becomes problems (`problems_for`):
 `problem.macs * problem.repeat == layer.macs` in every case. Problems are written and read with specs.problem
 (`render_problem`, `read_problem`); `parse_problem` here also checks that the file holds one of fuseloop's shapes.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -33,8 +34,19 @@ DEPTHWISE = "Depthwise-Layer"
 
 ProblemError = SpecError  # a problem that cannot be built, rendered or parsed (names the file and the field)
 
-__all__ = ["CNN", "DEPTHWISE", "DEPTHWISE_FORMS", "VERSIONS", "Problem", "ProblemError", "Shape", "parse_problem",
-           "problems_for", "render_problem", "shapes"]
+__all__ = [
+    "CNN",
+    "DEPTHWISE",
+    "DEPTHWISE_FORMS",
+    "VERSIONS",
+    "Problem",
+    "ProblemError",
+    "Shape",
+    "parse_problem",
+    "problems_for",
+    "render_problem",
+    "shapes",
+]
 
 
 @cache
@@ -42,8 +54,14 @@ def shapes() -> dict[str, Shape]:
     """The shapes defined in templates/shapes.yaml, by name (data spaces in the v0.3 spelling)."""
     out = {}
     for name, spec in read_mapping(SHAPES_FILE, "shape definitions").items():
-        spaces = tuple(DataSpace(ds["name"], tuple(tuple(tuple(term) for term in expr) for expr in ds["projection"]),
-                                 bool(ds.get("read-write", False))) for ds in spec["data-spaces"])
+        spaces = tuple(
+            DataSpace(
+                ds["name"],
+                tuple(tuple(tuple(term) for term in expr) for expr in ds["projection"]),
+                bool(ds.get("read-write", False)),
+            )
+            for ds in spec["data-spaces"]
+        )
         coefs = tuple((c["name"], int(c["default"])) for c in spec["coefficients"])
         out[name] = Shape(name, tuple(spec["dimensions"]), coefs, spaces)
     return out
@@ -51,11 +69,13 @@ def shapes() -> dict[str, Shape]:
 
 # ----------------------------------------------------------------------------------------- layer -> problems
 
+
 def problems_for(layer: Layer, depthwise: str = "coupled") -> list[Problem]:
     """The Timeloop problem(s) that evaluate `layer` (see the module docstring)."""
     if depthwise not in DEPTHWISE_FORMS:
-        raise ProblemError(f"layer {layer.name}: depthwise form {depthwise!r} is not one of "
-                           f"{', '.join(DEPTHWISE_FORMS)}")
+        raise ProblemError(
+            f"layer {layer.name}: depthwise form {depthwise!r} is not one of {', '.join(DEPTHWISE_FORMS)}"
+        )
     G = layer.groups
     if layer.kind in ("depthwise", "grouped-conv"):
         if depthwise == "paper":
@@ -84,6 +104,7 @@ def _depthwise(layer: Layer) -> Problem:
 
 # ----------------------------------------------------------------------------------------- parsing
 
+
 def parse_problem(source: str | Path) -> Problem:
     """Read a problem YAML (v0.3 or v0.4; a path or the YAML text) that must hold one of fuseloop's shapes (same
     name, dimensions, coefficients and projections); the result uses that shape."""
@@ -91,12 +112,15 @@ def parse_problem(source: str | Path) -> Problem:
     where = str(source) if isinstance(source, Path) or "\n" not in str(source) else "<problem text>"
     name = problem.shape.name
     if name not in shapes():
-        raise ProblemError(f"{where}: field problem.shape.name: {name!r} is not a fuseloop shape "
-                           f"({', '.join(shapes())})")
+        raise ProblemError(
+            f"{where}: field problem.shape.name: {name!r} is not a fuseloop shape ({', '.join(shapes())})"
+        )
     ours = shapes()[name]
     if problem.shape.dimensions != ours.dimensions:
-        raise ProblemError(f"{where}: field problem.shape.dimensions: {list(problem.shape.dimensions)} differ from "
-                           f"{name}'s {list(ours.dimensions)}")
+        raise ProblemError(
+            f"{where}: field problem.shape.dimensions: {list(problem.shape.dimensions)} differ from "
+            f"{name}'s {list(ours.dimensions)}"
+        )
     if problem.shape.coefficients != ours.coefficients:
         raise ProblemError(f"{where}: field problem.shape.coefficients: differ from {name}'s")
     if set(problem.shape.data_spaces) != set(ours.data_spaces):

@@ -55,6 +55,7 @@ Every loaded network is checked for a consistent chain: each layer's input side 
 channels match what the previous layer / block produced (an fc layer at 1x1 may follow any map: global
 average pooling, or flattening when its C is side x side x channels), and the first layer reads the input image.
 """
+
 from __future__ import annotations
 
 import re
@@ -72,8 +73,24 @@ NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 
 STYLES = ("inverted-residual", "shuffle-span", "fused")
 LAYER_KEYS = {"name", "kind", "C", "M", "kernel", "pixels", "stride", "groups"}
-BODY_KEYS = {"style", "blocks", "in", "out", "mid", "expansion", "pixels", "stride", "kernel", "groups",
-             "se", "concat", "predict", "pred_bits", "prune_factor", "no_decom"}
+BODY_KEYS = {
+    "style",
+    "blocks",
+    "in",
+    "out",
+    "mid",
+    "expansion",
+    "pixels",
+    "stride",
+    "kernel",
+    "groups",
+    "se",
+    "concat",
+    "predict",
+    "pred_bits",
+    "prune_factor",
+    "no_decom",
+}
 TOP_KEYS = {"name", "description", "input", "datasets", "variants"}
 REPEAT = re.compile(r"^\s*(-?[0-9.]+)\s*x\s*([0-9]+)\s*$")
 
@@ -83,6 +100,7 @@ class ZooError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------- public API
+
 
 def network_names() -> list[str]:
     """Names of the networks in the zoo (file stems under workloads/networks/)."""
@@ -115,18 +133,32 @@ def load_network_file(path: str | Path, dataset: str, variant: str = "baseline")
     classes = spec["datasets"][dataset]["num_classes"]
     var = spec["variants"][variant]
     field = f"variants.{variant}"
-    head = tuple(_edge_layer(item, "head", i, classes, where.at(f"{field}.head[{i}]"))
-                 for i, item in enumerate(_list(var.get("head"), where.at(f"{field}.head"))))
-    tail = tuple(_edge_layer(item, "tail", i, classes, where.at(f"{field}.tail[{i}]"))
-                 for i, item in enumerate(_list(var.get("tail"), where.at(f"{field}.tail"))))
+    head = tuple(
+        _edge_layer(item, "head", i, classes, where.at(f"{field}.head[{i}]"))
+        for i, item in enumerate(_list(var.get("head"), where.at(f"{field}.head")))
+    )
+    tail = tuple(
+        _edge_layer(item, "tail", i, classes, where.at(f"{field}.tail[{i}]"))
+        for i, item in enumerate(_list(var.get("tail"), where.at(f"{field}.tail")))
+    )
     blocks = _blocks(var.get("body"), variant, where.at(f"{field}.body"))
-    net = Network(spec["name"], dataset, variant, classes, head, blocks, tail,
-                  input_size=spec["input"]["size"], input_channels=spec["input"]["channels"])
+    net = Network(
+        spec["name"],
+        dataset,
+        variant,
+        classes,
+        head,
+        blocks,
+        tail,
+        input_size=spec["input"]["size"],
+        input_channels=spec["input"]["channels"],
+    )
     _check_chain(net, where.at(field))
     return net
 
 
 # ----------------------------------------------------------------------------------------- file reading
+
 
 def _path(network: str) -> Path:
     path = NETWORKS_DIR / f"{network}.yaml"
@@ -206,6 +238,7 @@ def _positive_int(value: Any, where: _Where) -> int:
 
 # ----------------------------------------------------------------------------------------- head / tail
 
+
 def _edge_layer(item: Any, part: str, index: int, classes: int, where: _Where) -> Layer:
     item = _mapping(item, where)
     _no_unknown(item, LAYER_KEYS, where)
@@ -231,13 +264,25 @@ def _edge_layer(item: Any, part: str, index: int, classes: int, where: _Where) -
     pixels = _positive_int(item.get("pixels", 1), where.at(f"{where.field}.pixels"))
     stride = _positive_int(item.get("stride", 1), where.at(f"{where.field}.stride"))
     try:
-        return Layer(f"{part}.{item['name']}", kind, kernel, kernel, pixels, pixels, C, M,
-                     stride=stride, groups=groups, part=part)
+        return Layer(
+            f"{part}.{item['name']}",
+            kind,
+            kernel,
+            kernel,
+            pixels,
+            pixels,
+            C,
+            M,
+            stride=stride,
+            groups=groups,
+            part=part,
+        )
     except LayerError as exc:
         raise where.error(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------------------- body
+
 
 def _expand_list(value: Any, count: int, where: _Where, kind: type = int) -> list:
     """A per-block list: a scalar for all blocks, or entries / "VxN" runs adding up to `count`."""
@@ -295,7 +340,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
         for i, (c, e) in enumerate(zip(ins, per_block("expansion", float), strict=True)):
             if c * e != int(c * e):
                 raise where.at(f"{where.field}.expansion").error(
-                    f"block {i + 1}: in {c} x expansion {e} is not an integer")
+                    f"block {i + 1}: in {c} x expansion {e} is not an integer"
+                )
             mids.append(int(c * e))
     pixels, strides = per_block("pixels"), per_block("stride")
     kernels, groups = per_block("kernel"), per_block("groups", default=1)
@@ -304,7 +350,8 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     for key in ("pred_bits", "prune_factor", "predict"):
         if (key in body) != fused:
             raise where.at(f"{where.field}.{key}").error(
-                "required for the fused style" if fused else "only for the fused style")
+                "required for the fused style" if fused else "only for the fused style"
+            )
     bits = per_block("pred_bits") if fused else [None] * n
     prune = per_block("prune_factor", float) if fused else [None] * n
     for i, p in enumerate(prune):
@@ -323,13 +370,15 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
     for k in sorted(no_decom):
         if mids[k - 1] != ins[k - 1]:
             raise where.at(f"{where.field}.no_decom").error(
-                f"block {k} has no expand 1x1, so its mid ({mids[k - 1]}) must equal its in ({ins[k - 1]})")
+                f"block {k} has no expand 1x1, so its mid ({mids[k - 1]}) must equal its in ({ins[k - 1]})"
+            )
 
     blocks = []
     for i in range(n):
         k = i + 1
-        p = dict(k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i],
-                 g=groups[i])
+        p = dict(
+            k=k, c_in=ins[i], mid=mids[i], c_out=outs[i], pix=pixels[i], s=strides[i], kern=kernels[i], g=groups[i]
+        )
         try:
             if style == "inverted-residual":
                 layers = _inverted(se.get(k), k not in no_decom, **p)
@@ -342,8 +391,21 @@ def _blocks(body: Any, variant: str, where: _Where) -> tuple[Block, ...]:
                 layers = _fused(predict, se.get(k), **p)
         except LayerError as exc:
             raise where.error(f"block {k}: {exc}") from None
-        blocks.append(Block(k, ins[i], mids[i], outs[i], pixels[i], strides[i], kernels[i], groups[i], tuple(layers),
-                            pred_bits=bits[i], prune_factor=prune[i]))
+        blocks.append(
+            Block(
+                k,
+                ins[i],
+                mids[i],
+                outs[i],
+                pixels[i],
+                strides[i],
+                kernels[i],
+                groups[i],
+                tuple(layers),
+                pred_bits=bits[i],
+                prune_factor=prune[i],
+            )
+        )
     return tuple(blocks)
 
 
@@ -416,21 +478,27 @@ def _se_layers(se: _SE | None, k: int, c_in: int, mid: int) -> list[Layer]:
     if se is None:
         return []
     reduced = se.reduced(c_in, mid)
-    return [Layer(f"b{k}.se_reduce", se.kind, 1, 1, 1, 1, mid, reduced, part="body", block=k, role="se_reduce"),
-            Layer(f"b{k}.se_expand", se.kind, 1, 1, 1, 1, reduced, mid, part="body", block=k, role="se_expand")]
+    return [
+        Layer(f"b{k}.se_reduce", se.kind, 1, 1, 1, 1, mid, reduced, part="body", block=k, role="se_reduce"),
+        Layer(f"b{k}.se_expand", se.kind, 1, 1, 1, 1, reduced, mid, part="body", block=k, role="se_expand"),
+    ]
 
 
 def _inverted(se, decom, k, c_in, mid, c_out, pix, s, kern, g) -> list[Layer]:
-    return [*([_one_by_one(f"b{k}.decom", "decom", k, c_in, mid, pix * s, g)] if decom else []),
-            _depthwise(f"b{k}.conv", "conv", k, mid, pix, s, kern),
-            *_se_layers(se, k, c_in, mid),
-            _one_by_one(f"b{k}.comp", "comp", k, mid, c_out, pix, g)]
+    return [
+        *([_one_by_one(f"b{k}.decom", "decom", k, c_in, mid, pix * s, g)] if decom else []),
+        _depthwise(f"b{k}.conv", "conv", k, mid, pix, s, kern),
+        *_se_layers(se, k, c_in, mid),
+        _one_by_one(f"b{k}.comp", "comp", k, mid, c_out, pix, g),
+    ]
 
 
 def _shuffle_span(shortcut, k, c_in, mid, c_out, pix, s, kern, g) -> list[Layer]:
-    return [_one_by_one(f"b{k}.decom", "decom", k, c_in, mid - shortcut, pix * s, g),
-            _one_by_one(f"b{k}.comp", "comp", k, mid, c_out, pix * s, g),
-            _depthwise(f"b{k}.conv", "conv", k, c_out, pix, s, kern)]
+    return [
+        _one_by_one(f"b{k}.decom", "decom", k, c_in, mid - shortcut, pix * s, g),
+        _one_by_one(f"b{k}.comp", "comp", k, mid, c_out, pix * s, g),
+        _depthwise(f"b{k}.conv", "conv", k, c_out, pix, s, kern),
+    ]
 
 
 def _fused(predict, se, k, c_in, mid, c_out, pix, s, kern, g) -> list[Layer]:
@@ -441,12 +509,16 @@ def _fused(predict, se, k, c_in, mid, c_out, pix, s, kern, g) -> list[Layer]:
         layers.append(_one_by_one(f"b{k}.pred_comp", "pred_comp", k, mid, c_out, pix * s, g))
     layers.extend(_se_layers(se, k, c_in, mid))
     kind = "conv" if g == 1 else "grouped-conv"
-    layers.append(Layer(f"b{k}.main", kind, kern, kern, pix, pix, c_in, c_out, stride=s, groups=g,
-                        part="body", block=k, role="main"))
+    layers.append(
+        Layer(
+            f"b{k}.main", kind, kern, kern, pix, pix, c_in, c_out, stride=s, groups=g, part="body", block=k, role="main"
+        )
+    )
     return layers
 
 
 # ----------------------------------------------------------------------------------------- consistency
+
 
 def _check_chain(net: Network, where: _Where) -> None:
     """Channels and feature-map sides must flow from the input image through head, blocks and tail."""
@@ -456,8 +528,9 @@ def _check_chain(net: Network, where: _Where) -> None:
         nonlocal side, channels, source
         pooled = is_fc and pixels == 1
         if layer_in_side != side and not pooled:
-            raise where.error(f"{what} reads a {layer_in_side}x{layer_in_side} map (P*stride) but {source} "
-                              f"produces {side}x{side}")
+            raise where.error(
+                f"{what} reads a {layer_in_side}x{layer_in_side} map (P*stride) but {source} produces {side}x{side}"
+            )
         flattened = pooled and layer_in_ch == side * side * channels
         if layer_in_ch != channels and not flattened:
             raise where.error(f"{what} reads {layer_in_ch} channels but {source} produces {channels}")

@@ -4,6 +4,7 @@ It reads what `timeloop-model` reads (a Timeloop v0.3 architecture, Accelergy's
 ERT.yaml, a problem YAML, a mapping) and returns the numbers Timeloop prints,
 validated against the recorded reference runs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -66,8 +67,9 @@ class EmbeddedEngine(Engine):
         self.analysis = analysis
         self.seed = int(seed)
 
-    def model(self, arch: PathLike, problem: PathLike, mapping: Mapping, *,
-              outdir: PathLike | None = None) -> LayerStats:
+    def model(
+        self, arch: PathLike, problem: PathLike, mapping: Mapping, *, outdir: PathLike | None = None
+    ) -> LayerStats:
         arch_spec, energy = load_arch_and_energy(arch)
         prob = load_problem_cached(problem)
         stats = evaluate_mapping(arch_spec, energy, prob, mapping, ANALYSES[self.analysis])
@@ -76,8 +78,17 @@ class EmbeddedEngine(Engine):
             _write_outputs(Path(outdir), stats)
         return stats
 
-    def evaluate(self, arch: PathLike, problem: PathLike, constraints: Sequence[PathLike], mapper: PathLike, *,
-                 outdir: PathLike | None = None, threads: int = 1, progress=None) -> LayerStats:
+    def evaluate(
+        self,
+        arch: PathLike,
+        problem: PathLike,
+        constraints: Sequence[PathLike],
+        mapper: PathLike,
+        *,
+        outdir: PathLike | None = None,
+        threads: int = 1,
+        progress=None,
+    ) -> LayerStats:
         """Search the constrained mapspace (see `mapper.py` for how the mapper YAML is read)."""
         from .mapper import map_layer, read_mapper_settings
 
@@ -96,5 +107,12 @@ def _write_outputs(out: Path, stats: LayerStats) -> None:
         write_text(out / name, text + "\n")
 
 
-__all__ = ["EmbeddedEngine", "evaluate_mapping", "load_arch", "load_energy_table", "load_problem",
-           "fast_analysis", "reference_analysis"]
+__all__ = [
+    "EmbeddedEngine",
+    "evaluate_mapping",
+    "load_arch",
+    "load_energy_table",
+    "load_problem",
+    "fast_analysis",
+    "reference_analysis",
+]

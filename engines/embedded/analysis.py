@@ -19,6 +19,7 @@ Under a spatial fan-out every instance sees the same walk shifted by its offset,
 so deliveries are equal exactly when offsets project to the same tensor
 position: multicast groups come from counting projected offsets.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -107,7 +108,7 @@ class FastAnalysis:
         for w in widths:
             size *= w
         steps: list[tuple[int, int, int, Direction]] = []  # (bound, kind, slab words, direction)
-        for bound, offset in (self.walk(child_boundary) if walk is None else walk):
+        for bound, offset in self.walk(child_boundary) if walk is None else walk:
             moved = [(axis, s) for axis, s in enumerate(self.shift(k, offset)) if s]
             if not moved:
                 steps.append((bound, _NOTHING, 0, NO_DIRECTION))
@@ -171,8 +172,9 @@ class FastAnalysis:
             group = [loop_index for loop_index in rng if loops[loop_index].spatial]
             walk = self.walk(nest.boundaries[s - 1]) if s else []
             for k in range(n_spaces):
-                outer = LoopTile(size=_prod(self.widths(k, self.extent[b])), accesses=[], scatter=[],
-                                 replication=self.replication[b])
+                outer = LoopTile(
+                    size=_prod(self.widths(k, self.extent[b])), accesses=[], scatter=[], replication=self.replication[b]
+                )
                 if s == 0:
                     inner = LoopTile(0, [compute_cycles], [1], self.replication[0])
                 else:
@@ -184,8 +186,13 @@ class FastAnalysis:
                         for factor, n_groups in counts.items():
                             accesses[factor - 1] = n_groups * words
                             scatter[factor - 1] = n_groups
-                        inner = LoopTile(_prod(self.widths(k, self.extent[master])), accesses, scatter,
-                                         self.replication[master], is_master_spatial=True)
+                        inner = LoopTile(
+                            _prod(self.widths(k, self.extent[master])),
+                            accesses,
+                            scatter,
+                            self.replication[master],
+                            is_master_spatial=True,
+                        )
                     else:
                         inner = LoopTile(0, [words], [1], self.replication[rng.start])
                 if inner.is_master_spatial or rng.start != b:

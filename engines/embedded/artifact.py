@@ -4,6 +4,7 @@ A run directory (e.g. `baseline/b1/decom`) holds `prob/prob.yaml`, `constraints/
 `map.txt`. Used to validate the embedded model (recorded mapping in, same numbers out) and mapper (same inputs,
 at least as good a mapping).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -105,12 +106,21 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: 
         raise EngineError(f"run {run.name}: the mapper returned no mapping")
     if recorded is None:
         recorded = parse_stats(run.path / "stats.txt")
-    constraints = load_constraints(run.constraints, bounds, [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
-    return {"run": run.name, "seconds": seconds, "cycles_ratio": stats.cycles / recorded.cycles,
-            "energy_ratio": stats.total_energy_pJ / recorded.total_energy_pJ,
-            "evaluated": stats.meta["mapper"]["evaluated"],
-            "violations": mapping_violations(stats.mapping, constraints, arch, problem)}
+    constraints = load_constraints(
+        run.constraints,
+        bounds,
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
+    return {
+        "run": run.name,
+        "seconds": seconds,
+        "cycles_ratio": stats.cycles / recorded.cycles,
+        "energy_ratio": stats.total_energy_pJ / recorded.total_energy_pJ,
+        "evaluated": stats.meta["mapper"]["evaluated"],
+        "violations": mapping_violations(stats.mapping, constraints, arch, problem),
+    }
 
 
 def meets_bar(row: dict) -> bool:

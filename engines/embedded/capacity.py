@@ -1,4 +1,5 @@
 """Vectorised tile sizes and capacity checks for batches of candidate factorisations."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,9 @@ class CapacityModel:
     """
 
     def __init__(self, arch: ArchSpec, problem: Problem):
-        self.capacity = np.array([spec.effective_size if spec.effective_size is not None else -1
-                                  for spec in arch.storage], dtype=np.int64)
+        self.capacity = np.array(
+            [spec.effective_size if spec.effective_size is not None else -1 for spec in arch.storage], dtype=np.int64
+        )
         n_dims = len(problem.dims)
         self.coefs = []  # per tensor: [axes, dims] absolute coefficients
         for ds in problem.data_spaces:

@@ -13,6 +13,7 @@ patterns, the same field twice for one target is an error). Here they are resolv
 
 Several files are merged; a field given in two files for one level is an error, as in one file.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,8 +48,9 @@ class Constraints:
     sources: tuple[str, ...] = ()
 
 
-def resolve_factors(fixed: dict[str, int], maxima: dict[str, int], bounds: dict[str, int],
-                    where: str) -> tuple[dict[str, int], dict[str, int]]:
+def resolve_factors(
+    fixed: dict[str, int], maxima: dict[str, int], bounds: dict[str, int], where: str
+) -> tuple[dict[str, int], dict[str, int]]:
     """(fixed, max) factors against the problem: 0 = the full dimension, fixed factors clamped to the bound."""
     for dim in (*fixed, *maxima):
         if dim not in bounds:
@@ -76,8 +78,13 @@ def parse_permutation(text: str, bounds: dict[str, int], where: str) -> tuple[st
     return dims
 
 
-def load_constraints(paths: Sequence[str | Path], bounds: dict[str, int], storage_levels: Sequence[str],
-                     tensors: Sequence[str], spatial_levels: Sequence[str]) -> Constraints:
+def load_constraints(
+    paths: Sequence[str | Path],
+    bounds: dict[str, int],
+    storage_levels: Sequence[str],
+    tensors: Sequence[str],
+    spatial_levels: Sequence[str],
+) -> Constraints:
     """Read, resolve and merge constraint files for a problem with `bounds` on an arch with these levels.
 
     `spatial_levels`: storage levels that have a spatial fan-out below them (others reject spatial constraints)."""
@@ -85,13 +92,23 @@ def load_constraints(paths: Sequence[str | Path], bounds: dict[str, int], storag
     for path in paths:
         for target, specs in read_constraints(Path(path)).items():
             for kind, spec in specs.items():
-                _add(out, target, kind, spec, f"{path}: {target} {kind}", bounds, storage_levels, tensors,
-                     spatial_levels)
+                _add(
+                    out, target, kind, spec, f"{path}: {target} {kind}", bounds, storage_levels, tensors, spatial_levels
+                )
     return out
 
 
-def _add(out: Constraints, name: str, kind: str, spec: dict[str, Any], where: str, bounds: dict[str, int],
-         storage_levels: Sequence[str], tensors: Sequence[str], spatial_levels: Sequence[str]) -> None:
+def _add(
+    out: Constraints,
+    name: str,
+    kind: str,
+    spec: dict[str, Any],
+    where: str,
+    bounds: dict[str, int],
+    storage_levels: Sequence[str],
+    tensors: Sequence[str],
+    spatial_levels: Sequence[str],
+) -> None:
     if name not in storage_levels:
         raise EngineError(f"{where}: target storage level {name!r} not found; levels are {list(storage_levels)}")
     if kind in ("temporal", "spatial"):
@@ -117,15 +134,18 @@ def _add(out: Constraints, name: str, kind: str, spec: dict[str, Any], where: st
         for flag, key in ((True, "keep"), (False, "bypass")):
             for tensor in spec.get(key) or []:
                 if tensor not in tensors:
-                    raise EngineError(f"{where}: {key} names tensor {tensor!r}, not in the problem "
-                                      f"({', '.join(tensors)})")
+                    raise EngineError(
+                        f"{where}: {key} names tensor {tensor!r}, not in the problem ({', '.join(tensors)})"
+                    )
                 if tensor in flags and flags[tensor] != flag:
                     raise EngineError(f"{where}: tensor {tensor} is both kept and bypassed at {name}")
                 flags[tensor] = flag
     elif kind == "utilization":
         if name != storage_levels[0]:
-            raise EngineError(f"{where}: minimum utilization must target the innermost storage level "
-                              f"{storage_levels[0]!r} (it covers the whole fan-out, as in Timeloop)")
+            raise EngineError(
+                f"{where}: minimum utilization must target the innermost storage level "
+                f"{storage_levels[0]!r} (it covers the whole fan-out, as in Timeloop)"
+            )
         if out.min_utilization:
             raise EngineError(f"{where}: minimum utilization specified twice")
         out.min_utilization = float(spec.get("min", 0.0))

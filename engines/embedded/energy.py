@@ -6,6 +6,7 @@ and argument combinations (reads, writes and idle alike); a buffer pays it once 
 max(write) = 70.264 pJ per 4-word block (17.566 pJ per scalar) for reads and writes, and the MAC `mac_random` =
 2.2 pJ. Components are matched to levels by their short name (``system.eyeriss.PE[0..71].mac`` -> ``mac``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ class EnergyTable:
         try:
             return self.vector_energy_pJ[level]
         except KeyError:
-            raise EngineError(f"{self.source}: energy table has no entry for level {level!r}; "
-                              f"it has {sorted(self.vector_energy_pJ)}") from None
+            raise EngineError(
+                f"{self.source}: energy table has no entry for level {level!r}; it has {sorted(self.vector_energy_pJ)}"
+            ) from None
 
 
 def load_energy_table(path: str | Path) -> EnergyTable:
@@ -49,8 +51,10 @@ def vector_energies(table: ErtTable) -> EnergyTable:
     energies = {}
     for name in table.names():
         if short_name(name) in WIRE_COMPONENTS:
-            raise EngineError(f"{table.source}: component {name} is a wire: network energy is not modelled by the "
-                              "embedded engine (its networks cost 0 pJ)")
+            raise EngineError(
+                f"{table.source}: component {name} is a wire: network energy is not modelled by the "
+                "embedded engine (its networks cost 0 pJ)"
+            )
         energies[short_name(name)] = table.max_energy(name) if table.actions(name) else 0.0
     return EnergyTable(energies, table.source)
 

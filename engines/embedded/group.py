@@ -12,6 +12,7 @@ other keep options; at a local optimum of those, every exchange of a prime facto
 another dimension (or another prime of the same one) between two levels. A neighbour whose tiles do not fit is
 repaired by pushing factors out of its overflowing levels (`repair`).
 """
+
 from __future__ import annotations
 
 import math
@@ -143,23 +144,33 @@ class GroupSearch:
         if exchanges:
             for d_idx, src, p in held:
                 for e_idx, dst, q in held:
-                    if (e_idx != d_idx or p != q) and src < dst and self._may_move(c, d_idx, dst, p) \
-                            and self._may_move(c, e_idx, src, q):
+                    if (
+                        (e_idx != d_idx or p != q)
+                        and src < dst
+                        and self._may_move(c, d_idx, dst, p)
+                        and self._may_move(c, e_idx, src, q)
+                    ):
                         moves.append(("exchange", d_idx, src, dst, p, e_idx, q))
         else:
             for d_idx, src, p in held:
-                moves += [("factor", d_idx, src, dst, p) for dst in self.ms.free_levels(self.ms.dims[d_idx])
-                          if dst != src and self._may_move(c, d_idx, dst, p)]
+                moves += [
+                    ("factor", d_idx, src, dst, p)
+                    for dst in self.ms.free_levels(self.ms.dims[d_idx])
+                    if dst != src and self._may_move(c, d_idx, dst, p)
+                ]
             for d_idx, dim in enumerate(self.ms.dims):  # a dimension's whole factor at once (crosses plateaus)
                 for src in self.ms.free_levels(dim):
                     whole = int(c.factors[src, d_idx])
                     if whole > 1 and len(_prime_factors(whole)) > 1:
-                        moves += [("factor", d_idx, src, dst, whole) for dst in self.ms.free_levels(dim)
-                                  if dst != src and self._may_move(c, d_idx, dst, whole)]
+                        moves += [
+                            ("factor", d_idx, src, dst, whole)
+                            for dst in self.ms.free_levels(dim)
+                            if dst != src and self._may_move(c, d_idx, dst, whole)
+                        ]
             for level in range(1, len(self.ms.levels)):
                 prefix = self.ms.temporal[level].permutation
                 free_pos = [i for i, d in enumerate(c.orders[level]) if d not in prefix]
-                moves += [("swap", level, i, j) for a, i in enumerate(free_pos) for j in free_pos[a + 1:]]
+                moves += [("swap", level, i, j) for a, i in enumerate(free_pos) for j in free_pos[a + 1 :]]
             moves += [("spatial", target) for target in self.nearest(c.spatial)]
             moves += [("spatial", None)] * min(RANDOM_SWITCHES, len(self.members) - 1)  # any choice, for variety
             moves += [("keep",)] * min(SWITCH_TRIES, len(self.s.keeps) - 1)
@@ -182,8 +193,11 @@ class GroupSearch:
             options = []
             for d_idx, dim in enumerate(self.ms.dims):
                 above = [lv for lv in self.ms.free_levels(dim) if lv > level]
-                options += [(d_idx, src, above[0]) for src in self.ms.free_levels(dim)
-                            if src <= level and c.factors[src, d_idx] > 1 and above]
+                options += [
+                    (d_idx, src, above[0])
+                    for src in self.ms.free_levels(dim)
+                    if src <= level and c.factors[src, d_idx] > 1 and above
+                ]
             if not options:
                 return None
             d_idx, src, dst = options[int(self.rng.integers(len(options)))]
@@ -294,8 +308,9 @@ class GroupSearch:
                 self.invalid_streak = 0
                 drawn = draws[row]
                 assert drawn is not None  # every row of the batch was drawn
-                out.append(Candidate(self.members[int(which[row])], drawn, self.random_orders(drawn),
-                                     int(keep_idx[row])))
+                out.append(
+                    Candidate(self.members[int(which[row])], drawn, self.random_orders(drawn), int(keep_idx[row]))
+                )
                 if len(out) == count:
                     break
         return out
@@ -426,8 +441,9 @@ class GroupSearch:
         |log2| differences of the per-slot, per-axis, per-dimension factors), ties in mapspace order."""
         if member not in self._nearest:
             if self._log_factors is None:
-                keys = sorted({(slot, dim) for i in self.members for slot, dims in self.s.choices[i].factors
-                               for dim, _ in dims})
+                keys = sorted(
+                    {(slot, dim) for i in self.members for slot, dims in self.s.choices[i].factors for dim, _ in dims}
+                )
                 col = {key: j for j, key in enumerate(keys)}
                 table = np.zeros((len(self.members), len(keys)))
                 for row, i in enumerate(self.members):
@@ -438,7 +454,7 @@ class GroupSearch:
             row = self.members.index(member)
             distance = np.abs(self._log_factors - self._log_factors[row]).sum(axis=1)
             distance[row] = np.inf
-            order = np.argsort(distance, kind="stable")[:min(SWITCH_TRIES, len(self.members) - 1)]
+            order = np.argsort(distance, kind="stable")[: min(SWITCH_TRIES, len(self.members) - 1)]
             self._nearest[member] = [self.members[int(k)] for k in order]
         return self._nearest[member]
 

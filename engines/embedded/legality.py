@@ -5,6 +5,7 @@ loop bounds that do not multiply to the problem, fixed / max factors, temporal p
 level must use the canonical order, as Timeloop builds it), spatial fan-outs, X/Y splits (`spatial_axes_allowed`),
 keep / bypass flags and the minimum parallelism. Capacity is the model's check (`evaluate_mapping` raises).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -17,8 +18,7 @@ from .constraints import Constraints, LevelConstraint
 from .problem import Problem
 
 
-def spatial_axes_allowed(constraint: LevelConstraint, dims: Sequence[str], x_dims: set[str],
-                         y_dims: set[str]) -> bool:
+def spatial_axes_allowed(constraint: LevelConstraint, dims: Sequence[str], x_dims: set[str], y_dims: set[str]) -> bool:
     """Can Timeloop's spatial permutation + split put the non-unit dims `x_dims` on X and `y_dims` on Y?
 
     Timeloop orders a spatial level's loops as the permutation prefix, then the other dimensions in any order, and
@@ -70,17 +70,23 @@ def mapping_violations(mapping: Mapping, constraints: Constraints, arch: ArchSpe
                 out.append(f"{spec.name}: innermost level loops {order} not in the canonical order")
         else:
             prefix = [d for d in temporal.permutation if d in order]
-            if order[:len(prefix)] != prefix:
-                out.append(f"{spec.name}: temporal loops {order} (innermost first) do not start with "
-                           f"the permutation prefix {prefix}")
-        fanout = ({"X": arch.storage[i - 1].mesh_x // spec.mesh_x, "Y": arch.storage[i - 1].mesh_y // spec.mesh_y}
-                  if i > 0 else {"X": 1, "Y": 1})
+            if order[: len(prefix)] != prefix:
+                out.append(
+                    f"{spec.name}: temporal loops {order} (innermost first) do not start with "
+                    f"the permutation prefix {prefix}"
+                )
+        fanout = (
+            {"X": arch.storage[i - 1].mesh_x // spec.mesh_x, "Y": arch.storage[i - 1].mesh_y // spec.mesh_y}
+            if i > 0
+            else {"X": 1, "Y": 1}
+        )
         spatial = constraints.spatial.get(spec.name, LevelConstraint())
         used = {axis: prod(loop.bound for loop in level.spatial(axis)) for axis in ("X", "Y")}
         for axis in ("X", "Y"):
             if used[axis] > fanout[axis]:
-                out.append(f"{spec.name}: spatial {axis} factors multiply to {used[axis]}, "
-                           f"fan-out {axis} is {fanout[axis]}")
+                out.append(
+                    f"{spec.name}: spatial {axis} factors multiply to {used[axis]}, fan-out {axis} is {fanout[axis]}"
+                )
         if fanout["X"] * fanout["Y"] > 1:
             total_fanout *= fanout["X"] * fanout["Y"]
             parallelism *= used["X"] * used["Y"]
@@ -88,24 +94,30 @@ def mapping_violations(mapping: Mapping, constraints: Constraints, arch: ArchSpe
             x_dims = {loop.dim for loop in level.spatial("X") if loop.bound > 1}
             y_dims = {loop.dim for loop in level.spatial("Y") if loop.bound > 1}
             if not spatial_axes_allowed(spatial, dims, x_dims, y_dims):
-                out.append(f"{spec.name}: spatial X {sorted(x_dims)} / Y {sorted(y_dims)} not reachable with "
-                           f"permutation {''.join(spatial.permutation)!r} and split {spatial.split}")
+                out.append(
+                    f"{spec.name}: spatial X {sorted(x_dims)} / Y {sorted(y_dims)} not reachable with "
+                    f"permutation {''.join(spatial.permutation)!r} and split {spatial.split}"
+                )
         flags = constraints.keep.get(spec.name, {})
         for tensor in problem.tensor_names:
             kept = tensor in level.keep
             if i == len(arch.storage) - 1 and not kept:
                 out.append(f"{spec.name}: the outermost level must keep {tensor}")
             elif tensor in flags and flags[tensor] != kept:
-                out.append(f"{spec.name}: {tensor} is {'kept' if kept else 'bypassed'}, the constraints say "
-                           f"{'keep' if flags[tensor] else 'bypass'}")
+                out.append(
+                    f"{spec.name}: {tensor} is {'kept' if kept else 'bypassed'}, the constraints say "
+                    f"{'keep' if flags[tensor] else 'bypass'}"
+                )
     if constraints.min_utilization and parallelism < constraints.min_utilization * total_fanout:
-        out.append(f"parallelism {parallelism}/{total_fanout} is below the minimum utilization "
-                   f"{constraints.min_utilization}")
+        out.append(
+            f"parallelism {parallelism}/{total_fanout} is below the minimum utilization {constraints.min_utilization}"
+        )
     return out
 
 
-def _factor_violations(level: LevelMapping, constraint: LevelConstraint, kind: str | None,
-                       dims: Sequence[str]) -> list[str]:
+def _factor_violations(
+    level: LevelMapping, constraint: LevelConstraint, kind: str | None, dims: Sequence[str]
+) -> list[str]:
     loops = level.spatial() if kind else level.temporal()
     label = f"{level.level} {kind or 'temporal'}"
     out = []

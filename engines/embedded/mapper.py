@@ -24,6 +24,7 @@ Mapper YAML keys (Timeloop's `mapper:` section) and how they are read:
 
     python -m engines.embedded.mapper ARCH_DIR PROBLEM.yaml CONSTRAINTS.yaml [...] MAPPER.yaml [-o OUTDIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,26 +58,51 @@ def settings_from_section(section: object, source: str, seed: int = 0) -> Search
 
 
 def _search_settings(settings: MapperSettings, seed: int) -> SearchSettings:
-    return SearchSettings(metrics=settings.metrics, victory_condition=settings.victory_condition,
-                          timeout=settings.timeout, seed=seed, tie_break=settings.tie_break)
+    return SearchSettings(
+        metrics=settings.metrics,
+        victory_condition=settings.victory_condition,
+        timeout=settings.timeout,
+        seed=seed,
+        tie_break=settings.tie_break,
+    )
 
 
-def map_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, constraint_files: Sequence[str | Path],
-              settings: SearchSettings, progress=None,
-              tie_break: Callable[[LayerStats], Any] | None = None) -> LayerStats:
+def map_layer(
+    arch: ArchSpec,
+    energy: EnergyTable,
+    problem: Problem,
+    constraint_files: Sequence[str | Path],
+    settings: SearchSettings,
+    progress=None,
+    tie_break: Callable[[LayerStats], Any] | None = None,
+) -> LayerStats:
     """The best mapping the search finds. `tie_break`: among mappings with equal metric values, return the one
     with the smallest key; default: the key of `settings.tie_break` (tiebreak.py; "first": the first one found)."""
-    constraints = load_constraints(constraint_files, dict(zip(problem.dims, problem.bounds, strict=True)),
-                                   [s.name for s in arch.storage], problem.tensor_names,
-                                   Mapspace.spatial_level_names(arch))
+    constraints = load_constraints(
+        constraint_files,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
     tie_break = tie_break or tie_break_key(settings.tie_break, problem)
     search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress, tie_break)
     stats = search.run()
     report = search.report
-    stats.meta.update({"mapper": {"evaluated": report.evaluated, "valid": report.valid, "budget": report.budget,
-                                  "stopped": report.stopped, "parallelism_groups": report.groups,
-                                  "seed": settings.seed, "metrics": list(settings.metrics),
-                                  "tie_break": settings.tie_break}})
+    stats.meta.update(
+        {
+            "mapper": {
+                "evaluated": report.evaluated,
+                "valid": report.valid,
+                "budget": report.budget,
+                "stopped": report.stopped,
+                "parallelism_groups": report.groups,
+                "seed": settings.seed,
+                "metrics": list(settings.metrics),
+                "tie_break": settings.tie_break,
+            }
+        }
+    )
     return stats
 
 
@@ -97,8 +123,11 @@ class _Progress:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engines.embedded.mapper", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m engines.embedded.mapper",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("arch", type=Path, help="architecture directory (arch.yaml + ERT.yaml)")
     parser.add_argument("problem", type=Path)
     parser.add_argument("constraints", type=Path, nargs="+", help="constraint YAMLs, then the mapper YAML last")

@@ -5,6 +5,7 @@ fan-out below it (more child instances than its own) also has a spatial slot who
 fan-out. A mapping assigns every problem dimension a factor per slot (their product is the dimension), an
 order to each temporal slot's non-unit loops, and a keep/bypass flag per (level, tensor).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -100,15 +101,21 @@ class Mapspace:
 
     def _check_fixed_factors(self) -> None:
         for dim, bound in self.bounds.items():
-            fixed = [(f"{self.levels[i]} temporal", c.factors[dim]) for i, c in enumerate(self.temporal)
-                     if dim in c.factors]
-            fixed += [(f"{self.levels[s.level]} spatial", s.constraint.factors[dim]) for s in self.spatial_slots
-                      if dim in s.constraint.factors]
+            fixed = [
+                (f"{self.levels[i]} temporal", c.factors[dim]) for i, c in enumerate(self.temporal) if dim in c.factors
+            ]
+            fixed += [
+                (f"{self.levels[s.level]} spatial", s.constraint.factors[dim])
+                for s in self.spatial_slots
+                if dim in s.constraint.factors
+            ]
             product = prod(f for _, f in fixed)
             if bound % product:
                 where = ", ".join(f"{w} {dim}={f}" for w, f in fixed)
-                raise EngineError(f"constraints fix factors of dimension {dim} ({where}) whose product {product} "
-                                  f"does not divide the problem's {dim}={bound}")
+                raise EngineError(
+                    f"constraints fix factors of dimension {dim} ({where}) whose product {product} "
+                    f"does not divide the problem's {dim}={bound}"
+                )
 
     # ---- spatial -------------------------------------------------------------------------------------
     def spatial_choices(self) -> list[SpatialChoice]:
@@ -136,8 +143,10 @@ class Mapspace:
                     else:
                         choices.extend((dim, v, axis) for axis in ("X", "Y") if 1 < v <= slot.fanout[axis])
                 if not choices:
-                    raise EngineError(f"level {self.levels[slot.level]!r}: spatial factor {dim}={values[0]} does not "
-                                      f"fit its fan-out (X={slot.fanout['X']}, Y={slot.fanout['Y']})")
+                    raise EngineError(
+                        f"level {self.levels[slot.level]!r}: spatial factor {dim}={values[0]} does not "
+                        f"fit its fan-out (X={slot.fanout['X']}, Y={slot.fanout['Y']})"
+                    )
                 per_dim.append(choices)
             slot_options: list[tuple[SlotFactor, ...]] = []
             fitting = 0
@@ -156,11 +165,15 @@ class Mapspace:
                 name, c = self.levels[slot.level], slot.constraint
                 fixed = " ".join(f"{d}={f}" for d, f in c.factors.items() if f > 1)
                 if fitting:
-                    raise EngineError(f"level {name!r}: spatial factors ({fixed}) do not fit the X/Y fan-out "
-                                      f"(X={slot.fanout['X']}, Y={slot.fanout['Y']}) with permutation "
-                                      f"{''.join(c.permutation)!r} and split {c.split}")
-                raise EngineError(f"level {name!r}: spatial factors ({fixed}) exceed its fan-out "
-                                  f"(X={slot.fanout['X']}, Y={slot.fanout['Y']})")
+                    raise EngineError(
+                        f"level {name!r}: spatial factors ({fixed}) do not fit the X/Y fan-out "
+                        f"(X={slot.fanout['X']}, Y={slot.fanout['Y']}) with permutation "
+                        f"{''.join(c.permutation)!r} and split {c.split}"
+                    )
+                raise EngineError(
+                    f"level {name!r}: spatial factors ({fixed}) exceed its fan-out "
+                    f"(X={slot.fanout['X']}, Y={slot.fanout['Y']})"
+                )
             options_per_slot.append(slot_options)
         out = []
         for per_slot in itertools.product(*options_per_slot):
@@ -245,8 +258,11 @@ class Mapspace:
             log_size = sum(math.log10(len(col)) for col in options)
             for level in range(1, len(self.levels)):
                 prefix = set(self.temporal[level].permutation)
-                k = sum(1 for d, col in zip(self.dims, options, strict=True)
-                        if d not in prefix and (col[:, level] > 1).any())
+                k = sum(
+                    1
+                    for d, col in zip(self.dims, options, strict=True)
+                    if d not in prefix and (col[:, level] > 1).any()
+                )
                 log_size += math.log10(math.factorial(k))
             logs.append(log_size)
         if not logs:
@@ -278,8 +294,13 @@ class Mapspace:
         return list(itertools.product(*per_level))
 
     # ---- building a Mapping -------------------------------------------------------------------------------
-    def mapping(self, spatial: SpatialChoice, factors: np.ndarray, orders: Sequence[tuple[str, ...]],
-                keep: Sequence[Sequence[bool]]) -> Mapping:
+    def mapping(
+        self,
+        spatial: SpatialChoice,
+        factors: np.ndarray,
+        orders: Sequence[tuple[str, ...]],
+        keep: Sequence[Sequence[bool]],
+    ) -> Mapping:
         spatial_map = spatial.as_dict()
         levels = []
         for i in range(len(self.levels) - 1, -1, -1):

@@ -14,6 +14,7 @@ Buffer semantics follow Timeloop's (2021) buffer model:
 
 Networks are Timeloop's legacy networks without wire/router energies, so they add 0 pJ.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,28 +35,33 @@ from .tiles import NestStats, TileStats
 Analysis = Callable[[Problem, Nest], NestStats]
 
 
-def evaluate_mapping(arch: ArchSpec, energy: EnergyTable, problem: Problem, mapping: Mapping,
-                     analysis: Analysis | None = None) -> LayerStats:
+def evaluate_mapping(
+    arch: ArchSpec, energy: EnergyTable, problem: Problem, mapping: Mapping, analysis: Analysis | None = None
+) -> LayerStats:
     """Evaluate one mapping; raises `EngineError` if it does not fit the hardware."""
     nest = build_nest(arch, problem, mapping)
     stats = (analysis or fast_analysis)(problem, nest)
     return stats_to_layer(arch, energy, problem, mapping, nest, stats)
 
 
-def stats_to_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, mapping: Mapping, nest: Nest,
-                   stats: NestStats) -> LayerStats:
+def stats_to_layer(
+    arch: ArchSpec, energy: EnergyTable, problem: Problem, mapping: Mapping, nest: Nest, stats: NestStats
+) -> LayerStats:
     compute_cycles = stats.compute_cycles
     arith = arch.arithmetic
     if stats.mac_instances > arith.instances:
-        raise EngineError(f"level {arith.name!r}: mapping uses {stats.mac_instances} arithmetic units, "
-                          f"the architecture has {arith.instances}")
+        raise EngineError(
+            f"level {arith.name!r}: mapping uses {stats.mac_instances} arithmetic units, "
+            f"the architecture has {arith.instances}"
+        )
     maccs = stats.mac_instances * compute_cycles
     mac_energy = maccs * energy.energy(arith.name)
     for k, ds in enumerate(problem.data_spaces):
         if not ds.read_write:
             mac_energy *= problem.density(k)
-    levels = [LevelStats(arith.name, arith.instances, stats.mac_instances, compute_cycles,
-                         arithmetic_energy_pJ=mac_energy)]
+    levels = [
+        LevelStats(arith.name, arith.instances, stats.mac_instances, compute_cycles, arithmetic_energy_pJ=mac_energy)
+    ]
     for i, spec in enumerate(arch.storage):
         levels.append(_storage_level(spec, energy, problem, nest.keep[i], stats.tiles[i], compute_cycles))
     cycles = max(level.cycles for level in levels)
@@ -72,22 +78,31 @@ def stats_to_layer(arch: ArchSpec, energy: EnergyTable, problem: Problem, mappin
     )
 
 
-def _storage_level(spec: StorageSpec, energy: EnergyTable, problem: Problem, keep: tuple[bool, ...],
-                   tiles: list[TileStats], compute_cycles: int) -> LevelStats:
+def _storage_level(
+    spec: StorageSpec,
+    energy: EnergyTable,
+    problem: Problem,
+    keep: tuple[bool, ...],
+    tiles: list[TileStats],
+    compute_cycles: int,
+) -> LevelStats:
     names = problem.tensor_names
     used = sum(tile.size for tile in tiles)
     capacity = spec.effective_size
     if capacity is not None and used > capacity:
         detail = ", ".join(f"{n}:{t.size}" for n, t in zip(names, tiles, strict=True) if t.size)
-        raise EngineError(f"level {spec.name!r}: mapped tiles ({detail}) use {used} words, "
-                          f"capacity is {capacity}")
+        raise EngineError(f"level {spec.name!r}: mapped tiles ({detail}) use {used} words, capacity is {capacity}")
     if capacity is not None and spec.min_utilization and used < capacity * spec.min_utilization:
-        raise EngineError(f"level {spec.name!r}: mapped tiles use {used} words, below the minimum "
-                          f"utilization {spec.min_utilization} of {capacity}")
+        raise EngineError(
+            f"level {spec.name!r}: mapped tiles use {used} words, below the minimum "
+            f"utilization {spec.min_utilization} of {capacity}"
+        )
     for name, tile in zip(names, tiles, strict=True):
         if tile.instances > spec.instances:
-            raise EngineError(f"level {spec.name!r}, tensor {name}: mapping uses {tile.instances} instances, "
-                              f"the architecture has {spec.instances}")
+            raise EngineError(
+                f"level {spec.name!r}, tensor {name}: mapping uses {tile.instances} instances, "
+                f"the architecture has {spec.instances}"
+            )
     vector_energy = energy.energy(spec.name) / spec.cluster_size
     clusters = spec.instances // spec.cluster_size
     tensors: dict[str, TensorStats] = {}
@@ -113,7 +128,9 @@ def _storage_level(spec: StorageSpec, energy: EnergyTable, problem: Problem, kee
             partition_size=tile.partition_size,
             utilized_capacity=tile.size,
             utilized_instances=tile.instances,
-            reads=reads, updates=updates, fills=fills,
+            reads=reads,
+            updates=updates,
+            fills=fills,
             energy_per_access_pJ=energy_per_instance / accesses if accesses else 0.0,
         )
     slowdown = bandwidth_slowdown(spec, reads_per_tensor, writes_per_tensor, compute_cycles)
@@ -127,8 +144,7 @@ def _with_tiles(mapping: Mapping, arch: ArchSpec, problem: Problem, stats: NestS
     levels = []
     for lvl in mapping.levels:
         i = arch.storage_index(lvl.level)
-        tile = {name: stats.tiles[i][k].size for k, name in enumerate(problem.tensor_names)
-                if name in lvl.keep}
+        tile = {name: stats.tiles[i][k].size for k, name in enumerate(problem.tensor_names) if name in lvl.keep}
         levels.append(replace(lvl, tile=tile))
     return Mapping(tuple(levels))
 
@@ -146,5 +162,3 @@ def bandwidth_slowdown(spec: StorageSpec, reads: list[int], writes: list[int], c
     if spec.write_bandwidth is not None and spec.write_bandwidth < write_demand:
         slowdown = min(slowdown, spec.write_bandwidth / write_demand)
     return slowdown
-
-

@@ -6,6 +6,7 @@ loop, as Timeloop does), and above them sit the spatial loops of the next
 level out, which fan that level's tile out to the instances below it.
 `boundaries[i]` is the index of storage level i's outermost temporal loop.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -55,8 +56,9 @@ def build_nest(arch: ArchSpec, problem: Problem, mapping: Mapping) -> Nest:
         temporal = lvl.temporal() if lvl else ()
         spatial = lvl.spatial() if lvl else ()
         if i == 0 and any(loop.bound > 1 for loop in spatial):
-            raise EngineError(f"level {spec.name!r}: spatial fan-out below the innermost storage level "
-                              "is not supported")
+            raise EngineError(
+                f"level {spec.name!r}: spatial fan-out below the innermost storage level is not supported"
+            )
         if i > 0:
             _check_fanout(arch, i, by_name.get(spec.name))
         added = 0
@@ -72,8 +74,9 @@ def build_nest(arch: ArchSpec, problem: Problem, mapping: Mapping) -> Nest:
         else:
             unknown = [t for t in lvl.keep if t not in tensors]
             if unknown:
-                raise EngineError(f"level {spec.name!r}: keeps unknown tensor(s) {unknown}; "
-                                  f"tensors are {list(tensors)}")
+                raise EngineError(
+                    f"level {spec.name!r}: keeps unknown tensor(s) {unknown}; tensors are {list(tensors)}"
+                )
             keep.append(tuple(t in lvl.keep for t in tensors))
         # Spatial loops of the next level out fan its tile out to this level's instances.
         if i + 1 < len(arch.storage):
@@ -94,16 +97,20 @@ def _levels_by_name(arch: ArchSpec, mapping: Mapping) -> dict[str, LevelMapping]
     order = {spec.name: i for i, spec in enumerate(arch.storage)}
     for name in names:
         if name not in order:
-            raise EngineError(f"mapping level {name!r} is not a storage level of the architecture "
-                              f"({[s.name for s in reversed(arch.storage)]})")
+            raise EngineError(
+                f"mapping level {name!r} is not a storage level of the architecture "
+                f"({[s.name for s in reversed(arch.storage)]})"
+            )
     positions = [order[n] for n in names]
     if positions != sorted(positions, reverse=True):
         raise EngineError(f"mapping levels {names} are not in architecture order (outermost first)")
     for lvl in mapping.levels:
         for loop in lvl.loops:
             if loop.spatial not in (None, "X", "Y"):
-                raise EngineError(f"level {lvl.level!r}: loop over {loop.dim} has spatial axis {loop.spatial!r} "
-                                  "(expected None, 'X' or 'Y')")
+                raise EngineError(
+                    f"level {lvl.level!r}: loop over {loop.dim} has spatial axis {loop.spatial!r} "
+                    "(expected None, 'X' or 'Y')"
+                )
             if loop.bound < 1:
                 raise EngineError(f"level {lvl.level!r}: loop over {loop.dim} has bound {loop.bound} (< 1)")
     return {lvl.level: lvl for lvl in mapping.levels}
@@ -111,8 +118,9 @@ def _levels_by_name(arch: ArchSpec, mapping: Mapping) -> dict[str, LevelMapping]
 
 def _dim(problem: Problem, name: str, level: str) -> int:
     if name not in problem.dims:
-        raise EngineError(f"level {level!r}: loop over unknown dimension {name!r}; "
-                          f"problem dimensions are {list(problem.dims)}")
+        raise EngineError(
+            f"level {level!r}: loop over unknown dimension {name!r}; problem dimensions are {list(problem.dims)}"
+        )
     return problem.dims.index(name)
 
 
@@ -125,13 +133,16 @@ def _check_fanout(arch: ArchSpec, i: int, lvl: LevelMapping | None) -> None:
     for axis, limit in limits.items():
         used = prod(loop.bound for loop in lvl.spatial(axis))
         if used > limit:
-            raise EngineError(f"level {outer.name!r}: spatial-{axis} fan-out {used} exceeds the mesh "
-                              f"({limit} {inner.name} instances per {outer.name} along {axis})")
+            raise EngineError(
+                f"level {outer.name!r}: spatial-{axis} fan-out {used} exceeds the mesh "
+                f"({limit} {inner.name} instances per {outer.name} along {axis})"
+            )
 
 
 def _check_factors(problem: Problem, loops: list[NestLoop]) -> None:
     for d, (name, bound) in enumerate(zip(problem.dims, problem.bounds, strict=True)):
         got = prod(loop.bound for loop in loops if loop.dim == d)
         if got != bound:
-            raise EngineError(f"mapping factors of dimension {name} multiply to {got}, "
-                              f"but the problem has {name}={bound}")
+            raise EngineError(
+                f"mapping factors of dimension {name} multiply to {got}, but the problem has {name}={bound}"
+            )

@@ -1,5 +1,6 @@
 """The model's view of a problem (specs.problem.Problem): dimensions and bounds by index, projections with the
 coefficient values resolved. Generic over the shape: nothing is CNN-specific."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping as MappingT
@@ -48,8 +49,9 @@ class Problem:
         try:
             return self.dims.index(name)
         except ValueError:
-            raise EngineError(f"problem {self.name!r} has no dimension {name!r}; "
-                              f"dimensions are {list(self.dims)}") from None
+            raise EngineError(
+                f"problem {self.name!r} has no dimension {name!r}; dimensions are {list(self.dims)}"
+            ) from None
 
     def bound(self, name: str) -> int:
         return self.bounds[self.dim_index(name)]
@@ -83,8 +85,15 @@ def from_spec(problem: spec.Problem) -> Problem:
     dims = shape.dimensions
     coefficients = {name: problem.instance[name] for name, _ in shape.coefficients}
     spaces = tuple(
-        DataSpace(ds.name, tuple(tuple((dims.index(term[0]), coefficients[term[1]] if len(term) == 2 else 1)
-                                       for term in expr) for expr in ds.projection), ds.read_write)
-        for ds in shape.data_spaces)
+        DataSpace(
+            ds.name,
+            tuple(
+                tuple((dims.index(term[0]), coefficients[term[1]] if len(term) == 2 else 1) for term in expr)
+                for expr in ds.projection
+            ),
+            ds.read_write,
+        )
+        for ds in shape.data_spaces
+    )
     densities = tuple(problem.densities.get(ds.name, 1.0) for ds in shape.data_spaces) if problem.densities else ()
     return Problem(shape.name, dims, tuple(problem.instance[d] for d in dims), spaces, coefficients, densities)

@@ -18,6 +18,7 @@ Semantics reproduced (re-implemented after reading Timeloop's nest analysis; no 
 * Spatial fan-out: identical deltas delivered to several instances form one
   multicast; accesses are summed per multicast factor with a scatter count.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -280,11 +281,13 @@ class ReferenceAnalysis:
                 deltas[base + idx] = self._deltas(level - 1)
                 self.transform[dim] += step
             if loop.bound > runs:
-                shifts = [_translation(a, b)
-                          for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1], strict=True)]
+                shifts = [
+                    _translation(a, b) for a, b in zip(deltas[base + runs - 2], deltas[base + runs - 1], strict=True)
+                ]
                 for idx in range(runs, loop.bound):
-                    deltas[base + idx] = [_translate(box, s)
-                                          for box, s in zip(deltas[base + idx - 1], shifts, strict=True)]
+                    deltas[base + idx] = [
+                        _translate(box, s) for box, s in zip(deltas[base + idx - 1], shifts, strict=True)
+                    ]
         self.transform[dim] = saved
         self.spatial_id = orig_id
 
@@ -300,17 +303,30 @@ class ReferenceAnalysis:
         self._deltas(n - 1)
         per_level: list[list[list[LoopTile]]] = []  # [storage level][tensor][valid loop]
         for lvl in range(self.nest.num_levels):
-            valid = [loop_index for loop_index in self.nest.level_range(lvl)
-                     if not self.is_spatial[loop_index] or self.is_master[loop_index]]
-            per_level.append([
-                [LoopTile(size=self.states[loop_index][0].max_size[k],
-                          accesses=list(self.states[loop_index][0].accesses[k]),
-                          scatter=list(self.states[loop_index][0].scatter[k]), replication=self.replication[loop_index],
-                          is_master_spatial=self.is_master[loop_index]) for loop_index in valid]
-                for k in range(len(self.spaces))])
-        tiles_by_tensor = [collapse([per_level[lvl][k] for lvl in range(len(per_level))],
-                                    [keep[k] for keep in self.nest.keep])
-                           for k in range(len(self.spaces))]
+            valid = [
+                loop_index
+                for loop_index in self.nest.level_range(lvl)
+                if not self.is_spatial[loop_index] or self.is_master[loop_index]
+            ]
+            per_level.append(
+                [
+                    [
+                        LoopTile(
+                            size=self.states[loop_index][0].max_size[k],
+                            accesses=list(self.states[loop_index][0].accesses[k]),
+                            scatter=list(self.states[loop_index][0].scatter[k]),
+                            replication=self.replication[loop_index],
+                            is_master_spatial=self.is_master[loop_index],
+                        )
+                        for loop_index in valid
+                    ]
+                    for k in range(len(self.spaces))
+                ]
+            )
+        tiles_by_tensor = [
+            collapse([per_level[lvl][k] for lvl in range(len(per_level))], [keep[k] for keep in self.nest.keep])
+            for k in range(len(self.spaces))
+        ]
         tiles = [[tiles_by_tensor[k][lvl] for k in range(len(self.spaces))] for lvl in range(len(per_level))]
         first_valid = 0  # innermost loop is temporal, so the MAC replication is its own
         mac_instances = self.replication[first_valid] * self.fanout[first_valid]

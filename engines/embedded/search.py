@@ -22,6 +22,7 @@ Among mappings with equal metric values the first one found is returned, unless 
 key: then the tied mapping with the smallest key wins (ties: every metric equal to 1e-9 relative; the keys of the
 mapper YAML's `tie-break` are in tiebreak.py). The key never steers the search, only which tie is returned.
 """
+
 from __future__ import annotations
 
 import math
@@ -118,9 +119,16 @@ class SearchReport:
 
 
 class Search:
-    def __init__(self, arch: ArchSpec, energy: EnergyTable, problem: Problem, mapspace: Mapspace,
-                 settings: SearchSettings, progress: Callable[[int, int], None] | None = None,
-                 tie_break: Callable[[LayerStats], Any] | None = None):
+    def __init__(
+        self,
+        arch: ArchSpec,
+        energy: EnergyTable,
+        problem: Problem,
+        mapspace: Mapspace,
+        settings: SearchSettings,
+        progress: Callable[[int, int], None] | None = None,
+        tie_break: Callable[[LayerStats], Any] | None = None,
+    ):
         self.arch, self.energy, self.problem, self.ms = arch, energy, problem, mapspace
         self.settings = settings
         self.capacity = CapacityModel(arch, problem)
@@ -170,8 +178,9 @@ class Search:
             row = int(rows[np.argmin(used[rows, level])])
             words = int(used[row, level])
             if words < self.smallest_overflow.get(int(level), (words + 1, ""))[0]:
-                tiles = " + ".join(f"{t} {int(n)}"
-                                   for t, n in zip(self.ms.tensors, sizes[row, level], strict=True) if n)
+                tiles = " + ".join(
+                    f"{t} {int(n)}" for t, n in zip(self.ms.tensors, sizes[row, level], strict=True) if n
+                )
                 self.smallest_overflow[int(level)] = (words, tiles)
 
     def columns(self, spatial: int) -> list[np.ndarray]:
@@ -187,8 +196,11 @@ class Search:
     def run(self) -> LayerStats:
         self.choices: list[SpatialChoice] = self.ms.spatial_choices()
         if not self.choices:
-            need = (f" and reaches the minimum utilization {self.ms.constraints.min_utilization}"
-                    if self.ms.constraints.min_utilization else "")
+            need = (
+                f" and reaches the minimum utilization {self.ms.constraints.min_utilization}"
+                if self.ms.constraints.min_utilization
+                else ""
+            )
             raise EngineError(f"no spatial assignment fits the fan-outs, divides the problem dimensions{need}")
         self.options = [self.ms.factor_options(s) for s in self.choices]
         self.spatial_arrays = [self.ms.spatial_array(s) for s in self.choices]
@@ -197,12 +209,16 @@ class Search:
             if self.options[i] is not None:
                 members.setdefault(s.parallelism, []).append(i)
         if not members:
-            raise EngineError("the constraints leave no valid index factorisation "
-                              f"(problem {dict(zip(self.ms.dims, self.problem.bounds, strict=True))})")
+            raise EngineError(
+                "the constraints leave no valid index factorisation "
+                f"(problem {dict(zip(self.ms.dims, self.problem.bounds, strict=True))})"
+            )
         budget, stall = self.settings.budget(self.ms), self.settings.stall(self.ms)
         self.report.budget = budget
-        groups = [GroupSearch(self, p, members[p], np.random.default_rng([self.settings.seed, rank]))
-                  for rank, p in enumerate(sorted(members, reverse=True))]
+        groups = [
+            GroupSearch(self, p, members[p], np.random.default_rng([self.settings.seed, rank]))
+            for rank, p in enumerate(sorted(members, reverse=True))
+        ]
         self.report.stopped = "exhausted"
         for _ in self._stream(groups):
             if self.report.evaluated >= budget:
@@ -213,11 +229,14 @@ class Search:
                 break
         self.report.groups = [g.parallelism for g in groups if g.rounds]
         if self.best is None:
-            detail = "; ".join(f"level {self.ms.levels[lv]!r} needs at least {w} words in the sampled mappings "
-                               f"({tiles}), capacity {self.capacity.capacity[lv]}"
-                               for lv, (w, tiles) in sorted(self.smallest_overflow.items()))
-            raise EngineError("no valid mapping found: "
-                              + (detail or "every evaluated mapping was rejected by the model"))
+            detail = "; ".join(
+                f"level {self.ms.levels[lv]!r} needs at least {w} words in the sampled mappings "
+                f"({tiles}), capacity {self.capacity.capacity[lv]}"
+                for lv, (w, tiles) in sorted(self.smallest_overflow.items())
+            )
+            raise EngineError(
+                "no valid mapping found: " + (detail or "every evaluated mapping was rejected by the model")
+            )
         return self.stats[self._winner()]
 
     def _stream(self, groups: list[GroupSearch]) -> Iterator[None]:

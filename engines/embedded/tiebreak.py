@@ -16,6 +16,7 @@ b7.conv two dense mappings of identical cycles and energy give 6,304 and 8,672 s
                   and fewer PEs with distinct weights. The density only weights imbalance against the mean; on
                   MobileNetV2's dense runs d = 0.2, 0.3 and 0.5 pick the same mappings.
 """
+
 from __future__ import annotations
 
 import math
@@ -75,8 +76,9 @@ def pass_structure(mapping: Mapping, weight_dims: frozenset[str], pe_level: str 
     return passes, pes, per_pass, repeats
 
 
-def expected_sparse_cycles(mapping: Mapping, weight_dims: frozenset[str], pe_level: str | None,
-                           density: float = BALANCE_DENSITY) -> float:
+def expected_sparse_cycles(
+    mapping: Mapping, weight_dims: frozenset[str], pe_level: str | None, density: float = BALANCE_DENSITY
+) -> float:
     """Expected cycles of the mapping's passes when every weight is kept independently with probability `density`
     and a PE skips the zero ones: repetitions x passes x E[max over PEs of Binomial(weights per pass, density)]."""
     passes, pes, per_pass, repeats = pass_structure(mapping, weight_dims, pe_level)
@@ -91,7 +93,8 @@ def expected_max_binomial(n: int, k: int, d: float) -> float:
     total, cdf = 0.0, 0.0
     log_d, log_rest = math.log(d), math.log1p(-d)
     for x in range(k):
-        cdf += math.exp(math.lgamma(k + 1) - math.lgamma(x + 1) - math.lgamma(k - x + 1)
-                        + x * log_d + (k - x) * log_rest)
+        cdf += math.exp(
+            math.lgamma(k + 1) - math.lgamma(x + 1) - math.lgamma(k - x + 1) + x * log_d + (k - x) * log_rest
+        )
         total += 1.0 - min(cdf, 1.0) ** n
     return total

@@ -1,6 +1,7 @@
 """Per-level, per-tensor tile results shared by the reference and the fast nest analysis,
 and the tile post-processing both use (collapse into storage levels, partition sizes,
 fills, bypass masking) with Timeloop's semantics."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,9 +54,17 @@ def collapse(levels: list[list[LoopTile]], keep: list[bool]) -> list[TileStats]:
         inner, outer = loops[0], loops[-1]
         if out:
             out[-1].partition_denominator = inner.size if inner.is_master_spatial else out[-1].size
-        out.append(TileStats(size=outer.size, partition_size=0, content_accesses=sum(inner.accesses),
-                             fills=0, instances=outer.replication,
-                             accesses=list(inner.accesses), scatter=list(inner.scatter)))
+        out.append(
+            TileStats(
+                size=outer.size,
+                partition_size=0,
+                content_accesses=sum(inner.accesses),
+                fills=0,
+                instances=outer.replication,
+                accesses=list(inner.accesses),
+                scatter=list(inner.scatter),
+            )
+        )
     _partition_sizes(out)
     _fills(out)
     _mask(out, keep)

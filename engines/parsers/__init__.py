@@ -10,11 +10,19 @@ Accelergy's energy and area tables (inputs as well as outputs) are read by specs
 Every parser raises `ParseError` (an `EngineError` and a `ValueError`) with a one-line
 message naming the file and what is missing.
 """
+
 from .errors import ParseError
 from .map_stats_xml import parse_map_stats_xml
 from .map_txt import parse_map
 from .run import OUTPUT_PREFIXES, find_output, parse_run
 from .stats_txt import parse_stats
 
-__all__ = ["ParseError", "parse_stats", "parse_map", "parse_run", "find_output", "OUTPUT_PREFIXES",
-           "parse_map_stats_xml"]
+__all__ = [
+    "ParseError",
+    "parse_stats",
+    "parse_map",
+    "parse_run",
+    "find_output",
+    "OUTPUT_PREFIXES",
+    "parse_map_stats_xml",
+]

@@ -1,4 +1,5 @@
 """The error every Timeloop/Accelergy output parser raises."""
+
 from __future__ import annotations
 
 from ..base import EngineError

@@ -30,6 +30,7 @@ No real archive ships with the reference data; this parser was written from
 Timeloop's serialize() functions and is tested on a hand-made sample built
 from them (tests/data/parsers/map_stats_synthetic.xml).
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -89,30 +90,43 @@ def parse_map_stats_xml(path: str | Path, problem: str | Path | None = None) -> 
     if levels[0].tensors or not levels[0].name:
         raise ParseError(f"{path}: level 0 is not an arithmetic level")
 
-    mapping = Mapping(tuple(LevelMapping(lvl.name, tuple(loops), keep, tile) for lvl, loops, keep, tile
-                            in reversed(list(zip(levels[1:], subnests, keeps, tiles, strict=True)))))
+    mapping = Mapping(
+        tuple(
+            LevelMapping(lvl.name, tuple(loops), keep, tile)
+            for lvl, loops, keep, tile in reversed(list(zip(levels[1:], subnests, keeps, tiles, strict=True)))
+        )
+    )
     arithmetic = levels[0]
     macs = int(_number(_px_text(items[0], "maccs_", source, "level 0"), source, "maccs_"))
     cycles = max(level.cycles for level in levels)
-    meta: dict = {"source": source, "layout": "map+stats.xml",
-                  "total_energy_from": "sum of level energies (network energies not serialized in full)",
-                  "network_energy_per_instance_pJ": _networks(root, source)}
+    meta: dict = {
+        "source": source,
+        "layout": "map+stats.xml",
+        "total_energy_from": "sum of level energies (network energies not serialized in full)",
+        "network_energy_per_instance_pJ": _networks(root, source),
+    }
     bounds = _array(root.find("a/workload_"), "bounds_", source, "a/workload_", optional=True)
     if bounds:
         meta["bounds"] = {dims(i): int(b) for i, b in enumerate(bounds)}
     keep_bits = root.find("mapping/datatype_bypass_nest")
     if keep_bits is not None:
-        meta["keep_bits"] = {data_spaces(i): (item.findtext("bits") or "").strip()
-                             for i, item in enumerate(keep_bits.findall("item"))}
+        meta["keep_bits"] = {
+            data_spaces(i): (item.findtext("bits") or "").strip() for i, item in enumerate(keep_bits.findall("item"))
+        }
     return LayerStats(
-        levels=levels, cycles=cycles, macs=macs,
+        levels=levels,
+        cycles=cycles,
+        macs=macs,
         utilization=macs / arithmetic.instances / cycles if arithmetic.instances and cycles else 0.0,
         total_energy_pJ=sum(level.energy_pJ for level in levels),
-        mapping=mapping, engine="timeloop", meta=meta,
+        mapping=mapping,
+        engine="timeloop",
+        meta=meta,
     )
 
 
 # ---- helpers --------------------------------------------------------------------------
+
 
 def _find(node: ET.Element, path: str, source: str) -> ET.Element:
     found = node.find(path)
@@ -179,9 +193,23 @@ def _buffer(px: ET.Element, source: str, where: str, dims, data_spaces):
     where = f"{where} ({name})"
     specs = _find(px, "specs_", source)
     stats = _find(px, "stats_", source)  # the caller checked it is there
-    arrays = {key: _array(stats, key, source, where + "/stats_") for key in (
-        "keep", "partition_size", "utilized_capacity", "utilized_instances", "utilized_clusters", "reads",
-        "updates", "fills", "energy_per_access", "energy", "temporal_reduction_energy", "addr_gen_energy")}
+    arrays = {
+        key: _array(stats, key, source, where + "/stats_")
+        for key in (
+            "keep",
+            "partition_size",
+            "utilized_capacity",
+            "utilized_instances",
+            "utilized_clusters",
+            "reads",
+            "updates",
+            "fills",
+            "energy_per_access",
+            "energy",
+            "temporal_reduction_energy",
+            "addr_gen_energy",
+        )
+    }
     count = len(arrays["keep"])
     if any(len(values) != count for values in arrays.values()):
         raise ParseError(f"{source}: {where}/stats_: per-data-space arrays differ in length")
@@ -190,14 +218,17 @@ def _buffer(px: ET.Element, source: str, where: str, dims, data_spaces):
     for pv in range(count):
         if arrays["keep"][pv] not in ("1", "true"):
             continue
-        energy = (num("energy", pv) + num("temporal_reduction_energy", pv)) * num("utilized_instances", pv) \
-            + num("addr_gen_energy", pv) * num("utilized_clusters", pv)
+        energy = (num("energy", pv) + num("temporal_reduction_energy", pv)) * num("utilized_instances", pv) + num(
+            "addr_gen_energy", pv
+        ) * num("utilized_clusters", pv)
         tensors[data_spaces(pv)] = TensorStats(
             energy_pJ=energy,
             partition_size=int(num("partition_size", pv)),
             utilized_capacity=int(num("utilized_capacity", pv)),
             utilized_instances=int(num("utilized_instances", pv)),
-            reads=int(num("reads", pv)), updates=int(num("updates", pv)), fills=int(num("fills", pv)),
+            reads=int(num("reads", pv)),
+            updates=int(num("updates", pv)),
+            fills=int(num("fills", pv)),
             energy_per_access_pJ=num("energy_per_access", pv),
         )
     level = LevelStats(
@@ -210,13 +241,19 @@ def _buffer(px: ET.Element, source: str, where: str, dims, data_spaces):
     loops = []
     subnest = px.find("subnest_")
     for loop in reversed(subnest.findall("item") if subnest is not None else []):  # stored innermost first
-        start, end, stride = (int(_number(loop.findtext(k), source, f"{where}/subnest_/{k}"))
-                              for k in ("start", "end", "stride"))
+        start, end, stride = (
+            int(_number(loop.findtext(k), source, f"{where}/subnest_/{k}")) for k in ("start", "end", "stride")
+        )
         bound = -(-(end - start) // max(stride, 1))
         if bound > 1:
             axis = int(_number(loop.findtext("spacetime_dimension"), source, f"{where}/subnest_/spacetime_dimension"))
-            loops.append(Loop(dims(int(_number(loop.findtext("dimension"), source, f"{where}/subnest_/dimension"))),
-                              bound, SPACETIME.get(axis)))
+            loops.append(
+                Loop(
+                    dims(int(_number(loop.findtext("dimension"), source, f"{where}/subnest_/dimension"))),
+                    bound,
+                    SPACETIME.get(axis),
+                )
+            )
     keep = tuple(tensors)
     tile = {tensor: t.utilized_capacity for tensor, t in tensors.items()}
     return level, loops, keep, tile
@@ -230,8 +267,11 @@ def _networks(root: ET.Element, source: str) -> dict[str, float]:
         stats = item.find("second/px/stats_")
         if stats is None:
             continue
-        result[name] = sum(_number(v, source, f"networks_/{name}/{key}")
-                           for key in NETWORK_ENERGY_ARRAYS for v in _array(stats, key, source, name, optional=True))
+        result[name] = sum(
+            _number(v, source, f"networks_/{name}/{key}")
+            for key in NETWORK_ENERGY_ARRAYS
+            for v in _array(stats, key, source, name, optional=True)
+        )
     return result
 
 
@@ -254,4 +294,5 @@ def _names(problem: str | Path | None, source: str):
         if not 0 <= i < len(spaces):
             raise ParseError(f"{source}: data-space id {i} not in {problem} (data-spaces {spaces})")
         return spaces[i]
+
     return dim, space

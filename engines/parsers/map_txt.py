@@ -12,6 +12,7 @@ Loops of bound 1 therefore carry no information and are not kept: such a level
 has no temporal loops in the `Mapping` (`ifmap_spad` has `loops == ()`,
 `DummyBuffer` only its spatial loops), and `Mapping.factors` is unaffected.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,10 @@ from .source import read_source
 WHAT = "Timeloop map.txt"
 
 HEADER_RE = re.compile(r"^\s*(?P<level>[^\s\[\]|]+(?:\[[^\]]*\])?) \[(?P<tiles>[^\]]*)\]\s*$")
-LOOP_RE = re.compile(r"^\s*\|\s*for (?P<dim>\w+) in \[(?P<start>\d+):(?P<end>\d+)(?:,(?P<stride>\d+))?\)"
-                     r"(?: \(Spatial-(?P<axis>[XY])\))?\s*$")
+LOOP_RE = re.compile(
+    r"^\s*\|\s*for (?P<dim>\w+) in \[(?P<start>\d+):(?P<end>\d+)(?:,(?P<stride>\d+))?\)"
+    r"(?: \(Spatial-(?P<axis>[XY])\))?\s*$"
+)
 TILE_RE = re.compile(r"^(?P<tensor>[^\s:]+)(?::(?P<size>\d+))?$")
 
 
@@ -51,8 +54,10 @@ def parse_map(path_or_text: str | Path) -> Mapping:
             if bound > 1:
                 levels[-1][1].append(Loop(loop.group("dim"), bound, loop.group("axis")))
         else:
-            raise ParseError(f"{source}:{number}: unexpected line {stripped!r} (expected a level header "
-                             "'<level> [ Tensor:n ... ]' or a loop '| for D in [0:n)')")
+            raise ParseError(
+                f"{source}:{number}: unexpected line {stripped!r} (expected a level header "
+                "'<level> [ Tensor:n ... ]' or a loop '| for D in [0:n)')"
+            )
     if not levels:
         raise ParseError(f"{source}: no level header found (not a {WHAT}?)")
     return Mapping(tuple(LevelMapping(name, tuple(loops), tuple(keep), tile) for name, loops, keep, tile in levels))

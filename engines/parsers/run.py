@@ -6,6 +6,7 @@ Accepted layouts (tried in this order, the first whose stats file exists wins):
 * Timeloop's mapper output: `timeloop-mapper.stats.txt` + `timeloop-mapper.map.txt`;
 * Timeloop's model output: `timeloop-model.stats.txt` + `timeloop-model.map.txt`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

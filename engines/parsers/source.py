@@ -1,4 +1,5 @@
 """Reading a parser's input: a path, or the file's text itself."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -24,6 +24,7 @@ level and network energies; the 2-decimal `Energy: X uJ` summary only goes to
 `meta["energy_summary_uJ"]`. Network energies stay out of the levels (they are
 in `meta["network_energy_pJ"]` and inside the total).
 """
+
 from __future__ import annotations
 
 import re
@@ -117,11 +118,19 @@ def parse_stats(path_or_text: str | Path) -> LayerStats:
         meta["area_um2"] = first_number(trailer["Total topology area"], source, "Total topology area")
     if "algorithmic_computes" in totals:
         meta["algorithmic_computes"] = totals["algorithmic_computes"]
-    return LayerStats(levels=levels, cycles=totals["cycles"], macs=totals["computes"],
-                      utilization=totals["utilization"], total_energy_pJ=total, engine="timeloop", meta=meta)
+    return LayerStats(
+        levels=levels,
+        cycles=totals["cycles"],
+        macs=totals["computes"],
+        utilization=totals["utilization"],
+        total_energy_pJ=total,
+        engine="timeloop",
+        meta=meta,
+    )
 
 
 # ---- splitting --------------------------------------------------------------
+
 
 def _split(lines: list[str]) -> tuple[list[tuple[str, str, list[str]]], dict[str, str]]:
     """Top-level chunks: ("level", n, body), ("network", n, body), ("summary", "", body) and ("other", marker,
@@ -154,12 +163,18 @@ def _hidden_levels(ids: list[int], chunks: list, source: str) -> dict[int, str]:
     missing = sorted(set(range(ids[-1] + 1)) - set(ids))
     if not missing:
         return {}
-    storage = [name.group(1) for kind, key, body in chunks
-               if kind == "other" and key == "Operational Intensity Stats"
-               for line in body if (name := NAME_RE.match(line.strip()))]
+    storage = [
+        name.group(1)
+        for kind, key, body in chunks
+        if kind == "other" and key == "Operational Intensity Stats"
+        for line in body
+        if (name := NAME_RE.match(line.strip()))
+    ]
     if len(storage) != ids[-1]:
-        raise ParseError(f"{source}: Level numbers skip {missing} and no 'Operational Intensity Stats' "
-                         "section names the hidden levels")
+        raise ParseError(
+            f"{source}: Level numbers skip {missing} and no 'Operational Intensity Stats' "
+            "section names the hidden levels"
+        )
     return {level_id: storage[level_id - 1] for level_id in missing}
 
 
@@ -194,6 +209,7 @@ def _parse_level(level_id: int, body: list[str], source: str) -> _Block:
 
 # ---- levels -----------------------------------------------------------------
 
+
 def _where(block: _Block) -> str:
     return f"Level {block.level_id} ({block.name})"
 
@@ -206,8 +222,12 @@ def _require(table: dict[str, str], keys: tuple[str, ...], source: str, where: s
 
 
 def _instances(block: _Block, source: str) -> int:
-    return first_number(_require(block.specs, ("Instances",), source, _where(block) + " SPECS"),
-                        source, _where(block) + " Instances", int)
+    return first_number(
+        _require(block.specs, ("Instances",), source, _where(block) + " SPECS"),
+        source,
+        _where(block) + " Instances",
+        int,
+    )
 
 
 def _arithmetic_level(block: _Block, source: str) -> LevelStats:
@@ -229,26 +249,34 @@ def _arithmetic_level(block: _Block, source: str) -> LevelStats:
 def _storage_level(block: _Block, source: str) -> LevelStats:
     where = _where(block)
     tensors = {name: _tensor(values, source, f"{where} {name}") for name, values in block.tensors.items()}
-    cycles = first_number(_require(block.stats, ("Cycles",), source, where + " STATS"), source,
-                          where + " Cycles", int)
+    cycles = first_number(_require(block.stats, ("Cycles",), source, where + " STATS"), source, where + " Cycles", int)
     utilized = max((t.utilized_instances for t in tensors.values()), default=0)
-    return LevelStats(name=block.name, instances=_instances(block, source), utilized_instances=utilized,
-                      cycles=cycles, tensors=tensors)
+    return LevelStats(
+        name=block.name,
+        instances=_instances(block, source),
+        utilized_instances=utilized,
+        cycles=cycles,
+        tensors=tensors,
+    )
 
 
 def _tensor(values: dict[str, str], source: str, where: str) -> TensorStats:
-    counts = {attr: first_number(_require(values, keys, source, where), source, f"{where} {keys[0]}", int)
-              for attr, keys in TENSOR_KEYS.items()}
-    energy = first_number(_require(values, (TENSOR_ENERGY_KEY,), source, where), source,
-                          f"{where} {TENSOR_ENERGY_KEY}")
-    energy += sum(first_number(values[key], source, f"{where} {key}") for key in TENSOR_EXTRA_ENERGY_KEYS
-                  if key in values)
-    per_access = first_number(_require(values, ("Energy (per-scalar-access)",), source, where), source,
-                              f"{where} Energy (per-scalar-access)")
+    counts = {
+        attr: first_number(_require(values, keys, source, where), source, f"{where} {keys[0]}", int)
+        for attr, keys in TENSOR_KEYS.items()
+    }
+    energy = first_number(_require(values, (TENSOR_ENERGY_KEY,), source, where), source, f"{where} {TENSOR_ENERGY_KEY}")
+    energy += sum(
+        first_number(values[key], source, f"{where} {key}") for key in TENSOR_EXTRA_ENERGY_KEYS if key in values
+    )
+    per_access = first_number(
+        _require(values, ("Energy (per-scalar-access)",), source, where), source, f"{where} Energy (per-scalar-access)"
+    )
     return TensorStats(energy_pJ=energy, energy_per_access_pJ=per_access, **counts)
 
 
 # ---- networks and summary -----------------------------------------------------
+
 
 def _parse_network(network_id: str, body: list[str], source: str) -> tuple[str, float]:
     """(name, energy pJ) of one `Network n` block: the sum of its per-data-space energy totals."""

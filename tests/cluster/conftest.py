@@ -1,6 +1,7 @@
 """tests/cluster runs the sweep on the real SLURM cluster of tests/cluster/slurm.sh (`make test-cluster` starts it).
 Without a running cluster its tests are skipped with the reason printed (`-ra`), or fail when
 FUSELOOP_REQUIRE_CLUSTER=1 (set by `make test-cluster`, so that a cluster that did not come up is not a pass)."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ REPORT: list[str] = []  # measured figures, printed at the end of the run
 
 
 def cluster_status() -> tuple[bool, str]:
-    run = subprocess.run(["bash", str(HERE / "slurm.sh"), "status"], capture_output=True, text=True, timeout=60,
-                         check=False)
+    run = subprocess.run(
+        ["bash", str(HERE / "slurm.sh"), "status"], capture_output=True, text=True, timeout=60, check=False
+    )
     return run.returncode == 0, (run.stdout + run.stderr).strip()
 
 

@@ -5,6 +5,7 @@ its group jobs killed with `scancel` while it runs, and must report it and leave
 resumes and completes. Checked: the results equal the local run's, every job went through sbatch (its id is in
 SLURM's job completion log), grouping sent far fewer batch jobs than there are rule jobs, and the killed job's
 work was redone."""
+
 from __future__ import annotations
 
 import json
@@ -66,21 +67,31 @@ def profile_settings() -> tuple[dict, dict]:
 
 
 def snakemake_command(results: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--configfile", ".test/config.yaml", "--config", f"results={results}",
-            *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--configfile",
+        ".test/config.yaml",
+        "--config",
+        f"results={results}",
+        *args,
+    ]
 
 
 def run(command: list[str], log: Path, env: dict[str, str] | None = None) -> Invocation:
     start = time.monotonic()
     with log.open("w") as out:
-        done = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=RUN_TIMEOUT_S,
-                              check=False)
+        done = subprocess.run(
+            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=RUN_TIMEOUT_S, check=False
+        )
     return Invocation(log.read_text(), done.returncode, time.monotonic() - start)
 
 
 def squeue(env: dict[str, str]) -> list[tuple[str, str, str]]:
-    out = subprocess.run(["squeue", "-h", "-o", "%i|%T|%k"], env=env, capture_output=True, text=True, timeout=30,
-                         check=False)
+    out = subprocess.run(
+        ["squeue", "-h", "-o", "%i|%T|%k"], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
     return [tuple(line.split("|", 2)) for line in out.stdout.splitlines() if line.count("|") == 2]  # type: ignore
 
 
@@ -106,8 +117,12 @@ def half_written(results: Path) -> list[Path]:
 
 
 def unreadable_outputs(results: Path) -> list[Path]:
-    return [p for pattern in ("runs/*/stats.json", "*/*/*/details.json", "*/*/*/runs.json")
-            for p in results.glob(pattern) if not _is_json(p)]
+    return [
+        p
+        for pattern in ("runs/*/stats.json", "*/*/*/details.json", "*/*/*/runs.json")
+        for p in results.glob(pattern)
+        if not _is_json(p)
+    ]
 
 
 def _is_json(path: Path) -> bool:
@@ -120,8 +135,9 @@ def _is_json(path: Path) -> bool:
 
 def job_completion_log(slurm_conf: Path) -> dict[str, dict[str, str]]:
     """SLURM's own record of every finished job (JobCompType=jobcomp/filetxt): job id -> its fields."""
-    location = next(line.split("=", 1)[1].strip() for line in slurm_conf.read_text().splitlines()
-                    if line.startswith("JobCompLoc="))
+    location = next(
+        line.split("=", 1)[1].strip() for line in slurm_conf.read_text().splitlines() if line.startswith("JobCompLoc=")
+    )
     records = {}
     for line in Path(location).read_text().splitlines():
         fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
@@ -159,8 +175,9 @@ def sweep(work, slurm_conf, local, report) -> SlurmSweep:
     pytest.importorskip("snakemake_executor_plugin_slurm", reason="pip install -e '.[slurm]'")
     env = {**os.environ, "SLURM_CONF": str(slurm_conf)}
     results, slurm_logs = work / "slurm", work / "slurm_logs"
-    command = snakemake_command(results, "--profile", str(PROFILE), "--profile", str(TEST_PROFILE),
-                                "--slurm-logdir", str(slurm_logs))
+    command = snakemake_command(
+        results, "--profile", str(PROFILE), "--profile", str(TEST_PROFILE), "--slurm-logdir", str(slurm_logs)
+    )
     # First invocation without retries, so that the killed job fails the run instead of being resubmitted in place.
     start = time.monotonic()
     log = work / "slurm-killed.log"
@@ -178,8 +195,10 @@ def sweep(work, slurm_conf, local, report) -> SlurmSweep:
     half, unreadable = half_written(results), unreadable_outputs(results)
     resumed = run(command, work / "slurm-resumed.log", env)
     assert resumed.returncode == 0, resumed.log[-4000:]
-    report.append(f"SLURM run: {killed.seconds:.0f} s until the cancelled job stopped it, {resumed.seconds:.0f} s "
-                  f"to resume, {killed.seconds + resumed.seconds:.0f} s in all")
+    report.append(
+        f"SLURM run: {killed.seconds:.0f} s until the cancelled job stopped it, {resumed.seconds:.0f} s "
+        f"to resume, {killed.seconds + resumed.seconds:.0f} s in all"
+    )
     return SlurmSweep(results, killed, resumed, jobid, outputs, missing, half, unreadable)
 
 
@@ -218,9 +237,11 @@ def test_grouping_cut_the_number_of_batch_jobs(sweep, report):
     assert groups_needed <= len(layer_group_jobs) <= groups_needed + 2
     rule_jobs = sum(planned.values())
     assert len(logs) * 5 < rule_jobs
-    report.append(f"rule jobs: {rule_jobs} ({mapper_runs} mapper runs); SLURM jobs submitted with grouping: "
-                  f"{len(sweep.killed.submitted())} + {len(sweep.resumed.submitted())} after the cancel "
-                  f"({len(layer_group_jobs)} per-layer group jobs); without grouping: one per rule job")
+    report.append(
+        f"rule jobs: {rule_jobs} ({mapper_runs} mapper runs); SLURM jobs submitted with grouping: "
+        f"{len(sweep.killed.submitted())} + {len(sweep.resumed.submitted())} after the cancel "
+        f"({len(layer_group_jobs)} per-layer group jobs); without grouping: one per rule job"
+    )
 
 
 def test_a_cancelled_job_is_reported_and_rerun_without_partial_results(sweep, report):
@@ -238,5 +259,7 @@ def test_a_cancelled_job_is_reported_and_rerun_without_partial_results(sweep, re
     assert redone == sweep.missing_after_kill
     assert sum(sweep.resumed.rule_jobs().values()) < sum(killed.rule_jobs().values())
     assert half_written(sweep.results) == [] and unreadable_outputs(sweep.results) == []
-    report.append(f"scancel of group job {sweep.cancelled_job}: reported, {len(sweep.missing_after_kill)} of its "
-                  f"{len(sweep.cancelled_outputs)} started outputs missing afterwards, all re-made on resume")
+    report.append(
+        f"scancel of group job {sweep.cancelled_job}: reported, {len(sweep.missing_after_kill)} of its "
+        f"{len(sweep.cancelled_outputs)} started outputs missing afterwards, all re-made on resume"
+    )
