@@ -42,3 +42,33 @@ def test_sigterm_removes_the_temporary_output(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM
     assert "terminated by signal 15" in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_map_step_names_its_layer_and_log(tmp_path, capsys):
+    from workflows import cli
+
+    log = tmp_path / "map.log"
+    settings = (
+        '{"energy_tables": "paper", "engine": "embedded", "engine_options": {}, "mapper": {}, "mapping": "search", '
+        '"options": {}, "problem": {"depthwise": "coupled", "version": "0.3"}}'
+    )
+    argv = [
+        "map",
+        "--key",
+        "0" * 64,
+        "--origin",
+        "nonet/cifar10/dense/b1.decom",
+        "--settings",
+        settings,
+        "--threads",
+        "1",
+        "--out",
+        str(tmp_path / "runs" / "x" / "stats.json"),
+        "--log",
+        str(log),
+    ]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fuseloop map nonet/cifar10/dense/b1.decom: error: ") and "nonet" in err.split("error: ")[1]
+    assert err.endswith(f"(log: {log})") and log.read_text().startswith("fuseloop map nonet/cifar10/dense/b1.decom")
+    assert not (tmp_path / "runs" / "x").exists()

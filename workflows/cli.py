@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear line; the traceback only with FUSELOOP_DEBUG
         if os.environ.get("FUSELOOP_DEBUG"):
             raise
-        line = f"fuseloop {args.step}: error: {exc}"
+        origin = f" {args.origin}" if getattr(args, "origin", None) else ""  # which layer a map run is for
+        line = f"fuseloop {args.step}{origin}: error: {exc}"
         _log(args.log, line)
         print(line + (f" (log: {args.log})" if args.log else ""), file=sys.stderr)
         return 1
