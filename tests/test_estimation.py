@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MOBILENET_RUNS
+from fixtures import RUNS_DIR
 from test_embedded_model import read_map
 
 from engines.embedded import EmbeddedEngine
@@ -21,7 +21,12 @@ from specs.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 EYERISS = ROOT / "arch" / "eyeriss"
-RUN = MOBILENET_RUNS / "baseline" / "b1" / "decom"
+
+
+@pytest.fixture
+def run(fixture_reference) -> Path:
+    """MobileNetV2 b1.decom's recorded run, from the repository's fixtures (these tests need no ../shared)."""
+    return fixture_reference / RUNS_DIR / "baseline" / "b1" / "decom"
 
 
 def _rows(path: Path) -> dict:
@@ -60,14 +65,14 @@ def test_paper_preset_refuses_a_size_it_has_no_figures_for(tmp_path):
         derive_tables(arch, tmp_path / "out", "paper", cache_dir=tmp_path / "cache")
 
 
-def test_an_edited_arch_refuses_the_stale_shipped_table_naming_the_component(tmp_path):
+def test_an_edited_arch_refuses_the_stale_shipped_table_naming_the_component(tmp_path, run):
     arch = edited(tmp_path, EYERISS, "memory_depth: 13824", "memory_depth: 6912")
     with pytest.raises(
         TableMismatch,
         match=r"ERT.fuseloop.yaml: component system.eyeriss.shared_glb was costed for "
         r"other attributes \(memory_depth 13824 -> arch says 6912\)",
     ):
-        EmbeddedEngine().model(arch, RUN / "prob/prob.yaml", read_map(RUN / "map.txt"))
+        EmbeddedEngine().model(arch, run / "prob/prob.yaml", read_map(run / "map.txt"))
     with pytest.raises(TableMismatch, match="python arch/make_ert.py"):
         check_tables(arch, arch / "ART.fuseloop.yaml")
 
@@ -96,13 +101,13 @@ def test_a_class_change_is_refused(tmp_path):
         check_tables(arch, arch / "ERT.fuseloop.yaml")
 
 
-def test_a_users_accelergy_table_is_checked_by_names_only_and_still_wins(tmp_path):
+def test_a_users_accelergy_table_is_checked_by_names_only_and_still_wins(tmp_path, run):
     arch = edited(tmp_path, EYERISS, "memory_depth: 13824", "memory_depth: 6912")
     user = yaml.safe_load((EYERISS / "ERT.fuseloop.yaml").read_text())
     del user["ERT"]["derivation"]
     (arch / "ERT.yaml").write_text(yaml.safe_dump(user))
     check_tables(arch, arch / "ERT.yaml")
-    stats = EmbeddedEngine().model(arch, RUN / "prob/prob.yaml", read_map(RUN / "map.txt"))
+    stats = EmbeddedEngine().model(arch, run / "prob/prob.yaml", read_map(run / "map.txt"))
     assert stats.total_energy_pJ > 0
     user["ERT"]["tables"] = [t for t in user["ERT"]["tables"] if not t["name"].endswith("mac")]
     (arch / "ERT.yaml").write_text(yaml.safe_dump(user))

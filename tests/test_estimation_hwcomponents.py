@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MOBILENET_RUNS
+from fixtures import RUNS_DIR
 from test_embedded_model import read_map
 from test_estimation import EYERISS, ROOT, edited
 
@@ -36,7 +36,6 @@ pytestmark = pytest.mark.skipif(NOT_READY is not None, reason=str(NOT_READY))
 
 TECH = 45e-9
 PJ, UM2 = 1e12, 1e12
-RUN = MOBILENET_RUNS / "baseline" / "b1" / "decom"
 
 
 # ---- the libraries' own figures, composed as the component classes say --------------------------------------------
@@ -122,18 +121,24 @@ def test_derived_eyeriss_table_is_the_libraries_figures(derive):
     }
 
 
-def _layer(arch: Path, table: Path):
+@pytest.fixture
+def run(fixture_reference) -> Path:
+    """MobileNetV2 b1.decom's recorded run, from the repository's fixtures (these tests need no ../shared)."""
+    return fixture_reference / RUNS_DIR / "baseline" / "b1" / "decom"
+
+
+def _layer(arch: Path, table: Path, run: Path):
     """b1.decom's recorded mapping (MobileNetV2/CIFAR-10) re-costed on `arch` with the energy table `table`."""
     return evaluate_mapping(
         load_arch(arch / "arch.yaml"),
         load_energy_table(table),
-        load_problem(RUN / "prob/prob.yaml"),
-        read_map(RUN / "map.txt"),
+        load_problem(run / "prob/prob.yaml"),
+        read_map(run / "map.txt"),
         fast_analysis,
     )
 
 
-def test_a_smaller_global_buffer_costs_less_per_access_and_per_layer(tmp_path, derive):
+def test_a_smaller_global_buffer_costs_less_per_access_and_per_layer(tmp_path, derive, run):
     small = edited(tmp_path, EYERISS, "memory_depth: 13824", "memory_depth: 6912")
     before, after = load_ert(derive(EYERISS, "a")[0]), load_ert(derive(small, "b")[0])
     assert after.max_energy("shared_glb") == pytest.approx(smartbuffer_sram_max(64, 6912, 27), abs=2e-6)
@@ -142,21 +147,21 @@ def test_a_smaller_global_buffer_costs_less_per_access_and_per_layer(tmp_path, d
     assert load_art(derive(small, "b")[1]).area("shared_glb") == pytest.approx(
         smartbuffer_sram_area(64, 6912, 27), abs=1e-3
     )
-    layer_before, layer_after = _layer(EYERISS, derive(EYERISS, "a")[0]), _layer(small, derive(small, "b")[0])
+    layer_before, layer_after = _layer(EYERISS, derive(EYERISS, "a")[0], run), _layer(small, derive(small, "b")[0], run)
     assert layer_after.energy("shared_glb") == pytest.approx(ratio * layer_before.energy("shared_glb"), rel=1e-9)
     others = [lvl.name for lvl in layer_before.levels if lvl.name != "shared_glb"]
     assert [layer_after.energy(n) for n in others] == [layer_before.energy(n) for n in others]
     assert layer_after.total_energy_pJ < layer_before.total_energy_pJ
 
 
-def test_a_wider_weights_scratchpad_costs_more_per_access_and_per_layer(tmp_path, derive):
+def test_a_wider_weights_scratchpad_costs_more_per_access_and_per_layer(tmp_path, derive, run):
     old = "memory_depth: 224\n                    memory_width: 16"
     wide = edited(tmp_path, EYERISS, old, old.replace("16", "32"))
     before, after = load_ert(derive(EYERISS, "a")[0]), load_ert(derive(wide, "b")[0])
     assert after.max_energy("weights_spad") == pytest.approx(smartbuffer_sram_max(32, 224), abs=2e-6)
     ratio = after.max_energy("weights_spad") / before.max_energy("weights_spad")
     assert ratio > 1.2
-    layer_before, layer_after = _layer(EYERISS, derive(EYERISS, "a")[0]), _layer(wide, derive(wide, "b")[0])
+    layer_before, layer_after = _layer(EYERISS, derive(EYERISS, "a")[0], run), _layer(wide, derive(wide, "b")[0], run)
     assert layer_after.energy("weights_spad") == pytest.approx(ratio * layer_before.energy("weights_spad"), rel=1e-9)
     assert layer_after.total_energy_pJ > layer_before.total_energy_pJ
 
@@ -220,14 +225,14 @@ def test_a_larger_pe_array_renames_the_table_adds_area_and_maps_faster(tmp_path,
     assert big_array.cycles < small_array.cycles  # twice the columns for M: 12288 vs 24576 cycles
 
 
-def test_the_derived_table_works_in_the_engine_and_goes_stale_with_its_arch(tmp_path, derive):
+def test_the_derived_table_works_in_the_engine_and_goes_stale_with_its_arch(tmp_path, derive, run):
     arch = tmp_path / "eyeriss"
     shutil.copytree(EYERISS, arch)
     ert, _ = derive(arch, "out")
     shutil.copy(ert, arch / "ERT.yaml")
-    stats = EmbeddedEngine().model(arch, RUN / "prob/prob.yaml", read_map(RUN / "map.txt"))
-    assert stats.total_energy_pJ == pytest.approx(_layer(EYERISS, ert).total_energy_pJ, rel=1e-12)
-    assert stats.total_energy_pJ != pytest.approx(_layer(EYERISS, EYERISS / "ERT.fuseloop.yaml").total_energy_pJ)
+    stats = EmbeddedEngine().model(arch, run / "prob/prob.yaml", read_map(run / "map.txt"))
+    assert stats.total_energy_pJ == pytest.approx(_layer(EYERISS, ert, run).total_energy_pJ, rel=1e-12)
+    assert stats.total_energy_pJ != pytest.approx(_layer(EYERISS, EYERISS / "ERT.fuseloop.yaml", run).total_energy_pJ)
     text = (arch / "arch.yaml").read_text()
     (arch / "arch.yaml").write_text(text.replace("memory_depth: 24", "memory_depth: 48"))
     with pytest.raises(
@@ -235,7 +240,7 @@ def test_the_derived_table_works_in_the_engine_and_goes_stale_with_its_arch(tmp_
         match=r"ERT.yaml: component system.eyeriss.PE\[0..71\].psum_spad was costed for "
         r"other attributes \(memory_depth 24 -> arch says 48\)",
     ):
-        EmbeddedEngine().model(arch, RUN / "prob/prob.yaml", read_map(RUN / "map.txt"))
+        EmbeddedEngine().model(arch, run / "prob/prob.yaml", read_map(run / "map.txt"))
 
 
 def test_a_class_without_a_library_model_is_named(tmp_path):
