@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engines.stats import LayerStats
+from fusion.main import main_tile_side
 from specs.arch import load_arch
 from specs.constraints import render_constraints
 from specs.io import read_mapping
@@ -76,15 +77,6 @@ def _profile(network: str, layer: Layer, instance: Mapping[str, int]) -> dict[st
     return {key: str(value).format(**instance) for key, value in raw.items()}
 
 
-def main_tile_side(pixels: int, pes_per_side: int = MAIN_TILE) -> int:
-    """The output tile side of the fused main convolution along a map dimension: the paper's 8 (one output pixel per
-    PE of the 8 x 8 array) when it divides the map, else the largest divisor of the map below it (a 4 x 4 map runs as
-    one 4 x 4 tile on 16 of the 64 PEs; a 14 x 14 map as 7 x 7 tiles). The fusion-unit overhead keeps the paper's tile
-    count ceil(pixels^2 / 64) (fusion/overhead.py): the mapping's for maps up to 8 wide and multiples of 8, not for
-    others (12 x 12: four 6 x 6 tiles against 3)."""
-    return max(d for d in range(1, min(pes_per_side, pixels) + 1) if pixels % d == 0)
-
-
 def archon_run(network: Network, layer: Layer, depthwise_form: str, prediction_arch: Path = PREDICTIONS) -> LayerRun:
     """A layer of the fused network: `main` on the main arch; prediction layers on `prediction_arch` (the paper
     preset: the artifact's older 128 KiB predictions GLB for MobileNetV2 and ShuffleNet); head/tail layers on
@@ -97,8 +89,8 @@ def archon_run(network: Network, layer: Layer, depthwise_form: str, prediction_a
             "M": instance["M"],
             "R": instance["R"],
             "S": instance["S"],
-            "spatial_x": main_tile_side(instance["P"]),
-            "spatial_y": main_tile_side(instance["Q"]),
+            "spatial_x": main_tile_side(instance["P"], MAIN_TILE),
+            "spatial_y": main_tile_side(instance["Q"], MAIN_TILE),
             "ifmap_words": storage_words(MAIN, "ifmap_spad"),
         }
         text = render_constraints(MAIN / "constraints" / "main.yaml.j2", problem.dimensions, **params)

@@ -595,7 +595,8 @@ def write_report(config: dict, source: str, out: Path, paper_config: dict | None
         "Per fused block: the two prediction layers (dense runs on the predictions arch, adjusted, "
         "fusion/predictions.py), the fused main convolution (its run on the main arch without its DRAM weight "
         "traffic, fusion/main.py) and the fusion-unit overhead (fusion/overhead.py; A = 24 adds per PE per "
-        "cycle, tiles = ceil(pix^2 / 64)); plus the fused head and tail layers. e_DRAM, e_GLB: the main run's "
+        "cycle, tiles = the main convolution's output tiles, fusion.main.main_tiles); plus the fused head and "
+        "tail layers. e_DRAM, e_GLB: the main run's "
         "own energy per word access (vector access energy / block size of its energy table).",
         "",
     ]

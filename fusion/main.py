@@ -9,6 +9,7 @@ grouped main run in the coupled form is one group x G.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,23 @@ from .params import REPO_ROOT, FusionParams
 from .runs import FusionError, base_energy_pJ, chip_levels, outer, repeat, tensor_pJ
 
 MAIN_ARCH = REPO_ROOT / "arch" / "archon" / "main"
+
+
+def main_tile_side(pixels: int, pes_per_side: int = 8) -> int:
+    """The output tile side of the fused main convolution along a map dimension: the PE array's side (8: one output
+    pixel per PE of the 8 x 8 array) when it divides the map, else the largest divisor of the map below it (a 4 x 4
+    map runs as one 4 x 4 tile on 16 of the 64 PEs; a 14 x 14 map as 7 x 7 tiles)."""
+    return max(d for d in range(1, min(pes_per_side, pixels) + 1) if pixels % d == 0)
+
+
+def main_tiles(pixels: int, f_pes: int) -> int:
+    """Output tiles of the main convolution of a pixels x pixels map on a square array of `f_pes` PEs:
+    (pixels / main_tile_side)^2, the mapping's tile count; ceil(pixels^2 / f_pes), the paper's, for an array that is
+    not square. The two agree on maps that are at most the array's side or a multiple of it (every zoo network)."""
+    side = math.isqrt(f_pes)
+    if side * side != f_pes:
+        return math.ceil(pixels * pixels / f_pes)
+    return (pixels // main_tile_side(pixels, side)) ** 2
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ with its index (`fused_weight_cost`):
       run's own energies per word e_DRAM, e_GLB: R = min(S, F) words stay in the buffer when that saves energy
       (e_DRAM + e_GLB + t e_GLB < t e_DRAM, i.e. t >= 2), else R = 0;
           weight_DRAM = (R + (S - R) t) e_DRAM        weight_GLB = R (1 + t) e_GLB   (one write, t reads)
-  weight_refetch tiles / paper: weight_DRAM = kept x fused_weight_pJ x ceil(pix^2 / f_pes) (paper: pix^2 / f_pes).
+  weight_refetch tiles / paper: weight_DRAM = kept x fused_weight_pJ x tiles (paper: pix^2 / f_pes).
 Prediction masks (`mask_storage`):
   capacity (default): bits = the prediction layers' outputs x sign_bits; R = min(bits, pred_glb capacity) is
       written to and read from pred_glb once (its write/read counts below: ceil(R / row bits) each; pred_glb
@@ -25,7 +25,7 @@ Prediction masks (`mask_storage`):
       prediction layers themselves charge the DRAM sign writes, fusion/predictions.py).
 
 Action counts per block (cycles = the block's main cycles, A = action_adders, K = binary_decoder_factor,
-act = fusion_unit_activity, taps = kernel taps, tiles = ceil(pix^2 / f_pes)):
+act = fusion_unit_activity, taps = kernel taps, tiles = the main convolution's output tiles, fusion.main.main_tiles):
 
     component                   counts 'A'                                counts 'B'
     pred_glb write (= read)     ceil(mid pix^2 / glb_bits) x 2            ceil((mid + in) pix^2 / glb_bits)
@@ -51,7 +51,7 @@ from specs.energy import EnergyTable, load_ert, strip_ranges
 from specs.io import read_yaml
 from workloads.network import Block
 
-from .main import MainCost, MainRun
+from .main import MainCost, MainRun, main_tiles
 from .params import FusionParams
 from .runs import FusionError
 
@@ -153,7 +153,7 @@ def action_counts(
     """The overhead action counts of `block` whose fused main convolution takes `main_cycles` cycles; with
     `resident_mask_bits` (mask_storage capacity) pred_glb is written and read once per row of resident masks."""
     pix2 = block.pixels * block.pixels
-    tiles = math.ceil(pix2 / params.f_pes)
+    tiles = main_tiles(block.pixels, params.f_pes)
     A = params.action_adders
     act = params.fusion_unit_activity
     if params.overhead_counts == "A":
@@ -259,7 +259,7 @@ def weight_dram_pJ(block: Block, params: FusionParams) -> float:
     """DRAM energy of the sparse fused weights (with indices), re-fetched once per main tile (weight_refetch tiles
     or paper: the closed forms, at dram_energy_pJ)."""
     pix2 = block.pixels * block.pixels
-    refetch = pix2 / params.f_pes if params.weight_refetch == "paper" else math.ceil(pix2 / params.f_pes)
+    refetch = pix2 / params.f_pes if params.weight_refetch == "paper" else main_tiles(block.pixels, params.f_pes)
     return fused_weights(block, params) * params.fused_weight_pJ * refetch
 
 
@@ -270,7 +270,7 @@ def fused_weight_cost(block: Block, params: FusionParams, main: MainCost | None 
     words = kept * params.kept_weight_words
     if params.weight_refetch != "mapping":
         pix2 = block.pixels * block.pixels
-        passes = pix2 / params.f_pes if params.weight_refetch == "paper" else math.ceil(pix2 / params.f_pes)
+        passes = pix2 / params.f_pes if params.weight_refetch == "paper" else main_tiles(block.pixels, params.f_pes)
         return FusedWeights(kept, words, 0.0, passes, weight_dram_pJ(block, params), 0.0)
     run = _run(block, main, "weight_refetch: mapping")
     copies = main.copies if main is not None else 1

@@ -114,8 +114,8 @@ class FusionParams:
                             'mapping' = from the main run: the part that fits the global buffer space the main
                             run leaves free is read from DRAM once, written to and re-read from the buffer once per
                             weight pass of the main mapping; the rest is re-read from DRAM per pass (the buffer is
-                            used only where it saves energy); 'tiles' = every kept weight read from DRAM
-                            ceil(pix^2 / f_pes) times; 'paper' = pix^2 / f_pes times (WEIGHTS_REFETCH).
+                            used only where it saves energy); 'tiles' = every kept weight read from DRAM once per
+                            main tile (fusion.main.main_tiles); 'paper' = pix^2 / f_pes times (WEIGHTS_REFETCH).
       mask_storage          'capacity' ['proxy']: how the prediction masks (the ReLU-sign bits of the block's
                             prediction layers) are stored: 'capacity' = as much as pred_glb holds is written to
                             and read from it once (pred_glb energy), the rest spills to DRAM (one write and one

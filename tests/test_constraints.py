@@ -400,8 +400,9 @@ def test_main_convolution_maps_a_map_that_8_does_not_divide_with_the_largest_til
     largest divisor below 8 (a 4 x 4 map on 16 PEs), so a small-map block of a user's network still runs on ARCHON."""
     import dataclasses
 
-    from accelerators.archon import archon_run, main_tile_side
+    from accelerators.archon import archon_run
     from engines.embedded import EmbeddedEngine
+    from fusion.main import main_tile_side, main_tiles
     from specs.problem import render_problem
 
     assert main_tile_side(side) == tile
@@ -416,3 +417,6 @@ def test_main_convolution_maps_a_map_that_8_does_not_divide_with_the_largest_til
     )
     assert stats.macs == layer.C * layer.M * 9 * side * side
     assert stats.cycles * busy_pes == stats.macs  # each busy PE accumulates its pixel's whole kernel
+    # the fusion overhead counts the tiles the mapping makes (12 x 12: four 6 x 6 tiles, not ceil(144 / 64) = 3)
+    weights = stats.levels[-1].tensors["Weights"]
+    assert main_tiles(side, 64) == (side // tile) ** 2 == weights.reads // weights.partition_size
