@@ -173,34 +173,19 @@ class Archon(Accelerator):
     def table(
         self, network: Network, stats: Mapping[str, LayerStats], artifacts: Mapping[str, Path], settings: dict[str, Any]
     ) -> TableResult:
-        from fusion.block import evaluate_blocks, evaluate_edge_layer
+        from fusion.block import evaluate_blocks
 
         params, engine = fusion_params(network, settings), setting(settings, "engine")
         rows = []
         for layer in network.head:
-            rows.append(self._edge_row(network, engine, layer, stats[layer.name], evaluate_edge_layer, params))
+            rows.append(edge_row(network, self.name, engine, layer, stats[layer.name], params))
         details: dict[str, Any] = {}
         for block, result in zip(network.blocks, evaluate_blocks(network.blocks, stats, params), strict=True):
             rows += fused_block_rows(network, self.name, engine, block, result, stats)
             details[f"b{block.index}"] = result.to_dict()
         for layer in network.tail:
-            rows.append(self._edge_row(network, engine, layer, stats[layer.name], evaluate_edge_layer, params))
+            rows.append(edge_row(network, self.name, engine, layer, stats[layer.name], params))
         return TableResult(rows, details)
-
-    def _edge_row(self, network: Network, engine: str, layer: Layer, stats: LayerStats, evaluate, params) -> dict:
-        result = evaluate(layer, stats, params)
-        return row(
-            network,
-            self.name,
-            engine,
-            layer,
-            layer.role,
-            "layer",
-            result.energy_pJ,
-            result.cycles,
-            layer.macs,
-            stats.utilization,
-        )
 
 
 def fused_block_rows(
@@ -260,3 +245,22 @@ def fused_block_rows(
             name=f"b{block.index}.overhead",
         ),
     ]
+
+
+def edge_row(network: Network, accelerator: str, engine: str, layer: Layer, stats: LayerStats, params) -> dict:
+    """A head or tail layer of the fused network: an ordinary layer on the predictions arch."""
+    from fusion.block import evaluate_edge_layer
+
+    result = evaluate_edge_layer(layer, stats, params)
+    return row(
+        network,
+        accelerator,
+        engine,
+        layer,
+        layer.role,
+        "layer",
+        result.energy_pJ,
+        result.cycles,
+        layer.macs,
+        stats.utilization,
+    )

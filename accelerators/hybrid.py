@@ -31,7 +31,16 @@ from workloads.network import Block, Network
 from workloads.problem import problems_for
 
 from . import dense
-from .archon import OVERHEAD_DIR, PREDICTIONS, PRESETS_FILE, Archon, archon_run, fused_block_rows, fusion_params
+from .archon import (
+    OVERHEAD_DIR,
+    PREDICTIONS,
+    PRESETS_FILE,
+    Archon,
+    archon_run,
+    edge_row,
+    fused_block_rows,
+    fusion_params,
+)
 from .base import REPO_ROOT, Accelerator, AcceleratorError, LayerRun, ResColumns, TableResult, row, setting
 
 ARCHON = Archon()
@@ -228,25 +237,13 @@ class Hybrid(Accelerator):
         self, network: Network, stats: Mapping[str, LayerStats], settings: Mapping[str, Any], mask: tuple[bool, ...]
     ) -> TableResult:
         """Rows of the design `mask` (the fused variant `network` with its blocks fused or not)."""
-        from fusion.block import evaluate_blocks, evaluate_edge_layer
+        from fusion.block import evaluate_blocks
 
         params, engine = fusion_params(network, settings), setting(settings, "engine")
         form = setting(settings, "problem.depthwise")
 
         def edge(layer: Layer) -> dict[str, Any]:
-            result = evaluate_edge_layer(layer, stats[layer.name], params)
-            return row(
-                network,
-                self.name,
-                engine,
-                layer,
-                layer.role,
-                "layer",
-                result.energy_pJ,
-                result.cycles,
-                layer.macs,
-                stats[layer.name].utilization,
-            )
+            return edge_row(network, self.name, engine, layer, stats[layer.name], params)
 
         fused = [block for block, on in zip(network.blocks, mask, strict=True) if on]
         results = {r.block: r for r in evaluate_blocks(fused, stats, params)} if fused else {}
