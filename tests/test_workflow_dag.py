@@ -120,6 +120,24 @@ def test_config_errors_name_the_field(tmp_path, changes, message):
     assert str(path) in str(err.value) and message in str(err.value)
 
 
+def test_a_broken_arch_edit_is_named_before_any_job_runs(tmp_path, monkeypatch):
+    """An arch the sweep maps on is read when the config is checked: a typo in an edit is named (file, level,
+    attribute) by `fuseloop check` and the Snakefile, not by the first table job."""
+    import shutil
+
+    arch = tmp_path / "eyeriss"
+    shutil.copytree(accelerators.get("dense").arch_paths()[0], arch)
+    text = (arch / "arch.yaml").read_text()
+    (arch / "arch.yaml").write_text(re.sub(r"memory_depth: *13824", "memory_depth: lots", text, count=1))
+    monkeypatch.setattr(type(accelerators.get("dense")), "arch_paths", lambda self: [arch])
+    with pytest.raises(wfconfig.ConfigError) as err:
+        wfconfig.load(_write_config(tmp_path, accelerators=["dense"]))
+    assert (
+        str(err.value) == f"{arch}/arch.yaml: level 'shared_glb': attribute 'memory_depth' must be a number, got 'lots'"
+    )
+    wfconfig.load(_write_config(tmp_path, accelerators=["systolic"]))  # an accelerator not mapping on it: fine
+
+
 def test_choices_and_space_errors_name_their_file_and_field(tmp_path):
     choices = tmp_path / "choices.yaml"
     choices.write_text("layers:\n  b99.conv: {multiplier: drum4}\n")

@@ -98,6 +98,7 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
             accelerators.get(name).validate(config, source)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    _check_archs(config)
     try:
         get_engine(config["engine"], **config["engine_options"])
     except EngineError as exc:
@@ -108,6 +109,19 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
 
     costplan.validate(config, source)
     return config
+
+
+def _check_archs(config: dict[str, Any]) -> None:
+    """Every arch the sweep's accelerators map on reads as an arch: a broken edit is named (file, level, attribute)
+    before any job runs."""
+    from specs.arch import load_arch
+    from specs.errors import SpecError
+
+    for path in sorted({path for name in config["accelerators"] for path in accelerators.get(name).arch_paths()}):
+        try:
+            load_arch(path)
+        except SpecError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def _check_derivable(source: str) -> None:
