@@ -136,10 +136,9 @@ def map_run(run: dict, layer_dir: Path, seed: int = 0) -> dict:
     """Map one fixture run's layer with the embedded mapper on the workflow's inputs and the mapper settings in
     `run["mapper"]` (a `mapper:` section; None: the layer's own mapper.yaml); compare with `run["timeloop"]`."""
     from engines.embedded import load_arch_and_energy, load_problem_cached
-    from engines.embedded.constraints import load_constraints
     from engines.embedded.legality import mapping_violations
     from engines.embedded.mapper import map_layer, read_mapper_settings, settings_from_section
-    from engines.embedded.mapspace import Mapspace
+    from engines.embedded.mapspace import layer_constraints
 
     arch, energy = load_arch_and_energy(layer_arch(layer_dir))
     problem = load_problem_cached(layer_dir / "problem.yaml")
@@ -152,13 +151,7 @@ def map_run(run: dict, layer_dir: Path, seed: int = 0) -> dict:
     stats = map_layer(arch, energy, problem, files, settings)
     seconds = time.perf_counter() - start
     assert stats.mapping is not None, "map_layer returns the mapping it found"
-    constraints = load_constraints(
-        files,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(files, arch, problem)
     recorded = run["timeloop"]
     return {
         "run": run["run"],

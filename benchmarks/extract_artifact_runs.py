@@ -76,16 +76,9 @@ def mapper_section(rel_run: str, kernel_area: int, network: str, dataset: str) -
 
 
 def constraints_of(files: list[Path], problem, arch):
-    from engines.embedded.constraints import load_constraints
-    from engines.embedded.mapspace import Mapspace
+    from engines.embedded.mapspace import layer_constraints
 
-    c = load_constraints(
-        files,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    c = layer_constraints(files, arch, problem)
     return {
         "temporal": c.temporal,
         "spatial": c.spatial,

@@ -10,9 +10,8 @@ import pytest
 
 from benchmarks.artifact_corpus import layer_arch, workflow_inputs
 from engines.embedded import load_arch_and_energy, load_problem_cached
-from engines.embedded.constraints import load_constraints
 from engines.embedded.mapper import read_mapper_settings
-from engines.embedded.mapspace import Mapspace
+from engines.embedded.mapspace import Mapspace, layer_constraints
 from engines.embedded.search import Search, SearchSettings
 
 # (network, accelerator, layer, depthwise form): a dense 1x1, a coupled 5x5 prediction depthwise and a grouped 1x1
@@ -36,13 +35,7 @@ def _search(layer_dir: Path, settings: SearchSettings, tie_break=None) -> Search
     arch, energy = load_arch_and_energy(layer_arch(layer_dir))
     problem = load_problem_cached(layer_dir / "problem.yaml")
     files = [layer_dir / "constraints.yaml"]
-    constraints = load_constraints(
-        files,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(files, arch, problem)
     return Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, tie_break=tie_break)
 
 

@@ -14,9 +14,9 @@ from test_mapper import KEEP_ALL, TINY_ERT, _write, tiny  # noqa: F401  (fixture
 from engines import get_engine
 from engines.embedded import load_arch_and_energy, load_problem_cached
 from engines.embedded.artifact import RecordedRun
-from engines.embedded.constraints import LevelConstraint, load_constraints
+from engines.embedded.constraints import LevelConstraint
 from engines.embedded.legality import mapping_violations, spatial_axes_allowed
-from engines.embedded.mapspace import Mapspace
+from engines.embedded.mapspace import Mapspace, layer_constraints
 from engines.mapping import Loop, Mapping
 from engines.parsers import parse_map
 
@@ -70,13 +70,7 @@ def _recorded_runs(reference_dir: Path) -> list[RecordedRun]:
 def _load(run, reference_dir):
     arch, _ = load_arch_and_energy(run.arch(reference_dir / "accelerators"))
     problem = load_problem_cached(run.problem)
-    constraints = load_constraints(
-        run.constraints,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(run.constraints, arch, problem)
     return arch, problem, constraints
 
 
@@ -171,13 +165,7 @@ def test_mapper_respects_splits_on_a_2d_array(tiny, spatial):  # noqa: F811
     cons = _write(tmp, "c.yaml", KEEP_ALL + "- " + spatial + "\n")
     a, _ = load_arch_and_energy(arch)
     p = load_problem_cached(prob)
-    parsed = load_constraints(
-        [cons],
-        dict(zip(p.dims, p.bounds, strict=True)),
-        [s.name for s in a.storage],
-        p.tensor_names,
-        Mapspace.spatial_level_names(a),
-    )
+    parsed = layer_constraints([cons], a, p)
     ms = Mapspace(a, p, parsed)
     assert ms.spatial_slots[0].fanout == {"X": 2, "Y": 2}
     choices = ms.spatial_choices()

@@ -15,8 +15,7 @@ from fixtures import RUNS_DIR, read_run
 
 from engines.embedded import load_arch_and_energy, load_problem_cached
 from engines.embedded.artifact import RecordedRun, map_recorded, meets_bar
-from engines.embedded.constraints import load_constraints
-from engines.embedded.mapspace import Mapspace
+from engines.embedded.mapspace import layer_constraints
 from engines.parsers import parse_stats
 
 pytestmark = pytest.mark.slow
@@ -52,13 +51,7 @@ def _inputs(run: RecordedRun, accelerators) -> tuple:
     """What map_recorded gives the mapper (arch, energies, problem, resolved constraints) and compares with."""
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
-    constraints = load_constraints(
-        run.constraints,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(run.constraints, arch, problem)
     return replace(arch, source=""), energy.vector_energy_pJ, problem, replace(constraints, sources=())
 
 

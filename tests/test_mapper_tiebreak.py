@@ -11,9 +11,8 @@ import yaml
 
 from benchmarks.artifact_corpus import layer_arch, workflow_inputs
 from engines.embedded import load_arch_and_energy, load_problem_cached
-from engines.embedded.constraints import load_constraints
 from engines.embedded.mapper import map_layer, read_mapper_settings
-from engines.embedded.mapspace import Mapspace
+from engines.embedded.mapspace import Mapspace, layer_constraints
 from engines.embedded.search import Search, _tied
 from engines.embedded.tiebreak import (
     expected_max_binomial,
@@ -71,13 +70,7 @@ def test_the_dense_runs_ask_for_weight_balance_and_the_choice_is_deterministic(b
 
 def test_the_chosen_tie_minimises_the_documented_key_and_is_the_most_balanced(b7):
     layer_dir, arch, energy, problem, settings, files, *_ = b7
-    constraints = load_constraints(
-        files,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(files, arch, problem)
     key = tie_break_key("weight-balance", problem)
     assert key is not None
     search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, tie_break=key)

@@ -90,10 +90,9 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: 
     from ..base import EngineError
     from ..parsers import parse_stats
     from . import load_arch_and_energy, load_problem_cached
-    from .constraints import load_constraints
     from .legality import mapping_violations
     from .mapper import map_layer
-    from .mapspace import Mapspace
+    from .mapspace import layer_constraints
 
     arch, energy = load_arch_and_energy(run.arch(accelerators))
     problem = load_problem_cached(run.problem)
@@ -106,13 +105,7 @@ def map_recorded(run: RecordedRun, accelerators: Path, seed: int = 0, recorded: 
         raise EngineError(f"run {run.name}: the mapper returned no mapping")
     if recorded is None:
         recorded = parse_stats(run.path / "stats.txt")
-    constraints = load_constraints(
-        run.constraints,
-        bounds,
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(run.constraints, arch, problem)
     return {
         "run": run.name,
         "seconds": seconds,

@@ -38,9 +38,8 @@ from specs.mapper import MapperSettings, parse_mapper_section, read_mapper
 
 from ..base import EngineError
 from ..stats import LayerStats
-from .constraints import load_constraints
 from .energy import EnergyTable
-from .mapspace import Mapspace
+from .mapspace import Mapspace, layer_constraints
 from .problem import Problem
 from .search import Search, SearchSettings
 from .tiebreak import tie_break_key
@@ -78,13 +77,7 @@ def map_layer(
 ) -> LayerStats:
     """The best mapping the search finds. `tie_break`: among mappings with equal metric values, return the one
     with the smallest key; default: the key of `settings.tie_break` (tiebreak.py; "first": the first one found)."""
-    constraints = load_constraints(
-        constraint_files,
-        dict(zip(problem.dims, problem.bounds, strict=True)),
-        [s.name for s in arch.storage],
-        problem.tensor_names,
-        Mapspace.spatial_level_names(arch),
-    )
+    constraints = layer_constraints(constraint_files, arch, problem)
     tie_break = tie_break or tie_break_key(settings.tie_break, problem)
     search = Search(arch, energy, problem, Mapspace(arch, problem, constraints), settings, progress, tie_break)
     stats = search.run()

@@ -20,7 +20,7 @@ from specs.arch import ArchSpec
 
 from ..base import EngineError
 from ..mapping import LevelMapping, Loop, Mapping
-from .constraints import Constraints, LevelConstraint
+from .constraints import Constraints, LevelConstraint, load_constraints
 from .legality import spatial_axes_allowed
 from .problem import Problem
 
@@ -314,3 +314,15 @@ class Mapspace:
             kept = tuple(t for t, k in zip(self.tensors, keep[i], strict=True) if k)
             levels.append(LevelMapping(self.levels[i], tuple(loops), kept))
         return Mapping(tuple(levels))
+
+
+def layer_constraints(paths: Sequence, arch: ArchSpec, problem: Problem) -> Constraints:
+    """Constraint files read and resolved for `problem` on `arch`: its bounds, storage levels, tensors and the
+    levels below which it has a spatial fan-out (what `load_constraints` needs)."""
+    return load_constraints(
+        paths,
+        dict(zip(problem.dims, problem.bounds, strict=True)),
+        [s.name for s in arch.storage],
+        problem.tensor_names,
+        Mapspace.spatial_level_names(arch),
+    )
