@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def scratch_copy(destination: Path) -> Path:
+    """The repository's tracked files (and the working tree's edits and untracked, unignored files) copied to
+    `destination` (the workflow tests run there too)."""
     files = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,

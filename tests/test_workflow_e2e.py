@@ -17,6 +17,7 @@ import yaml
 import accelerators
 from analysis import accelerator_totals
 from analysis.schema import LAYER_COLUMNS, RES_COLUMNS, SUMMARY_COLUMNS
+from benchmarks.sweep import scratch_copy
 from workflows import config as wfconfig
 from workflows import plan
 
@@ -28,23 +29,6 @@ def snakemake(cwd: Path, *args):
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=1800
     )
-
-
-def scratch_copy(destination: Path) -> Path:
-    """The repository's tracked files (and the working tree's edits to them) copied to `destination`."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, files):
-        source = ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 @pytest.fixture(scope="module")
